@@ -1,0 +1,214 @@
+package quant
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Write policies: who may write to a chain.
+const (
+	PolicyOpen      = "open"      // unsigned transactions allowed, as the seed did
+	PolicySigned    = "signed"    // every transaction signed, by any key
+	PolicyAllowlist = "allowlist" // every transaction signed by a key in Writers
+)
+
+// Rules are what a chain's bang fixes. They travel as canonical JSON: the
+// exact bytes encoding/json produces from this struct (fields in this
+// order, no insignificant space), so that they hash one way.
+type Rules struct {
+	Name    string `json:"name"`
+	Created int64  `json:"created"` // Unix ms; two chains with equal rules still differ
+	// Engine names the consensus engine; EngineParams are its parameters,
+	// which only that engine reads.
+	Engine       string          `json:"engine"`
+	EngineParams json.RawMessage `json:"engine_params,omitempty"`
+	// WritePolicy is PolicyOpen, PolicySigned or PolicyAllowlist; Writers
+	// are hex Ed25519 public keys, for PolicyAllowlist.
+	WritePolicy string   `json:"write_policy"`
+	Writers     []string `json:"writers,omitempty"`
+	// MaxDataBytes bounds each transaction's payload.
+	MaxDataBytes int `json:"max_data_bytes"`
+	// MaxQuantTxs and MaxQuantBytes bound each quant.
+	MaxQuantTxs   int `json:"max_quant_txs"`
+	MaxQuantBytes int `json:"max_quant_bytes"`
+	// MaxTimeDriftMs bounds how far in the future a quant's time may be.
+	MaxTimeDriftMs int64 `json:"max_time_drift_ms"`
+	// Schema, if set, is a JSON Schema (draft 2020-12) every transaction's
+	// data must match; the chain then takes JSON data only. New fields must
+	// be omitempty, so that existing bangs keep their canonical form.
+	Schema json.RawMessage `json:"schema,omitempty"`
+}
+
+// Limits a rules document may not exceed.
+const (
+	maxNameLen = 128
+	maxWriters = 1024
+)
+
+// DefaultRules returns the rules of a node's default chain, with engine
+// parameters left to the caller.
+func DefaultRules(name string, created int64) Rules {
+	return Rules{
+		Name:           name,
+		Created:        created,
+		WritePolicy:    PolicyOpen,
+		MaxDataBytes:   64 << 10,
+		MaxQuantTxs:    50_000,
+		MaxQuantBytes:  32 << 20,
+		MaxTimeDriftMs: 2 * 60 * 1000,
+	}
+}
+
+// Encode returns the canonical JSON of r.
+func (r *Rules) Encode() ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, Errorf(CodeBadRules, "rules do not encode: %v", err)
+	}
+	return b, nil
+}
+
+// DecodeRules parses canonical rules JSON strictly: unknown fields,
+// trailing data and any form but the canonical one are refused, so one set
+// of rules has one hash.
+func DecodeRules(b []byte) (*Rules, error) {
+	if len(b) > MaxRulesSize {
+		return nil, Errorf(CodeTooLarge, "rules are %d bytes, limit %d", len(b), MaxRulesSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var r Rules
+	if err := dec.Decode(&r); err != nil {
+		return nil, Errorf(CodeBadRules, "rules: %v", err)
+	}
+	if dec.More() {
+		return nil, Errorf(CodeBadRules, "rules: trailing data")
+	}
+	canon, err := r.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(canon, b) {
+		return nil, Errorf(CodeBadRules, "rules are not in canonical form")
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Validate checks the rules' own consistency (not the engine parameters,
+// which the engine checks). It names the bad field.
+func (r *Rules) Validate() error {
+	switch {
+	case r.Name == "" || len(r.Name) > maxNameLen || !utf8.ValidString(r.Name):
+		return Errorf(CodeBadRules, "name: must be 1 to %d bytes of UTF-8", maxNameLen)
+	case r.Engine == "":
+		return Errorf(CodeBadRules, "engine: must be set")
+	case r.MaxDataBytes < 1 || r.MaxDataBytes > MaxDataSize:
+		return Errorf(CodeBadRules, "max_data_bytes: must be 1 to %d", MaxDataSize)
+	case r.MaxQuantTxs < 1 || r.MaxQuantTxs > MaxQuantTxs:
+		return Errorf(CodeBadRules, "max_quant_txs: must be 1 to %d", MaxQuantTxs)
+	case r.MaxQuantBytes < MaxHeaderSize+MaxTxSize || r.MaxQuantBytes > MaxQuantSize:
+		return Errorf(CodeBadRules, "max_quant_bytes: must be %d to %d", MaxHeaderSize+MaxTxSize, MaxQuantSize)
+	case r.MaxTimeDriftMs < 1000:
+		return Errorf(CodeBadRules, "max_time_drift_ms: must be at least 1000")
+	}
+	switch r.WritePolicy {
+	case PolicyOpen, PolicySigned:
+		if len(r.Writers) != 0 {
+			return Errorf(CodeBadRules, "writers: only for the %q policy", PolicyAllowlist)
+		}
+	case PolicyAllowlist:
+		if len(r.Writers) == 0 || len(r.Writers) > maxWriters {
+			return Errorf(CodeBadRules, "writers: the allowlist policy needs 1 to %d keys", maxWriters)
+		}
+		for i, w := range r.Writers {
+			if k, err := hex.DecodeString(w); err != nil || len(k) != 32 || w != strings.ToLower(w) {
+				return Errorf(CodeBadRules, "writers[%d]: not a lower-case hex Ed25519 public key", i)
+			}
+		}
+	default:
+		return Errorf(CodeBadRules, "write_policy: %q is not open, signed or allowlist", r.WritePolicy)
+	}
+	return nil
+}
+
+// Allows reports whether the write policy lets tx be written. It stops
+// unsigned or unlisted writers on chains that require otherwise. The
+// signature itself is CheckTxSignature's.
+func (r *Rules) Allows(tx *Tx) error {
+	switch r.WritePolicy {
+	case PolicyOpen:
+		return nil
+	case PolicySigned:
+		if !tx.Signed() {
+			return Errorf(CodeNotAllowed, "this chain accepts only signed transactions")
+		}
+		return nil
+	default:
+		if !tx.Signed() {
+			return Errorf(CodeNotAllowed, "this chain accepts only transactions signed by listed keys")
+		}
+		k := hex.EncodeToString(tx.PubKey)
+		for _, w := range r.Writers {
+			if w == k {
+				return nil
+			}
+		}
+		return Errorf(CodeNotAllowed, "key %s is not on this chain's writer list", k)
+	}
+}
+
+// NewBang builds the genesis quant of a chain with rules r; its hash is the
+// chain's id.
+func NewBang(r Rules) (*Quant, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := r.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxRulesSize {
+		return nil, Errorf(CodeTooLarge, "rules are %d bytes, limit %d", len(b), MaxRulesSize)
+	}
+	return &Quant{
+		Header: Header{Height: 0, TxRoot: Sum(DomainRules, b), Time: r.Created},
+		Rules:  b,
+	}, nil
+}
+
+// CheckBang checks that q is a well-formed bang and returns its rules. It
+// stops a bang whose header does not commit to its rules (so a chain id
+// could name two rule sets).
+func CheckBang(q *Quant) (*Rules, error) {
+	h := &q.Header
+	switch {
+	case h.Height != 0:
+		return nil, Errorf(CodeBadRules, "bang height is %d", h.Height)
+	case !h.ChainID.IsZero() || !h.Prev.IsZero():
+		return nil, Errorf(CodeBadRules, "bang must have zero chain id and previous hash")
+	case h.TxCount != 0 || len(q.Txs) != 0 || len(h.Seal) != 0:
+		return nil, Errorf(CodeBadRules, "bang carries no transactions and no seal")
+	case h.TxRoot != Sum(DomainRules, q.Rules):
+		return nil, Errorf(CodeBadRules, "bang's rules hash does not match its rules")
+	}
+	r, err := DecodeRules(q.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if h.Time != r.Created {
+		return nil, Errorf(CodeBadRules, "bang time %d is not the rules' created time %d", h.Time, r.Created)
+	}
+	return r, nil
+}
+
+// String gives a short description for logs.
+func (r *Rules) String() string {
+	return fmt.Sprintf("%s (%s, %s)", r.Name, r.Engine, r.WritePolicy)
+}
