@@ -1,0 +1,164 @@
+package pow
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/qbc-chain/qbc/internal/consensus/consensustest"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+func rules(t testing.TB, p Params) *quant.Rules {
+	t.Helper()
+	r := quant.DefaultRules("pow-test", 1_700_000_000_000)
+	r.Engine = Name
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.EngineParams = b
+	return &r
+}
+
+func TestConformance(t *testing.T) {
+	for _, p := range []Params{
+		{TargetMs: 1000, InitialDifficulty: 1 << 16, MinDifficulty: 1, Window: 0},
+		{TargetMs: 1000, InitialDifficulty: 1 << 16, MinDifficulty: 1 << 10, Window: 4},
+	} {
+		consensustest.Run(t, func(t *testing.T) consensustest.Setup {
+			r := rules(t, p)
+			e, err := New(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bang, err := quant.NewBang(*r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return consensustest.Setup{Engine: e, Bang: bang}
+		})
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    Params
+		ok   bool
+	}{
+		{"default", DefaultParams(), true},
+		{"zero target", Params{TargetMs: 0, InitialDifficulty: 1, MinDifficulty: 1}, false},
+		{"zero difficulty", Params{TargetMs: 1, InitialDifficulty: 0, MinDifficulty: 0}, false},
+		{"min above initial", Params{TargetMs: 1, InitialDifficulty: 4, MinDifficulty: 8}, false},
+		{"negative window", Params{TargetMs: 1, InitialDifficulty: 4, MinDifficulty: 1, Window: -1}, false},
+	} {
+		if err := tc.p.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+	r := quant.DefaultRules("x", 1)
+	r.Engine = "raft"
+	if _, err := New(&r); quant.CodeOf(err) != quant.CodeBadRules {
+		t.Errorf("New with engine raft: %v", err)
+	}
+	r.Engine = Name
+	r.EngineParams = json.RawMessage(`{"target_ms":-5}`)
+	if _, err := New(&r); quant.CodeOf(err) != quant.CodeBadRules {
+		t.Errorf("New with bad params: %v", err)
+	}
+}
+
+type chainMap map[quant.Hash]*quant.Header
+
+func (m chainMap) Header(h quant.Hash) (*quant.Header, error) { return m[h], nil }
+
+// buildChain makes n quants spaced gapMs apart, each with the difficulty
+// the rule gives (the seals are not mined: only the difficulty rule is under
+// test).
+func buildChain(t *testing.T, e *Engine, n int, gapMs int64) (chainMap, *quant.Header) {
+	t.Helper()
+	parent := &quant.Header{Height: 0, Time: 0}
+	m := chainMap{parent.Hash(): parent}
+	for i := 0; i < n; i++ {
+		d, err := e.NextDifficulty(m, parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &quant.Header{Height: parent.Height + 1, Prev: parent.Hash(), Time: parent.Time + gapMs, Seal: EncodeSeal(d, 0)}
+		m[h.Hash()] = h
+		parent = h
+	}
+	return m, parent
+}
+
+func TestRetarget(t *testing.T) {
+	p := Params{TargetMs: 1000, InitialDifficulty: 1 << 20, MinDifficulty: 1 << 8, Window: 8}
+	e := NewWithParams(p)
+	d := func(h *quant.Header) uint64 { v, _, _ := DecodeSeal(h.Seal); return v }
+
+	// On target: the difficulty stays where it is.
+	m, tip := buildChain(t, e, 40, 1000)
+	if got, _ := e.NextDifficulty(m, tip); got != p.InitialDifficulty {
+		t.Errorf("on target: next = %d, want %d", got, p.InitialDifficulty)
+	}
+	// Too fast: it rises, at most 1/8 a quant.
+	m, tip = buildChain(t, e, 10, 100)
+	if got := d(tip); got <= p.InitialDifficulty {
+		t.Errorf("fast quants: difficulty %d did not rise above %d", got, p.InitialDifficulty)
+	}
+	parent, _ := m.Header(tip.Prev)
+	if got, pd := d(tip), d(parent); got > pd+pd/maxStep {
+		t.Errorf("one step rose from %d to %d, more than 1/%d", pd, got, maxStep)
+	}
+	// Too slow: it falls, but never under the minimum.
+	_, tip = buildChain(t, e, 200, 100_000)
+	if got := d(tip); got != p.MinDifficulty {
+		t.Errorf("slow quants: difficulty %d, want the floor %d", got, p.MinDifficulty)
+	}
+}
+
+func TestWrongDifficultyRefused(t *testing.T) {
+	e := NewWithParams(Params{TargetMs: 1000, InitialDifficulty: 1 << 12, MinDifficulty: 1, Window: 0})
+	parent := &quant.Header{}
+	m := chainMap{parent.Hash(): parent}
+	h := &quant.Header{Height: 1, Prev: parent.Hash(), Time: 1, Seal: EncodeSeal(1, 0)}
+	// Difficulty 1 is met by any hash: only the difficulty rule refuses it.
+	if err := e.VerifySeal(m, parent, h); quant.CodeOf(err) != quant.CodeBadSeal {
+		t.Fatalf("easy difficulty: err = %v", err)
+	}
+	if err := e.Prepare(m, parent, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Seal(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.VerifySeal(m, parent, h); err != nil {
+		t.Fatalf("mined seal: %v", err)
+	}
+}
+
+func FuzzDecodeSeal(f *testing.F) {
+	f.Add(EncodeSeal(1, 2))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, n, err := DecodeSeal(b)
+		if err != nil {
+			return
+		}
+		if got := EncodeSeal(d, n); string(got) != string(b) {
+			t.Fatalf("re-encoding %x gives %x", b, got)
+		}
+	})
+}
+
+func BenchmarkSeal(b *testing.B) {
+	e := NewWithParams(Params{TargetMs: 1000, InitialDifficulty: 1 << 16, MinDifficulty: 1})
+	for i := 0; b.Loop(); i++ {
+		h := &quant.Header{Height: 1, Time: int64(i), Seal: EncodeSeal(1<<16, 0)}
+		if err := e.Seal(context.Background(), h); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(1<<16)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mhash/s")
+}
