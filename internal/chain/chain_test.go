@@ -1,0 +1,423 @@
+package chain
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/consensus/pow"
+	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/store"
+)
+
+// clock is a settable clock for deterministic time rules.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+const t0 = 1_700_000_000_000 // ms
+
+var testEngines = Engines{pow.Name: pow.New}
+
+type fixture struct {
+	t     testing.TB
+	c     *Chain
+	st    *store.Chain
+	db    *store.DB
+	clock *clock
+	key   ed25519.PrivateKey
+}
+
+// newFixture makes a chain on a real store in a temp dir, with a fixed
+// pow difficulty and a clock the test moves.
+func newFixture(t testing.TB, edit func(r *quant.Rules)) *fixture {
+	t.Helper()
+	r := quant.DefaultRules("chain-test", t0)
+	r.Engine = pow.Name
+	r.EngineParams, _ = json.Marshal(pow.Params{TargetMs: 1000, InitialDifficulty: 1 << 8, MinDifficulty: 1, Window: 0})
+	if edit != nil {
+		edit(&r)
+	}
+	bang, err := quant.NewBang(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := db.Chain(bang.Hash())
+	if err := Init(st, bang, testEngines); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.UnixMilli(t0 + 10_000)}
+	c, err := Open(st, testEngines, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	return &fixture{t: t, c: c, st: st, db: db, clock: clk, key: key}
+}
+
+var nonce uint64
+
+func (f *fixture) tx(data string, signed bool) *quant.Tx {
+	nonce++
+	tx := &quant.Tx{ChainID: f.c.ID(), Time: f.clock.t.UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: []byte(data)}
+	if signed {
+		tx.Sign(f.key)
+	}
+	return tx
+}
+
+// quant builds a sealed quant on the tip holding txs, after edit changes
+// its header (TxRoot and TxCount are set from txs before edit).
+func (f *fixture) quant(txs []*quant.Tx, edit func(q *quant.Quant)) *quant.Quant {
+	f.t.Helper()
+	f.clock.t = f.clock.t.Add(time.Second)
+	q, _, err := f.c.Template(nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	q.Txs = txs
+	q.Header.TxCount = uint32(len(txs))
+	q.Header.TxRoot = quant.TxRoot(txs)
+	if edit != nil {
+		edit(q)
+	}
+	if err := f.c.Engine().Seal(context.Background(), &q.Header); err != nil {
+		f.t.Fatal(err)
+	}
+	return q
+}
+
+func (f *fixture) add(q *quant.Quant) {
+	f.t.Helper()
+	res, err := f.c.Add(q)
+	if err != nil {
+		f.t.Fatalf("Add quant %d: %v", q.Header.Height, err)
+	}
+	if !res.Extended() || res.Connected[len(res.Connected)-1] != q {
+		f.t.Fatalf("Add quant %d did not extend the chain: %+v", q.Header.Height, res)
+	}
+}
+
+func TestAddAndRead(t *testing.T) {
+	f := newFixture(t, nil)
+	var ids []quant.Hash
+	for i := 0; i < 3; i++ {
+		txs := []*quant.Tx{f.tx(fmt.Sprintf(`{"n":%d}`, i), i%2 == 0), f.tx(`"x"`, false)}
+		ids = append(ids, txs[0].ID(), txs[1].ID())
+		f.add(f.quant(txs, nil))
+	}
+	head := f.c.Head()
+	if head.Header.Height != 3 || head.Meta.Txs != 6 || head.Meta.Work.Int64() != 3*(1<<8) {
+		t.Fatalf("head: height %d txs %d work %s", head.Header.Height, head.Meta.Txs, head.Meta.Work)
+	}
+	for i, id := range ids {
+		loc, err := f.st.TxLocation(id)
+		if err != nil || loc.Height != uint64(i/2+1) || loc.Index != uint32(i%2) {
+			t.Fatalf("tx %d: location %+v, %v", i, loc, err)
+		}
+	}
+	// Reopening gives the same tip.
+	c2, err := Open(f.st, testEngines, Options{Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Head().Hash != head.Hash {
+		t.Fatal("reopened chain has another tip")
+	}
+	if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
+		t.Fatalf("VerifyStored: %v", err)
+	}
+}
+
+// badWork finds a nonce whose hash misses the target.
+func badWork(t *testing.T, f *fixture, q *quant.Quant) {
+	head := f.c.Head()
+	d, _, _ := pow.DecodeSeal(q.Header.Seal)
+	for n := uint64(0); ; n++ {
+		q.Header.Seal = pow.EncodeSeal(d, n)
+		if f.c.Engine().VerifySeal(f.st, &head.Header, &q.Header) != nil {
+			return
+		}
+	}
+}
+
+func TestRefusedQuants(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rules func(r *quant.Rules)
+		build func(f *fixture) *quant.Quant
+		code  quant.Code
+	}{
+		{"wrong height", nil, func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.Height++ })
+		}, quant.CodeBadLink},
+		{"wrong chain", nil, func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.ChainID[0] ^= 1 })
+		}, quant.CodeWrongChain},
+		{"time not after median past", nil, func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.Time = t0 })
+		}, quant.CodeBadTime},
+		{"time in the future", nil, func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.Time = f.clock.t.UnixMilli() + 3*60*1000 })
+		}, quant.CodeBadTime},
+		{"easier difficulty", nil, func(f *fixture) *quant.Quant {
+			q := f.quant(nil, nil)
+			_, n, _ := pow.DecodeSeal(q.Header.Seal)
+			q.Header.Seal = pow.EncodeSeal(1, n)
+			return q
+		}, quant.CodeBadSeal},
+		{"work not done", nil, func(f *fixture) *quant.Quant {
+			q := f.quant(nil, nil)
+			badWork(t, f, q)
+			return q
+		}, quant.CodeBadSeal},
+		{"merkle root does not match body", nil, func(f *fixture) *quant.Quant {
+			q := f.quant([]*quant.Tx{f.tx(`1`, false)}, nil)
+			q.Txs[0] = f.tx(`2`, false) // body swapped after sealing
+			return q
+		}, quant.CodeBadMerkleRoot},
+		{"count does not match body", nil, func(f *fixture) *quant.Quant {
+			return f.quant([]*quant.Tx{f.tx(`1`, false)}, func(q *quant.Quant) { q.Header.TxCount = 2 })
+		}, quant.CodeMalformed},
+		{"tx for another chain", nil, func(f *fixture) *quant.Quant {
+			tx := f.tx(`1`, false)
+			tx.ChainID[0] ^= 1
+			return f.quant([]*quant.Tx{tx}, nil)
+		}, quant.CodeWrongChain},
+		{"tampered signed tx", nil, func(f *fixture) *quant.Quant {
+			tx := f.tx(`{"amount":1}`, true)
+			tx.Data = []byte(`{"amount":9}`)
+			return f.quant([]*quant.Tx{tx}, nil)
+		}, quant.CodeBadSignature},
+		{"duplicate tx in quant", nil, func(f *fixture) *quant.Quant {
+			tx := f.tx(`1`, false)
+			return f.quant([]*quant.Tx{tx, tx}, nil)
+		}, quant.CodeDuplicate},
+		{"tx already committed", nil, func(f *fixture) *quant.Quant {
+			tx := f.tx(`1`, false)
+			f.add(f.quant([]*quant.Tx{tx}, nil))
+			return f.quant([]*quant.Tx{tx}, nil)
+		}, quant.CodeDuplicate},
+		{"tx dated in the future", nil, func(f *fixture) *quant.Quant {
+			tx := f.tx(`1`, false)
+			tx.Time += 10 * 60 * 1000
+			return f.quant([]*quant.Tx{tx}, nil)
+		}, quant.CodeBadTime},
+		{"non-compact JSON payload", nil, func(f *fixture) *quant.Quant {
+			return f.quant([]*quant.Tx{f.tx(`{ "a": 1 }`, false)}, nil)
+		}, quant.CodeBadData},
+		{"payload over the chain's limit", func(r *quant.Rules) { r.MaxDataBytes = 8 }, func(f *fixture) *quant.Quant {
+			return f.quant([]*quant.Tx{f.tx(`"0123456789"`, false)}, nil)
+		}, quant.CodeTooLarge},
+		{"more txs than the chain allows", func(r *quant.Rules) { r.MaxQuantTxs = 2 }, func(f *fixture) *quant.Quant {
+			return f.quant([]*quant.Tx{f.tx(`1`, false), f.tx(`2`, false), f.tx(`3`, false)}, nil)
+		}, quant.CodeLimitExceeded},
+		{"unsigned tx on a signed chain", func(r *quant.Rules) { r.WritePolicy = quant.PolicySigned }, func(f *fixture) *quant.Quant {
+			return f.quant([]*quant.Tx{f.tx(`1`, false)}, nil)
+		}, quant.CodeNotAllowed},
+		{"unlisted writer", func(r *quant.Rules) {
+			r.WritePolicy = quant.PolicyAllowlist
+			r.Writers = []string{"00000000000000000000000000000000000000000000000000000000000000ff"}
+		}, func(f *fixture) *quant.Quant {
+			return f.quant([]*quant.Tx{f.tx(`1`, true)}, nil)
+		}, quant.CodeNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.rules)
+			q := tc.build(f)
+			before := f.c.Head()
+			_, err := f.c.Add(q)
+			if got := quant.CodeOf(err); got != tc.code {
+				t.Fatalf("Add: %v (code %q), want code %q", err, got, tc.code)
+			}
+			if f.c.Head().Hash != before.Hash {
+				t.Fatal("a refused quant moved the tip")
+			}
+			if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
+				t.Fatalf("store after refusal: %v", err)
+			}
+		})
+	}
+}
+
+func TestEqualRivalStaysSide(t *testing.T) {
+	f := newFixture(t, nil)
+	q1 := f.quant(nil, nil)
+	q2 := f.quant(nil, func(q *quant.Quant) { q.Header.Time++ }) // a rival of q1
+	f.add(q1)
+	// A rival of equal work stays on a side branch: the first seen wins.
+	if res, err := f.c.Add(q2); err != nil || res.Extended() || f.c.Head().Hash != q1.Hash() {
+		t.Fatalf("rival of the tip: %+v %v", res, err)
+	}
+	if _, err := f.c.Add(q1); quant.CodeOf(err) != quant.CodeDuplicate {
+		t.Fatalf("same quant twice: %v, want duplicate", err)
+	}
+}
+
+func TestCheckTx(t *testing.T) {
+	f := newFixture(t, func(r *quant.Rules) { r.WritePolicy = quant.PolicySigned })
+	good := f.tx(`{"a":1}`, true)
+	if err := f.c.CheckTx(good, good.ID()); err != nil {
+		t.Fatalf("good tx: %v", err)
+	}
+	unsigned := f.tx(`1`, false)
+	if err := f.c.CheckTx(unsigned, unsigned.ID()); quant.CodeOf(err) != quant.CodeNotAllowed {
+		t.Fatalf("unsigned: %v", err)
+	}
+	forged := f.tx(`1`, true)
+	forged.Nonce++
+	if err := f.c.CheckTx(forged, forged.ID()); quant.CodeOf(err) != quant.CodeBadSignature {
+		t.Fatalf("forged: %v", err)
+	}
+	f.add(f.quant([]*quant.Tx{good}, nil))
+	if err := f.c.CheckTx(good, good.ID()); quant.CodeOf(err) != quant.CodeDuplicate {
+		t.Fatalf("replayed committed tx: %v", err)
+	}
+}
+
+func TestTemplateDropsAndTrims(t *testing.T) {
+	f := newFixture(t, func(r *quant.Rules) { r.MaxQuantTxs = 2 })
+	committed := f.tx(`0`, false)
+	f.add(f.quant([]*quant.Tx{committed}, nil))
+	a, b, c := f.tx(`1`, false), f.tx(`2`, false), f.tx(`3`, false)
+	q, dropped, err := f.c.Template([]*quant.Tx{committed, a, b, c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dropped) != 1 || dropped[0] != committed.ID() {
+		t.Fatalf("dropped %v, want the committed tx", dropped)
+	}
+	if len(q.Txs) != 2 || q.Txs[0] != a || q.Txs[1] != b {
+		t.Fatalf("template holds %d txs, want a and b", len(q.Txs))
+	}
+	if err := f.c.Engine().Seal(context.Background(), &q.Header); err != nil {
+		t.Fatal(err)
+	}
+	f.add(q)
+}
+
+func TestVerifyStoredFindsFault(t *testing.T) {
+	f := newFixture(t, nil)
+	f.add(f.quant([]*quant.Tx{f.tx(`1`, false)}, nil))
+	// Write a quant that skips validation straight into the store.
+	bad := f.quant(nil, nil)
+	badWork(t, f, bad)
+	head := f.c.Head()
+	if err := f.st.Connect(store.Entry{Quant: bad, Meta: f.c.childMeta(&head.Meta, bad)}); err != nil {
+		t.Fatal(err)
+	}
+	err := VerifyStored(context.Background(), f.st, testEngines, nil)
+	if quant.CodeOf(err) != quant.CodeBadSeal {
+		t.Fatalf("VerifyStored: %v, want a bad seal at quant 2", err)
+	}
+}
+
+func TestQuantsPerMinute(t *testing.T) {
+	f := newFixture(t, nil)
+	if r := f.c.QuantsPerMinute(); r != 0 {
+		t.Fatalf("empty chain: %v", r)
+	}
+	for i := 0; i < 5; i++ {
+		f.add(f.quant(nil, nil)) // one a second
+	}
+	if r := f.c.QuantsPerMinute(); r < 59 || r > 61 {
+		t.Fatalf("one quant a second: %v a minute", r)
+	}
+}
+
+// BenchmarkAdd measures validating and durably committing quants of 1,000
+// signed transactions of about 200 bytes (signatures verified in Add).
+func BenchmarkAdd(b *testing.B) {
+	f := newFixture(b, nil)
+	payload := `{"payload":"` + strings.Repeat("x", 180) + `"}`
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		txs := make([]*quant.Tx, 1000)
+		for i := range txs {
+			txs[i] = f.tx(payload, true)
+		}
+		q := f.quant(txs, nil)
+		b.StartTimer()
+		f.add(q)
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "txs/s")
+}
+
+func TestCheckTxsBatch(t *testing.T) {
+	f := newFixture(t, nil)
+	var txs []*quant.Tx
+	for i := 0; i < 40; i++ {
+		txs = append(txs, f.tx(fmt.Sprintf(`{"i":%d}`, i), true))
+	}
+	txs[7].ChainID[0] ^= 1       // another chain
+	txs[20].Data = []byte(`"x"`) // tampered after signing
+	txs[30].Data = []byte(`"y"`) // and another
+	ids := quant.TxIDs(txs)
+	errs := f.c.CheckTxs(txs, ids)
+	for i, err := range errs {
+		want := quant.Code("")
+		switch i {
+		case 7:
+			want = quant.CodeWrongChain
+		case 20, 30:
+			want = quant.CodeBadSignature
+		}
+		if quant.CodeOf(err) != want {
+			t.Errorf("tx %d: %v, want code %q", i, err, want)
+		}
+	}
+}
+
+func TestSchema(t *testing.T) {
+	f := newFixture(t, func(r *quant.Rules) {
+		r.Schema = json.RawMessage(`{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"}}}`)
+	})
+	good := f.tx(`{"sku":"a-1"}`, false)
+	if err := f.c.CheckTx(good, good.ID()); err != nil {
+		t.Fatalf("matching data: %v", err)
+	}
+	for _, data := range []string{`{"sku":1}`, `{"name":"x"}`, `[1]`} {
+		bad := f.tx(data, false)
+		if err := f.c.CheckTx(bad, bad.ID()); quant.CodeOf(err) != quant.CodeBadData {
+			t.Errorf("%s: %v, want bad_data", data, err)
+		}
+	}
+	bytesTx := f.tx(`1`, false)
+	bytesTx.Kind = quant.DataBytes
+	if err := f.c.CheckTx(bytesTx, bytesTx.ID()); quant.CodeOf(err) != quant.CodeBadData {
+		t.Errorf("bytes on a schema chain: %v", err)
+	}
+	// A quant carrying refused data is refused too.
+	if _, err := f.c.Add(f.quant([]*quant.Tx{f.tx(`{"sku":false}`, false)}, nil)); quant.CodeOf(err) != quant.CodeBadData {
+		t.Errorf("quant with refused data: %v", err)
+	}
+	f.add(f.quant([]*quant.Tx{good}, nil))
+}
+
+func TestBadSchemaRefused(t *testing.T) {
+	r := quant.DefaultRules("bad-schema", t0)
+	r.Engine = pow.Name
+	r.Schema = json.RawMessage(`{"$ref":"https://example.com/x.json"}`)
+	bang, err := quant.NewBang(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := Init(db.Chain(bang.Hash()), bang, testEngines); quant.CodeOf(err) != quant.CodeBadRules {
+		t.Fatalf("Init with an external schema ref: %v", err)
+	}
+}

@@ -1,0 +1,82 @@
+package chain
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/store"
+)
+
+// VerifyStored re-checks a stored chain from its bang: every quant against
+// its parent with the same rules Add applies, the height and transaction
+// indexes, and the stored accumulated weight and counts. It returns the first
+// fault, naming its height, and calls progress (if set) after each quant.
+func VerifyStored(ctx context.Context, st *store.Chain, engines Engines, progress func(height, tip uint64)) error {
+	bang, err := st.Bang()
+	if err != nil {
+		return fmt.Errorf("verify: bang: %w", err)
+	}
+	rules, err := quant.CheckBang(bang)
+	if err != nil {
+		return fmt.Errorf("verify: quant 0: %w", err)
+	}
+	if bang.Hash() != st.ID() {
+		return fmt.Errorf("verify: quant 0: bang hash %s is not the chain id %s", bang.Hash(), st.ID())
+	}
+	engine, err := newEngine(rules, engines)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	tipHash, tipMeta, err := st.Tip()
+	if err != nil {
+		return fmt.Errorf("verify: tip: %w", err)
+	}
+	sch, err := compileSchema(rules)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st}
+	c.opts.Now = time.Now
+	parent := Head{Hash: bang.Hash(), Header: bang.Header, Meta: store.Meta{Work: new(big.Int)}}
+	err = st.Iterate(ctx, 1, func(q *quant.Quant) error {
+		height := q.Header.Height
+		at := func(id quant.Hash, i int) error {
+			loc, err := st.TxLocation(id)
+			if err != nil {
+				return fmt.Errorf("transaction index: %w", err)
+			}
+			if loc.Height != height || loc.Index != uint32(i) {
+				return quant.Errorf(quant.CodeDuplicate, "transaction %s is indexed at %d/%d, found at %d/%d", id, loc.Height, loc.Index, height, i)
+			}
+			return nil
+		}
+		if err := c.validate(q, &parent, at); err != nil {
+			return fmt.Errorf("verify: quant %d: %w", height, err)
+		}
+		hash := q.Hash()
+		meta := c.childMeta(&parent.Meta, q)
+		stored, err := st.Meta(hash)
+		if err != nil {
+			return fmt.Errorf("verify: quant %d: meta: %w", height, err)
+		}
+		if stored.Height != meta.Height || stored.Work.Cmp(meta.Work) != 0 || stored.Txs != meta.Txs {
+			return fmt.Errorf("verify: quant %d: stored meta (height %d, work %s, txs %d) differs from the chain's (%d, %s, %d)",
+				height, stored.Height, stored.Work, stored.Txs, meta.Height, meta.Work, meta.Txs)
+		}
+		parent = Head{Hash: hash, Header: q.Header, Meta: meta}
+		if progress != nil {
+			progress(height, tipMeta.Height)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if parent.Hash != tipHash {
+		return fmt.Errorf("verify: the main chain ends at %d %s, but the tip is %d %s", parent.Header.Height, parent.Hash, tipMeta.Height, tipHash)
+	}
+	return nil
+}

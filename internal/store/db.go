@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// formatVersion is the layout described in doc.go. Open refuses a database
+// written in another.
+const formatVersion = 1
+
+// DB is an open store. Its methods are safe for concurrent use. Writes to
+// one chain (Save, Connect, Reorg) are serialized; writes to different
+// chains and all reads run concurrently.
+type DB struct {
+	pdb      *pebble.DB
+	log      *slog.Logger
+	readOnly bool
+
+	// mu guards closed, which with ops (the calls in flight) lets Close
+	// wait for running calls (Pebble must not be closed under an open
+	// iterator), and the per-chain write locks.
+	mu struct {
+		sync.Mutex
+		closed bool
+		// writers serialize each chain's Save, Connect and Reorg, which
+		// read the tip and then write. Writes to different chains run
+		// concurrently, so Pebble can fsync their batches together.
+		writers map[quant.Hash]*sync.Mutex
+	}
+	ops sync.WaitGroup
+}
+
+// Open opens (creating unless opts.ReadOnly) the database in opts.Dir.
+func Open(opts Options) (*DB, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref() // Pebble holds its own reference while open.
+	po := &pebble.Options{
+		Cache:            cache,
+		Logger:           pebbleLogger{opts.Logger},
+		ReadOnly:         opts.ReadOnly,
+		ErrorIfNotExists: opts.ReadOnly, // a verifier must not create a database
+		// The newest format of Pebble v2.1 (columnar blocks, chunked WAL
+		// syncs), named rather than FormatNewest so that a Pebble upgrade
+		// does not ratchet stores to a format older builds cannot read
+		// without a change here. Value separation itself stays off.
+		FormatMajorVersion: pebble.FormatValueSeparation,
+	}
+	// A bloom filter (10 bits, about 1.25 bytes, per key) lets HasTx and
+	// TxLocation answer "not found" without reading data blocks.
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	po.EnsureDefaults()
+	pdb, err := pebble.Open(opts.Dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
+	}
+	db := &DB{pdb: pdb, log: opts.Logger, readOnly: opts.ReadOnly}
+	db.mu.writers = make(map[quant.Hash]*sync.Mutex)
+	if err := db.checkFormat(); err != nil {
+		_ = pdb.Close()
+		return nil, err
+	}
+	db.log.Debug("store opened", "dir", opts.Dir, "read_only", opts.ReadOnly)
+	return db, nil
+}
+
+// checkFormat writes the format version into a new database and refuses an
+// existing one of another version.
+func (db *DB) checkFormat() error {
+	key := []byte{nsVersion}
+	v, err := get(db.pdb, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// A new database, or one this package did not write: refuse the
+		// latter rather than mix layouts.
+		it, err := db.pdb.NewIter(nil)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		nonEmpty := it.First()
+		if err := it.Close(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if nonEmpty {
+			return fmt.Errorf("store: format version missing: %w", ErrCorrupt)
+		}
+		if db.readOnly {
+			return nil
+		}
+		if err := db.pdb.Set(key, binary.AppendUvarint(nil, formatVersion), pebble.Sync); err != nil {
+			return fmt.Errorf("store: write format version: %w", err)
+		}
+		return nil
+	case err != nil:
+		return err
+	}
+	n, k := binary.Uvarint(v)
+	if k != len(v) {
+		return fmt.Errorf("store: format version: %w", ErrCorrupt)
+	}
+	if n != formatVersion {
+		return fmt.Errorf("store: format version %d, this build reads %d", n, formatVersion)
+	}
+	return nil
+}
+
+// Close waits for calls in flight, then closes the database. Later calls
+// return ErrClosed.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.mu.closed {
+		db.mu.Unlock()
+		return ErrClosed
+	}
+	db.mu.closed = true
+	db.mu.Unlock()
+	db.ops.Wait()
+	if err := db.pdb.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// enter registers a call in flight; it fails once Close has begun. Every
+// successful enter is paired with a leave.
+func (db *DB) enter() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.mu.closed {
+		return ErrClosed
+	}
+	db.ops.Add(1)
+	return nil
+}
+
+func (db *DB) leave() { db.ops.Done() }
+
+// enterWrite is enter for writers: it also refuses a read-only DB.
+func (db *DB) enterWrite() error {
+	if db.readOnly {
+		return ErrReadOnly
+	}
+	return db.enter()
+}
+
+// Chains returns the ids of the chains whose bang is stored, sorted.
+func (db *DB) Chains() ([]quant.Hash, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	it, err := db.pdb.NewIter(&pebble.IterOptions{
+		LowerBound: []byte{nsChains},
+		UpperBound: []byte{nsChains + 1},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: chains: %w", err)
+	}
+	var ids []quant.Hash
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != 1+quant.HashSize {
+			_ = it.Close()
+			return nil, fmt.Errorf("store: chains: key %x: %w", k, ErrCorrupt)
+		}
+		ids = append(ids, quant.Hash(k[1:]))
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("store: chains: %w", err)
+	}
+	return ids, nil
+}
+
+// Chain returns a handle on the chain with id id (its bang's hash). It does
+// no I/O; the chain need not exist yet. Handles on one chain share its write
+// lock, so any number may be used at once.
+func (db *DB) Chain(id quant.Hash) *Chain {
+	db.mu.Lock()
+	w := db.mu.writers[id]
+	if w == nil {
+		w = new(sync.Mutex)
+		db.mu.writers[id] = w
+	}
+	db.mu.Unlock()
+	c := &Chain{db: db, id: id, writeMu: w}
+	c.prefix[0] = nsChain
+	copy(c.prefix[1:], id[:])
+	return c
+}
+
+// Stats are figures about a DB's storage, for metrics
+// (qbc_store_<name>) and operators.
+type Stats struct {
+	DiskBytes        uint64 // every file: tables, write-ahead log, manifest
+	TableBytes       uint64 // live sstables
+	WALBytes         uint64 // write-ahead log
+	MemtableBytes    uint64 // memtables, in memory
+	CompactionDebt   uint64 // bytes compaction must still rewrite to settle the LSM
+	ReadAmp          int    // sstables and sublevels a read may have to consult
+	BlockCacheHits   int64
+	BlockCacheMisses int64
+}
+
+// Stats returns figures about the DB's storage.
+func (db *DB) Stats() (Stats, error) {
+	if err := db.enter(); err != nil {
+		return Stats{}, err
+	}
+	defer db.leave()
+	m := db.pdb.Metrics()
+	return Stats{
+		DiskBytes:        m.DiskSpaceUsage(),
+		TableBytes:       m.Table.Local.LiveSize,
+		WALBytes:         m.WAL.PhysicalSize,
+		MemtableBytes:    m.MemTable.Size,
+		CompactionDebt:   m.Compact.EstimatedDebt,
+		ReadAmp:          m.ReadAmp(),
+		BlockCacheHits:   m.BlockCache.Hits,
+		BlockCacheMisses: m.BlockCache.Misses,
+	}, nil
+}
+
+// Metrics returns Pebble's metrics, formatted for humans (for debugging and
+// `qbc verify`).
+func (db *DB) Metrics() (string, error) {
+	if err := db.enter(); err != nil {
+		return "", err
+	}
+	defer db.leave()
+	return db.pdb.Metrics().String(), nil
+}
+
+// Compact flushes the memtable and compacts the whole key space. It blocks
+// until done or ctx ends; it is for operations and measurement, not for
+// normal running.
+func (db *DB) Compact(ctx context.Context) error {
+	if err := db.enterWrite(); err != nil {
+		return err
+	}
+	defer db.leave()
+	if err := db.pdb.Flush(); err != nil {
+		return fmt.Errorf("store: flush: %w", err)
+	}
+	if err := db.pdb.Compact(ctx, []byte{0x00}, []byte{0xff}, true); err != nil {
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	return nil
+}
+
+// pebbleLogger sends Pebble's logs to slog: information at debug level (it
+// is noisy), errors at error level. Fatalf logs and panics: Pebble calls it
+// only on broken invariants, after which it must not go on.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	if p.l.Enabled(context.Background(), slog.LevelDebug) {
+		p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble", "fatal", true)
+	panic("store: pebble: " + msg)
+}

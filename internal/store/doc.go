@@ -1,0 +1,66 @@
+// Package store keeps QBC chains on disk, in Pebble. It is the only package
+// that imports Pebble.
+//
+// A DB holds any number of chains; Chain returns a cheap handle on one of
+// them. Each chain keeps every quant it is given (main chain and side
+// branches), a main chain (a height index and a tip), and an index from
+// transaction id to where the transaction sits on the main chain.
+//
+// # Durability
+//
+// Everything Connect and Reorg change is written in one Pebble batch that is
+// committed with Sync (the write-ahead log is fsynced before they return).
+// After a crash at any moment a reopened DB is at the tip of the last Connect
+// or Reorg that returned, or of one that was under way: never between two,
+// with nothing committed lost and nothing half written visible. Save writes
+// one batch without Sync: the quant is either wholly stored or not at all,
+// and it becomes durable at the next synced commit. Writes to one chain are
+// serialized; Pebble fsyncs the commits of different chains together.
+//
+// The store checks linkage (a connected quant's parent is the tip, a reorg's
+// lists join up) and shape (a meta's height is its header's, a header's
+// transaction count is its body's) but not consensus rules: the chain package
+// validates quants before it gives them here. In particular the store does
+// not check that transaction ids are unique on the main chain; the chain must
+// (quant.CodeDuplicate). A duplicate would leave the index pointing at the
+// later copy.
+//
+// # Key layout
+//
+// All integers are big-endian unless marked uvarint. H is a 32-byte quant
+// hash, C a 32-byte chain id (the hash of the chain's bang), T a 32-byte
+// transaction id.
+//
+//	0x00                     store format version: uvarint (1)
+//	0x01 C                   a chain with a stored bang: empty value
+//	0x02 C 'q' H             quant record: u8 version (1), uvarint txs (on the branch), uvarint len(work),
+//	                         work (big-endian magnitude), uvarint len(header),
+//	                         canonical header, then for a bang its rules
+//	0x02 C 't' H u32(i)      transaction i of quant H: canonical encoding
+//	0x02 C 'n' u64(height)   main chain: hash at height: H
+//	0x02 C 'x' T             main chain: uvarint height, uvarint index
+//	0x02 C 'z'               main chain tip: H
+//
+// A quant's transactions are stored one per key, so fetching one transaction
+// by id reads the index entry, the height entry and that transaction alone,
+// never the whole quant. Pebble stores the prefix that sorted keys share once
+// per run of keys, and compresses blocks (which takes out, among others, the
+// chain id every transaction repeats), so on disk a transaction costs about
+// its canonical encoding plus its index entry: the 32-byte id, a few bytes of
+// location and framing, and a bloom filter (BenchmarkStorageOverhead: 354
+// bytes per signed transaction of 200 payload bytes, whose encoding is 351;
+// the index 39 of them).
+//
+// Records are immutable once written: a quant's record and transactions,
+// keyed by its hash, are never changed or deleted (a Reorg only rewrites the
+// 'n', 'x' and 'z' keys). That is why a lookup by hash needs no snapshot.
+//
+// # Byte slices
+//
+// Pebble returns buffers that are valid only until they are released. Every
+// value read here is copied before it is decoded, so nothing this package
+// returns aliases Pebble memory: a returned Quant, Header or Tx belongs to the
+// caller. The transactions of one returned quant share one buffer. Values
+// given to Save, Connect and Reorg are encoded into the batch (copied); the
+// store keeps no reference to them.
+package store

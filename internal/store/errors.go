@@ -1,0 +1,24 @@
+package store
+
+import "errors"
+
+// Errors returned by the store, wrapped with context; check them with
+// errors.Is.
+var (
+	// ErrNotFound: the quant, transaction, height or tip is not stored.
+	ErrNotFound = errors.New("store: not found")
+	// ErrBadLink: Connect was given a quant that is not a child of the tip,
+	// or Reorg lists that do not join up with the main chain and each other.
+	ErrBadLink = errors.New("store: does not link to the main chain")
+	// ErrInvalid: an entry is malformed (nil quant or work, a meta height
+	// that is not its header's, a transaction count that is not its body's,
+	// a bang that is not the chain's).
+	ErrInvalid = errors.New("store: invalid entry")
+	// ErrCorrupt: a stored value does not decode. The database is damaged
+	// or was written by something else.
+	ErrCorrupt = errors.New("store: corrupt value")
+	// ErrReadOnly: a write on a DB opened with Options.ReadOnly.
+	ErrReadOnly = errors.New("store: read-only")
+	// ErrClosed: the DB was closed.
+	ErrClosed = errors.New("store: closed")
+)

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// Key namespaces and per-chain key kinds; doc.go describes the layout.
+const (
+	nsVersion = 0x00 // store format version
+	nsChains  = 0x01 // C: chains with a stored bang
+	nsChain   = 0x02 // C kind ...: one chain's keys
+
+	kindQuant   = 'q' // H: quant record
+	kindTx      = 't' // H u32: a quant's transaction
+	kindHeight  = 'n' // u64: main-chain hash at height
+	kindTxIndex = 'x' // T: main-chain location of a transaction
+	kindTip     = 'z' // main-chain tip
+
+	recordVersion = 1
+)
+
+// prefixLen is the length of a chain's key prefix (nsChain, chain id).
+const prefixLen = 1 + quant.HashSize
+
+// Key lengths, for decoders and buffers.
+const (
+	quantKeyLen   = prefixLen + 1 + quant.HashSize
+	txKeyLen      = quantKeyLen + 4
+	heightKeyLen  = prefixLen + 1 + 8
+	txIndexKeyLen = prefixLen + 1 + quant.HashSize
+)
+
+// Each appendXxxKey appends one key of a chain to dst.
+
+func (c *Chain) appendQuantKey(dst []byte, h quant.Hash) []byte {
+	dst = append(dst, c.prefix[:]...)
+	dst = append(dst, kindQuant)
+	return append(dst, h[:]...)
+}
+
+func (c *Chain) appendTxKey(dst []byte, h quant.Hash, i uint32) []byte {
+	return binary.BigEndian.AppendUint32(c.appendTxPrefix(dst, h), i)
+}
+
+// appendTxPrefix appends the prefix shared by quant h's transaction keys.
+func (c *Chain) appendTxPrefix(dst []byte, h quant.Hash) []byte {
+	dst = append(dst, c.prefix[:]...)
+	dst = append(dst, kindTx)
+	return append(dst, h[:]...)
+}
+
+func (c *Chain) appendHeightKey(dst []byte, height uint64) []byte {
+	dst = append(dst, c.prefix[:]...)
+	dst = append(dst, kindHeight)
+	return binary.BigEndian.AppendUint64(dst, height)
+}
+
+func (c *Chain) appendTxIndexKey(dst []byte, id quant.Hash) []byte {
+	dst = append(dst, c.prefix[:]...)
+	dst = append(dst, kindTxIndex)
+	return append(dst, id[:]...)
+}
+
+func (c *Chain) tipKey() []byte {
+	return append(c.prefix[:len(c.prefix):len(c.prefix)], kindTip)
+}
+
+func chainsKey(id quant.Hash) []byte {
+	return append([]byte{nsChains}, id[:]...)
+}
+
+// txBounds returns the key range holding quant h's transactions.
+func (c *Chain) txBounds(h quant.Hash) (lower, upper []byte) {
+	lower = c.appendTxKey(make([]byte, 0, txKeyLen), h, 0)
+	// One byte longer than the largest transaction key of h.
+	upper = append(c.appendTxPrefix(make([]byte, 0, txKeyLen+1), h), 0xff, 0xff, 0xff, 0xff, 0x00)
+	return lower, upper
+}
+
+// encodeRecord encodes a quant record: what the store keeps of a quant
+// beside its transactions.
+func encodeRecord(q *quant.Quant, m Meta) []byte {
+	work := m.Work.Bytes()
+	hdr := q.Header.Encode()
+	b := make([]byte, 0, 1+binary.MaxVarintLen64*2+len(work)+len(hdr)+len(q.Rules))
+	b = append(b, recordVersion)
+	b = binary.AppendUvarint(b, m.Txs)
+	b = binary.AppendUvarint(b, uint64(len(work)))
+	b = append(b, work...)
+	b = binary.AppendUvarint(b, uint64(len(hdr)))
+	b = append(b, hdr...)
+	if q.IsBang() {
+		b = append(b, q.Rules...)
+	}
+	return b
+}
+
+// record is a decoded quant record. Its slices alias the buffer it was
+// decoded from, which must be the caller's (a copy of Pebble's).
+type record struct {
+	header *quant.Header
+	work   *big.Int
+	txs    uint64
+	rules  []byte
+}
+
+func (r *record) meta() Meta { return Meta{Height: r.header.Height, Work: r.work, Txs: r.txs} }
+
+// decodeRecord decodes what encodeRecord wrote. b must not be Pebble's
+// buffer: the result aliases it.
+func decodeRecord(b []byte) (*record, error) {
+	if len(b) == 0 || b[0] != recordVersion {
+		return nil, fmt.Errorf("quant record: unknown version: %w", ErrCorrupt)
+	}
+	b = b[1:]
+	txs, k := binary.Uvarint(b)
+	if k <= 0 {
+		return nil, fmt.Errorf("quant record: txs: bad count: %w", ErrCorrupt)
+	}
+	b = b[k:]
+	work, b, err := lengthPrefixed(b, "work")
+	if err != nil {
+		return nil, err
+	}
+	hdr, b, err := lengthPrefixed(b, "header")
+	if err != nil {
+		return nil, err
+	}
+	h, err := quant.DecodeHeader(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("quant record: %v: %w", err, ErrCorrupt)
+	}
+	r := &record{header: h, work: new(big.Int).SetBytes(work), txs: txs}
+	if h.Height == 0 {
+		r.rules = b
+	} else if len(b) != 0 {
+		return nil, fmt.Errorf("quant record: %d trailing bytes: %w", len(b), ErrCorrupt)
+	}
+	return r, nil
+}
+
+// lengthPrefixed splits a uvarint-length-prefixed field off b.
+func lengthPrefixed(b []byte, field string) (v, rest []byte, err error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, fmt.Errorf("quant record: %s: bad length: %w", field, ErrCorrupt)
+	}
+	return b[k : k+int(n)], b[k+int(n):], nil
+}
+
+func encodeLocation(l Location) []byte {
+	b := make([]byte, 0, binary.MaxVarintLen64+binary.MaxVarintLen32)
+	b = binary.AppendUvarint(b, l.Height)
+	return binary.AppendUvarint(b, uint64(l.Index))
+}
+
+func decodeLocation(b []byte) (Location, error) {
+	h, k := binary.Uvarint(b)
+	if k <= 0 {
+		return Location{}, fmt.Errorf("transaction index: %w", ErrCorrupt)
+	}
+	i, j := binary.Uvarint(b[k:])
+	if j <= 0 || k+j != len(b) || i > 1<<32-1 {
+		return Location{}, fmt.Errorf("transaction index: %w", ErrCorrupt)
+	}
+	return Location{Height: h, Index: uint32(i)}, nil
+}
+
+func decodeHash(b []byte, what string) (quant.Hash, error) {
+	if len(b) != quant.HashSize {
+		return quant.Hash{}, fmt.Errorf("%s: %d bytes, want %d: %w", what, len(b), quant.HashSize, ErrCorrupt)
+	}
+	return quant.Hash(b), nil
+}
+
+// get returns a copy of the value at key, or ErrNotFound.
+func get(r pebble.Reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	b := append([]byte(nil), v...)
+	if err := closer.Close(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return b, nil
+}
+
+// has reports whether key is stored.
+func has(r pebble.Reader, key []byte) (bool, error) {
+	_, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	if err := closer.Close(); err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	return true, nil
+}
