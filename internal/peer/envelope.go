@@ -1,0 +1,119 @@
+package peer
+
+import (
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/hdevalence/ed25519consensus"
+)
+
+// Envelope limits and version.
+const (
+	envelopeVersion = 1
+	// MaxBody bounds an envelope's body (a batch of quants in sync).
+	MaxBody      = 64 << 20
+	envelopeHead = 1 + ed25519.PublicKeySize + IDSize + 8 + 8 + 1 + 4
+	// MaxEnvelope is the largest encoded envelope.
+	MaxEnvelope = envelopeHead + MaxBody + ed25519.SignatureSize
+	domain      = "qbc/p2p/v1"
+)
+
+// Kind is what an envelope carries.
+type Kind uint8
+
+// Message kinds.
+const (
+	KindHello    Kind = 1 // body: helloBody; answered with helloBody
+	KindStatus   Kind = 2 // body: empty; answered with statusBody
+	KindPeers    Kind = 3 // body: peersBody (addresses to discover); answered empty
+	KindTx       Kind = 4 // body: canonical transaction; answered empty
+	KindAnnounce Kind = 5 // body: announceBody; answered empty
+	KindGetQuant Kind = 6 // body: 32-byte hash; answered with a canonical quant
+	KindSync     Kind = 7 // body: syncBody (locator); answered with quants
+	KindReply    Kind = 8 // an answer: body is the request nonce then the answer
+)
+
+// Envelope is one signed node-to-node message.
+type Envelope struct {
+	From  ed25519.PublicKey // sender's node key
+	To    ID                // receiver's id (zero only in a hello)
+	Time  int64             // sender's clock, Unix ms
+	Nonce uint64            // random: with From and Time, unique
+	Kind  Kind
+	Body  []byte
+	Sig   []byte // over domain || the encoding before the signature
+}
+
+func (e *Envelope) signed() []byte {
+	b := make([]byte, 0, len(domain)+1+envelopeHead+len(e.Body))
+	b = append(b, domain...)
+	b = append(b, 0, envelopeVersion)
+	b = append(b, e.From...)
+	b = append(b, e.To[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Time))
+	b = binary.BigEndian.AppendUint64(b, e.Nonce)
+	b = append(b, byte(e.Kind))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Body)))
+	return append(b, e.Body...)
+}
+
+// Sign sets From and Sig with key.
+func (e *Envelope) Sign(key ed25519.PrivateKey) {
+	e.From = key.Public().(ed25519.PublicKey)
+	e.Sig = ed25519.Sign(key, e.signed())
+}
+
+// Encode returns the envelope's canonical encoding.
+func (e *Envelope) Encode() []byte {
+	b := e.signed()[len(domain)+1:]
+	return append(b, e.Sig...)
+}
+
+// Errors of DecodeEnvelope and Verify.
+var (
+	ErrMalformed = errors.New("peer: malformed envelope")
+	ErrTooLarge  = errors.New("peer: envelope too large")
+	ErrSignature = errors.New("peer: envelope signature does not verify")
+)
+
+// DecodeEnvelope decodes an envelope, refusing input over MaxEnvelope
+// before reading it. The body aliases b.
+func DecodeEnvelope(b []byte) (*Envelope, error) {
+	if len(b) > MaxEnvelope {
+		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(b))
+	}
+	if len(b) < envelopeHead+ed25519.SignatureSize {
+		return nil, fmt.Errorf("%w: %d bytes is too short", ErrMalformed, len(b))
+	}
+	if b[0] != envelopeVersion {
+		return nil, fmt.Errorf("%w: version %d", ErrMalformed, b[0])
+	}
+	e := &Envelope{}
+	off := 1
+	e.From = ed25519.PublicKey(b[off : off+ed25519.PublicKeySize])
+	off += ed25519.PublicKeySize
+	copy(e.To[:], b[off:off+IDSize])
+	off += IDSize
+	e.Time = int64(binary.BigEndian.Uint64(b[off:]))
+	e.Nonce = binary.BigEndian.Uint64(b[off+8:])
+	e.Kind = Kind(b[off+16])
+	n := binary.BigEndian.Uint32(b[off+17:])
+	off += 21
+	if uint64(n) != uint64(len(b)-off-ed25519.SignatureSize) {
+		return nil, fmt.Errorf("%w: body length %d does not match", ErrMalformed, n)
+	}
+	e.Body = b[off : off+int(n)]
+	e.Sig = b[off+int(n):]
+	return e, nil
+}
+
+// Verify checks the envelope's signature. It stops forged and tampered
+// messages.
+func (e *Envelope) Verify() error {
+	if !ed25519consensus.Verify(e.From, e.signed(), e.Sig) {
+		return ErrSignature
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package peer
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+)
+
+func testKey(b byte) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, 32)) }
+
+func sample(to ID, at int64) *Envelope {
+	e := &Envelope{To: to, Time: at, Nonce: 42, Kind: KindStatus, Body: []byte("body")}
+	e.Sign(testKey(1))
+	return e
+}
+
+func TestEnvelopeRoundTrip(t *testing.T) {
+	e := sample(ID{9}, 1000)
+	d, err := DecodeEnvelope(e.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(d.Encode(), e.Encode()) || d.Verify() != nil {
+		t.Fatal("decoded envelope differs or does not verify")
+	}
+	// Any flipped byte is refused by decoding or by the signature.
+	b := e.Encode()
+	for i := range b {
+		c := bytes.Clone(b)
+		c[i] ^= 0x01
+		d, err := DecodeEnvelope(c)
+		if err == nil && d.Verify() == nil && bytes.Equal(d.Encode(), b) {
+			t.Fatalf("byte %d flipped: still a valid, equal envelope", i)
+		}
+		if err == nil && d.Verify() == nil {
+			t.Fatalf("byte %d flipped: signature still verifies", i)
+		}
+	}
+	for _, bad := range [][]byte{nil, b[:10], append(bytes.Clone(b), 0)} {
+		if _, err := DecodeEnvelope(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%d bytes: %v", len(bad), err)
+		}
+	}
+	if _, err := DecodeEnvelope(make([]byte, MaxEnvelope+1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("oversized: %v", err)
+	}
+}
+
+func TestGuard(t *testing.T) {
+	self := ID{9}
+	g := newGuard(self, 30_000, nil)
+	now := int64(1_000_000)
+	ok := sample(self, now)
+	if err := g.check(ok, now); err != nil {
+		t.Fatalf("good envelope: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		e    *Envelope
+		want error
+	}{
+		{"replay", ok, ErrReplay},
+		{"other addressee", sample(ID{8}, now), ErrNotForMe},
+		{"too old", sample(self, now-31_000), ErrStale},
+		{"from the future", sample(self, now+31_000), ErrStale},
+	} {
+		if err := g.check(tc.e, now); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	forged := sample(self, now+1)
+	forged.Body = []byte("changed")
+	if err := g.check(forged, now); !errors.Is(err, ErrSignature) {
+		t.Errorf("forged: %v", err)
+	}
+	// A hello may be addressed to no one; other kinds may not.
+	hello := &Envelope{Time: now, Nonce: 7, Kind: KindHello}
+	hello.Sign(testKey(1))
+	if err := g.check(hello, now); err != nil {
+		t.Errorf("hello to no one: %v", err)
+	}
+	// A closed network refuses other keys.
+	closed := newGuard(self, 30_000, []ed25519.PublicKey{testKey(2).Public().(ed25519.PublicKey)})
+	if err := closed.check(sample(self, now), now); !errors.Is(err, ErrNotMember) {
+		t.Errorf("non-member: %v", err)
+	}
+}
+
+func TestFrames(t *testing.T) {
+	items := [][]byte{[]byte("a"), {}, []byte("ccc")}
+	got, err := decodeFrames(encodeFrames(items), 10, 10)
+	if err != nil || len(got) != 3 || string(got[2]) != "ccc" {
+		t.Fatalf("frames: %q %v", got, err)
+	}
+	if _, err := decodeFrames(encodeFrames(items), 2, 10); err == nil {
+		t.Error("frame over max accepted")
+	}
+	if _, err := decodeFrames(encodeFrames(items), 10, 2); err == nil {
+		t.Error("more frames than count accepted")
+	}
+}
+
+func FuzzDecodeEnvelope(f *testing.F) {
+	f.Add(sample(ID{1}, 5).Encode())
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := DecodeEnvelope(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(e.Encode(), b) {
+			t.Fatal("envelope does not re-encode to its input")
+		}
+		_ = e.Verify()
+	})
+}
+
+func FuzzDecodeFrames(f *testing.F) {
+	f.Add(encodeFrames([][]byte{[]byte("x")}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		items, err := decodeFrames(b, 1<<20, 100)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(encodeFrames(items), b) {
+			t.Fatal("frames do not re-encode to their input")
+		}
+	})
+}
+
+func BenchmarkEnvelopeSignVerify(b *testing.B) {
+	key := testKey(1)
+	for b.Loop() {
+		e := &Envelope{To: ID{1}, Time: 1, Nonce: 2, Kind: KindTx, Body: make([]byte, 256)}
+		e.Sign(key)
+		if err := e.Verify(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// maxTxBatch bounds the transactions in one gossip message.
+const maxTxBatch = 4096
+
+// BroadcastTx queues an accepted transaction for every live peer; queued
+// transactions go out in batches every few milliseconds. from is the peer
+// it came from (zero for a client's), which is left out.
+func (s *Service) BroadcastTx(tx *quant.Tx, from ID) {
+	if !s.seen.add(tx.ID()) {
+		return
+	}
+	s.txMu.Lock()
+	s.txQueue = append(s.txQueue, queuedTx{raw: tx.Encode(), from: from})
+	s.txMu.Unlock()
+}
+
+// flushTxs sends the queued transactions to each live peer.
+func (s *Service) flushTxs(ctx context.Context) {
+	s.txMu.Lock()
+	q := s.txQueue
+	s.txQueue = nil
+	s.txMu.Unlock()
+	if len(q) == 0 {
+		return
+	}
+	peers := s.live(ID{})
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		var items [][]byte
+		for _, t := range q {
+			if t.from != p.id {
+				items = append(items, t.raw)
+			}
+		}
+		for lo := 0; lo < len(items); lo += maxTxBatch {
+			body := encodeFrames(items[lo:min(lo+maxTxBatch, len(items))])
+			wg.Add(1)
+			go func(p peerState) {
+				defer wg.Done()
+				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				if _, err := s.callPeer(cctx, p, KindTx, body); err != nil {
+					s.log.Debug("tx gossip failed", "peer", p.addr, "err", err)
+				}
+			}(p)
+		}
+	}
+	wg.Wait()
+}
+
+// receiveTxs admits a batch of gossiped transactions; those accepted are
+// relayed onward. Invalid ones cost the sender.
+func (s *Service) receiveTxs(body []byte, from ID) error {
+	items, err := decodeFrames(body, quant.MaxTxSize, maxTxBatch)
+	if err != nil {
+		return err
+	}
+	var bad error
+	for _, raw := range items {
+		tx, err := quant.DecodeTx(raw)
+		if err == nil {
+			tx = tx.Clone()
+			if s.seen.has(tx.ID()) {
+				continue
+			}
+			err = s.cfg.Host.SubmitTx(tx)
+		}
+		switch {
+		case err == nil:
+			s.m.txsIn.Inc()
+			s.BroadcastTx(tx, from)
+		case invalid(err):
+			bad = err
+		}
+	}
+	if bad != nil {
+		s.penalty(from, 5, bad)
+	}
+	return nil
+}
+
+// AnnounceQuant tells every live peer but from of a quant this node
+// accepted.
+func (s *Service) AnnounceQuant(q *quant.Quant, from ID) {
+	h := q.Hash()
+	s.seen.add(h)
+	body, _ := json.Marshal(announceBody{Hash: h, Height: q.Header.Height})
+	for _, p := range s.live(from) {
+		go func(p peerState) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := s.callPeer(ctx, p, KindAnnounce, body); err != nil {
+				s.log.Debug("announce failed", "peer", p.addr, "err", err)
+			}
+		}(p)
+	}
+}
+
+// seenSet remembers recent hashes (transactions and quants gossiped), so
+// nothing is relayed twice. It forgets the oldest past its size.
+type seenSet struct {
+	mu    sync.Mutex
+	max   int
+	set   map[quant.Hash]struct{}
+	order []quant.Hash
+}
+
+func newSeenSet(max int) *seenSet {
+	return &seenSet{max: max, set: make(map[quant.Hash]struct{}, max)}
+}
+
+// add records h and reports whether it was new.
+func (s *seenSet) add(h quant.Hash) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.set[h]; ok {
+		return false
+	}
+	if len(s.order) >= s.max {
+		delete(s.set, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.set[h] = struct{}{}
+	s.order = append(s.order, h)
+	return true
+}
+
+func (s *seenSet) has(h quant.Hash) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.set[h]
+	return ok
+}
+
+func (s *seenSet) remove(h quant.Hash) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.set, h)
+}

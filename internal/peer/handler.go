@@ -1,0 +1,181 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// Handler serves POST /p2p/v1: envelopes from peers, answered with
+// envelopes. Refusals are answered with {"error":{"code","message"}}.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /p2p/v1", s.serve)
+	return mux
+}
+
+func (s *Service) refuse(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
+	s.m.refused.WithLabelValues(code).Inc()
+	s.log.Warn("peer message refused", "remote", r.RemoteAddr, "code", code, "err", err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": err.Error()}})
+}
+
+func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
+	if err != nil {
+		s.refuse(w, r, http.StatusRequestEntityTooLarge, "too_large", err)
+		return
+	}
+	e, err := DecodeEnvelope(b)
+	if err != nil {
+		s.refuse(w, r, http.StatusBadRequest, "malformed", err)
+		return
+	}
+	if err := s.guard.check(e, s.cfg.Now().UnixMilli()); err != nil {
+		switch {
+		case errors.Is(err, ErrNotMember):
+			s.refuse(w, r, http.StatusForbidden, "not_member", err)
+		default:
+			s.refuse(w, r, http.StatusUnauthorized, "unauthenticated", err)
+		}
+		return
+	}
+	from := IDOf(e.From)
+	if s.isBanned(from) {
+		s.refuse(w, r, http.StatusForbidden, "banned", ErrBanned)
+		return
+	}
+	s.m.msgs.WithLabelValues(kindName(e.Kind), "in").Inc()
+	answer, err := s.handle(r.Context(), e)
+	if err != nil {
+		if invalid(err) {
+			s.penalty(from, 20, err)
+		}
+		s.refuse(w, r, http.StatusUnprocessableEntity, string(codeOr(err, "refused")), err)
+		return
+	}
+	rep := s.envelope(from, KindReply, replyBody(e.Nonce, answer))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(rep.Encode())
+}
+
+func codeOr(err error, def quant.Code) quant.Code {
+	if c := quant.CodeOf(err); c != "" {
+		return c
+	}
+	return def
+}
+
+// handle acts on one checked envelope and returns the answer.
+func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
+	from := IDOf(e.From)
+	switch e.Kind {
+	case KindHello:
+		var hb helloBody
+		if err := decodeBody(e.Body, &hb); err != nil {
+			return nil, err
+		}
+		if _, err := s.admit(e.From, hb.Addr, hb); err != nil {
+			return nil, err
+		}
+		s.queueDiscover(hb.Peers)
+		return json.Marshal(s.hello())
+	case KindStatus:
+		s.mu.Lock()
+		if p, ok := s.peers[from]; ok {
+			p.lastSeen = s.cfg.Now()
+		}
+		s.mu.Unlock()
+		return json.Marshal(toStatusBody(s.cfg.Host.Status()))
+	case KindPeers:
+		var pb peersBody
+		if err := decodeBody(e.Body, &pb); err != nil {
+			return nil, err
+		}
+		s.queueDiscover(pb.Addrs)
+		return nil, nil
+	case KindTx:
+		return nil, s.receiveTxs(e.Body, from)
+	case KindAnnounce:
+		var ab announceBody
+		if err := decodeBody(e.Body, &ab); err != nil {
+			return nil, err
+		}
+		p, ok := s.peerByKey(e.From)
+		if !ok {
+			return nil, nil // announcements only from known peers
+		}
+		go s.fetchAnnounced(context.WithoutCancel(ctx), p, ab)
+		return nil, nil
+	case KindGetQuant:
+		if len(e.Body) != quant.HashSize {
+			return nil, quant.Errorf(quant.CodeMalformed, "get_quant: body is not a hash")
+		}
+		q, err := s.cfg.Host.Quant(quant.Hash(e.Body))
+		if err != nil {
+			return nil, err
+		}
+		return q.Encode(), nil
+	case KindSync:
+		var sb syncBody
+		if err := decodeBody(e.Body, &sb); err != nil {
+			return nil, err
+		}
+		qs, err := s.cfg.Host.QuantsAfter(sb.Locator, min(max(sb.Limit, 1), maxSyncQuants), min(max(sb.MaxBytes, 1), maxSyncBytes))
+		if err != nil {
+			return nil, err
+		}
+		items := make([][]byte, len(qs))
+		for i, q := range qs {
+			items[i] = q.Encode()
+		}
+		return encodeFrames(items), nil
+	}
+	return nil, quant.Errorf(quant.CodeMalformed, "unknown message kind %d", e.Kind)
+}
+
+// fetchAnnounced fetches an announced quant this node lacks and adds it;
+// an unknown parent means this node is behind: sync.
+func (s *Service) fetchAnnounced(ctx context.Context, p peerState, ab announceBody) {
+	if !s.seen.add(ab.Hash) || s.cfg.Host.HasQuant(ab.Hash) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := s.callPeer(ctx, p, KindGetQuant, ab.Hash[:])
+	if err != nil {
+		s.seen.remove(ab.Hash)
+		return
+	}
+	q, err := quant.DecodeQuant(b)
+	if err == nil && q.Hash() != ab.Hash {
+		err = quant.Errorf(quant.CodeMalformed, "get_quant answered with another quant")
+	}
+	if err == nil {
+		err = s.cfg.Host.AddQuant(q)
+	}
+	switch {
+	case err == nil:
+		s.m.quantsIn.Inc()
+		s.AnnounceQuant(q, p.id)
+	case quant.CodeOf(err) == quant.CodeUnknownParent:
+		s.seen.remove(ab.Hash)
+		s.kickSync()
+	case invalid(err):
+		s.penalty(p.id, 50, err)
+	}
+}
+
+func (s *Service) kickSync() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
