@@ -1,0 +1,291 @@
+// Package api holds the JSON shapes of QBC's HTTP API and the conversions
+// between them and the core types: what the server (httpapi) writes and
+// clients (client, cmd/qbc) read. It knows nothing of HTTP itself.
+package api
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"math/big"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// Error is the one error shape of the API: {"error":{"code":..,"message":..}}.
+type Error struct {
+	Err ErrorBody `json:"error"`
+}
+
+// ErrorBody is the inside of Error.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error implements error, so clients can return it.
+func (e *Error) Error() string { return e.Err.Code + ": " + e.Err.Message }
+
+// Codes beyond quant's rule codes.
+const (
+	CodeNotFound         = "not_found"
+	CodePoolFull         = "pool_full"
+	CodeUnsupportedMedia = "unsupported_media_type"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeUnavailable      = "unavailable"
+	CodeInternal         = "internal"
+	CodeUnauthorized     = "unauthorized"
+)
+
+// Data kinds as JSON writes them.
+const (
+	KindJSON  = "json"
+	KindBytes = "bytes"
+)
+
+// Tx is a transaction in JSON. Data is the payload itself for kind "json"
+// and a base64 string for kind "bytes"; keys and signatures are hex. Raw,
+// when given on input, is the canonical encoding in hex and replaces every
+// other field.
+type Tx struct {
+	ID     *quant.Hash     `json:"id,omitempty"`
+	Chain  quant.Hash      `json:"chain"`
+	Time   int64           `json:"time"`
+	Nonce  uint64          `json:"nonce"`
+	Kind   string          `json:"kind"`
+	Data   json.RawMessage `json:"data"`
+	PubKey string          `json:"pubkey,omitempty"`
+	Sig    string          `json:"sig,omitempty"`
+	Raw    string          `json:"raw,omitempty"`
+}
+
+// FromTx converts a transaction to JSON, with its id.
+func FromTx(tx *quant.Tx) Tx {
+	id := tx.ID()
+	t := Tx{ID: &id, Chain: tx.ChainID, Time: tx.Time, Nonce: tx.Nonce}
+	switch tx.Kind {
+	case quant.DataJSON:
+		t.Kind, t.Data = KindJSON, json.RawMessage(tx.Data)
+	default:
+		t.Kind = KindBytes
+		t.Data, _ = json.Marshal(base64.StdEncoding.EncodeToString(tx.Data))
+	}
+	if tx.Signed() {
+		t.PubKey, t.Sig = hex.EncodeToString(tx.PubKey), hex.EncodeToString(tx.Sig)
+	}
+	return t
+}
+
+// ToTx converts JSON to a transaction. JSON data is compacted (its
+// canonical form); a given id must match the transaction's.
+func (t *Tx) ToTx() (*quant.Tx, error) {
+	if t.Raw != "" {
+		b, err := hex.DecodeString(t.Raw)
+		if err != nil {
+			return nil, quant.Errorf(quant.CodeMalformed, "raw: not hex: %v", err)
+		}
+		return quant.DecodeTx(b)
+	}
+	tx := &quant.Tx{ChainID: t.Chain, Time: t.Time, Nonce: t.Nonce}
+	switch t.Kind {
+	case KindJSON, "":
+		if len(t.Data) == 0 {
+			return nil, quant.Errorf(quant.CodeInvalidRequest, "data: missing")
+		}
+		d, err := quant.CompactJSON(t.Data)
+		if err != nil {
+			return nil, err
+		}
+		tx.Kind, tx.Data = quant.DataJSON, d
+	case KindBytes:
+		var s string
+		if err := json.Unmarshal(t.Data, &s); err != nil {
+			return nil, quant.Errorf(quant.CodeInvalidRequest, "data: kind bytes needs a base64 string")
+		}
+		d, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, quant.Errorf(quant.CodeInvalidRequest, "data: not base64: %v", err)
+		}
+		tx.Kind, tx.Data = quant.DataBytes, d
+	default:
+		return nil, quant.Errorf(quant.CodeInvalidRequest, "kind: %q is not json or bytes", t.Kind)
+	}
+	if t.PubKey != "" || t.Sig != "" {
+		pk, err1 := hex.DecodeString(t.PubKey)
+		sig, err2 := hex.DecodeString(t.Sig)
+		if err1 != nil || err2 != nil || len(pk) != 32 || len(sig) != 64 {
+			return nil, quant.Errorf(quant.CodeBadSignature, "pubkey must be 64 and sig 128 hex characters")
+		}
+		tx.PubKey, tx.Sig = pk, sig
+	}
+	if t.ID != nil && *t.ID != tx.ID() {
+		return nil, quant.Errorf(quant.CodeInvalidRequest, "id %s does not match the transaction (%s)", *t.ID, tx.ID())
+	}
+	return tx, nil
+}
+
+// Header is a quant header in JSON.
+type Header struct {
+	Hash    quant.Hash `json:"hash"`
+	Chain   quant.Hash `json:"chain"`
+	Height  uint64     `json:"height"`
+	Prev    quant.Hash `json:"prev"`
+	TxRoot  quant.Hash `json:"tx_root"`
+	Time    int64      `json:"time"`
+	TxCount uint32     `json:"tx_count"`
+	Seal    string     `json:"seal"`
+}
+
+// FromHeader converts a header to JSON.
+func FromHeader(h *quant.Header) Header {
+	return Header{
+		Hash: h.Hash(), Chain: h.ChainID, Height: h.Height, Prev: h.Prev, TxRoot: h.TxRoot,
+		Time: h.Time, TxCount: h.TxCount, Seal: hex.EncodeToString(h.Seal),
+	}
+}
+
+// Quant is a quant in JSON: its header and, unless left out, its
+// transactions (or, for a bang, its rules).
+type Quant struct {
+	Header
+	Txs   []Tx            `json:"txs,omitempty"`
+	Rules json.RawMessage `json:"rules,omitempty"`
+}
+
+// FromQuant converts a quant to JSON, with its transactions if withTxs.
+func FromQuant(q *quant.Quant, withTxs bool) Quant {
+	j := Quant{Header: FromHeader(&q.Header)}
+	if q.IsBang() {
+		j.Rules = json.RawMessage(q.Rules)
+	}
+	if withTxs {
+		j.Txs = make([]Tx, len(q.Txs))
+		for i, tx := range q.Txs {
+			j.Txs[i] = FromTx(tx)
+		}
+	}
+	return j
+}
+
+// SeedQuant is a quant in the seed's shape ({index, timestamp, data,
+// previous_hash, proof}) for /json-chain and /leap, with its hash and
+// transaction ids added. Data holds the transactions' payloads (bytes
+// payloads as base64 strings); Timestamp is in seconds, as the seed's.
+type SeedQuant struct {
+	Index        uint64            `json:"index"`
+	Timestamp    float64           `json:"timestamp"`
+	Data         []json.RawMessage `json:"data"`
+	PreviousHash string            `json:"previous_hash"`
+	Proof        uint64            `json:"proof"`
+	Hash         string            `json:"hash"`
+	Transactions []quant.Hash      `json:"transactions"`
+}
+
+// FromQuantSeed converts a quant to the seed's shape; proof is the seal's
+// nonce where the engine has one.
+func FromQuantSeed(q *quant.Quant, proof uint64) SeedQuant {
+	s := SeedQuant{
+		Index:        q.Header.Height,
+		Timestamp:    float64(q.Header.Time) / 1000,
+		Data:         make([]json.RawMessage, len(q.Txs)),
+		PreviousHash: q.Header.Prev.String(),
+		Proof:        proof,
+		Hash:         q.Hash().String(),
+		Transactions: quant.TxIDs(q.Txs),
+	}
+	if q.IsBang() {
+		s.PreviousHash = "0"
+		s.Data = []json.RawMessage{json.RawMessage(q.Rules)}
+	}
+	for i, tx := range q.Txs {
+		if tx.Kind == quant.DataJSON {
+			s.Data[i] = json.RawMessage(tx.Data)
+		} else {
+			s.Data[i], _ = json.Marshal(base64.StdEncoding.EncodeToString(tx.Data))
+		}
+	}
+	return s
+}
+
+// Submitted answers a transaction submission.
+type Submitted struct {
+	ID     quant.Hash `json:"id"`
+	Status string     `json:"status"` // "pending"
+}
+
+// BatchResult is one item of a batch submission's answer: an id, or an
+// error.
+type BatchResult struct {
+	ID    quant.Hash `json:"id"`
+	Error *ErrorBody `json:"error,omitempty"`
+}
+
+// Batch answers a batch submission.
+type Batch struct {
+	Accepted int           `json:"accepted"`
+	Rejected int           `json:"rejected"`
+	Results  []BatchResult `json:"results"`
+}
+
+// TxStatus answers GET /v1/txs/{id}.
+type TxStatus struct {
+	Status        string       `json:"status"` // "pending" or "committed"
+	Tx            Tx           `json:"tx"`
+	Height        uint64       `json:"height,omitempty"`
+	Index         uint32       `json:"index,omitempty"`
+	Quant         *quant.Hash  `json:"quant,omitempty"`
+	Confirmations uint64       `json:"confirmations,omitempty"`
+	Proof         []quant.Hash `json:"proof,omitempty"` // Merkle inclusion proof of the id under the quant's tx_root
+	TxCount       uint32       `json:"tx_count,omitempty"`
+}
+
+// Stats are the chain stats of /stats: what a person reads and a peer
+// compares to pick the better chain.
+type Stats struct {
+	Chain           quant.Hash `json:"chain"`
+	Name            string     `json:"name"`
+	Engine          string     `json:"engine"`
+	Length          uint64     `json:"length"` // quants, bang included (the seed's figure)
+	Height          uint64     `json:"height"`
+	Tip             quant.Hash `json:"tip"`
+	TipTime         int64      `json:"tip_time"`
+	Work            string     `json:"work"` // accumulated weight, decimal
+	Txs             uint64     `json:"txs"`
+	PoolTxs         int        `json:"pool_txs"`
+	PoolBytes       int64      `json:"pool_bytes"`
+	QuantsPerMinute float64    `json:"quants_per_minute"`
+	Peers           int        `json:"peers"`
+	Syncing         bool       `json:"syncing"`
+	SyncTarget      uint64     `json:"sync_target,omitempty"`
+}
+
+// ParseWork parses Stats.Work.
+func ParseWork(s string) (*big.Int, bool) { return new(big.Int).SetString(s, 10) }
+
+// Chain answers GET /v1/chain.
+type Chain struct {
+	ID    quant.Hash      `json:"id"`
+	Rules json.RawMessage `json:"rules"`
+	Stats Stats           `json:"stats"`
+}
+
+// Peer is one known node in GET /discover.
+type Peer struct {
+	ID       string    `json:"id,omitempty"`
+	Addr     string    `json:"addr"`
+	Height   uint64    `json:"height"`
+	Work     string    `json:"work,omitempty"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	State    string    `json:"state,omitempty"` // live or down
+	Score    int       `json:"score"`
+}
+
+// Event is the data of a server-sent event: a committed quant's header, or
+// a pending transaction's id.
+type Event struct {
+	Kind   string      `json:"kind"`
+	Chain  quant.Hash  `json:"chain"`
+	Header *Header     `json:"header,omitempty"`
+	TxID   *quant.Hash `json:"tx_id,omitempty"`
+}

@@ -1,0 +1,88 @@
+package api
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"testing"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+func sampleTxs() []*quant.Tx {
+	signed := &quant.Tx{ChainID: quant.Hash{1}, Time: 5, Nonce: 6, Kind: quant.DataJSON, Data: []byte(`{"a":"<b>"}`)}
+	signed.Sign(ed25519.NewKeyFromSeed(make([]byte, 32)))
+	return []*quant.Tx{
+		signed,
+		{ChainID: quant.Hash{2}, Time: 1, Nonce: 2, Kind: quant.DataBytes, Data: []byte{0, 1, 255}},
+	}
+}
+
+func TestTxRoundTrip(t *testing.T) {
+	for _, tx := range sampleTxs() {
+		j := FromTx(tx)
+		b, err := json.Marshal(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Tx
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		got, err := back.ToTx()
+		if err != nil {
+			t.Fatalf("ToTx: %v", err)
+		}
+		if !bytes.Equal(got.Encode(), tx.Encode()) {
+			t.Fatalf("round trip changed the transaction: %s", b)
+		}
+		// The raw form gives the same transaction.
+		raw := Tx{Raw: hexOf(tx.Encode())}
+		if got, err := raw.ToTx(); err != nil || got.ID() != tx.ID() {
+			t.Fatalf("raw: %v", err)
+		}
+	}
+	// A wrong id is refused.
+	j := FromTx(sampleTxs()[0])
+	j.ID = &quant.Hash{9}
+	if _, err := j.ToTx(); quant.CodeOf(err) != quant.CodeInvalidRequest {
+		t.Fatalf("wrong id: %v", err)
+	}
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
+
+// FuzzToTx: any JSON body either fails with a coded error or gives a
+// transaction whose JSON form converts back to the same transaction.
+func FuzzToTx(f *testing.F) {
+	for _, tx := range sampleTxs() {
+		b, _ := json.Marshal(FromTx(tx))
+		f.Add(b)
+	}
+	f.Add([]byte(`{"kind":"bytes","data":"!!"}`))
+	f.Add([]byte(`{"raw":"0102"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var j Tx
+		if json.Unmarshal(b, &j) != nil {
+			return
+		}
+		tx, err := j.ToTx()
+		if err != nil {
+			if quant.CodeOf(err) == "" {
+				t.Fatalf("uncoded error: %v", err)
+			}
+			return
+		}
+		again, err := func() (*quant.Tx, error) { k := FromTx(tx); k.ID = nil; return k.ToTx() }()
+		if err != nil || again.ID() != tx.ID() {
+			t.Fatalf("JSON form does not convert back: %v", err)
+		}
+	})
+}

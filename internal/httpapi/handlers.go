@@ -1,0 +1,574 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/merkle"
+	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/store"
+)
+
+// mediaType is the request's media type without parameters ("" if none).
+func mediaType(r *http.Request) string {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt
+}
+
+// decodeJSON reads one JSON value from the (already bounded) body into v.
+func decodeJSON(r *http.Request, v any, strict bool) error {
+	dec := json.NewDecoder(r.Body)
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return quant.Errorf(quant.CodeInvalidRequest, "body is not the expected JSON: %v", err)
+	}
+	if dec.More() {
+		return quant.Errorf(quant.CodeInvalidRequest, "body holds more than one JSON value")
+	}
+	return nil
+}
+
+// newOpenTx builds an unsigned transaction for data on this node's chain,
+// as the seed's /inject did: the node's time and a random nonce.
+func (s *Server) newOpenTx(data []byte) (*quant.Tx, error) {
+	d, err := quant.CompactJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	var nonce [8]byte
+	rand.Read(nonce[:])
+	return &quant.Tx{
+		ChainID: s.cfg.Chain.ID(),
+		Time:    time.Now().UnixMilli(),
+		Nonce:   binary.BigEndian.Uint64(nonce[:]),
+		Kind:    quant.DataJSON,
+		Data:    d,
+	}, nil
+}
+
+// inject is the seed's POST /inject: {"data": value} as JSON, or the form
+// field data=value; a full signed transaction (api.Tx) is also taken.
+func (s *Server) inject(w http.ResponseWriter, r *http.Request) {
+	tx, err := s.readInject(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.cfg.Node.Submit(tx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, api.Submitted{ID: id, Status: "pending"})
+}
+
+func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
+	switch mt := mediaType(r); mt {
+	case "application/json", "":
+		var t api.Tx
+		if err := decodeJSON(r, &t, false); err != nil {
+			return nil, err
+		}
+		if t.Raw != "" || t.PubKey != "" || t.Sig != "" || !t.Chain.IsZero() {
+			return t.ToTx()
+		}
+		if len(t.Data) == 0 {
+			return nil, quant.Errorf(quant.CodeInvalidRequest, `body needs a "data" field`)
+		}
+		return s.newOpenTx(t.Data)
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				return nil, err
+			}
+			return nil, quant.Errorf(quant.CodeInvalidRequest, "form: %v", err)
+		}
+		v, ok := r.PostForm["data"]
+		if !ok || len(v) != 1 {
+			return nil, quant.Errorf(quant.CodeInvalidRequest, "form needs one data field")
+		}
+		if json.Valid([]byte(v[0])) {
+			return s.newOpenTx([]byte(v[0]))
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // stored as sent: "a<b", not "a\u003cb"
+		enc.Encode(v[0])
+		return s.newOpenTx(bytes.TrimSpace(buf.Bytes()))
+	default:
+		return nil, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not JSON or a form")
+	}
+}
+
+// nonce returns a pow-style nonce for the seed's "proof" field, where the
+// engine has one.
+func (s *Server) nonce(h *quant.Header) uint64 {
+	if e, ok := s.cfg.Chain.Engine().(interface{ Nonce(*quant.Header) uint64 }); ok {
+		return e.Nonce(h)
+	}
+	return 0
+}
+
+// leap is the seed's /leap: make a quant now, answer with it.
+func (s *Server) leap(w http.ResponseWriter, r *http.Request) {
+	q, err := s.cfg.Node.Leap(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.FromQuantSeed(q, s.nonce(&q.Header)))
+}
+
+// pageParams reads ?from=&limit= (limit 0: no limit, where allowed).
+func pageParams(r *http.Request, defLimit, maxLimit uint64) (from, limit uint64, err error) {
+	q := r.URL.Query()
+	if v := q.Get("from"); v != "" {
+		if from, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return 0, 0, quant.Errorf(quant.CodeInvalidRequest, "from: not a height: %q", v)
+		}
+	}
+	limit = defLimit
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.ParseUint(v, 10, 64); err != nil || limit == 0 {
+			return 0, 0, quant.Errorf(quant.CodeInvalidRequest, "limit: not a positive count: %q", v)
+		}
+	}
+	if maxLimit > 0 && (limit == 0 || limit > maxLimit) {
+		limit = maxLimit
+	}
+	return from, limit, nil
+}
+
+// errStop ends an iteration early once a page is full.
+var errStop = errors.New("httpapi: page full")
+
+// iterate walks the main chain from `from` for up to limit quants (0: to
+// the tip).
+func (s *Server) iterate(r *http.Request, from, limit uint64, fn func(*quant.Quant) error) error {
+	n := uint64(0)
+	err := s.cfg.Store.Iterate(r.Context(), from, func(q *quant.Quant) error {
+		if limit > 0 && n == limit {
+			return errStop
+		}
+		n++
+		return fn(q)
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+// jsonChain is the seed's /json-chain: the chain as a JSON array in the
+// seed's shape, streamed.
+func (s *Server) jsonChain(w http.ResponseWriter, r *http.Request) {
+	from, limit, err := pageParams(r, 0, 0)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("[")
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	first := true
+	err = s.iterate(r, from, limit, func(q *quant.Quant) error {
+		if !first {
+			bw.WriteString(",")
+		}
+		first = false
+		return enc.Encode(api.FromQuantSeed(q, s.nonce(&q.Header)))
+	})
+	if err != nil {
+		// The status is sent; cutting the stream short tells the client.
+		s.log.Warn("json-chain stream cut", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	bw.WriteString("]\n")
+	bw.Flush()
+}
+
+// binaryChain is /chain: the chain in the canonical encoding, each quant
+// preceded by its u32 big-endian length (the seed sent a pickle).
+func (s *Server) binaryChain(w http.ResponseWriter, r *http.Request) {
+	from, limit, err := pageParams(r, 0, 0)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	err = s.iterate(r, from, limit, func(q *quant.Quant) error {
+		b := q.Encode()
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+		bw.Write(n[:])
+		_, err := bw.Write(b)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("chain stream cut", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	bw.Flush()
+}
+
+// statsOf gathers the chain stats.
+func (s *Server) statsOf() api.Stats {
+	c := s.cfg.Chain
+	head := c.Head()
+	syncing, target := s.cfg.Node.Syncing()
+	return api.Stats{
+		Syncing:         syncing,
+		SyncTarget:      target,
+		Chain:           c.ID(),
+		Name:            c.Rules().Name,
+		Engine:          c.Rules().Engine,
+		Length:          head.Header.Height + 1,
+		Height:          head.Header.Height,
+		Tip:             head.Hash,
+		TipTime:         head.Header.Time,
+		Work:            head.Meta.Work.String(),
+		Txs:             head.Meta.Txs,
+		PoolTxs:         s.cfg.Pool.Len(),
+		PoolBytes:       s.cfg.Pool.Bytes(),
+		QuantsPerMinute: c.QuantsPerMinute(),
+		Peers:           livePeers(s.cfg.Node.Peers()),
+	}
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.statsOf())
+}
+
+type peerList struct {
+	Peers []api.Peer `json:"peers"`
+}
+
+func (s *Server) peerList() peerList {
+	l := peerList{Peers: []api.Peer{}}
+	l.Peers = append(l.Peers, s.cfg.Node.Peers()...)
+	return l
+}
+
+func (s *Server) peers(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.peerList())
+}
+
+// discover is the seed's POST /discover host=ADDRESS.
+func (s *Server) discover(w http.ResponseWriter, r *http.Request) {
+	var host string
+	switch mt := mediaType(r); mt {
+	case "application/json", "":
+		var body struct {
+			Host string `json:"host"`
+		}
+		if err := decodeJSON(r, &body, true); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		host = body.Host
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		if err := r.ParseForm(); err != nil {
+			s.writeError(w, r, quant.Errorf(quant.CodeInvalidRequest, "form: %v", err))
+			return
+		}
+		host = r.PostForm.Get("host")
+	default:
+		s.writeError(w, r, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not JSON or a form"))
+		return
+	}
+	host = strings.TrimPrefix(strings.TrimPrefix(host, "http://"), "https://")
+	if err := s.cfg.Node.AddPeer(r.Context(), host); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.peerList())
+}
+
+func (s *Server) chainInfo(w http.ResponseWriter, r *http.Request) {
+	c := s.cfg.Chain
+	writeJSON(w, http.StatusOK, api.Chain{ID: c.ID(), Rules: json.RawMessage(c.Bang().Rules), Stats: s.statsOf()})
+}
+
+// quants is GET /v1/quants?from=&limit=: headers, a page at a time.
+func (s *Server) quants(w http.ResponseWriter, r *http.Request) {
+	from, limit, err := pageParams(r, 20, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Quants []api.Quant `json:"quants"`
+	}{Quants: []api.Quant{}}
+	err = s.cfg.Store.IterateHeaders(r.Context(), from, func(h *quant.Header) error {
+		if uint64(len(out.Quants)) == limit {
+			return errStop
+		}
+		out.Quants = append(out.Quants, api.Quant{Header: api.FromHeader(h)})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// lookupQuant finds a main-chain quant by height or hash.
+func (s *Server) lookupQuant(ref string) (*quant.Quant, error) {
+	var hash quant.Hash
+	if len(ref) == 2*quant.HashSize {
+		h, err := quant.ParseHash(ref)
+		if err != nil {
+			return nil, err
+		}
+		hash = h
+	} else {
+		height, err := strconv.ParseUint(ref, 10, 64)
+		if err != nil {
+			return nil, quant.Errorf(quant.CodeInvalidRequest, "%q is neither a height nor a hash", ref)
+		}
+		if hash, err = s.cfg.Store.HashAt(height); err != nil {
+			return nil, err
+		}
+	}
+	return s.cfg.Store.Quant(hash)
+}
+
+// quant is GET /v1/quants/{height|hash}: JSON, or the canonical encoding
+// when the client accepts application/octet-stream.
+func (s *Server) quant(w http.ResponseWriter, r *http.Request) {
+	q, err := s.lookupQuant(r.PathValue("ref"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/octet-stream") {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(q.Encode())
+		return
+	}
+	writeJSON(w, http.StatusOK, api.FromQuant(q, true))
+}
+
+// submitTxs is POST /v1/txs: one transaction (JSON or canonical bytes) or a
+// JSON array of them.
+func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
+	switch mt := mediaType(r); mt {
+	case "application/octet-stream":
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		tx, err := quant.DecodeTx(b)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.submitOne(w, r, tx.Clone())
+	case BatchMediaType:
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		txs, err := DecodeBatch(b, s.cfg.MaxBatch)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.submitDecoded(w, txs, make([]*api.ErrorBody, len(txs)))
+	case "application/json", "":
+		var raw json.RawMessage
+		if err := decodeJSON(r, &raw, false); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if trimmed := strings.TrimLeft(string(raw), " \t\r\n"); strings.HasPrefix(trimmed, "[") {
+			s.submitBatch(w, r, raw)
+			return
+		}
+		var t api.Tx
+		if err := strictUnmarshal(raw, &t); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		tx, err := t.ToTx()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.submitOne(w, r, tx)
+	default:
+		s.writeError(w, r, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not application/json or application/octet-stream"))
+	}
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return quant.Errorf(quant.CodeInvalidRequest, "body is not the expected JSON: %v", err)
+	}
+	return nil
+}
+
+func (s *Server) submitOne(w http.ResponseWriter, r *http.Request, tx *quant.Tx) {
+	id, err := s.cfg.Node.Submit(tx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, api.Submitted{ID: id, Status: "pending"})
+}
+
+func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.RawMessage) {
+	var items []api.Tx
+	if err := strictUnmarshal(raw, &items); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(items) > s.cfg.MaxBatch {
+		s.writeError(w, r, quant.Errorf(quant.CodeTooLarge, "batch of %d transactions, limit %d", len(items), s.cfg.MaxBatch))
+		return
+	}
+	out := api.Batch{Results: make([]api.BatchResult, len(items))}
+	var (
+		txs []*quant.Tx
+		at  []int // out index of each tx
+	)
+	for i := range items {
+		tx, err := items[i].ToTx()
+		if err != nil {
+			out.Results[i].Error = s.body(err)
+			continue
+		}
+		txs = append(txs, tx)
+		at = append(at, i)
+	}
+	ids, errs := s.cfg.Node.SubmitBatch(txs)
+	for j, i := range at {
+		out.Results[i].ID = ids[j]
+		if errs[j] != nil {
+			out.Results[i].Error = s.body(errs[j])
+		}
+	}
+	s.writeBatch(w, out)
+}
+
+// submitDecoded submits decoded transactions (pre[i] is nil for each).
+func (s *Server) submitDecoded(w http.ResponseWriter, txs []*quant.Tx, pre []*api.ErrorBody) {
+	out := api.Batch{Results: make([]api.BatchResult, len(txs))}
+	ids, errs := s.cfg.Node.SubmitBatch(txs)
+	for i := range txs {
+		out.Results[i].ID = ids[i]
+		if errs[i] != nil {
+			out.Results[i].Error = s.body(errs[i])
+		}
+	}
+	s.writeBatch(w, out)
+}
+
+func (s *Server) writeBatch(w http.ResponseWriter, out api.Batch) {
+	for _, res := range out.Results {
+		if res.Error == nil {
+			out.Accepted++
+		} else {
+			out.Rejected++
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) body(err error) *api.ErrorBody {
+	code, msg := classify(err)
+	return &api.ErrorBody{Code: code, Message: msg}
+}
+
+// tx is GET /v1/txs/{id}: pending, or committed with its place, its
+// confirmations and a Merkle proof of inclusion.
+func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
+	id, err := quant.ParseHash(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if tx, ok := s.cfg.Pool.Get(id); ok {
+		writeJSON(w, http.StatusOK, api.TxStatus{Status: "pending", Tx: api.FromTx(tx)})
+		return
+	}
+	tx, loc, err := s.cfg.Store.Tx(id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.writeError(w, r, errorf(api.CodeNotFound, "no transaction "+id.String()+" pending or committed"))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	hash, err := s.cfg.Store.HashAt(loc.Height)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q, err := s.cfg.Store.Quant(hash)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	leaves := make([][merkle.Size]byte, len(q.Txs))
+	for i, t := range q.Txs {
+		leaves[i] = t.ID()
+	}
+	path, err := merkle.Proof(leaves, int(loc.Index))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	proof := make([]quant.Hash, len(path))
+	for i, p := range path {
+		proof[i] = p
+	}
+	head := s.cfg.Chain.Head()
+	writeJSON(w, http.StatusOK, api.TxStatus{
+		Status:        "committed",
+		Tx:            api.FromTx(tx),
+		Height:        loc.Height,
+		Index:         loc.Index,
+		Quant:         &hash,
+		Confirmations: head.Header.Height - loc.Height + 1,
+		Proof:         proof,
+		TxCount:       q.Header.TxCount,
+	})
+}
+
+func livePeers(ps []api.Peer) int {
+	n := 0
+	for _, p := range ps {
+		if p.State != "down" {
+			n++
+		}
+	}
+	return n
+}

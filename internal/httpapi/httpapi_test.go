@@ -1,0 +1,444 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/httpapi"
+	"github.com/qbc-chain/qbc/internal/merkle"
+	"github.com/qbc-chain/qbc/internal/node"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+type testNode struct {
+	t    *testing.T
+	n    *node.Node
+	base string
+}
+
+// startNode runs a real node on a loopback port with a fast pow chain.
+func startNode(t *testing.T, edit func(c *node.Config)) *testNode {
+	t.Helper()
+	dir := t.TempDir()
+	genesis := filepath.Join(dir, "genesis.json")
+	os.WriteFile(genesis, []byte(`{"name":"http-test","created":1700000000000,"engine":"pow",
+		"engine_params":{"target_ms":1000,"initial_difficulty":256,"min_difficulty":1,"window":0},
+		"write_policy":"open","max_data_bytes":65536,"max_quant_txs":10000,"max_quant_bytes":16777216,
+		"max_time_drift_ms":120000}`), 0o600)
+	cfg := node.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Genesis = genesis
+	if edit != nil {
+		edit(&cfg)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := node.New(cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		n.Close()
+	})
+	return &testNode{t: t, n: n, base: "http://" + n.Addr()}
+}
+
+// do sends a request and returns the status and body.
+func (tn *testNode) do(method, path, contentType string, body []byte, header ...string) (int, []byte) {
+	tn.t.Helper()
+	req, err := http.NewRequest(method, tn.base+path, bytes.NewReader(body))
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+func (tn *testNode) json(method, path string, body any, wantStatus int, out any) {
+	tn.t.Helper()
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			tn.t.Fatal(err)
+		}
+	}
+	status, resp := tn.do(method, path, "application/json", b)
+	if status != wantStatus {
+		tn.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, wantStatus, resp)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp, out); err != nil {
+			tn.t.Fatalf("%s %s: %v: %s", method, path, err, resp)
+		}
+	}
+}
+
+// wantError checks an error answer's status and code.
+func (tn *testNode) wantError(status int, body []byte, wantStatus int, wantCode string) {
+	tn.t.Helper()
+	var e api.Error
+	if err := json.Unmarshal(body, &e); err != nil {
+		tn.t.Fatalf("error body is not api.Error: %s", body)
+	}
+	if status != wantStatus || e.Err.Code != wantCode || e.Err.Message == "" {
+		tn.t.Fatalf("got %d %+v, want %d %s", status, e.Err, wantStatus, wantCode)
+	}
+}
+
+func TestSeedFlow(t *testing.T) {
+	tn := startNode(t, nil)
+	// httpie's `data="{\"test\":\"test2\"}"` sends a JSON string.
+	var sub api.Submitted
+	tn.json("POST", "/inject", map[string]string{"data": `{"test":"test2"}`}, 201, &sub)
+	if sub.Status != "pending" || sub.ID.IsZero() {
+		t.Fatalf("inject answer %+v", sub)
+	}
+	// curl's form: data=JSON.
+	status, body := tn.do("POST", "/inject", "application/x-www-form-urlencoded", []byte(url.Values{"data": {`{"k":[1,2]}`}}.Encode()))
+	if status != 201 {
+		t.Fatalf("form inject: %d %s", status, body)
+	}
+	var leap api.SeedQuant
+	tn.json("GET", "/leap", nil, 200, &leap)
+	if leap.Index != 1 || len(leap.Data) != 2 || string(leap.Data[0]) != `"{\"test\":\"test2\"}"` || string(leap.Data[1]) != `{"k":[1,2]}` {
+		t.Fatalf("leap answer %+v", leap)
+	}
+	var chainJSON []api.SeedQuant
+	tn.json("GET", "/json-chain", nil, 200, &chainJSON)
+	if len(chainJSON) != 2 || chainJSON[1].Hash != leap.Hash || chainJSON[1].PreviousHash != chainJSON[0].Hash {
+		t.Fatalf("json-chain: %+v", chainJSON)
+	}
+	tn.json("POST", "/leap", nil, 200, &leap)
+	var page []api.SeedQuant
+	tn.json("GET", "/json-chain?from=1&limit=1", nil, 200, &page)
+	if len(page) != 1 || page[0].Index != 1 {
+		t.Fatalf("json-chain page: %+v", page)
+	}
+	// The binary chain decodes with the canonical decoder and links up.
+	status, body = tn.do("GET", "/chain", "", nil)
+	if status != 200 {
+		t.Fatalf("/chain: %d", status)
+	}
+	var prev quant.Hash
+	for h := 0; len(body) > 0; h++ {
+		n := binary.BigEndian.Uint32(body)
+		q, err := quant.DecodeQuant(body[4 : 4+n])
+		if err != nil {
+			t.Fatalf("/chain quant %d: %v", h, err)
+		}
+		if q.Header.Height != uint64(h) || q.Header.Prev != prev {
+			t.Fatalf("/chain quant %d does not link", h)
+		}
+		prev = q.Hash()
+		body = body[4+n:]
+	}
+	var st api.Stats
+	tn.json("GET", "/stats", nil, 200, &st)
+	if st.Height != 2 || st.Length != 3 || st.Txs != 2 || st.PoolTxs != 0 || st.Work != "512" || st.Tip != prev {
+		t.Fatalf("stats %+v", st)
+	}
+	// /discover keeps the seed's form, and registers both ways.
+	other := startNode(t, nil)
+	otherAddr := strings.TrimPrefix(other.base, "http://")
+	status, body = tn.do("POST", "/discover", "application/x-www-form-urlencoded", []byte("host="+otherAddr))
+	if status != 200 || !strings.Contains(string(body), otherAddr) {
+		t.Fatalf("discover: %d %s", status, body)
+	}
+	var peers struct{ Peers []api.Peer }
+	tn.json("GET", "/discover", nil, 200, &peers)
+	if len(peers.Peers) != 1 || peers.Peers[0].Addr != otherAddr || peers.Peers[0].ID == "" || peers.Peers[0].State != "live" {
+		t.Fatalf("peers %+v", peers)
+	}
+	other.json("GET", "/discover", nil, 200, &peers)
+	if len(peers.Peers) != 1 || peers.Peers[0].Addr != strings.TrimPrefix(tn.base, "http://") {
+		t.Fatalf("the discovered node does not know the discoverer: %+v", peers)
+	}
+	// An address where no node answers.
+	status, body = tn.do("POST", "/discover", "application/json", []byte(`{"host":"127.0.0.1:1"}`))
+	tn.wantError(status, body, 503, "unavailable")
+}
+
+func signedTx(t *testing.T, chain quant.Hash, key ed25519.PrivateKey, data string, nonce uint64) *quant.Tx {
+	t.Helper()
+	tx := &quant.Tx{ChainID: chain, Time: time.Now().UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: []byte(data)}
+	tx.Sign(key)
+	return tx
+}
+
+func TestV1Transactions(t *testing.T) {
+	tn := startNode(t, nil)
+	var info api.Chain
+	tn.json("GET", "/v1/chain", nil, 200, &info)
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+
+	one := signedTx(t, info.ID, key, `{"n":1}`, 1)
+	var sub api.Submitted
+	tn.json("POST", "/v1/txs", api.FromTx(one), 201, &sub)
+	if sub.ID != one.ID() {
+		t.Fatalf("id %s, want %s", sub.ID, one.ID())
+	}
+	// Canonical bytes.
+	raw := signedTx(t, info.ID, key, `{"n":2}`, 2)
+	status, body := tn.do("POST", "/v1/txs", "application/octet-stream", raw.Encode())
+	if status != 201 {
+		t.Fatalf("octet-stream submit: %d %s", status, body)
+	}
+	// A batch with one good, one duplicate and one forged.
+	forged := signedTx(t, info.ID, key, `{"n":4}`, 4)
+	forged.Data = []byte(`{"n":5}`)
+	var batch api.Batch
+	tn.json("POST", "/v1/txs", []api.Tx{api.FromTx(signedTx(t, info.ID, key, `{"n":3}`, 3)), api.FromTx(one), api.FromTx(forged)}, 200, &batch)
+	if batch.Accepted != 1 || batch.Rejected != 2 || batch.Results[1].Error.Code != "duplicate" || batch.Results[2].Error.Code != "bad_signature" {
+		t.Fatalf("batch: %+v", batch)
+	}
+	// A binary batch.
+	bin := []*quant.Tx{signedTx(t, info.ID, key, `{"n":10}`, 10), one}
+	status, body = tn.do("POST", "/v1/txs", httpapi.BatchMediaType, httpapi.EncodeBatch(bin))
+	if err := json.Unmarshal(body, &batch); err != nil || status != 200 || batch.Accepted != 1 || batch.Results[1].Error.Code != "duplicate" {
+		t.Fatalf("binary batch: %d %s", status, body)
+	}
+	var ts api.TxStatus
+	tn.json("GET", "/v1/txs/"+one.ID().String(), nil, 200, &ts)
+	if ts.Status != "pending" {
+		t.Fatalf("before leap: %+v", ts)
+	}
+	tn.json("GET", "/leap", nil, 200, nil)
+	tn.json("GET", "/leap", nil, 200, nil)
+	tn.json("GET", "/v1/txs/"+raw.ID().String(), nil, 200, &ts)
+	if ts.Status != "committed" || ts.Height != 1 || ts.Index != 1 || ts.Confirmations != 2 || ts.TxCount != 4 {
+		t.Fatalf("after leap: %+v", ts)
+	}
+	var q api.Quant
+	tn.json("GET", "/v1/quants/1", nil, 200, &q)
+	if q.Hash != *ts.Quant || len(q.Txs) != 4 {
+		t.Fatalf("quant 1: %+v", q)
+	}
+	var byHash api.Quant
+	tn.json("GET", "/v1/quants/"+q.Hash.String(), nil, 200, &byHash)
+	if byHash.Height != 1 {
+		t.Fatalf("quant by hash: %+v", byHash)
+	}
+	proof := make([][merkle.Size]byte, len(ts.Proof))
+	for i, p := range ts.Proof {
+		proof[i] = p
+	}
+	if err := merkle.Verify(q.TxRoot, raw.ID(), uint64(ts.Index), uint64(ts.TxCount), proof); err != nil {
+		t.Fatalf("inclusion proof: %v", err)
+	}
+	var list struct{ Quants []api.Quant }
+	tn.json("GET", "/v1/quants?from=0&limit=2", nil, 200, &list)
+	if len(list.Quants) != 2 || list.Quants[0].Height != 0 || list.Quants[1].Height != 1 {
+		t.Fatalf("quants page: %+v", list)
+	}
+	status, body = tn.do("GET", "/v1/quants/1", "", nil, "Accept", "application/octet-stream")
+	if dq, err := quant.DecodeQuant(body); status != 200 || err != nil || dq.Hash() != q.Hash {
+		t.Fatalf("quant as bytes: %d %v", status, err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	tn := startNode(t, func(c *node.Config) { c.MaxBodyBytes = 4096; c.PoolMaxTxs = 3 })
+	var info api.Chain
+	tn.json("GET", "/v1/chain", nil, 200, &info)
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	otherChain := info.ID
+	otherChain[0] ^= 1
+	cases := []struct {
+		name, method, path, ctype string
+		body                      []byte
+		status                    int
+		code                      string
+	}{
+		{"malformed JSON", "POST", "/inject", "application/json", []byte(`{"data":`), 400, "invalid_request"},
+		{"no data", "POST", "/inject", "application/json", []byte(`{}`), 400, "invalid_request"},
+		{"form without data", "POST", "/inject", "application/x-www-form-urlencoded", []byte(`x=1`), 400, "invalid_request"},
+		{"wrong media type", "POST", "/inject", "text/plain", []byte(`data=1`), 415, "unsupported_media_type"},
+		{"oversized body", "POST", "/inject", "application/json", []byte(`{"data":"` + strings.Repeat("a", 5000) + `"}`), 413, "too_large"},
+		{"unknown field", "POST", "/v1/txs", "application/json", []byte(`{"chain":"` + info.ID.String() + `","bogus":1}`), 400, "invalid_request"},
+		{"truncated canonical tx", "POST", "/v1/txs", "application/octet-stream", []byte{1, 2, 3}, 400, "malformed"},
+		{"wrong chain", "POST", "/v1/txs", "application/json", mustJSON(api.FromTx(signedTx(t, otherChain, key, `1`, 1))), 422, "wrong_chain"},
+		{"bad hash", "GET", "/v1/txs/xyz", "", nil, 400, "malformed"},
+		{"unknown tx", "GET", "/v1/txs/" + strings.Repeat("ab", 32), "", nil, 404, "not_found"},
+		{"unknown quant", "GET", "/v1/quants/99", "", nil, 404, "not_found"},
+		{"bad height", "GET", "/v1/quants/-1", "", nil, 400, "invalid_request"},
+		{"bad page", "GET", "/json-chain?limit=x", "", nil, 400, "invalid_request"},
+		{"unknown route", "GET", "/nope", "", nil, 404, "not_found"},
+		{"wrong method", "DELETE", "/inject", "", nil, 405, "method_not_allowed"},
+		{"pprof closed", "GET", "/debug/pprof/", "", nil, 404, "not_found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := tn.do(tc.method, tc.path, tc.ctype, tc.body)
+			tn.wantError(status, body, tc.status, tc.code)
+		})
+	}
+	// A duplicate is a conflict; a full pool is 429 with Retry-After.
+	tx := signedTx(t, info.ID, key, `"dup"`, 5)
+	tn.json("POST", "/v1/txs", api.FromTx(tx), 201, nil)
+	status, body := tn.do("POST", "/v1/txs", "application/json", mustJSON(api.FromTx(tx)))
+	tn.wantError(status, body, 409, "duplicate")
+	for i := 0; i < 2; i++ {
+		tn.json("POST", "/inject", map[string]int{"data": i}, 201, nil)
+	}
+	status, body = tn.do("POST", "/inject", "application/json", []byte(`{"data":99}`))
+	tn.wantError(status, body, 429, "pool_full")
+	// After all that the node is up and its chain intact.
+	var leap api.SeedQuant
+	tn.json("GET", "/leap", nil, 200, &leap)
+	if len(leap.Data) != 3 {
+		t.Fatalf("leap after bad input holds %d txs, want 3", len(leap.Data))
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func TestEvents(t *testing.T) {
+	tn := startNode(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", tn.base+"/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	next := func() (string, api.Event) {
+		var kind string
+		for lines.Scan() {
+			l := lines.Text()
+			if k, ok := strings.CutPrefix(l, "event: "); ok {
+				kind = k
+			}
+			if d, ok := strings.CutPrefix(l, "data: "); ok && kind != "" {
+				var e api.Event
+				if err := json.Unmarshal([]byte(d), &e); err != nil {
+					t.Fatalf("event data %q: %v", d, err)
+				}
+				return kind, e
+			}
+		}
+		t.Fatalf("stream ended: %v", lines.Err())
+		return "", api.Event{}
+	}
+	var sub api.Submitted
+	tn.json("POST", "/inject", map[string]string{"data": "hello"}, 201, &sub)
+	kind, e := next()
+	if kind != "tx" || e.TxID == nil || *e.TxID != sub.ID {
+		t.Fatalf("first event %s %+v, want the tx", kind, e)
+	}
+	var leap api.SeedQuant
+	tn.json("GET", "/leap", nil, 200, &leap)
+	kind, e = next()
+	if kind != "quant" || e.Header == nil || e.Header.Hash.String() != leap.Hash || e.Header.TxCount != 1 {
+		t.Fatalf("second event %s %+v, want the quant", kind, e)
+	}
+}
+
+func TestMetricsAndProfiling(t *testing.T) {
+	tn := startNode(t, func(c *node.Config) { c.DebugToken = "s3cret" })
+	tn.json("GET", "/leap", nil, 200, nil)
+	status, body := tn.do("GET", "/metrics", "", nil)
+	for _, want := range []string{"qbc_chain_height 1", "qbc_http_requests_total", "qbc_leap_duration_seconds_count 1", "go_goroutines", "qbc_store_disk_bytes"} {
+		if status != 200 || !strings.Contains(string(body), want) {
+			t.Fatalf("/metrics lacks %q", want)
+		}
+	}
+	status, body = tn.do("GET", "/debug/pprof/", "", nil)
+	tn.wantError(status, body, 401, "unauthorized")
+	status, _ = tn.do("GET", "/debug/pprof/", "", nil, "Authorization", "Bearer s3cret")
+	if status != 200 {
+		t.Fatalf("pprof with token: %d", status)
+	}
+}
+
+// TestOpenAPIMatchesRoutes keeps the OpenAPI document and the routes in
+// step: every documented operation answers (not 404/405), and every route
+// the seed and /v1 promise is documented.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	tn := startNode(t, nil)
+	status, body := tn.do("GET", "/v1/openapi.json", "", nil)
+	if status != 200 {
+		t.Fatalf("openapi: %d", status)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi document: %v (version %q)", err, doc.OpenAPI)
+	}
+	want := []string{"POST /inject", "GET /leap", "POST /leap", "GET /json-chain", "GET /chain", "GET /stats",
+		"GET /discover", "POST /discover", "GET /v1/chain", "GET /v1/quants", "GET /v1/quants/{ref}",
+		"POST /v1/txs", "GET /v1/txs/{id}", "GET /v1/events", "GET /v1/openapi.json", "GET /metrics", "GET /healthz"}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	for _, w := range want {
+		if !documented[w] {
+			t.Errorf("%s is not in the OpenAPI document", w)
+		}
+	}
+	for op := range documented {
+		method, path, _ := strings.Cut(op, " ")
+		if method == "PARAMETERS" {
+			continue
+		}
+		path = strings.NewReplacer("{ref}", "0", "{id}", strings.Repeat("00", 32)).Replace(path)
+		if method == "GET" && path == "/v1/events" {
+			continue // a stream; TestEvents covers it
+		}
+		status, _ := tn.do(method, path, "application/json", []byte(`{}`))
+		if status == 405 || (status == 404 && !strings.HasPrefix(path, "/v1/txs/")) {
+			t.Errorf("documented %s answers %d", op, status)
+		}
+	}
+}

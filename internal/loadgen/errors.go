@@ -1,0 +1,13 @@
+package loadgen
+
+import "errors"
+
+// Errors of the package.
+var (
+	// ErrPolicy says the chain's write policy refuses what the run would
+	// send (unsigned transactions on a signed chain, or any on an
+	// allowlist chain, whose keys the bench does not hold).
+	ErrPolicy = errors.New("loadgen: the chain's write policy refuses these transactions")
+	// ErrNoNodes says Config.Nodes is empty.
+	ErrNoNodes = errors.New("loadgen: no nodes given")
+)

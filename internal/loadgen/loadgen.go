@@ -1,0 +1,393 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/client"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// subscribeTimeout bounds the wait for every node's event stream before
+// the load starts.
+const subscribeTimeout = 30 * time.Second
+
+// run is the state of one Run.
+type run struct {
+	cfg    Config
+	urls   []string
+	hc     *http.Client // requests
+	stream *http.Client // event streams
+	tr     *tracker
+	cnt    *counters
+	quants *quantSet
+
+	progressMu sync.Mutex // serializes writes to cfg.Progress
+
+	leapMu sync.Mutex
+	leaps  LeapStats // guarded by leapMu
+
+	peakMu sync.Mutex
+	peak   []float64 // each node's highest RSS seen; guarded by peakMu
+}
+
+// Run loads the nodes of cfg and reports what came of it. It returns once
+// sending has stopped (Duration or Count), the acknowledged transactions
+// have committed or Drain has passed, and every goroutine it started has
+// ended. If ctx ends first, it returns the report so far with ctx's error.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Report{}, err
+	}
+	r := &run{cfg: cfg, tr: newTracker(), cnt: newCounters(), quants: newQuantSet()}
+	for _, n := range cfg.Nodes {
+		u, _ := client.BaseURL(n) // checked by Validate
+		r.urls = append(r.urls, u)
+	}
+	tp := http.DefaultTransport.(*http.Transport).Clone()
+	tp.MaxIdleConns = 0
+	tp.MaxIdleConnsPerHost = cfg.Workers + 8
+	r.hc = &http.Client{Transport: tp}
+	stp := tp.Clone()
+	r.stream = &http.Client{Transport: stp}
+	defer tp.CloseIdleConnections()
+	defer stp.CloseIdleConnections()
+	r.peak = make([]float64, len(r.urls))
+	return r.run(ctx)
+}
+
+// notef writes a progress line, if progress is on.
+func (r *run) notef(format string, args ...any) {
+	if r.cfg.Progress == nil {
+		return
+	}
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	fmt.Fprintf(r.cfg.Progress, "bench: "+format+"\n", args...)
+}
+
+func (r *run) run(ctx context.Context) (Report, error) {
+	cfg := &r.cfg
+	rep := Report{
+		Nodes: cfg.Nodes, Signed: !cfg.Unsigned, Batch: cfg.Batch, Rate: cfg.Rate,
+		Workers: cfg.Workers, Keys: cfg.Keys, Count: cfg.Count,
+		Duration: cfg.Duration.Seconds(), LeapEvery: cfg.LeapEvery.Seconds(),
+		Errors: map[string]int64{}, NodeStats: []NodeStats{},
+	}
+	if cfg.Unsigned {
+		rep.Keys = 0
+	}
+	switch {
+	case cfg.Binary:
+		rep.Encoding = "binary"
+	case cfg.Batch == 1:
+		rep.Encoding = "single"
+	default:
+		rep.Encoding = "json"
+	}
+	chain, err := r.checkChain(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Chain = chain
+
+	if cfg.Reference {
+		r.notef("measuring this machine's reference figures (about 3s)")
+		ref, err := MeasureReference(ctx, cfg.ReferenceDir, time.Second)
+		if err != nil {
+			return rep, err
+		}
+		rep.Reference = &ref
+	}
+
+	before := make([]procSample, len(r.urls))
+	for i, u := range r.urls {
+		s, err := scrape(ctx, r.hc, u)
+		if err != nil {
+			return rep, fmt.Errorf("loadgen: %s: %w", u, err)
+		}
+		before[i] = s
+		r.peak[i] = s.rss
+	}
+
+	// Follow every node's commits before anything is sent.
+	followCtx, stopFollow := context.WithCancel(ctx)
+	var follow errgroup.Group
+	defer func() { stopFollow(); follow.Wait() }()
+	for _, u := range r.urls {
+		f := &follower{url: u, hc: r.hc, stream: r.stream, tr: r.tr, quants: r.quants, cnt: r.cnt, note: r.notef}
+		// The stream's request lives as long as its context, so the
+		// subscription's time limit cancels it only if it is not ready.
+		fctx, cancel := context.WithCancel(followCtx)
+		limit := time.AfterFunc(subscribeTimeout, cancel)
+		body, err := f.subscribe(fctx)
+		if !limit.Stop() && err != nil {
+			err = fmt.Errorf("loadgen: %s: no event stream after %s: %w", u, subscribeTimeout, err)
+		}
+		if err != nil {
+			cancel()
+			return rep, err
+		}
+		follow.Go(func() error {
+			defer cancel()
+			f.follow(fctx, body)
+			return nil
+		})
+	}
+
+	// Make transactions ahead of the senders.
+	gen := newGenerator(cfg, chain)
+	genCtx, stopGen := context.WithCancel(ctx)
+	var producers errgroup.Group
+	for range numProducers() {
+		producers.Go(func() error { return gen.produce(genCtx) })
+	}
+	closed := make(chan struct{}) // gen.out is closed once every producer has returned
+	go func() { producers.Wait(); close(gen.out); close(closed) }()
+	defer func() { stopGen(); <-closed }()
+	if gen.prefill > 0 {
+		r.notef("making %s transactions before the clock starts", inum(gen.prefill))
+	}
+	select {
+	case <-gen.prefilled:
+	case <-ctx.Done():
+		stopGen()
+		return rep, ctx.Err()
+	}
+	prefilled := gen.made.Load()
+	cpu0 := selfCPU()
+
+	// The clock starts.
+	start := time.Now()
+	rep.Started = start
+	r.quants.start(start)
+	sendCtx, stopSend := context.WithDeadline(ctx, start.Add(cfg.Duration))
+	defer stopSend()
+	s := &sender{hc: r.hc, urls: r.urls, tr: r.tr, cnt: r.cnt, acked: cfg.Acked, rate: cfg.Rate, start: start}
+
+	sideCtx, stopSide := context.WithCancel(ctx)
+	var side errgroup.Group
+	defer func() { stopSide(); side.Wait() }()
+	side.Go(func() error { r.monitor(sideCtx, start, sendCtx); return nil })
+	if cfg.LeapEvery > 0 {
+		side.Go(func() error { r.leapLoop(sideCtx); return nil })
+	}
+
+	var senders errgroup.Group
+	for range cfg.Workers {
+		senders.Go(func() error { s.work(ctx, sendCtx, gen.out); return nil })
+	}
+	senders.Wait()
+	sendEnd := time.Now()
+	stopSend()
+	stopGen()
+
+	// Drain: wait for the acknowledged transactions to commit.
+	if ctx.Err() == nil && cfg.Drain > 0 && r.tr.stats().outstanding() > 0 {
+		r.notef("sending done; waiting up to %s for %s transactions to commit", cfg.Drain, inum(r.tr.stats().outstanding()))
+		r.drain(ctx, cfg.Drain)
+	}
+	end := time.Now()
+	stopSide()
+	side.Wait()
+	stopFollow()
+	follow.Wait()
+	<-closed
+	benchCPU := selfCPU() - cpu0
+
+	// After.
+	actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wall := end.Sub(start).Seconds()
+	for i, u := range r.urls {
+		// A series a node does not export reads as -1: reported as 0.
+		ns := NodeStats{Node: u, RSSStart: int64(max(before[i].rss, 0))}
+		after, err := scrape(actx, r.hc, u)
+		if err == nil {
+			if after.cpu >= 0 && before[i].cpu >= 0 {
+				ns.CPU = after.cpu - before[i].cpu
+				ns.Cores = ratio(ns.CPU, wall)
+			}
+			ns.RSSEnd = int64(max(after.rss, 0))
+			r.peakMu.Lock()
+			r.peak[i] = max(r.peak[i], after.rss)
+			r.peakMu.Unlock()
+		}
+		r.peakMu.Lock()
+		ns.RSSPeak = int64(max(r.peak[i], 0))
+		r.peakMu.Unlock()
+		rep.NodeStats = append(rep.NodeStats, ns)
+	}
+
+	ts := r.tr.stats()
+	errs, retries, requests, stall := r.cnt.snapshot()
+	rep.Errors = errs
+	rep.Retries, rep.Requests = retries, requests
+	rep.Sent, rep.Accepted, rep.Committed = ts.sent, ts.accepted, ts.committed
+	rep.Rejected = ts.sent - ts.accepted
+	rep.Uncommitted = ts.accepted - ts.committed
+	rep.DrainTime = end.Sub(sendEnd).Seconds()
+	if !ts.lastAck.IsZero() {
+		rep.SendTime = ts.lastAck.Sub(start).Seconds()
+	}
+	if !ts.lastCommit.IsZero() {
+		rep.CommitTime = ts.lastCommit.Sub(start).Seconds()
+	}
+	rep.TxBytes = int(gen.txSize.Load())
+	rep.AcceptedPerSec = ratio(float64(rep.Accepted), rep.SendTime)
+	rep.CommittedPerSec = ratio(float64(rep.Committed), rep.CommitTime)
+	rep.CommittedBytesPerSec = rep.CommittedPerSec * float64(rep.TxBytes)
+	rep.Latency = latencyOf(r.tr.latencies())
+	q, nonEmpty, qtxs := r.quants.counts()
+	rep.Quants = QuantStats{Count: q, NonEmpty: nonEmpty, Txs: qtxs, PerSec: ratio(float64(q), wall)}
+	r.leapMu.Lock()
+	rep.Leaps = r.leaps
+	r.leapMu.Unlock()
+	busy := time.Duration(gen.busy.Load()).Seconds()
+	rep.Generator = GeneratorStats{
+		Producers: numProducers(), Made: gen.made.Load(), Prefilled: prefilled,
+		Busy: busy, PerSec: ratio(float64(gen.made.Load()), busy), Stall: stall.Seconds(),
+	}
+	rep.BenchCPU = benchCPU.Seconds()
+	if rep.Reference != nil {
+		rep.Ratios = ratiosOf(&rep, rep.Reference)
+	}
+	return rep, ctx.Err()
+}
+
+// checkChain finds the chain to load (Config.Chain, or the first node's)
+// and checks that its rules take what the run will send.
+func (r *run) checkChain(ctx context.Context) (quant.Hash, error) {
+	cctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	var id quant.Hash
+	for i, u := range r.urls {
+		info, err := client.New(u, r.hc).Chain(cctx)
+		if err != nil {
+			return id, fmt.Errorf("loadgen: %w", err)
+		}
+		if i == 0 {
+			id = r.cfg.Chain
+			if id.IsZero() {
+				id = info.ID
+			}
+		}
+		if info.ID != id {
+			r.notef("warning: %s serves chain %s, not %s", u, info.ID, id)
+			continue
+		}
+		if err := checkRules(info, &r.cfg); err != nil {
+			return id, fmt.Errorf("%w (%s)", err, u)
+		}
+	}
+	return id, nil
+}
+
+// checkRules refuses a run the chain's rules would refuse wholesale.
+func checkRules(info api.Chain, cfg *Config) error {
+	var rules quant.Rules
+	if err := json.Unmarshal(info.Rules, &rules); err != nil {
+		return fmt.Errorf("loadgen: chain %s: rules: %w", info.ID, err)
+	}
+	switch {
+	case rules.WritePolicy == quant.PolicySigned && cfg.Unsigned:
+		return fmt.Errorf("%w: chain %s takes only signed transactions; drop --unsigned", ErrPolicy, info.ID)
+	case rules.WritePolicy == quant.PolicyAllowlist:
+		return fmt.Errorf("%w: chain %s takes only listed writers' keys, which the bench does not hold", ErrPolicy, info.ID)
+	case rules.MaxDataBytes > 0 && cfg.Size > rules.MaxDataBytes:
+		return fmt.Errorf("loadgen: size: %d bytes is over chain %s's payload limit of %d", cfg.Size, info.ID, rules.MaxDataBytes)
+	}
+	return nil
+}
+
+// drain waits for the acknowledged transactions to commit, for at most d.
+func (r *run) drain(ctx context.Context, d time.Duration) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for r.tr.stats().outstanding() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// monitor samples the nodes' /metrics every second (for peak RSS and the
+// pool) and writes a progress line.
+func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var prev trackerStats
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var pool float64
+		for i, u := range r.urls {
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			s, err := scrape(sctx, r.hc, u)
+			cancel()
+			if err != nil {
+				continue
+			}
+			r.peakMu.Lock()
+			r.peak[i] = max(r.peak[i], s.rss)
+			r.peakMu.Unlock()
+			pool += max(s.pool, 0)
+		}
+		ts := r.tr.stats()
+		phase := "sending"
+		if sendCtx.Err() != nil {
+			phase = "draining"
+		}
+		r.notef("%3.0fs %s: acked %s (%s/s)  committed %s (%s/s)  waiting %s  pool %s  errors %s",
+			time.Since(start).Seconds(), phase,
+			inum(ts.accepted), inum(ts.accepted-prev.accepted),
+			inum(ts.committed), inum(ts.committed-prev.committed),
+			inum(ts.outstanding()), inum(int64(pool)), inum(r.cnt.errorCount()))
+		prev = ts
+	}
+}
+
+// leapLoop asks the first node to leap every Config.LeapEvery until ctx
+// ends.
+func (r *run) leapLoop(ctx context.Context) {
+	c := client.New(r.urls[0], r.hc)
+	tick := time.NewTicker(r.cfg.LeapEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		_, err := c.Leap(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		r.leapMu.Lock()
+		r.leaps.Count++
+		if err != nil {
+			r.leaps.Errors++
+		}
+		r.leapMu.Unlock()
+		if err != nil {
+			r.notef("leap: %v", err)
+		}
+	}
+}
