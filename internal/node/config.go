@@ -1,0 +1,205 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/consensus/pow"
+	"github.com/qbc-chain/qbc/internal/mempool"
+	"github.com/qbc-chain/qbc/internal/peer"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// Config is everything a node is started with. DefaultConfig gives the
+// embedded defaults; a config file and QBC_* environment variables (see
+// cmd/qbc) override them.
+type Config struct {
+	// Addr is the HTTP API's listen address.
+	Addr string `json:"addr"`
+	// DataDir holds the store; default DefaultDataDir(Addr), one per
+	// address, so two nodes on one machine never share files.
+	DataDir string `json:"data_dir"`
+	// Genesis is a rules JSON file for the node's default chain, used when
+	// the store is empty. Empty: the embedded default chain.
+	Genesis string `json:"genesis"`
+	// Mine makes the node leap continuously.
+	Mine bool `json:"mine"`
+	// Peers are addresses of other nodes (HOST:PORT) to join on start.
+	Peers []string `json:"peers"`
+	// Advertise is this node's address as other nodes reach it; default
+	// the listen address (required when listening on 0.0.0.0).
+	Advertise string `json:"advertise"`
+	// NetworkAllow closes the network to these nodes' public keys (hex);
+	// empty: an open network.
+	NetworkAllow []string `json:"network_allow"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"log_level"`
+	// MaxBodyBytes bounds an HTTP request body.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// PoolMaxTxs and PoolMaxBytes bound the transaction pool.
+	PoolMaxTxs   int   `json:"pool_max_txs"`
+	PoolMaxBytes int64 `json:"pool_max_bytes"`
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	// DebugToken, if set, opens /debug/pprof to requests that carry it as
+	// a bearer token. Empty: /debug/pprof is closed.
+	DebugToken string `json:"debug_token"`
+}
+
+// Duration is a time.Duration that reads and writes as "1.5s" in JSON.
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultAddr is where a node listens by default, as the seed did.
+const DefaultAddr = "127.0.0.1:5000"
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            DefaultAddr,
+		LogLevel:        "info",
+		MaxBodyBytes:    8 << 20,
+		PoolMaxTxs:      200_000,
+		PoolMaxBytes:    128 << 20,
+		ShutdownTimeout: Duration(10 * time.Second),
+	}
+}
+
+// DefaultDataDir is the data directory of a node listening on addr:
+// $HOME/.qbc/<host>_<port> (./.qbc/... without a home directory).
+func DefaultDataDir(addr string) string {
+	base := ".qbc"
+	if home, err := os.UserHomeDir(); err == nil {
+		base = filepath.Join(home, ".qbc")
+	}
+	name := strings.NewReplacer(":", "_", "[", "", "]", "").Replace(addr)
+	return filepath.Join(base, name)
+}
+
+// EnsureDefaults fills what is unset.
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
+	if c.Addr == "" {
+		c.Addr = d.Addr
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir(c.Addr)
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = d.LogLevel
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if c.PoolMaxTxs == 0 {
+		c.PoolMaxTxs = d.PoolMaxTxs
+	}
+	if c.PoolMaxBytes == 0 {
+		c.PoolMaxBytes = d.PoolMaxBytes
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+}
+
+// Validate names the first bad field.
+func (c *Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("config: addr: %v", err)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("config: addr: bad port %q", port)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("config: data_dir: must be set")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("config: max_body_bytes: must be at least 1024")
+	}
+	if c.ShutdownTimeout < 0 {
+		return fmt.Errorf("config: shutdown_timeout: must not be negative")
+	}
+	pool := mempool.Options{MaxTxs: c.PoolMaxTxs, MaxBytes: c.PoolMaxBytes}
+	if err := pool.Validate(); err != nil {
+		return fmt.Errorf("config: pool: %v", err)
+	}
+	for i, p := range c.Peers {
+		if _, _, err := net.SplitHostPort(p); err != nil {
+			return fmt.Errorf("config: peers[%d]: %v", i, err)
+		}
+	}
+	if c.Advertise != "" {
+		if _, _, err := net.SplitHostPort(c.Advertise); err != nil {
+			return fmt.Errorf("config: advertise: %v", err)
+		}
+	}
+	for i, k := range c.NetworkAllow {
+		if _, err := peer.ParseKeys([]string{k}); err != nil {
+			return fmt.Errorf("config: network_allow[%d]: %v", i, err)
+		}
+	}
+	return nil
+}
+
+// DefaultChainCreated is the fixed creation time of the embedded default
+// chain (2026-01-01T00:00:00Z): every node on the defaults has the same bang,
+// so they are on the same chain.
+const DefaultChainCreated = 1767225600000
+
+// DefaultRules are the rules of the embedded default chain: open writes (as
+// the seed), proof of work with the default parameters.
+func DefaultRules() quant.Rules {
+	r := quant.DefaultRules("qbc", DefaultChainCreated)
+	r.Engine = pow.Name
+	p, _ := json.Marshal(pow.DefaultParams())
+	r.EngineParams = p
+	return r
+}
+
+// LoadRules reads a rules file (JSON with the fields of quant.Rules; any
+// layout: it is re-encoded canonically).
+func LoadRules(path string) (quant.Rules, error) {
+	var r quant.Rules
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, fmt.Errorf("genesis: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf("genesis %s: %w", path, err)
+	}
+	if len(r.EngineParams) > 0 {
+		// Re-encoding through a generic value gives one form (sorted keys,
+		// no space) whatever the file's layout.
+		var v any
+		if err := json.Unmarshal(r.EngineParams, &v); err != nil {
+			return r, fmt.Errorf("genesis %s: engine_params: %w", path, err)
+		}
+		r.EngineParams, _ = json.Marshal(v)
+	}
+	return r, nil
+}

@@ -1,0 +1,60 @@
+package node
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the node's Prometheus series, on a registry of its own (no
+// global state), named qbc_<subsystem>_<name>_<unit>.
+type metrics struct {
+	reg         *prometheus.Registry
+	height      prometheus.Gauge
+	txsTotal    prometheus.Counter
+	quantsTotal prometheus.Counter
+	submitted   *prometheus.CounterVec
+	poolTxs     prometheus.GaugeFunc
+	poolBytes   prometheus.GaugeFunc
+	leapSeconds prometheus.Histogram
+	addSeconds  prometheus.Histogram
+	reorgs      prometheus.Counter
+}
+
+func newMetrics(poolLen func() float64, poolBytes func() float64) *metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &metrics{
+		reg: reg,
+		height: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "qbc_chain_height", Help: "Height of the default chain's tip.",
+		}),
+		txsTotal: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qbc_chain_committed_txs_total", Help: "Transactions committed since start.",
+		}),
+		quantsTotal: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qbc_chain_committed_quants_total", Help: "Quants committed since start.",
+		}),
+		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qbc_mempool_submitted_txs_total", Help: "Transactions submitted, by result (accepted or the refusal code).",
+		}, []string{"result"}),
+		poolTxs: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "qbc_mempool_txs", Help: "Transactions waiting in the pool.",
+		}, poolLen),
+		poolBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "qbc_mempool_bytes", Help: "Encoded bytes waiting in the pool.",
+		}, poolBytes),
+		leapSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "qbc_leap_duration_seconds", Help: "Time to make a quant: template, seal, validate, commit.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		addSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "qbc_chain_add_duration_seconds", Help: "Time to validate and durably commit a quant.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		reorgs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qbc_chain_reorgs_total", Help: "Reorganizations to a heavier branch.",
+		}),
+	}
+	reg.MustRegister(m.reorgs, m.height, m.txsTotal, m.quantsTotal, m.submitted, m.poolTxs, m.poolBytes, m.leapSeconds, m.addSeconds)
+	return m
+}

@@ -1,0 +1,202 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+const fastGenesis = `{"name":"node-test","created":1700000000000,"engine":"pow",
+	"engine_params":{"target_ms":200,"initial_difficulty":256,"min_difficulty":16,"window":8},
+	"write_policy":"open","max_data_bytes":65536,"max_quant_txs":500,"max_quant_bytes":16777216,
+	"max_time_drift_ms":120000}`
+
+func testConfig(t *testing.T, dir string) Config {
+	t.Helper()
+	genesis := filepath.Join(dir, "genesis.json")
+	if err := os.WriteFile(genesis, []byte(fastGenesis), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Genesis = genesis
+	return cfg
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func openTx(n *Node, i int) *quant.Tx {
+	return &quant.Tx{ChainID: n.Chain().ID(), Time: time.Now().UnixMilli(), Nonce: uint64(i),
+		Kind: quant.DataJSON, Data: []byte(fmt.Sprintf(`{"i":%d}`, i))}
+}
+
+func TestRestartKeepsChain(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	n, err := New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txs []*quant.Tx
+	for i := 0; i < 3; i++ {
+		tx := openTx(n, i)
+		if _, err := n.Submit(tx); err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+		if _, err := n.Leap(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := n.Chain().Head()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n, err = New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if got := n.Chain().Head(); got.Hash != head.Hash || got.Meta.Txs != 3 {
+		t.Fatalf("after restart: tip %s (%d txs), want %s", got.Hash, got.Meta.Txs, head.Hash)
+	}
+	for _, tx := range txs {
+		if _, err := n.Submit(tx); quant.CodeOf(err) != quant.CodeDuplicate {
+			t.Fatalf("replay of committed tx %s after restart: %v", tx.ID(), err)
+		}
+	}
+}
+
+func TestGenesisMismatchRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	n, err := New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	other := filepath.Join(dir, "other.json")
+	os.WriteFile(other, []byte(strings.Replace(fastGenesis, "node-test", "another", 1)), 0o600)
+	cfg.Genesis = other
+	if _, err := New(cfg, quiet()); err == nil || !strings.Contains(err.Error(), "holds chain") {
+		t.Fatalf("New with another genesis on the same data dir: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		edit  func(c *Config)
+		field string
+	}{
+		{func(c *Config) { c.Addr = "nohost" }, "addr"},
+		{func(c *Config) { c.Addr = "127.0.0.1:99999" }, "addr"},
+		{func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+		{func(c *Config) { c.MaxBodyBytes = 1 }, "max_body_bytes"},
+		{func(c *Config) { c.PoolMaxTxs = -1 }, "pool"},
+		{func(c *Config) { c.Peers = []string{"x"} }, "peers[0]"},
+	} {
+		c := DefaultConfig()
+		c.DataDir = "x"
+		tc.edit(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("Validate: %v, want an error naming %s", err, tc.field)
+		}
+	}
+	if a, b := DefaultDataDir("127.0.0.1:5000"), DefaultDataDir("127.0.0.1:5001"); a == b {
+		t.Fatalf("two ports share a data dir: %s", a)
+	}
+}
+
+// TestConcurrentSubmitAndLeap: transactions accepted while leaps run are
+// all committed exactly once.
+func TestConcurrentSubmitAndLeap(t *testing.T) {
+	n, err := New(testConfig(t, t.TempDir()), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	var (
+		mu       sync.Mutex
+		accepted = map[quant.Hash]bool{}
+		wg       sync.WaitGroup
+	)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 250; i++ {
+				id, err := n.Submit(openTx(n, w*1000+i))
+				if err != nil {
+					t.Errorf("submit: %v", err)
+					return
+				}
+				mu.Lock()
+				accepted[id] = true
+				mu.Unlock()
+			}
+		}(w)
+	}
+	leaps := make(chan struct{})
+	go func() {
+		defer close(leaps)
+		for i := 0; i < 5; i++ {
+			if _, err := n.Leap(context.Background()); err != nil {
+				t.Errorf("leap: %v", err)
+			}
+		}
+	}()
+	wg.Wait()
+	<-leaps
+	for n.pool.Len() > 0 {
+		if _, err := n.Leap(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := n.Chain().Head().Meta.Txs; got != uint64(len(accepted)) {
+		t.Fatalf("chain holds %d txs, %d were accepted", got, len(accepted))
+	}
+	for id := range accepted {
+		if ok, err := n.st.HasTx(id); !ok || err != nil {
+			t.Fatalf("accepted tx %s is not committed (%v)", id, err)
+		}
+	}
+}
+
+func TestMining(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Mine = true
+	n, err := New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for n.Chain().Head().Header.Height < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("mining reached height %d in 30s", n.Chain().Head().Header.Height)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not stop after cancel")
+	}
+}

@@ -1,0 +1,374 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/peer"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// netGenesis: a fixed low difficulty, so quants are quick and work is
+// proportional to length.
+var netGenesis = strings.Replace(fastGenesis, `"window":8`, `"window":0`, 1)
+
+type cluster struct {
+	t     *testing.T
+	dir   string
+	nodes []*Node
+	stops []func()
+}
+
+func newCluster(t *testing.T) *cluster {
+	c := &cluster{t: t, dir: t.TempDir()}
+	os.WriteFile(filepath.Join(c.dir, "genesis.json"), []byte(netGenesis), 0o600)
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.stop(i)
+		}
+	})
+	return c
+}
+
+// start runs node i (a new one, or i again after stop) with these peers.
+func (c *cluster) start(i int, peers ...string) *Node {
+	c.t.Helper()
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(c.dir, fmt.Sprintf("n%d", i))
+	cfg.Genesis = filepath.Join(c.dir, "genesis.json")
+	cfg.Peers = peers
+	n, err := New(cfg, quiet())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	stop := func() {
+		cancel()
+		<-done
+		n.Close()
+	}
+	if i < len(c.nodes) {
+		c.nodes[i], c.stops[i] = n, stop
+	} else {
+		c.nodes, c.stops = append(c.nodes, n), append(c.stops, stop)
+	}
+	return n
+}
+
+func (c *cluster) stop(i int) {
+	if c.stops[i] != nil {
+		c.stops[i]()
+		c.stops[i] = nil
+	}
+}
+
+// eventually waits for cond, polling, with a deadline.
+func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+func livePeers(n *Node) int {
+	k := 0
+	for _, p := range n.Peers() {
+		if p.State == "live" {
+			k++
+		}
+	}
+	return k
+}
+
+func committed(n *Node, id quant.Hash) bool {
+	ok, err := n.st.HasTx(id)
+	return ok && err == nil
+}
+
+func sameTip(ns ...*Node) bool {
+	for _, n := range ns[1:] {
+		if n.Chain().Head().Hash != ns[0].Chain().Head().Hash {
+			return false
+		}
+	}
+	return true
+}
+
+func leap(t *testing.T, n *Node) *quant.Quant {
+	t.Helper()
+	q, err := n.Leap(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// TestGossip: nodes find each other through one another; a transaction
+// given to A is mined into a quant at B and reaches C.
+func TestGossip(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	b := c.start(1, a.Addr())
+	cc := c.start(2, b.Addr())
+	eventually(t, "every node knows the other two", 15*time.Second, func() bool {
+		return livePeers(a) == 2 && livePeers(b) == 2 && livePeers(cc) == 2
+	})
+	id, err := a.Submit(openTx(a, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the transaction reaches B's pool", 10*time.Second, func() bool { return b.pool.Has(id) })
+	q := leap(t, b)
+	if len(q.Txs) != 1 {
+		t.Fatalf("B's quant holds %d txs", len(q.Txs))
+	}
+	eventually(t, "the quant reaches A and C", 10*time.Second, func() bool {
+		return committed(a, id) && committed(cc, id) && sameTip(a, b, cc)
+	})
+	if a.pool.Len() != 0 || cc.pool.Len() != 0 {
+		t.Fatal("committed transaction still pending elsewhere")
+	}
+}
+
+// TestPartitionHeal: two halves mine apart; when they meet, every node
+// converges on the branch with more work, and the transactions of the
+// abandoned branch are pending again and committed later.
+func TestPartitionHeal(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	b := c.start(1, a.Addr())
+	x := c.start(2)
+	y := c.start(3, x.Addr())
+	eventually(t, "each half connected", 15*time.Second, func() bool { return livePeers(a) == 1 && livePeers(x) == 1 })
+
+	// Half 1 (a, b): 2 quants; half 2 (x, y): 4 quants, so more work.
+	txA, _ := a.Submit(openTx(a, 100))
+	leap(t, a)
+	eventually(t, "b follows a", 10*time.Second, func() bool { return sameTip(a, b) })
+	leap(t, b)
+	txX, _ := x.Submit(openTx(x, 200))
+	eventually(t, "x's tx reaches y", 10*time.Second, func() bool { return y.pool.Has(txX) })
+	for i := 0; i < 4; i++ {
+		leap(t, y)
+	}
+	eventually(t, "halves agree within", 10*time.Second, func() bool { return sameTip(a, b) && sameTip(x, y) })
+	if !committed(a, txA) {
+		t.Fatal("half 1's tx not committed in half 1")
+	}
+	// Heal: a meets x.
+	if err := a.AddPeer(context.Background(), x.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "all four on the heavier branch", 20*time.Second, func() bool { return sameTip(a, b, x, y) })
+	if h := a.Chain().Head().Header.Height; h != 4 {
+		t.Fatalf("converged at height %d, want 4 (the heavier half)", h)
+	}
+	if !committed(a, txX) {
+		t.Fatal("the heavier half's tx is not on the converged chain")
+	}
+	// Half 1's transaction went back to a pool and is not lost.
+	eventually(t, "the abandoned branch's tx is pending again", 10*time.Second, func() bool {
+		return a.pool.Has(txA) || b.pool.Has(txA)
+	})
+	leaper := a
+	if !a.pool.Has(txA) {
+		leaper = b
+	}
+	leap(t, leaper)
+	eventually(t, "the abandoned branch's tx is committed everywhere", 10*time.Second, func() bool {
+		return committed(a, txA) && committed(b, txA) && committed(x, txA) && committed(y, txA)
+	})
+}
+
+// TestRestartCatchUp: a node stopped for a while catches up on restart.
+func TestRestartCatchUp(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	b := c.start(1, a.Addr())
+	eventually(t, "connected", 10*time.Second, func() bool { return livePeers(a) == 1 })
+	leap(t, a)
+	eventually(t, "b follows", 10*time.Second, func() bool { return sameTip(a, b) })
+	c.stop(1)
+	for i := 0; i < 20; i++ {
+		leap(t, a)
+	}
+	b = c.start(1, a.Addr())
+	eventually(t, "b catches up after restart", 20*time.Second, func() bool { return sameTip(a, b) })
+}
+
+// TestHostileMessages: forged, tampered, replayed, misaddressed, stale and
+// oversized messages are refused with the right status, a peer sending
+// invalid quants is scored down, and the node goes on.
+func TestHostileMessages(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	url := "http://" + a.Addr() + "/p2p/v1"
+	post := func(b []byte) (int, string) {
+		resp, err := http.Post(url, "application/octet-stream", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e struct{ Error struct{ Code string } }
+		json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e.Error.Code
+	}
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
+	env := func(to peer.ID, kind peer.Kind, body []byte, at time.Time) *peer.Envelope {
+		e := &peer.Envelope{To: to, Time: at.UnixMilli(), Nonce: uint64(at.UnixNano()), Kind: kind, Body: body}
+		e.Sign(key)
+		return e
+	}
+	good := env(a.NodeID(), peer.KindStatus, nil, time.Now())
+	if s, _ := post(good.Encode()); s != 200 {
+		t.Fatalf("a well-formed status request: %d", s)
+	}
+	tampered := env(a.NodeID(), peer.KindStatus, []byte("x"), time.Now()).Encode()
+	tampered[len(tampered)-70] ^= 1
+	unsigned := env(a.NodeID(), peer.KindStatus, nil, time.Now())
+	unsigned.Sig = make([]byte, 64)
+	for _, tc := range []struct {
+		name   string
+		b      []byte
+		status int
+	}{
+		{"replayed", good.Encode(), 401},
+		{"tampered", tampered, 401},
+		{"unsigned", unsigned.Encode(), 401},
+		{"for another node", env(peer.ID{1}, peer.KindStatus, nil, time.Now()).Encode(), 401},
+		{"stale", env(a.NodeID(), peer.KindStatus, nil, time.Now().Add(-time.Hour)).Encode(), 401},
+		{"garbage", []byte("hello"), 400},
+		{"oversized", make([]byte, peer.MaxEnvelope+1), 413},
+		{"bad body", env(a.NodeID(), peer.KindSync, []byte("{"), time.Now()).Encode(), 422},
+	} {
+		if s, code := post(tc.b); s != tc.status {
+			t.Errorf("%s: status %d (%s), want %d", tc.name, s, code, tc.status)
+		}
+	}
+	// An announced quant with bad work from a "peer": refused, scored down.
+	h := quant.Header{ChainID: a.Chain().ID(), Height: 1, Prev: a.Chain().ID(), TxRoot: quant.RootOfIDs(nil),
+		Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}
+	bad := &quant.Quant{Header: h}
+	if err := a.AddQuant(bad); quant.CodeOf(err) != quant.CodeBadSeal {
+		t.Fatalf("quant with no work: %v", err)
+	}
+	// The node goes on.
+	leap(t, a)
+	if a.Chain().Head().Header.Height != 1 {
+		t.Fatal("the node did not go on after hostile input")
+	}
+}
+
+// TestClosedNetwork: a node outside the member list is refused.
+func TestClosedNetwork(t *testing.T) {
+	c := newCluster(t)
+	outsider := c.start(0)
+	member := c.start(1)
+	// Restart the member closed to its own key and a third key only.
+	pub := hexKey(member.key.Public().(ed25519.PublicKey))
+	c.stop(1)
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.DataDir = "127.0.0.1:0", filepath.Join(c.dir, "n1")
+	cfg.Genesis = filepath.Join(c.dir, "genesis.json")
+	cfg.NetworkAllow = []string{pub}
+	closed, err := New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); closed.Run(ctx) }()
+	defer func() { cancel(); wg.Wait(); closed.Close() }()
+	err = outsider.AddPeer(context.Background(), closed.Addr())
+	if err == nil || !strings.Contains(err.Error(), "not_member") {
+		t.Fatalf("outsider joining a closed network: %v", err)
+	}
+	if livePeers(closed) != 0 {
+		t.Fatal("the closed node admitted an outsider")
+	}
+}
+
+func hexKey(k ed25519.PublicKey) string { return fmt.Sprintf("%x", []byte(k)) }
+
+// TestSyncLongChain: a node started empty syncs a chain of 10,000 quants.
+func TestSyncLongChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and syncs a 10,000-quant chain")
+	}
+	const n = 10_000
+	c := newCluster(t)
+	a := c.start(0)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		leap(t, a)
+	}
+	t.Logf("built %d quants in %v", n, time.Since(start))
+	start = time.Now()
+	b := c.start(1, a.Addr())
+	eventually(t, "the new node syncs 10,000 quants", 5*time.Minute, func() bool { return sameTip(a, b) })
+	d := time.Since(start)
+	t.Logf("synced %d quants in %v (%.0f quants/s)", n, d, n/d.Seconds())
+}
+
+// BenchmarkPropagation5 measures how long a quant takes to reach every node
+// of a 5-node network after the leap that made it returns.
+func BenchmarkPropagation5(b *testing.B) {
+	t := &testing.T{}
+	c := &cluster{t: t, dir: b.TempDir()}
+	os.WriteFile(filepath.Join(c.dir, "genesis.json"), []byte(netGenesis), 0o600)
+	defer func() {
+		for i := range c.nodes {
+			c.stop(i)
+		}
+	}()
+	first := c.start(0)
+	for i := 1; i < 5; i++ {
+		c.start(i, first.Addr())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range c.nodes {
+		for livePeers(n) < 4 {
+			if time.Now().After(deadline) {
+				b.Fatal("the 5 nodes did not all connect")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		src := c.nodes[i%5]
+		q, err := src.Leap(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for _, n := range c.nodes {
+			for n.Chain().Head().Hash != q.Hash() {
+				if time.Since(start) > 10*time.Second {
+					b.Fatal("quant did not propagate in 10s")
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/propagation")
+}
