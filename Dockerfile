@@ -1,0 +1,14 @@
+# QBC node image: the static qbc binary and nothing else.
+#
+# There is no image registry here, so the binary is built on the host first
+# (no cgo, so it runs in an empty image) and copied in:
+#
+#   CGO_ENABLED=0 go build -trimpath -o bin/qbc ./cmd/qbc
+#   docker build -t qbc .
+#   docker run --rm -p 5000:5000 -v qbc-data:/data qbc
+FROM scratch
+COPY bin/qbc /qbc
+VOLUME /data
+EXPOSE 5000
+ENTRYPOINT ["/qbc"]
+CMD ["node", "--addr", "0.0.0.0:5000", "--data-dir", "/data"]

@@ -1,0 +1,600 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/client"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// TestE2E runs the real qbc binary: built once (CGO_ENABLED=0, as it
+// ships), started as node processes on port 0, driven over HTTP and
+// through its own client commands, and killed with SIGKILL under load.
+func TestE2E(t *testing.T) {
+	if testing.Short() && os.Getenv("QBC_REQUIRE_ALL") == "" {
+		t.Skip("end-to-end test: skipped with -short")
+	}
+	bin := buildQBC(t)
+	t.Run("SeedReadme", func(t *testing.T) { testSeedReadme(t, bin) })
+	t.Run("CLI", func(t *testing.T) { testCLI(t, bin) })
+	t.Run("KillNine", func(t *testing.T) { testKillNine(t, bin) })
+}
+
+// skipOrFail skips a test that cannot run here, or fails it when
+// QBC_REQUIRE_ALL is set (as in CI, where every test must run).
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("QBC_REQUIRE_ALL") != "" {
+		t.Fatalf("QBC_REQUIRE_ALL is set but: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// buildQBC builds the qbc binary into a temporary directory.
+func buildQBC(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		skipOrFail(t, "cannot build the qbc binary: no go command on PATH: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "qbc")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "build", "-buildvcs=false", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitFor polls cond until it reports done, fails, or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done, err := cond()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: not done after %s", what, timeout)
+		}
+		<-tick.C
+	}
+}
+
+// nodeProc is a running "qbc node" process.
+type nodeProc struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	addr    string
+	logPath string
+	client  *client.Client
+	done    chan struct{} // closed once the process has exited
+	waitErr error         // set before done is closed
+}
+
+// qbcEnv is the environment of the processes the test starts: the test's,
+// without QBC_* variables that would change what they do.
+func qbcEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "QBC_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// startNode starts a node on a free port with dataDir and waits until it
+// answers /healthz.
+func startNode(t *testing.T, bin, dataDir string, extra ...string) *nodeProc {
+	t.Helper()
+	dir := t.TempDir()
+	addrFile := filepath.Join(dir, "addr")
+	p := &nodeProc{t: t, logPath: filepath.Join(dir, "node.log"), done: make(chan struct{})}
+	logf, err := os.Create(p.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"node", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--addr-file", addrFile}, extra...)
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = qbcEnv()
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := p.cmd.Start(); err != nil {
+		logf.Close()
+		t.Fatalf("start node: %v", err)
+	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		logf.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		if !p.exited() {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			p.dumpLog()
+		}
+	})
+	waitFor(t, time.Minute, "the node's address file", func() (bool, error) {
+		if p.exited() {
+			return false, fmt.Errorf("node exited: %v\n%s", p.waitErr, p.log())
+		}
+		b, err := os.ReadFile(addrFile)
+		if err != nil {
+			return false, nil
+		}
+		p.addr = strings.TrimSpace(string(b))
+		return p.addr != "", nil
+	})
+	p.client = client.New(p.addr, &http.Client{Timeout: time.Minute})
+	waitFor(t, time.Minute, "/healthz", func() (bool, error) {
+		if p.exited() {
+			return false, fmt.Errorf("node exited: %v\n%s", p.waitErr, p.log())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return p.client.Health(ctx) == nil, nil
+	})
+	return p
+}
+
+func (p *nodeProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *nodeProc) log() string {
+	b, _ := os.ReadFile(p.logPath)
+	return string(b)
+}
+
+func (p *nodeProc) dumpLog() {
+	lines := strings.Split(strings.TrimSpace(p.log()), "\n")
+	if len(lines) > 60 {
+		lines = lines[len(lines)-60:]
+	}
+	p.t.Logf("node %s log (last %d lines):\n%s", p.addr, len(lines), strings.Join(lines, "\n"))
+}
+
+// stop shuts the node down with SIGTERM and expects a clean exit.
+func (p *nodeProc) stop() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatalf("SIGTERM: %v", err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		p.t.Fatalf("node did not stop within a minute of SIGTERM")
+	}
+	if p.waitErr != nil {
+		p.t.Fatalf("node exited with %v after SIGTERM\n%s", p.waitErr, p.log())
+	}
+}
+
+// kill9 kills the node with SIGKILL: no shutdown code runs.
+func (p *nodeProc) kill9() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		p.t.Fatalf("SIGKILL: %v", err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		p.t.Fatalf("node did not die within a minute of SIGKILL")
+	}
+	var ee *exec.ExitError
+	if !errors.As(p.waitErr, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		p.t.Fatalf("node was not killed by SIGKILL: %v", p.waitErr)
+	}
+}
+
+// qbc runs a qbc client command and returns its standard output.
+func qbc(t *testing.T, bin string, stdin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = qbcEnv()
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("qbc %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+func decode[T any](t *testing.T, s string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("decoding %q: %v", s, err)
+	}
+	return v
+}
+
+// postRaw posts a body as a plain HTTP client (httpie, curl) would.
+func postRaw(t *testing.T, addr, path, contentType, body string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post("http://"+addr+path, contentType, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.Bytes()
+}
+
+// jsonChain reads the whole chain through the client.
+func jsonChain(t *testing.T, c *client.Client) []api.SeedQuant {
+	t.Helper()
+	var qs []api.SeedQuant
+	err := c.JSONChain(context.Background(), 0, 0, func(q api.SeedQuant) error {
+		if uint64(len(qs)) != q.Index {
+			return fmt.Errorf("quant %d arrived at position %d", q.Index, len(qs))
+		}
+		qs = append(qs, q)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("json-chain: %v", err)
+	}
+	return qs
+}
+
+// testSeedReadme follows the seed README's httpie and curl examples: inject,
+// leap, json-chain.
+func testSeedReadme(t *testing.T, bin string) {
+	p := startNode(t, bin, t.TempDir())
+	ctx := context.Background()
+
+	// http -v POST localhost:5000/inject data="{\"test\":\"test2\"}"
+	// sends {"data": "{\"test\":\"test2\"}"}: the data is a JSON string.
+	status, body := postRaw(t, p.addr, "/inject", "application/json", `{"data": "{\"test\":\"test2\"}"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("httpie-style inject: %d %s", status, body)
+	}
+	fromHttpie := decode[api.Submitted](t, string(body))
+	if fromHttpie.Status != "pending" {
+		t.Errorf("inject answered %+v", fromHttpie)
+	}
+	// curl -X POST localhost:5000/inject -d 'data={"test":"test2"}': a form
+	// value that is JSON is stored as that JSON.
+	status, body = postRaw(t, p.addr, "/inject", "application/x-www-form-urlencoded",
+		url.Values{"data": {`{"test":"test2"}`}}.Encode())
+	if status != http.StatusCreated {
+		t.Fatalf("curl-style inject: %d %s", status, body)
+	}
+	fromCurl := decode[api.Submitted](t, string(body))
+
+	// http -v GET localhost:5000/leap
+	resp, err := http.Get("http://" + p.addr + "/leap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leapt api.SeedQuant
+	err = json.NewDecoder(resp.Body).Decode(&leapt)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /leap: %d %v", resp.StatusCode, err)
+	}
+	if leapt.Index != 1 || len(leapt.Transactions) != 2 {
+		t.Fatalf("leap made quant %d with %d transactions, want 1 with 2", leapt.Index, len(leapt.Transactions))
+	}
+
+	// http -v GET localhost:5000/json-chain
+	chain := jsonChain(t, p.client)
+	if len(chain) != 2 || chain[0].PreviousHash != "0" || chain[1].PreviousHash != chain[0].Hash {
+		t.Fatalf("json-chain: %+v", chain)
+	}
+	got := map[quant.Hash]string{}
+	for i, id := range chain[1].Transactions {
+		got[id] = string(chain[1].Data[i])
+	}
+	if d := got[fromHttpie.ID]; d != `"{\"test\":\"test2\"}"` {
+		t.Errorf("httpie's data came back as %s", d)
+	}
+	if d := got[fromCurl.ID]; d != `{"test":"test2"}` {
+		t.Errorf("curl's data came back as %s", d)
+	}
+	if chain[1].Hash != leapt.Hash {
+		t.Errorf("json-chain's quant 1 is %s, leap made %s", chain[1].Hash, leapt.Hash)
+	}
+
+	// The stats and the transaction's status agree.
+	st, err := p.client.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Length != 2 || st.Txs != 2 || st.Tip.String() != leapt.Hash {
+		t.Errorf("stats: %+v", st)
+	}
+	ts, err := p.client.Tx(ctx, fromCurl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.Status != "committed" || ts.Height != 1 || ts.Quant == nil || ts.Quant.String() != leapt.Hash {
+		t.Errorf("tx status: %+v", ts)
+	}
+	p.stop()
+}
+
+// testCLI drives a node with qbc's own client commands.
+func testCLI(t *testing.T, bin string) {
+	dataDir := t.TempDir()
+	p := startNode(t, bin, dataDir)
+	node := "--node=" + p.addr
+	dir := t.TempDir()
+
+	sub := decode[api.Submitted](t, qbc(t, bin, "", "inject", node, `{"test":"test2"}`))
+	fromStdin := decode[api.Submitted](t, qbc(t, bin, `{"from": "stdin"}`, "inject", node, "-"))
+	pending := decode[api.TxStatus](t, qbc(t, bin, "", "tx", "get", node, sub.ID.String()))
+	if pending.Status != "pending" {
+		t.Errorf("tx get before leap: %+v", pending)
+	}
+
+	// Signed: with --key, through /v1/txs.
+	keyPath := filepath.Join(dir, "writer.key")
+	pub := strings.TrimSpace(qbc(t, bin, "", "keys", "new", "--out", keyPath))
+	signed := decode[api.Submitted](t, qbc(t, bin, "", "inject", node, "--key", keyPath, `{"signed": "<yes> & more"}`))
+	// Offline signing, then sending from stdin.
+	stats := decode[api.Stats](t, qbc(t, bin, "", "stats", node))
+	txJSON := qbc(t, bin, "", "tx", "sign", "--key", keyPath, "--chain", stats.Chain.String(), `{"offline": true}`)
+	if out := qbc(t, bin, txJSON, "tx", "verify", "-"); !strings.HasPrefix(out, "ok: ") {
+		t.Errorf("tx verify: %s", out)
+	}
+	sent := decode[api.Submitted](t, qbc(t, bin, txJSON, "tx", "send", node, "-"))
+	if want := decode[api.Tx](t, txJSON).ID; want == nil || sent.ID != *want {
+		t.Errorf("tx send: id %s, tx sign said %v", sent.ID, want)
+	}
+
+	q := decode[api.SeedQuant](t, qbc(t, bin, "", "leap", node))
+	want := []quant.Hash{sub.ID, fromStdin.ID, signed.ID, sent.ID}
+	for _, id := range want {
+		found := false
+		for _, got := range q.Transactions {
+			found = found || got == id
+		}
+		if !found {
+			t.Errorf("leap's quant %d does not hold %s", q.Index, id)
+		}
+	}
+	committed := decode[api.TxStatus](t, qbc(t, bin, "", "tx", "get", node, signed.ID.String()))
+	if committed.Status != "committed" || committed.Height != q.Index || committed.Tx.PubKey != pub {
+		t.Errorf("tx get after leap: %+v (want height %d, pubkey %s)", committed, q.Index, pub)
+	}
+	var data bytes.Buffer
+	if err := json.Compact(&data, committed.Tx.Data); err != nil || data.String() != `{"signed":"<yes> & more"}` {
+		t.Errorf("tx get: data %s, want what was signed", committed.Tx.Data)
+	}
+
+	chain := decode[[]api.SeedQuant](t, qbc(t, bin, "", "chain", node))
+	if len(chain) != 2 || chain[1].Hash != q.Hash {
+		t.Errorf("qbc chain: %d quants, last %v", len(chain), chain[len(chain)-1].Hash)
+	}
+	part := decode[[]api.SeedQuant](t, qbc(t, bin, "", "chain", node, "--from", "1", "--limit", "1"))
+	if len(part) != 1 || part[0].Index != 1 {
+		t.Errorf("qbc chain --from 1 --limit 1: %+v", part)
+	}
+	full := decode[api.Quant](t, qbc(t, bin, "", "quant", node, q.Hash))
+	if full.Height != 1 || len(full.Txs) != len(q.Transactions) {
+		t.Errorf("qbc quant: height %d, %d txs", full.Height, len(full.Txs))
+	}
+	// A second node on the same chain: --add registers it (both ways).
+	other := startNode(t, bin, t.TempDir())
+	peers := decode[map[string][]api.Peer](t, qbc(t, bin, "", "peers", node, "--add", other.addr))
+	if len(peers["peers"]) != 1 || peers["peers"][0].Addr != other.addr || peers["peers"][0].State != "live" {
+		t.Errorf("qbc peers --add: %+v", peers)
+	}
+	other.stop()
+	p.stop()
+
+	out := qbc(t, bin, "", "verify", "--data-dir", dataDir)
+	if !strings.Contains(out, "ok: chain qbc ") || !strings.Contains(out, "heights 0 to 1") {
+		t.Errorf("qbc verify: %s", out)
+	}
+}
+
+// e2eGenesis is a chain whose proof of work is trivial, so that the load
+// test makes many quants a second.
+const e2eGenesis = `{
+  "name": "e2e",
+  "created": 1767225600000,
+  "engine": "pow",
+  "engine_params": {"target_ms": 1000, "initial_difficulty": 16, "min_difficulty": 16, "window": 0},
+  "write_policy": "open",
+  "max_data_bytes": 65536,
+  "max_quant_txs": 5000,
+  "max_quant_bytes": 33554432,
+  "max_time_drift_ms": 120000
+}`
+
+// testKillNine is the durability test: a node under load (writers
+// injecting, one client leaping in a loop) is killed with SIGKILL at a
+// random moment, three times. Every quant a /leap answer returned (so,
+// committed) must be there after each restart, at the same height with the
+// same hash, with every transaction it held; and qbc verify must pass on
+// the data directory each time.
+func testKillNine(t *testing.T, bin string) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random seed %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
+	dataDir := t.TempDir()
+	genesis := filepath.Join(t.TempDir(), "genesis.json")
+	if err := os.WriteFile(genesis, []byte(e2eGenesis), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	acked := map[uint64]string{}        // height → hash of every quant a leap returned
+	ackedTxs := map[quant.Hash]uint64{} // id → height of every transaction in them
+	const rounds = 3
+	for round := 1; round <= rounds; round++ {
+		p := startNode(t, bin, dataDir, "--genesis", genesis, "--log-level", "warn")
+		checkDurable(t, p.client, acked, ackedTxs)
+		ch, err := p.client.Chain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		var injected, leaps atomic.Int64
+		var leapt []api.SeedQuant // written by the leaper alone, read after wg.Wait
+		for w := range 3 {
+			wg.Go(func() {
+				for n := 0; ctx.Err() == nil; n++ {
+					data := fmt.Sprintf(`{"round":%d,"writer":%d,"n":%d}`, round, w, n)
+					if _, err := p.client.Inject(ctx, json.RawMessage(data)); err == nil {
+						injected.Add(1)
+					}
+				}
+			})
+		}
+		wg.Go(func() { // signed transactions, in batches
+			for n := 0; ctx.Err() == nil; n++ {
+				txs := make([]*quant.Tx, 20)
+				for i := range txs {
+					data := fmt.Sprintf(`{"round":%d,"batch":%d,"i":%d}`, round, n, i)
+					txs[i] = newSignedTx(ch.ID, []byte(data), key, time.Now().UnixMilli(), mrand.Uint64())
+				}
+				if res, err := p.client.SubmitBatch(ctx, txs); err == nil {
+					injected.Add(int64(res.Accepted))
+				}
+			}
+		})
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				q, err := p.client.Leap(ctx)
+				if err == nil {
+					leapt = append(leapt, q)
+					leaps.Add(1)
+				}
+			}
+		})
+
+		// Kill at a random moment 0.5 to 2 s into the load, but not before
+		// the node has committed at least one quant with transactions in
+		// this round (so that every round tests something).
+		killAt := time.Now().Add(500*time.Millisecond + time.Duration(rng.Int64N(int64(1500*time.Millisecond))))
+		waitFor(t, time.Minute, "a leap in this round", func() (bool, error) {
+			return leaps.Load() >= 2 && injected.Load() > 0, nil
+		})
+		if d := time.Until(killAt); d > 0 {
+			<-time.After(d) // the random kill moment: timing under test, not synchronization
+		}
+		p.kill9()
+		cancel()
+		wg.Wait()
+
+		txCount := 0
+		for _, q := range leapt {
+			if prev, ok := acked[q.Index]; ok && prev != q.Hash {
+				t.Fatalf("round %d: leap returned quant %d %s, an earlier leap returned %s", round, q.Index, q.Hash, prev)
+			}
+			acked[q.Index] = q.Hash
+			for _, id := range q.Transactions {
+				ackedTxs[id] = q.Index
+				txCount++
+			}
+		}
+		t.Logf("round %d: killed after %d leaps acknowledged (%d transactions), %d transactions accepted",
+			round, len(leapt), txCount, injected.Load())
+
+		out := qbc(t, bin, "", "verify", "--data-dir", dataDir)
+		if !strings.HasPrefix(out, "ok: chain e2e ") {
+			t.Fatalf("round %d: qbc verify: %s", round, out)
+		}
+	}
+
+	// A last restart: everything is still there, and a clean stop is clean.
+	p := startNode(t, bin, dataDir, "--genesis", genesis)
+	checkDurable(t, p.client, acked, ackedTxs)
+	p.stop()
+	qbc(t, bin, "", "verify", "--data-dir", dataDir)
+}
+
+// checkDurable checks that the node's chain holds every acknowledged quant
+// at its height with its hash, and every acknowledged transaction in it.
+func checkDurable(t *testing.T, c *client.Client, acked map[uint64]string, ackedTxs map[quant.Hash]uint64) {
+	t.Helper()
+	chain := jsonChain(t, c)
+	where := map[quant.Hash]uint64{}
+	for _, q := range chain {
+		for _, id := range q.Transactions {
+			where[id] = q.Index
+		}
+	}
+	lost := 0
+	for h, hash := range acked {
+		switch {
+		case h >= uint64(len(chain)):
+			t.Errorf("acknowledged quant %d %s is gone: the chain ends at %d", h, hash, len(chain)-1)
+			lost++
+		case chain[h].Hash != hash:
+			t.Errorf("acknowledged quant %d is %s, now %s", h, hash, chain[h].Hash)
+			lost++
+		}
+	}
+	for id, h := range ackedTxs {
+		if got, ok := where[id]; !ok || got != h {
+			t.Errorf("acknowledged transaction %s (quant %d) is missing or moved (%d, %v)", id, h, got, ok)
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.FailNow()
+	}
+	// The transaction index agrees with the chain, for a sample.
+	n := 0
+	for id, h := range ackedTxs {
+		if n++; n > 20 {
+			break
+		}
+		st, err := c.Tx(context.Background(), id)
+		if err != nil {
+			t.Fatalf("tx %s: %v", id, err)
+		}
+		if st.Status != "committed" || st.Height != h {
+			t.Fatalf("tx %s: %s at %d, want committed at %d", id, st.Status, st.Height, h)
+		}
+	}
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+)
+
+const keysPublicHelp = `Usage: qbc keys public FILE
+
+Print the public key of a key file in hex: what a chain's allowlist
+(its rules' "writers") names and a signed transaction's "pubkey" carries.
+`
+
+const keysPublicExample = `qbc keys public writer.key`
+
+func runKeysPublic(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "keys public", keysPublicHelp, keysPublicExample)
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("keys public", pos, 1, 1); err != nil {
+		return err
+	}
+	key, err := loadKey(pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, hex.EncodeToString(key.Public().(ed25519.PublicKey)))
+	return nil
+}

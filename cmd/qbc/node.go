@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/node"
+)
+
+const nodeHelp = `Usage: qbc node [PORT] [flags]
+
+Run a QBC node: keep its chain in the data directory, serve the HTTP API
+(the seed's /inject, /leap, /json-chain, /chain, /stats, /discover and the
+/v1 resources), and leap on request, or continuously with --mine. It runs
+until interrupted (SIGINT or SIGTERM), then shuts down gracefully.
+
+PORT is short for --addr 127.0.0.1:PORT, as the seed's 'python run.py 3000'.
+Each address gets its own data directory by default
+($HOME/.qbc/HOST_PORT), so nodes on one machine never share files.
+
+Configuration, each level overriding the one before:
+  1. built-in defaults (127.0.0.1:5000, ...)
+  2. a JSON config file (--config FILE or QBC_CONFIG): the fields of the
+     node's configuration, as --print-config shows them
+  3. environment variables: QBC_ADDR, QBC_DATA_DIR, QBC_GENESIS, QBC_MINE,
+     QBC_PEERS (comma-separated), QBC_ADVERTISE, QBC_NETWORK_ALLOW
+     (comma-separated hex node keys), QBC_LOG_LEVEL, QBC_LOG_FORMAT,
+     QBC_MAX_BODY_BYTES, QBC_POOL_MAX_TXS, QBC_POOL_MAX_BYTES,
+     QBC_SHUTDOWN_TIMEOUT, QBC_DEBUG_TOKEN (opens /debug/pprof to requests
+     carrying it as a bearer token; environment or file only)
+  4. flags, and PORT
+
+Logs go to standard error (text or JSON). Standard output gets one line,
+"listening on HOST:PORT", once the node is ready.
+`
+
+const nodeExample = `qbc node 3000 --mine
+QBC_PEERS=127.0.0.1:3000 qbc node --addr 127.0.0.1:3001 --data-dir ./node2
+qbc node --config qbc.json --print-config`
+
+// nodeSettings are the node's configuration and what cmd/qbc adds to it.
+// It is also the config file's shape: node.Config's fields plus
+// log_format.
+type nodeSettings struct {
+	node.Config
+	LogFormat string `json:"log_format"`
+}
+
+// nodeEnv is one QBC_* variable and how it sets the configuration.
+type nodeEnv struct {
+	name string
+	set  func(s *nodeSettings, v string) error
+}
+
+func nodeEnvs() []nodeEnv {
+	str := func(dst func(s *nodeSettings) *string) func(*nodeSettings, string) error {
+		return func(s *nodeSettings, v string) error { *dst(s) = v; return nil }
+	}
+	integer := func(set func(s *nodeSettings, n int64)) func(*nodeSettings, string) error {
+		return func(s *nodeSettings, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("not an integer")
+			}
+			set(s, n)
+			return nil
+		}
+	}
+	return []nodeEnv{
+		{"QBC_ADDR", str(func(s *nodeSettings) *string { return &s.Addr })},
+		{"QBC_DATA_DIR", str(func(s *nodeSettings) *string { return &s.DataDir })},
+		{"QBC_GENESIS", str(func(s *nodeSettings) *string { return &s.Genesis })},
+		{"QBC_MINE", func(s *nodeSettings, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("not true or false")
+			}
+			s.Mine = b
+			return nil
+		}},
+		{"QBC_PEERS", func(s *nodeSettings, v string) error { s.Peers = splitList(v); return nil }},
+		{"QBC_ADVERTISE", str(func(s *nodeSettings) *string { return &s.Advertise })},
+		{"QBC_NETWORK_ALLOW", func(s *nodeSettings, v string) error { s.NetworkAllow = splitList(v); return nil }},
+		{"QBC_LOG_LEVEL", str(func(s *nodeSettings) *string { return &s.LogLevel })},
+		{"QBC_LOG_FORMAT", str(func(s *nodeSettings) *string { return &s.LogFormat })},
+		{"QBC_MAX_BODY_BYTES", integer(func(s *nodeSettings, n int64) { s.MaxBodyBytes = n })},
+		{"QBC_POOL_MAX_TXS", integer(func(s *nodeSettings, n int64) { s.PoolMaxTxs = int(n) })},
+		{"QBC_POOL_MAX_BYTES", integer(func(s *nodeSettings, n int64) { s.PoolMaxBytes = n })},
+		{"QBC_SHUTDOWN_TIMEOUT", func(s *nodeSettings, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration like 10s")
+			}
+			s.ShutdownTimeout = node.Duration(d)
+			return nil
+		}},
+		{"QBC_DEBUG_TOKEN", str(func(s *nodeSettings) *string { return &s.DebugToken })},
+	}
+}
+
+func runNode(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "node", nodeHelp, nodeExample)
+	var (
+		addr        = fs.String("addr", "", "listen `HOST:PORT` (default "+node.DefaultAddr+")")
+		dataDir     = fs.String("data-dir", "", "data `directory` (default $HOME/.qbc/HOST_PORT)")
+		configFile  = fs.String("config", "", "JSON config `file` (default from QBC_CONFIG)")
+		genesis     = fs.String("genesis", "", "rules JSON `file` of the chain to create in an empty data directory")
+		mine        = fs.Bool("mine", false, "leap continuously")
+		peers       = fs.String("peers", "", "other nodes, comma-separated `HOST:PORT,...`")
+		advertise   = fs.String("advertise", "", "this node's `HOST:PORT` as other nodes reach it (default the listen address)")
+		allow       = fs.String("network-allow", "", "close the network to these node public keys, comma-separated `HEX,...`")
+		logLevel    = fs.String("log-level", "", "`level`: debug, info, warn or error (default info)")
+		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
+		addrFile    = fs.String("addr-file", "", "write the address the node listens on to `file` once ready (useful with port 0)")
+		printConfig = fs.Bool("print-config", false, "print the resulting configuration as JSON and exit")
+	)
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("node", pos, 0, 1); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if len(pos) == 1 {
+		port, err := strconv.ParseUint(pos[0], 10, 16)
+		if err != nil {
+			return usagef("node: PORT %q is not a port number\nRun 'qbc node --help' for usage.", pos[0])
+		}
+		if set["addr"] {
+			return usagef("node: give PORT or --addr, not both")
+		}
+		*addr = "127.0.0.1:" + strconv.FormatUint(port, 10)
+		set["addr"] = true
+	}
+
+	// Defaults < config file < environment < flags.
+	s := nodeSettings{Config: node.DefaultConfig(), LogFormat: "text"}
+	path := e.getenv("QBC_CONFIG")
+	if set["config"] {
+		path = *configFile
+	}
+	if path != "" {
+		if err := loadNodeConfig(path, &s); err != nil {
+			return err
+		}
+	}
+	for _, v := range nodeEnvs() {
+		if val, ok := lookupEnv(e, v.name); ok {
+			if err := v.set(&s, val); err != nil {
+				return usagef("node: %s=%q: %v", v.name, val, err)
+			}
+		}
+	}
+	if set["addr"] {
+		s.Addr = *addr
+	}
+	if set["data-dir"] {
+		s.DataDir = *dataDir
+	}
+	if set["genesis"] {
+		s.Genesis = *genesis
+	}
+	if set["mine"] {
+		s.Mine = *mine
+	}
+	if set["peers"] {
+		s.Peers = splitList(*peers)
+	}
+	if set["advertise"] {
+		s.Advertise = *advertise
+	}
+	if set["network-allow"] {
+		s.NetworkAllow = splitList(*allow)
+	}
+	if set["log-level"] {
+		s.LogLevel = *logLevel
+	}
+	if set["log-format"] {
+		s.LogFormat = *logFormat
+	}
+
+	s.EnsureDefaults()
+	if err := s.Validate(); err != nil {
+		return usagef("node: %v", err)
+	}
+	logger, err := newLogger(e.stderr, s.LogLevel, s.LogFormat)
+	if err != nil {
+		return usagef("node: %v", err)
+	}
+	if *printConfig {
+		shown := s
+		if shown.DebugToken != "" {
+			shown.DebugToken = "(set)"
+		}
+		return writeJSON(e.stdout, shown)
+	}
+
+	n, err := node.New(s.Config, logger)
+	if err != nil {
+		return err
+	}
+	if *addrFile != "" {
+		if err := writeFileAtomic(*addrFile, []byte(n.Addr()+"\n")); err != nil {
+			return errors.Join(fmt.Errorf("node: --addr-file: %w", err), n.Close())
+		}
+	}
+	fmt.Fprintf(e.stdout, "listening on %s\n", n.Addr())
+	runErr := n.Run(ctx)
+	return errors.Join(runErr, n.Close())
+}
+
+// loadNodeConfig reads a config file over s. Unknown fields are refused,
+// so a misspelt setting is an error, not a silent default.
+func loadNodeConfig(path string, s *nodeSettings) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("node: config: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(s); err != nil {
+		return usagef("node: config %s: %v", path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return usagef("node: config %s: data after the JSON object", path)
+	}
+	return nil
+}
+
+// lookupEnv returns an environment variable; an empty one counts as unset.
+func lookupEnv(e *env, name string) (string, bool) {
+	v := e.getenv(name)
+	return v, v != ""
+}
+
+// newLogger makes the node's structured logger on w.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %v", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q is not text or json", format)
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// writeFileAtomic writes b to path through a temporary file and a rename,
+// so a reader never sees a partial file.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"time"
+)
+
+const quantHelp = `Usage: qbc quant [flags] HEIGHT|HASH
+
+Print one quant of the node's chain, by height or hash, with its header and
+transactions (or, for the bang at height 0, the chain's rules), from GET
+/v1/quants/{height|hash}.
+`
+
+const quantExample = `qbc quant --node 127.0.0.1:5000 0
+qbc quant "$(qbc stats | jq -r .tip)"`
+
+func runQuant(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "quant", quantHelp, quantExample)
+	nf := fs.addNodeFlags(time.Minute)
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("quant", pos, 1, 1); err != nil {
+		return err
+	}
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	q, err := c.Quant(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return writeJSON(e.stdout, q)
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/node"
+	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/store"
+)
+
+const verifyHelp = `Usage: qbc verify [flags]
+
+Re-check a node's stored chains from their bangs: every quant against its
+parent with the same rules the node applies when it adds one (links, time,
+Merkle root, seal, transactions, write policy), the height and transaction
+indexes, and the stored accumulated work. It opens the data directory
+read-only; stop the node first (or verify a copy). Progress goes to
+standard error; a summary per chain to standard output. On a fault it
+exits non-zero, naming the first bad height.
+
+The data directory is --data-dir, else QBC_DATA_DIR, else the default one of
+QBC_ADDR (or 127.0.0.1:5000).
+`
+
+const verifyExample = `qbc verify --data-dir ~/.qbc/127.0.0.1_5000`
+
+func runVerify(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "verify", verifyHelp, verifyExample)
+	dataDir := fs.String("data-dir", "", "the node's data `directory`")
+	only := fs.String("chain", "", "verify only the chain with this `id` (default: every chain)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("verify", pos, 0, 0); err != nil {
+		return err
+	}
+	dir := *dataDir
+	if dir == "" {
+		dir = e.getenv("QBC_DATA_DIR")
+	}
+	if dir == "" {
+		addr := e.getenv("QBC_ADDR")
+		if addr == "" {
+			addr = node.DefaultAddr
+		}
+		dir = node.DefaultDataDir(addr)
+	}
+	var want quant.Hash
+	if *only != "" {
+		if want, err = quant.ParseHash(*only); err != nil {
+			return usagef("verify: --chain: %v", err)
+		}
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("verify: data directory: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("verify: data directory %s is not a directory", dir)
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err := store.Open(store.Options{Dir: dir, ReadOnly: true, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("verify: %w (a running node holds its data directory: stop it first, or verify a copy)", err)
+	}
+	defer db.Close()
+	ids, err := db.Chains()
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if *only != "" {
+		found := false
+		for _, id := range ids {
+			found = found || id == want
+		}
+		if !found {
+			return fmt.Errorf("verify: %s holds no chain %s", dir, want)
+		}
+		ids = []quant.Hash{want}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("verify: %s holds no chain", dir)
+	}
+	for _, id := range ids {
+		if err := verifyChain(ctx, e, db.Chain(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyChain verifies one stored chain, printing progress to stderr at
+// most about once a second or every tenth of the way, and a summary line
+// to stdout.
+func verifyChain(ctx context.Context, e *env, st *store.Chain) error {
+	name := "?"
+	if bang, err := st.Bang(); err == nil {
+		if r, err := quant.CheckBang(bang); err == nil {
+			name = r.Name
+		}
+	}
+	start := time.Now()
+	p := &progress{w: e.stderr, what: "verify: chain " + name, last: start}
+	err := chain.VerifyStored(ctx, st, node.Engines(), p.report)
+	if err != nil {
+		return fmt.Errorf("chain %s %s is damaged: %w", name, st.ID(), err)
+	}
+	tip, meta, err := st.Tip()
+	if err != nil {
+		return fmt.Errorf("chain %s %s: tip: %w", name, st.ID(), err)
+	}
+	p.done()
+	fmt.Fprintf(e.stdout, "ok: chain %s %s: %d quants (heights 0 to %d), tip %s, verified in %s\n",
+		name, st.ID(), meta.Height+1, meta.Height, tip, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// progress prints "what: height H of T (P%)" lines for a long task.
+type progress struct {
+	w           io.Writer
+	what        string
+	last        time.Time
+	lastTenth   uint64
+	printed     bool
+	height, tip uint64
+}
+
+func (p *progress) report(height, tip uint64) {
+	p.height, p.tip = height, tip
+	tenth := uint64(0)
+	if tip > 0 {
+		tenth = height * 10 / tip
+	}
+	if now := time.Now(); now.Sub(p.last) >= time.Second || tenth > p.lastTenth {
+		p.last, p.lastTenth, p.printed = now, tenth, true
+		fmt.Fprintf(p.w, "%s: height %d of %d (%d%%)\n", p.what, height, tip, percent(height, tip))
+	}
+}
+
+// done prints the final line if any progress was printed.
+func (p *progress) done() {
+	if p.printed && p.height != p.tip {
+		fmt.Fprintf(p.w, "%s: height %d of %d (%d%%)\n", p.what, p.height, p.tip, percent(p.height, p.tip))
+	}
+}
+
+func percent(n, of uint64) uint64 {
+	if of == 0 {
+		return 100
+	}
+	return n * 100 / of
+}
