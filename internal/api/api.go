@@ -279,6 +279,9 @@ type Peer struct {
 	LastSeen time.Time `json:"last_seen,omitzero"`
 	State    string    `json:"state,omitempty"` // live or down
 	Score    int       `json:"score"`
+	// SyncedQuants counts the quants this node took from the peer while
+	// syncing.
+	SyncedQuants uint64 `json:"synced_quants"`
 }
 
 // Event is the data of a server-sent event: a committed quant's header, or

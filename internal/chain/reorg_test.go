@@ -132,7 +132,7 @@ func TestUnknownParent(t *testing.T) {
 	}
 }
 
-func TestLocatorAndQuantsAfter(t *testing.T) {
+func TestLocatorAndHashesAfter(t *testing.T) {
 	f := newFixture(t, nil)
 	f.clock.t = f.clock.t.Add(60_000_000_000)
 	prev := f.c.Bang()
@@ -151,18 +151,25 @@ func TestLocatorAndQuantsAfter(t *testing.T) {
 		t.Fatalf("locator of %d hashes: first %s last %s", len(loc), loc[0], loc[len(loc)-1])
 	}
 	// A peer that has the first 10 quants and one of its own on top.
-	got, err := f.c.QuantsAfter([]quant.Hash{{1, 2, 3}, main[9].Hash(), f.c.ID()}, 5, 1<<20)
+	// The plan for a sync: the hashes after the same fork point.
+	hashes, err := f.c.HashesAfter([]quant.Hash{{1, 2, 3}, main[9].Hash(), f.c.ID()}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 5 || got[0].Hash() != main[10].Hash() {
-		t.Fatalf("QuantsAfter: %d quants starting at %d", len(got), got[0].Header.Height)
+	want := make([]quant.Hash, 0, 30)
+	for _, q := range main[10:] {
+		want = append(want, q.Hash())
 	}
-	// A byte budget still returns at least one quant.
-	if got, _ := f.c.QuantsAfter(nil, 100, 1); len(got) != 1 || got[0].Header.Height != 1 {
-		t.Fatalf("QuantsAfter with a tiny budget: %d", len(got))
+	if !equal(hashes, want) {
+		t.Fatalf("HashesAfter: %d hashes, want the 30 after height 10", len(hashes))
 	}
-	if _, err := f.c.QuantsAfter(make([]quant.Hash, 500), 1, 1); quant.CodeOf(err) != quant.CodeTooLarge {
+	if hashes, _ := f.c.HashesAfter([]quant.Hash{main[39].Hash()}, 100); len(hashes) != 0 {
+		t.Fatalf("HashesAfter the tip: %d hashes", len(hashes))
+	}
+	if hashes, _ := f.c.HashesAfter(nil, 7); len(hashes) != 7 || hashes[0] != main[0].Hash() {
+		t.Fatalf("HashesAfter nothing known: %d hashes", len(hashes))
+	}
+	if _, err := f.c.HashesAfter(make([]quant.Hash, 500), 1); quant.CodeOf(err) != quant.CodeTooLarge {
 		t.Fatalf("huge locator: %v", err)
 	}
 }

@@ -37,46 +37,43 @@ func (c *Chain) Locator() ([]quant.Hash, error) {
 // maxLocator bounds a locator taken from a peer.
 const maxLocator = 128
 
-// QuantsAfter returns main-chain quants after the first locator hash that is
-// on the main chain (after the bang if none is), in height order, at most
-// limit of them and about maxBytes of encoding (at least one).
-func (c *Chain) QuantsAfter(locator []quant.Hash, limit, maxBytes int) ([]*quant.Quant, error) {
+// forkPoint is the height of the first locator hash that is on the main
+// chain (0, the bang, if none is).
+func (c *Chain) forkPoint(locator []quant.Hash) (uint64, error) {
 	if len(locator) > maxLocator {
-		return nil, quant.Errorf(quant.CodeTooLarge, "locator of %d hashes, limit %d", len(locator), maxLocator)
+		return 0, quant.Errorf(quant.CodeTooLarge, "locator of %d hashes, limit %d", len(locator), maxLocator)
 	}
-	from := uint64(0)
 	for _, h := range locator {
 		hdr, err := c.st.Header(h)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		if at, err := c.st.HashAt(hdr.Height); err == nil && at == h {
-			from = hdr.Height
-			break
+			return hdr.Height, nil
 		}
 	}
-	var (
-		out  []*quant.Quant
-		size int
-	)
+	return 0, nil
+}
+
+// HashesAfter returns the hashes of the main-chain quants after the
+// locator's fork point, in height order, at most limit of them: the plan a
+// syncing peer then fetches from several peers at once.
+func (c *Chain) HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, error) {
+	from, err := c.forkPoint(locator)
+	if err != nil {
+		return nil, err
+	}
 	tip := c.Head().Header.Height
-	for h := from + 1; h <= tip && len(out) < limit && (len(out) == 0 || size < maxBytes); h++ {
+	var out []quant.Hash
+	for h := from + 1; h <= tip && len(out) < limit; h++ {
 		hash, err := c.st.HashAt(h)
 		if err != nil {
 			return nil, err
 		}
-		q, err := c.st.Quant(hash)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-		size += quant.MaxHeaderSize
-		for _, tx := range q.Txs {
-			size += 4 + tx.EncodedSize()
-		}
+		out = append(out, hash)
 	}
 	return out, nil
 }

@@ -55,8 +55,8 @@ func (n *Node) Locator() []quant.Hash {
 	return loc
 }
 
-// QuantsAfter returns main-chain quants after the fork point a peer's
-// locator names (see chain.QuantsAfter).
-func (n *Node) QuantsAfter(locator []quant.Hash, limit, maxBytes int) ([]*quant.Quant, error) {
-	return n.chain.QuantsAfter(locator, limit, maxBytes)
+// HashesAfter lists main-chain hashes after the fork point a peer's
+// locator names (see chain.HashesAfter).
+func (n *Node) HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, error) {
+	return n.chain.HashesAfter(locator, limit)
 }

@@ -27,13 +27,15 @@ type liar struct {
 	srv    *http.Server
 }
 
-func startLiar(t *testing.T, chain quant.Hash, bad *quant.Quant) *liar {
+// startLiar runs a liar that names planned in its status and sync plan and
+// serves bad when asked for it.
+func startLiar(t *testing.T, chain quant.Hash, planned, bad *quant.Quant) *liar {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := &liar{key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{66}, 32)), addr: ln.Addr().String(), chain: chain}
-	status := fmt.Sprintf(`{"height":5,"tip":"%s","work":"999999999999"}`, bad.Hash())
+	status := fmt.Sprintf(`{"height":5,"tip":"%s","work":"999999999999"}`, planned.Hash())
 	l.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		req, err := peer.DecodeEnvelope(b)
@@ -47,10 +49,13 @@ func startLiar(t *testing.T, chain quant.Hash, bad *quant.Quant) *liar {
 			answer = []byte(fmt.Sprintf(`{"addr":%q,"chain":"%s","status":%s,"version":"qbc/1"}`, l.addr, chain, status))
 		case peer.KindStatus:
 			answer = []byte(status)
-		case peer.KindSync, peer.KindGetQuant:
+		case peer.KindHashes:
+			h := planned.Hash()
+			answer = h[:]
+		case peer.KindGetQuant, peer.KindGetQuants:
 			l.served.Add(1)
 			enc := bad.Encode()
-			if req.Kind == peer.KindSync {
+			if req.Kind == peer.KindGetQuants {
 				enc = append(binary.BigEndian.AppendUint32(nil, uint32(len(enc))), enc...)
 			}
 			answer = enc
@@ -66,39 +71,58 @@ func startLiar(t *testing.T, chain quant.Hash, bad *quant.Quant) *liar {
 }
 
 // TestHostilePeer: a peer that claims more work and serves quants without
-// it is refused on every attempt, scored down and banned, and the node goes
-// on with its honest peer.
+// it, or other quants than it planned, is refused on every attempt, scored
+// down and banned, and the node goes on with its honest peer.
 func TestHostilePeer(t *testing.T) {
-	c := newCluster(t)
-	a := c.start(0)
-	b := c.start(1, a.Addr())
-	eventually(t, "honest nodes connected", 10*time.Second, func() bool { return livePeers(a) == 1 })
-	// A quant on the bang with a seal that does no work.
-	bang := a.Chain().Bang()
-	bad := &quant.Quant{Header: quant.Header{ChainID: a.Chain().ID(), Height: 1, Prev: bang.Hash(),
-		TxRoot: quant.RootOfIDs(nil), Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}}
-	l := startLiar(t, a.Chain().ID(), bad)
-	if err := a.AddPeer(t.Context(), l.addr); err != nil {
-		t.Fatalf("adding the liar: %v", err)
+	cases := []struct {
+		name string
+		// bad makes what the liar plans and what it serves, on the bang.
+		bad func(bang *quant.Quant) (planned, served *quant.Quant)
+	}{
+		{"no work", func(bang *quant.Quant) (*quant.Quant, *quant.Quant) {
+			q := &quant.Quant{Header: quant.Header{ChainID: bang.Hash(), Height: 1, Prev: bang.Hash(),
+				TxRoot: quant.RootOfIDs(nil), Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}}
+			return q, q
+		}},
+		{"another quant than planned", func(bang *quant.Quant) (*quant.Quant, *quant.Quant) {
+			q := &quant.Quant{Header: quant.Header{ChainID: bang.Hash(), Height: 1, Prev: bang.Hash(),
+				TxRoot: quant.RootOfIDs(nil), Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}}
+			other := *q
+			other.Header.Time++
+			return q, &other
+		}},
 	}
-	eventually(t, "the liar is banned after serving bad quants", 20*time.Second, func() bool {
-		for _, p := range a.Peers() {
-			if p.Addr == l.addr && p.State == "live" {
-				return false
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t)
+			a := c.start(0)
+			b := c.start(1, a.Addr())
+			eventually(t, "honest nodes connected", 10*time.Second, func() bool { return livePeers(a) == 1 })
+			planned, served := tc.bad(a.Chain().Bang())
+			l := startLiar(t, a.Chain().ID(), planned, served)
+			if err := a.AddPeer(t.Context(), l.addr); err != nil {
+				t.Fatalf("adding the liar: %v", err)
 			}
-		}
-		return l.served.Load() >= 2
-	})
-	if h := a.Chain().Head().Header.Height; h != 0 {
-		t.Fatalf("the node took the liar's quant: height %d", h)
+			eventually(t, "the liar is banned after serving bad quants", 20*time.Second, func() bool {
+				for _, p := range a.Peers() {
+					if p.Addr == l.addr && p.State == "live" {
+						return false
+					}
+				}
+				return l.served.Load() >= 2
+			})
+			if h := a.Chain().Head().Header.Height; h != 0 {
+				t.Fatalf("the node took the liar's quant: height %d", h)
+			}
+			_, body := getMetrics(t, a)
+			if !strings.Contains(body, "qbc_p2p_invalid_total") || strings.Contains(body, "qbc_p2p_invalid_total 0\n") {
+				t.Fatal("invalid data from the peer was not counted")
+			}
+			// The honest network goes on.
+			q := leap(t, b)
+			eventually(t, "the honest quant reaches a", 10*time.Second, func() bool { return a.Chain().Head().Hash == q.Hash() })
+		})
 	}
-	_, body := getMetrics(t, a)
-	if !strings.Contains(body, "qbc_p2p_invalid_total") || strings.Contains(body, "qbc_p2p_invalid_total 0\n") {
-		t.Fatal("invalid data from the peer was not counted")
-	}
-	// The honest network goes on.
-	q := leap(t, b)
-	eventually(t, "the honest quant reaches a", 10*time.Second, func() bool { return a.Chain().Head().Hash == q.Hash() })
 }
 
 func getMetrics(t *testing.T, n *Node) (int, string) {

@@ -411,7 +411,7 @@ func (n *Node) Peers() []api.Peer {
 	var out []api.Peer
 	for _, p := range n.p2p.Peers() {
 		out = append(out, api.Peer{ID: p.ID.String(), Addr: p.Addr, Height: p.Height, Work: p.Work,
-			LastSeen: p.LastSeen, State: p.State, Score: p.Score})
+			LastSeen: p.LastSeen, State: p.State, Score: p.Score, SyncedQuants: p.Synced})
 	}
 	return out
 }

@@ -23,13 +23,13 @@ import (
 var netGenesis = strings.Replace(fastGenesis, `"window":8`, `"window":0`, 1)
 
 type cluster struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	nodes []*Node
 	stops []func()
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	c := &cluster{t: t, dir: t.TempDir()}
 	os.WriteFile(filepath.Join(c.dir, "genesis.json"), []byte(netGenesis), 0o600)
 	t.Cleanup(func() {
@@ -76,7 +76,7 @@ func (c *cluster) stop(i int) {
 }
 
 // eventually waits for cond, polling, with a deadline.
-func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
@@ -111,7 +111,7 @@ func sameTip(ns ...*Node) bool {
 	return true
 }
 
-func leap(t *testing.T, n *Node) *quant.Quant {
+func leap(t testing.TB, n *Node) *quant.Quant {
 	t.Helper()
 	q, err := n.Leap(context.Background())
 	if err != nil {
@@ -256,7 +256,7 @@ func TestHostileMessages(t *testing.T) {
 		{"stale", env(a.NodeID(), peer.KindStatus, nil, time.Now().Add(-time.Hour)).Encode(), 401},
 		{"garbage", []byte("hello"), 400},
 		{"oversized", make([]byte, peer.MaxEnvelope+1), 413},
-		{"bad body", env(a.NodeID(), peer.KindSync, []byte("{"), time.Now()).Encode(), 422},
+		{"bad body", env(a.NodeID(), peer.KindHashes, []byte("{"), time.Now()).Encode(), 422},
 	} {
 		if s, code := post(tc.b); s != tc.status {
 			t.Errorf("%s: status %d (%s), want %d", tc.name, s, code, tc.status)
@@ -328,17 +328,40 @@ func TestSyncLongChain(t *testing.T) {
 	t.Logf("synced %d quants in %v (%.0f quants/s)", n, d, n/d.Seconds())
 }
 
+// TestSyncFromSeveralPeers: a new node fetches a chain from all the peers
+// that have it at once, not only from the heaviest.
+func TestSyncFromSeveralPeers(t *testing.T) {
+	const n = 1500
+	c := newCluster(t)
+	a := c.start(0)
+	for i := 0; i < n; i++ {
+		leap(t, a)
+	}
+	b := c.start(1, a.Addr())
+	d := c.start(2, a.Addr())
+	eventually(t, "b and c sync from a", 2*time.Minute, func() bool { return sameTip(a, b, d) })
+	e := c.start(3, a.Addr(), b.Addr(), d.Addr())
+	eventually(t, "the new node syncs", 2*time.Minute, func() bool { return sameTip(a, e) })
+	sources, total := 0, uint64(0)
+	for _, p := range e.Peers() {
+		total += p.SyncedQuants
+		if p.SyncedQuants > 0 {
+			sources++
+		}
+		t.Logf("peer %s: %d quants", p.Addr, p.SyncedQuants)
+	}
+	if total < n {
+		t.Fatalf("the new node counts %d quants synced, want %d", total, n)
+	}
+	if sources < 2 {
+		t.Fatalf("synced from %d peer(s), want several", sources)
+	}
+}
+
 // BenchmarkPropagation5 measures how long a quant takes to reach every node
 // of a 5-node network after the leap that made it returns.
 func BenchmarkPropagation5(b *testing.B) {
-	t := &testing.T{}
-	c := &cluster{t: t, dir: b.TempDir()}
-	os.WriteFile(filepath.Join(c.dir, "genesis.json"), []byte(netGenesis), 0o600)
-	defer func() {
-		for i := range c.nodes {
-			c.stop(i)
-		}
-	}()
+	c := newCluster(b)
 	first := c.start(0)
 	for i := 1; i < 5; i++ {
 		c.start(i, first.Addr())
@@ -372,3 +395,43 @@ func BenchmarkPropagation5(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/propagation")
 }
+
+// benchSync measures how fast a new node syncs a chain of 1,000 quants of
+// 100 transactions (about 200 bytes each) from one or several peers.
+func benchSync(b *testing.B, sources int) {
+	const quants, perQuant = 1000, 100
+	c := newCluster(b)
+	a := c.start(0)
+	pad := fmt.Sprintf("%0150d", 0)
+	for i := 0; i < quants; i++ {
+		txs := make([]*quant.Tx, perQuant)
+		for j := range txs {
+			txs[j] = &quant.Tx{ChainID: a.Chain().ID(), Time: time.Now().UnixMilli(), Nonce: uint64(i*perQuant + j),
+				Kind: quant.DataJSON, Data: []byte(fmt.Sprintf(`{"i":%d,"p":"%s"}`, i*perQuant+j, pad))}
+		}
+		if _, errs := a.SubmitBatch(txs); errs[0] != nil {
+			b.Fatal(errs[0])
+		}
+		leap(b, a)
+	}
+	peers := []string{a.Addr()}
+	for i := 1; i < sources; i++ {
+		n := c.start(i, a.Addr())
+		eventually(b, "a source syncs", 5*time.Minute, func() bool { return sameTip(a, n) })
+		peers = append(peers, n.Addr())
+	}
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		n := c.start(sources+i, peers...)
+		eventually(b, "the new node syncs", 5*time.Minute, func() bool { return sameTip(a, n) })
+		total += time.Since(start)
+		c.stop(sources + i)
+	}
+	secs := total.Seconds() / float64(b.N)
+	b.ReportMetric(quants/secs, "quants/s")
+	b.ReportMetric(quants*perQuant/secs, "txs/s")
+}
+
+func BenchmarkSync1(b *testing.B) { benchSync(b, 1) }
+func BenchmarkSync3(b *testing.B) { benchSync(b, 3) }

@@ -31,8 +31,15 @@ const (
 	KindTx       Kind = 4 // body: canonical transaction; answered empty
 	KindAnnounce Kind = 5 // body: announceBody; answered empty
 	KindGetQuant Kind = 6 // body: 32-byte hash; answered with a canonical quant
-	KindSync     Kind = 7 // body: syncBody (locator); answered with quants
-	KindReply    Kind = 8 // an answer: body is the request nonce then the answer
+	// 7 was a one-peer sync, retired for KindHashes and KindGetQuants.
+	KindReply Kind = 8 // an answer: body is the request nonce then the answer
+	// KindHashes: body syncBody (locator, limit); answered with the hashes
+	// (32 bytes each) of the main-chain quants after the fork point.
+	KindHashes Kind = 9
+	// KindGetQuants: body is up to maxGetQuants hashes; answered with a
+	// frame per hash, in order: the quant, or an empty frame when unknown,
+	// stopping early when the answer would pass maxSyncBytes.
+	KindGetQuants Kind = 10
 )
 
 // Envelope is one signed node-to-node message.

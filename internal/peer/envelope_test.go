@@ -129,6 +129,27 @@ func FuzzDecodeFrames(f *testing.F) {
 	})
 }
 
+func FuzzSplitHashes(f *testing.F) {
+	f.Add(make([]byte, 64))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		hashes, err := splitHashes(b, 8)
+		if err != nil {
+			if len(b)%32 == 0 && len(b) <= 8*32 {
+				t.Fatalf("refused %d bytes: %v", len(b), err)
+			}
+			return
+		}
+		var out []byte
+		for _, h := range hashes {
+			out = append(out, h[:]...)
+		}
+		if !bytes.Equal(out, b) {
+			t.Fatal("hashes do not re-encode to their input")
+		}
+	})
+}
+
 func BenchmarkEnvelopeSignVerify(b *testing.B) {
 	key := testKey(1)
 	for b.Loop() {

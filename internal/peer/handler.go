@@ -123,18 +123,39 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 			return nil, err
 		}
 		return q.Encode(), nil
-	case KindSync:
+	case KindHashes:
 		var sb syncBody
 		if err := decodeBody(e.Body, &sb); err != nil {
 			return nil, err
 		}
-		qs, err := s.cfg.Host.QuantsAfter(sb.Locator, min(max(sb.Limit, 1), maxSyncQuants), min(max(sb.MaxBytes, 1), maxSyncBytes))
+		hashes, err := s.cfg.Host.HashesAfter(sb.Locator, min(max(sb.Limit, 1), maxSyncHashes))
 		if err != nil {
 			return nil, err
 		}
-		items := make([][]byte, len(qs))
-		for i, q := range qs {
-			items[i] = q.Encode()
+		out := make([]byte, 0, len(hashes)*quant.HashSize)
+		for _, h := range hashes {
+			out = append(out, h[:]...)
+		}
+		return out, nil
+	case KindGetQuants:
+		hashes, err := splitHashes(e.Body, maxGetQuants)
+		if err != nil {
+			return nil, err
+		}
+		items := make([][]byte, 0, len(hashes))
+		size := 0
+		for _, h := range hashes {
+			q, err := s.cfg.Host.Quant(h)
+			if err != nil {
+				items = append(items, nil)
+				continue
+			}
+			enc := q.Encode()
+			if size+len(enc) > maxSyncBytes && len(items) > 0 {
+				break
+			}
+			size += len(enc)
+			items = append(items, enc)
 		}
 		return encodeFrames(items), nil
 	}

@@ -3,11 +3,12 @@ package peer
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	msgs     *prometheus.CounterVec
-	refused  *prometheus.CounterVec
-	invalid  prometheus.Counter
-	txsIn    prometheus.Counter
-	quantsIn prometheus.Counter
+	msgs       *prometheus.CounterVec
+	refused    *prometheus.CounterVec
+	invalid    prometheus.Counter
+	txsIn      prometheus.Counter
+	quantsIn   prometheus.Counter
+	syncQuants prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, live func() float64) *metrics {
@@ -27,9 +28,12 @@ func newMetrics(reg prometheus.Registerer, live func() float64) *metrics {
 		quantsIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qbc_p2p_received_quants_total", Help: "Announced quants fetched and accepted.",
 		}),
+		syncQuants: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qbc_p2p_sync_quants_total", Help: "Quants fetched and added while syncing.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.msgs, m.refused, m.invalid, m.txsIn, m.quantsIn,
+		reg.MustRegister(m.msgs, m.refused, m.invalid, m.txsIn, m.quantsIn, m.syncQuants,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qbc_p2p_peers", Help: "Live peers."}, live))
 	}
 	return m

@@ -46,7 +46,9 @@ type Host interface {
 	HasQuant(h quant.Hash) bool
 	Quant(h quant.Hash) (*quant.Quant, error)
 	Locator() []quant.Hash
-	QuantsAfter(locator []quant.Hash, limit, maxBytes int) ([]*quant.Quant, error)
+	// HashesAfter lists the main-chain hashes after the locator's fork
+	// point, at most limit.
+	HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, error)
 }
 
 // Config configures a Service.
@@ -101,6 +103,8 @@ type PeerInfo struct {
 	LastSeen time.Time `json:"last_seen"`
 	Score    int       `json:"score"`
 	State    string    `json:"state"` // live, or down (an address being retried)
+	// Synced counts the quants this node took from the peer while syncing.
+	Synced uint64 `json:"synced_quants"`
 }
 
 type peerState struct {
@@ -110,6 +114,7 @@ type peerState struct {
 	status   Status
 	lastSeen time.Time
 	score    int
+	synced   uint64
 }
 
 // retry is an address to (re)discover, with backoff.
@@ -224,7 +229,7 @@ func (s *Service) Peers() []PeerInfo {
 		if p.status.Work != nil {
 			w = p.status.Work.String()
 		}
-		out = append(out, PeerInfo{ID: p.id, Addr: p.addr, Height: p.status.Height, Work: w, LastSeen: p.lastSeen, Score: p.score, State: st})
+		out = append(out, PeerInfo{ID: p.id, Addr: p.addr, Height: p.status.Height, Work: w, LastSeen: p.lastSeen, Score: p.score, State: st, Synced: p.synced})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out
@@ -585,10 +590,12 @@ func kindName(k Kind) string {
 		return "announce"
 	case KindGetQuant:
 		return "get_quant"
-	case KindSync:
-		return "sync"
 	case KindReply:
 		return "reply"
+	case KindHashes:
+		return "hashes"
+	case KindGetQuants:
+		return "get_quants"
 	}
 	return "unknown"
 }

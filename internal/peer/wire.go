@@ -35,18 +35,19 @@ type announceBody struct {
 	Height uint64     `json:"height"`
 }
 
-// syncBody asks for main-chain quants after the locator's fork point.
+// syncBody asks for the hashes of the main-chain quants after the
+// locator's fork point.
 type syncBody struct {
-	Locator  []quant.Hash `json:"locator"`
-	Limit    int          `json:"limit"`
-	MaxBytes int          `json:"max_bytes"`
+	Locator []quant.Hash `json:"locator"`
+	Limit   int          `json:"limit"`
 }
 
 // Bounds on what a peer may ask for.
 const (
 	maxPeersList  = 64
-	maxSyncQuants = 500
 	maxSyncBytes  = 16 << 20
+	maxSyncHashes = 4096 // hashes in one KindHashes answer
+	maxGetQuants  = 128  // hashes in one KindGetQuants request
 	protocolName  = "qbc/1"
 )
 
@@ -104,4 +105,19 @@ func splitReply(b []byte, nonce uint64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: reply does not answer the request", ErrMalformed)
 	}
 	return b[8:], nil
+}
+
+// splitHashes splits a body of concatenated hashes, at most max of them.
+func splitHashes(b []byte, max int) ([]quant.Hash, error) {
+	if len(b)%quant.HashSize != 0 {
+		return nil, quant.Errorf(quant.CodeMalformed, "%d bytes is not a list of hashes", len(b))
+	}
+	if len(b)/quant.HashSize > max {
+		return nil, quant.Errorf(quant.CodeTooLarge, "%d hashes, limit %d", len(b)/quant.HashSize, max)
+	}
+	out := make([]quant.Hash, len(b)/quant.HashSize)
+	for i := range out {
+		copy(out[i][:], b[i*quant.HashSize:])
+	}
+	return out, nil
 }
