@@ -43,6 +43,7 @@ type Chain struct {
 	id      quant.Hash
 	prefix  [prefixLen]byte
 	writeMu *sync.Mutex // the chain's write lock, shared by its handles
+	filter  *txFilter   // committed transaction ids, shared by its handles
 }
 
 // ID returns the chain's id: its bang's hash.
@@ -206,12 +207,24 @@ func (c *Chain) Tx(id quant.Hash) (*quant.Tx, Location, error) {
 	return tx, loc, nil
 }
 
-// HasTx reports whether the transaction id is on the main chain.
+// HasTx reports whether the transaction id is on the main chain. An
+// in-memory filter answers most ids that are not without reading Pebble;
+// it is built from the index on the first call.
 func (c *Chain) HasTx(id quant.Hash) (bool, error) {
 	if err := c.db.enter(); err != nil {
 		return false, err
 	}
 	defer c.db.leave()
+	maybe, ok := c.filter.mayHave(id)
+	if !ok {
+		if err := c.ensureFilter(); err != nil {
+			return false, err
+		}
+		maybe, _ = c.filter.mayHave(id)
+	}
+	if !maybe {
+		return false, nil
+	}
 	return has(c.db.pdb, c.appendTxIndexKey(make([]byte, 0, txIndexKeyLen), id))
 }
 

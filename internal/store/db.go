@@ -35,7 +35,7 @@ type DB struct {
 		// writers serialize each chain's Save, Connect and Reorg, which
 		// read the tip and then write. Writes to different chains run
 		// concurrently, so Pebble can fsync their batches together.
-		writers map[quant.Hash]*sync.Mutex
+		writers map[quant.Hash]*chainShared
 	}
 	ops sync.WaitGroup
 }
@@ -68,7 +68,7 @@ func Open(opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
 	db := &DB{pdb: pdb, log: opts.Logger, readOnly: opts.ReadOnly}
-	db.mu.writers = make(map[quant.Hash]*sync.Mutex)
+	db.mu.writers = make(map[quant.Hash]*chainShared)
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -184,6 +184,12 @@ func (db *DB) Chains() ([]quant.Hash, error) {
 	return ids, nil
 }
 
+// chainShared is what all handles on one chain share.
+type chainShared struct {
+	writeMu sync.Mutex
+	filter  txFilter
+}
+
 // Chain returns a handle on the chain with id id (its bang's hash). It does
 // no I/O; the chain need not exist yet. Handles on one chain share its write
 // lock, so any number may be used at once.
@@ -191,11 +197,11 @@ func (db *DB) Chain(id quant.Hash) *Chain {
 	db.mu.Lock()
 	w := db.mu.writers[id]
 	if w == nil {
-		w = new(sync.Mutex)
+		w = new(chainShared)
 		db.mu.writers[id] = w
 	}
 	db.mu.Unlock()
-	c := &Chain{db: db, id: id, writeMu: w}
+	c := &Chain{db: db, id: id, writeMu: &w.writeMu, filter: &w.filter}
 	c.prefix[0] = nsChain
 	copy(c.prefix[1:], id[:])
 	return c

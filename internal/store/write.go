@@ -282,12 +282,17 @@ func (c *Chain) putIndex(b *pebble.Batch, e Entry, h quant.Hash) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	key := make([]byte, 0, txIndexKeyLen)
+	ids := make([]quant.Hash, len(e.Quant.Txs))
 	for i, tx := range e.Quant.Txs {
-		key = c.appendTxIndexKey(key[:0], tx.ID())
+		ids[i] = tx.ID()
+		key = c.appendTxIndexKey(key[:0], ids[i])
 		if err := b.Set(key, encodeLocation(Location{Height: height, Index: uint32(i)}), nil); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
+	// Before the batch commits, so that the filter never says "no" for an
+	// indexed id.
+	c.filter.add(ids)
 	return nil
 }
 

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// Filter sizing: the first layer holds at least minFilterIDs ids (or twice
+// the chain's count when built), each further layer twice the last, at
+// this false-positive rate per layer.
+const (
+	minFilterIDs  = 1 << 20
+	filterFPRate  = 0.001
+	maxFilterSize = 64
+)
+
+// txFilter answers "is this transaction id on the main chain?" with "no"
+// from memory for almost every id that is not, so that the duplicate check
+// of every submitted transaction does not walk Pebble's memtables and
+// levels. It over-approximates: ids are added before the batch that
+// indexes them commits, and never removed (a reorganization that drops a
+// transaction leaves it in the filter, a false positive answered by
+// Pebble). It is a scalable Bloom filter: when a layer is full a new layer
+// twice as large takes new ids, and a lookup tests every layer.
+type txFilter struct {
+	mu     sync.RWMutex
+	built  bool
+	layers []*bloom.BloomFilter
+	n      uint // ids in the newest layer
+	cap    uint // the newest layer's capacity
+}
+
+// mayHave reports whether id may be in the filter; ok is false until the
+// filter is built.
+func (f *txFilter) mayHave(id quant.Hash) (maybe, ok bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if !f.built {
+		return true, false
+	}
+	for _, l := range f.layers {
+		if l.Test(id[:]) {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// add puts ids in the filter, if built. The caller holds the chain's
+// write lock.
+func (f *txFilter) add(ids []quant.Hash) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.built {
+		return
+	}
+	for _, id := range ids {
+		if f.n >= f.cap {
+			f.grow(f.cap * 2)
+		}
+		f.layers[len(f.layers)-1].Add(id[:])
+		f.n++
+	}
+}
+
+func (f *txFilter) grow(capacity uint) {
+	if len(f.layers) == maxFilterSize {
+		// Unreachable in practice (2^20 × 2^63 ids); keep the last layer
+		// growing past its design rate rather than fail.
+		f.cap = ^uint(0)
+		return
+	}
+	f.layers = append(f.layers, bloom.NewWithEstimates(capacity, filterFPRate))
+	f.n, f.cap = 0, capacity
+}
+
+// ensureFilter builds the chain's filter from its transaction index the
+// first time it is needed. It holds the chain's write lock while it scans,
+// so that no commit slips between the scan and the filter.
+func (c *Chain) ensureFilter() error {
+	f := c.filter
+	f.mu.RLock()
+	built := f.built
+	f.mu.RUnlock()
+	if built {
+		return nil
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.built {
+		return nil
+	}
+	// Size the first layer by the count the tip records (0 for an empty
+	// chain), then scan the index.
+	var count uint64
+	if _, rec, err := c.tip(c.db.pdb); err == nil {
+		count = rec.txs
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	f.grow(max(minFilterIDs, 2*uint(count)))
+	lower := c.appendTxIndexKey(make([]byte, 0, txIndexKeyLen), quant.Hash{})[:prefixLen+1]
+	upper := append(lower[:prefixLen:prefixLen], kindTxIndex+1)
+	it, err := c.db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		f.layers = nil
+		return fmt.Errorf("store: %w", err)
+	}
+	defer it.Close()
+	n := uint(0)
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != txIndexKeyLen {
+			f.layers = nil
+			return fmt.Errorf("chain %s: transaction index key of %d bytes: %w", short(c.id), len(k), ErrCorrupt)
+		}
+		f.layers[0].Add(k[prefixLen+1:])
+		n++
+	}
+	if err := it.Error(); err != nil {
+		f.layers = nil
+		return fmt.Errorf("store: %w", err)
+	}
+	f.n = n
+	f.built = true
+	c.db.log.Debug("transaction filter built", "chain", short(c.id), "ids", n)
+	return nil
+}
