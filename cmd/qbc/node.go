@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +38,10 @@ Configuration, each level overriding the one before:
      QBC_PEERS (comma-separated), QBC_ADVERTISE, QBC_NETWORK_ALLOW
      (comma-separated hex node keys), QBC_LOG_LEVEL, QBC_LOG_FORMAT,
      QBC_MAX_BODY_BYTES, QBC_POOL_MAX_TXS, QBC_POOL_MAX_BYTES,
-     QBC_SHUTDOWN_TIMEOUT, QBC_DEBUG_TOKEN (opens /debug/pprof to requests
-     carrying it as a bearer token; environment or file only)
+     QBC_SHUTDOWN_TIMEOUT, QBC_MEMORY_LIMIT (the Go runtime's soft limit in
+     bytes; 0: the pool's bound + 320 MiB; -1: none; GOMEMLIMIT wins),
+     QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
+     bearer token; environment or file only)
   4. flags, and PORT
 
 Logs go to standard error (text or JSON). Standard output gets one line,
@@ -55,6 +58,28 @@ qbc node --config qbc.json --print-config`
 type nodeSettings struct {
 	node.Config
 	LogFormat string `json:"log_format"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes
+	// (debug.SetMemoryLimit): 0 sets it to the pool's bound plus 320 MiB
+	// (448 MiB by default), -1 leaves it off. GOMEMLIMIT, when set, wins.
+	MemoryLimit int64 `json:"memory_limit"`
+}
+
+// memoryHeadroom is what a node needs beside its pool: block cache and
+// memtables, the quant being built, request buffers.
+const memoryHeadroom = 320 << 20
+
+// applyMemoryLimit sets the runtime's soft memory limit, so the garbage
+// collector works harder near it instead of letting the heap double.
+func applyMemoryLimit(e *env, s *nodeSettings) int64 {
+	if e.getenv("GOMEMLIMIT") != "" || s.MemoryLimit < 0 {
+		return -1
+	}
+	limit := s.MemoryLimit
+	if limit == 0 {
+		limit = s.PoolMaxBytes + memoryHeadroom
+	}
+	debug.SetMemoryLimit(limit)
+	return limit
 }
 
 // nodeEnv is one QBC_* variable and how it sets the configuration.
@@ -106,6 +131,7 @@ func nodeEnvs() []nodeEnv {
 			return nil
 		}},
 		{"QBC_DEBUG_TOKEN", str(func(s *nodeSettings) *string { return &s.DebugToken })},
+		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
 	}
 }
 
@@ -211,6 +237,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	n, err := node.New(s.Config, logger)
 	if err != nil {
 		return err
+	}
+	if limit := applyMemoryLimit(e, &s); limit > 0 {
+		logger.Info("memory limit", "bytes", limit)
 	}
 	if *addrFile != "" {
 		if err := writeFileAtomic(*addrFile, []byte(n.Addr()+"\n")); err != nil {

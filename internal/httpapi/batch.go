@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -26,8 +27,9 @@ func EncodeBatch(txs []*quant.Tx) []byte {
 	return b
 }
 
-// DecodeBatch decodes a binary batch of at most max transactions. The
-// transactions alias b.
+// DecodeBatch decodes a binary batch of at most max transactions. Each
+// transaction gets its own copy of its bytes, so that one kept in the pool
+// does not pin the whole request body.
 func DecodeBatch(b []byte, max int) ([]*quant.Tx, error) {
 	var txs []*quant.Tx
 	for off := 0; off < len(b); {
@@ -42,7 +44,7 @@ func DecodeBatch(b []byte, max int) ([]*quant.Tx, error) {
 		if n > quant.MaxTxSize || n > len(b)-off {
 			return nil, quant.Errorf(quant.CodeMalformed, "batch: transaction %d of %d bytes does not fit", len(txs), n)
 		}
-		tx, err := quant.DecodeTx(b[off : off+n])
+		tx, err := quant.DecodeTx(bytes.Clone(b[off : off+n]))
 		if err != nil {
 			return nil, quant.Errorf(quant.CodeOf(err), "batch: transaction %d: %v", len(txs), err)
 		}

@@ -187,3 +187,12 @@ func (p *Pool) Bytes() int64 {
 	defer p.mu.Unlock()
 	return p.mu.bytes
 }
+
+// Free is the room left: how many more transactions the pool takes, and
+// how many more encoded bytes. Callers use it to refuse early what cannot
+// fit before doing the work of checking it; Add stays the authority.
+func (p *Pool) Free() (txs int, bytes int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(p.opts.MaxTxs-len(p.mu.byID), 0), max(p.opts.MaxBytes-p.mu.bytes, 0)
+}

@@ -76,6 +76,9 @@ func TestBounds(t *testing.T) {
 	if err := p.Add(x.ID(), x); !errors.Is(err, ErrFull) {
 		t.Fatalf("Add past MaxTxs: %v, want ErrFull", err)
 	}
+	if n, b := p.Free(); n != 0 || b != int64(quant.MaxTxSize)-p.Bytes() {
+		t.Fatalf("Free of a full pool = %d txs, %d bytes", n, b)
+	}
 
 	p = mustNew(t, Options{MaxTxs: 100, MaxBytes: quant.MaxTxSize})
 	big := tx(1, quant.MaxDataSize)

@@ -263,11 +263,17 @@ func (n *Node) Submit(tx *quant.Tx) (quant.Hash, error) {
 func (n *Node) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) {
 	ids := make([]quant.Hash, len(txs))
 	errs := make([]error, len(txs))
+	// What cannot fit in the pool is refused before any of the work of
+	// checking it (a client under back-pressure retries it anyway).
+	fit := n.fitting(txs)
+	for i := fit; i < len(txs); i++ {
+		ids[i], errs[i] = txs[i].ID(), mempool.ErrFull
+	}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	const chunk = 64 // a signature batch
-	for lo := 0; lo < len(txs); lo += chunk {
-		hi := min(lo+chunk, len(txs))
+	for lo := 0; lo < fit; lo += chunk {
+		hi := min(lo+chunk, fit)
 		g.Go(func() error {
 			for i := lo; i < hi; i++ {
 				ids[i] = txs[i].ID()
@@ -292,6 +298,19 @@ func (n *Node) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) {
 		}
 	}
 	return ids, errs
+}
+
+// fitting is how many of txs, from the first, the pool has room for now.
+func (n *Node) fitting(txs []*quant.Tx) int {
+	freeTxs, freeBytes := n.pool.Free()
+	fit := min(len(txs), freeTxs)
+	for i := 0; i < fit; i++ {
+		freeBytes -= int64(txs[i].EncodedSize())
+		if freeBytes < 0 {
+			return i
+		}
+	}
+	return fit
 }
 
 func (n *Node) admit(tx *quant.Tx, id quant.Hash) error {

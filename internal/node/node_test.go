@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -198,5 +200,46 @@ func TestMining(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Run did not stop after cancel")
+	}
+}
+
+// TestSubmitBatchRefusesWhatCannotFit: a batch larger than the pool's room
+// is accepted up to the room and the rest refused as pool_full, without
+// being checked, and nothing is lost once there is room again.
+func TestSubmitBatchRefusesWhatCannotFit(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.PoolMaxTxs = 10
+	n, err := New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	txs := make([]*quant.Tx, 25)
+	for i := range txs {
+		txs[i] = openTx(n, i)
+	}
+	// A transaction past the room with a bad chain id: refused as full,
+	// not checked.
+	txs[20].ChainID = quant.Hash{9}
+	ids, errs := n.SubmitBatch(txs)
+	for i, err := range errs {
+		switch {
+		case i < 10 && err != nil:
+			t.Fatalf("tx %d refused: %v", i, err)
+		case i >= 10 && !errors.Is(err, mempool.ErrFull):
+			t.Fatalf("tx %d: %v, want the pool full", i, err)
+		}
+		if ids[i] != txs[i].ID() {
+			t.Fatalf("tx %d: id %s", i, ids[i])
+		}
+	}
+	if _, err := n.Leap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, errs = n.SubmitBatch(txs[10:20])
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("tx %d after a leap: %v", 10+i, err)
+		}
 	}
 }

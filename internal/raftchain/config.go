@@ -1,0 +1,123 @@
+package raftchain
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/store"
+)
+
+// Config configures a Replica. EnsureDefaults fills the zero fields;
+// Validate names the first bad one.
+type Config struct {
+	// Dir holds Raft's state: raft.db (log and stable store, bbolt) and
+	// snapshots/. Required; created if missing.
+	Dir string
+	// Bind is the TCP address Raft listens on ("127.0.0.1:7400"; port 0
+	// picks one, see Replica.Addr). Required.
+	Bind string
+	// Advertise is the address other members dial; default the bound
+	// address (which must then not be unspecified, like 0.0.0.0).
+	Advertise string
+	// Store is the chain's store, holding at least its bang (chain.Init).
+	// Required. The replica opens the chain on it and is its only writer.
+	Store *store.Chain
+	// Key is this node's Ed25519 key: it must be the key of a member the
+	// bang lists, whose id is then this replica's Raft server id.
+	Key ed25519.PrivateKey
+	// Forwarder carries Submit calls from a follower to the leader. Nil:
+	// Submit on a follower returns ErrNotLeader.
+	Forwarder Forwarder
+	// Logger receives the replica's logs and Raft's. Default
+	// slog.Default().
+	Logger *slog.Logger
+	// OnCommit, if set, is called with each quant after it joined the
+	// chain, in chain order, on Raft's FSM goroutine: it must return
+	// quickly and must not call the replica. It must not change q.
+	OnCommit func(q *quant.Quant)
+	// Registerer, if set, receives the replica's metrics (qbc_raft_*,
+	// labelled with the chain's name).
+	Registerer prometheus.Registerer
+
+	// Raft timing; defaults are hashicorp/raft's, but CommitTimeout (how
+	// soon an idle leader tells followers of a commit, so they apply it)
+	// is 5 ms.
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+	// SnapshotInterval is how often Raft considers a snapshot, and
+	// SnapshotThreshold how many log entries since the last one make it
+	// take one; TrailingLogs is how many entries it keeps after a snapshot
+	// (for followers slightly behind). Defaults 30 s, 1024, 1024: a
+	// snapshot is a marker of a few bytes (see doc.go), so they are cheap.
+	SnapshotInterval  time.Duration
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+	// ApplyTimeout bounds the wait to hand Raft a log entry. Default 10 s.
+	ApplyTimeout time.Duration
+	// MaxPending bounds the transactions a leader holds between admission
+	// and a committed quant. Default 100 000.
+	MaxPending int
+}
+
+// EnsureDefaults fills the fields left zero.
+func (c *Config) EnsureDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	set(&c.HeartbeatTimeout, time.Second)
+	set(&c.ElectionTimeout, time.Second)
+	set(&c.LeaderLeaseTimeout, 500*time.Millisecond)
+	set(&c.CommitTimeout, 5*time.Millisecond)
+	set(&c.SnapshotInterval, 30*time.Second)
+	set(&c.ApplyTimeout, 10*time.Second)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = 1024
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = 1024
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = 100_000
+	}
+}
+
+// Validate reports the first bad field.
+func (c *Config) Validate() error {
+	switch {
+	case c.Dir == "":
+		return errors.New("raftchain: config: Dir: must be set")
+	case c.Bind == "":
+		return errors.New("raftchain: config: Bind: must be set")
+	case c.Store == nil:
+		return errors.New("raftchain: config: Store: must be set")
+	case len(c.Key) != ed25519.PrivateKeySize:
+		return errors.New("raftchain: config: Key: must be an Ed25519 private key")
+	case c.Logger == nil:
+		return errors.New("raftchain: config: Logger: must be set")
+	case c.LeaderLeaseTimeout > c.HeartbeatTimeout:
+		return errors.New("raftchain: config: LeaderLeaseTimeout: must not exceed HeartbeatTimeout")
+	case c.ElectionTimeout < c.HeartbeatTimeout:
+		return errors.New("raftchain: config: ElectionTimeout: must be at least HeartbeatTimeout")
+	case c.CommitTimeout < time.Millisecond:
+		return errors.New("raftchain: config: CommitTimeout: must be at least 1 ms")
+	case c.SnapshotInterval < 5*time.Millisecond:
+		return errors.New("raftchain: config: SnapshotInterval: must be at least 5 ms")
+	case c.ApplyTimeout <= 0:
+		return errors.New("raftchain: config: ApplyTimeout: must be positive")
+	case c.MaxPending < 1:
+		return errors.New("raftchain: config: MaxPending: must be at least 1")
+	}
+	return nil
+}
