@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -697,7 +698,7 @@ func checkMerkleRoot(h *quant.Header, ids []quant.Hash) error {
 func (c *Chain) checkTxs(q *quant.Quant, ids []quant.Hash, notCommitted func(id quant.Hash, i int) error) error {
 	seen := make(map[quant.Hash]struct{}, len(ids))
 	skip := func(i int) bool { return c.verified(ids[i]) }
-	if i, err := quant.CheckTxSignatures(q.Txs, skip); err != nil {
+	if i, err := quant.CheckTxSignaturesParallel(q.Txs, skip, runtime.GOMAXPROCS(0)); err != nil {
 		return txErr(i, err)
 	}
 	for i, tx := range q.Txs {

@@ -3,6 +3,7 @@ package quant
 import (
 	"crypto/ed25519"
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -63,4 +64,37 @@ func BenchmarkVerifyBatch64(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "sigs/s")
+}
+
+// TestCheckTxSignaturesParallel: spread over cores, the check finds the
+// same (lowest) bad transaction as the serial one, and honours skip.
+func TestCheckTxSignaturesParallel(t *testing.T) {
+	txs := signedTxs(10*sigChunk + 17)
+	if i, err := CheckTxSignaturesParallel(txs, nil, 4); i != -1 || err != nil {
+		t.Fatalf("good quant: %d %v", i, err)
+	}
+	// Two bad ones in different chunks: the lower is reported.
+	for _, bad := range []int{7*sigChunk + 5, sigChunk + 1} {
+		txs[bad].Data = []byte(`{"tampered":true}`)
+	}
+	if i, err := CheckTxSignaturesParallel(txs, nil, 4); i != sigChunk+1 || CodeOf(err) != CodeBadSignature {
+		t.Fatalf("tampered: got %d %v, want %d", i, err, sigChunk+1)
+	}
+	skip := func(i int) bool { return i == sigChunk+1 }
+	if i, err := CheckTxSignaturesParallel(txs, skip, 4); i != 7*sigChunk+5 || err == nil {
+		t.Fatalf("skipping the first tampered one: got %d %v", i, err)
+	}
+	if i, err := CheckTxSignaturesParallel(txs, nil, 1); i != sigChunk+1 || err == nil {
+		t.Fatalf("one worker: got %d %v", i, err)
+	}
+}
+
+func BenchmarkVerifyQuantParallel(b *testing.B) {
+	txs := signedTxs(4096)
+	for b.Loop() {
+		if i, err := CheckTxSignaturesParallel(txs, nil, runtime.GOMAXPROCS(0)); err != nil {
+			b.Fatal(i, err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(txs))/b.Elapsed().Seconds(), "sigs/s")
 }

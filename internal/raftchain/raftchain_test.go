@@ -1,0 +1,353 @@
+package raftchain
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	hraft "github.com/hashicorp/raft"
+
+	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// TestSubmitAtAnyMember: transactions submitted at each of three members
+// (leader and followers, concurrently) are committed, once, at all.
+func TestSubmitAtAnyMember(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	c.startVoters(3)
+	c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	var (
+		wg    sync.WaitGroup
+		acked collector
+	)
+	for i := range 3 {
+		for g := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := c.members[i].r
+				for range 10 {
+					txs := c.txs(1 + g*4)
+					if err := r.Submit(ctx, txs); err != nil {
+						t.Errorf("member %d: Submit: %v", i, err)
+						return
+					}
+					// Submit returned: this member's chain has them.
+					for _, id := range idsOf(txs) {
+						if has, err := c.members[i].st.HasTx(id); err != nil || !has {
+							t.Errorf("member %d: acknowledged transaction %s not in its chain (%v)", i, id, err)
+						}
+					}
+					acked.add(idsOf(txs)...)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	c.converged(1)
+	c.checkOnce(acked.all())
+	if got, want := acked.len(), 3*10*(1+5); got != want {
+		t.Fatalf("%d transactions acknowledged, want %d", got, want)
+	}
+	// A transaction submitted again is already committed: success, and
+	// still once.
+	again := c.txs(3)
+	if err := c.members[1].r.Submit(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.members[2].r.Submit(ctx, again); err != nil {
+		t.Fatalf("Submit of committed transactions: %v", err)
+	}
+	c.converged(1)
+	c.checkOnce(append(acked.all(), idsOf(again)...))
+	// A transaction the chain refuses fails the call with its rule code.
+	bad := c.txs(2)
+	bad[1].ChainID[0] ^= 1
+	if err := c.members[0].r.Submit(ctx, bad); quant.CodeOf(err) != quant.CodeWrongChain {
+		t.Fatalf("Submit with a transaction for another chain: %v, want code %s", err, quant.CodeWrongChain)
+	}
+	if has, _ := c.members[0].st.HasTx(bad[0].ID()); has {
+		t.Fatal("a call refused for one transaction committed another")
+	}
+	st := c.members[0].r.Stats()
+	if st.Leader == "" || st.Height == 0 || st.Term == 0 || st.CommitIndex == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestLeaderFailover: the leader is shut down while goroutines submit at
+// every member; a new leader goes on, and every transaction whose Submit
+// succeeded is exactly once on both survivors.
+func TestLeaderFailover(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	c.startVoters(3)
+	old := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+
+	var (
+		acked    collector
+		failures collector
+		wg       sync.WaitGroup
+		stop     = make(chan struct{})
+	)
+	replicas := make([]*Replica, 3)
+	for i, m := range c.members {
+		replicas[i] = m.r
+	}
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := g; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := replicas[k%3]
+				txs := c.txs(1 + k%3)
+				cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+				err := r.Submit(cctx, txs)
+				ccancel()
+				switch {
+				case err == nil:
+					acked.add(idsOf(txs)...)
+				case errors.Is(err, ErrClosed):
+					failures.add(idsOf(txs)...) // submitted at the stopped leader
+				default:
+					t.Errorf("Submit at %s: %v", r.ID(), err)
+					return
+				}
+			}
+		}()
+	}
+	waitFor(t, 10*time.Second, "200 transactions before the stop", func() bool { return acked.len() >= 200 })
+	before := acked.len()
+	c.stop(old.i)
+	next := c.leader()
+	if next == old {
+		t.Fatal("the stopped member still leads")
+	}
+	waitFor(t, 15*time.Second, "200 more transactions after the stop", func() bool { return acked.len() >= before+200 })
+	close(stop)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	c.converged(1)
+	c.checkOnce(acked.all())
+	t.Logf("acknowledged %d (%d before the stop), %d refused by the stopped member; new leader %s",
+		acked.len(), before, failures.len(), next.r.ID())
+}
+
+// TestFollowerRestart: a follower stopped while the others commit catches
+// up when it starts again, and then serves Submit.
+func TestFollowerRestart(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	c.startVoters(3)
+	lead := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	var acked []quant.Hash
+	submit := func(r *Replica, n int) {
+		t.Helper()
+		for range n {
+			txs := c.txs(3)
+			if err := r.Submit(ctx, txs); err != nil {
+				t.Fatalf("Submit at %s: %v", r.ID(), err)
+			}
+			acked = append(acked, idsOf(txs)...)
+		}
+	}
+	submit(lead.r, 5)
+	follower := c.members[(lead.i+1)%3]
+	other := c.members[(lead.i+2)%3]
+	c.converged(1)
+	c.stop(follower.i)
+	submit(lead.r, 10)
+	submit(other.r, 10)
+	height := lead.r.Chain().Head().Header.Height
+
+	c.start(follower.i)
+	c.converged(height)
+	submit(follower.r, 5)
+	c.converged(height + 1)
+	c.checkOnce(acked)
+}
+
+// TestAddVoterFromSnapshot: with the leader's log compacted behind a
+// snapshot, a fourth member added with AddVoter catches up from the
+// snapshot (the marker expanded into the chain's quants), then takes part.
+func TestAddVoterFromSnapshot(t *testing.T) {
+	c := newCluster(t, 4, func(cfg *Config) {
+		cfg.SnapshotThreshold = 4
+		cfg.TrailingLogs = 2
+	})
+	c.startVoters(3)
+	lead := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	var acked []quant.Hash
+	for range 20 {
+		txs := c.txs(2)
+		if err := lead.r.Submit(ctx, txs); err != nil {
+			t.Fatal(err)
+		}
+		acked = append(acked, idsOf(txs)...)
+	}
+	c.converged(1)
+	// Snapshot every member now (rather than wait for the interval), so
+	// the log the new member would need is gone.
+	for _, m := range c.running() {
+		if err := m.r.raft.Snapshot().Error(); err != nil && !errors.Is(err, hraft.ErrNothingNewToSnapshot) {
+			t.Fatalf("snapshot of member %d: %v", m.i, err)
+		}
+	}
+	first, err := lead.r.logs.FirstIndex()
+	if err != nil || first <= 1 {
+		t.Fatalf("leader's log starts at %d (%v): not compacted", first, err)
+	}
+
+	newbie := c.start(3)
+	if err := lead.r.AddVoter(ctx, newbie.ID(), newbie.Addr()); err != nil {
+		t.Fatalf("AddVoter: %v", err)
+	}
+	c.converged(lead.r.Chain().Head().Header.Height)
+	if got := newbie.Stats().Restores; got == 0 {
+		t.Fatal("the new member caught up without a snapshot")
+	}
+	// The new member submits, and its quants reach everyone.
+	txs := c.txs(4)
+	if err := newbie.Submit(ctx, txs); err != nil {
+		t.Fatalf("Submit at the new member: %v", err)
+	}
+	acked = append(acked, idsOf(txs)...)
+	c.converged(1)
+	c.checkOnce(acked)
+	conf := lead.r.raft.GetConfiguration()
+	if err := conf.Error(); err != nil || len(conf.Configuration().Servers) != 4 {
+		t.Fatalf("configuration %+v (%v), want 4 servers", conf.Configuration(), err)
+	}
+	// Only listed members may join.
+	if err := lead.r.AddVoter(ctx, "stranger", "127.0.0.1:1"); !errors.Is(err, ErrNotMember) {
+		t.Fatalf("AddVoter of an unlisted id: %v", err)
+	}
+	// And the new member can be removed again.
+	if err := lead.r.RemoveServer(ctx, newbie.ID()); err != nil {
+		t.Fatalf("RemoveServer: %v", err)
+	}
+}
+
+// TestRefusedEntries: a quant sealed by a key that is not a member's, one
+// whose header was changed after sealing, and one sealed for another log
+// position are refused by every member alike (VerifySeal, checkPosition);
+// the chain goes on.
+func TestRefusedEntries(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	c.startVoters(3)
+	lead := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := lead.r.Submit(ctx, c.txs(2)); err != nil {
+		t.Fatal(err)
+	}
+	c.converged(1)
+	height := lead.r.Chain().Head().Header.Height
+
+	// outsider: a chain whose only member, m0, has a key no member of
+	// ours has; its seals name member 0.
+	outsiderKey := memberKeys(9)[8]
+	outsiderBang := newBang(t, []ed25519.PrivateKey{outsiderKey}, nil)
+	outsiderRules, err := quant.CheckBang(outsiderBang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsider, err := raftengine.New(outsiderRules, outsiderKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	propose := func(seal func(q *quant.Quant, term, index uint64)) (uint64, error) {
+		t.Helper()
+		r := lead.r
+		q, _, err := r.chain.Template(c.txs(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.applyMu.Lock()
+		defer r.applyMu.Unlock()
+		index := r.raft.LastIndex() + 1
+		seal(q, r.raft.CurrentTerm(), index)
+		f := r.raft.Apply(EncodeEntry(q), time.Second)
+		if err := f.Error(); err != nil {
+			t.Fatalf("raft apply: %v", err)
+		}
+		res, _ := f.Response().(applyResult)
+		return index, res.err
+	}
+	cases := []struct {
+		name  string
+		seal  func(q *quant.Quant, term, index uint64)
+		check func(error) bool
+	}{
+		{"non-member", func(q *quant.Quant, term, index uint64) {
+			parent := lead.r.Chain().Head().Header
+			if err := outsider.Prepare(nil, &parent, &q.Header); err != nil {
+				t.Fatal(err)
+			}
+			if err := raftengine.SetPosition(&q.Header, term, index); err != nil {
+				t.Fatal(err)
+			}
+			if err := outsider.Seal(ctx, &q.Header); err != nil {
+				t.Fatal(err)
+			}
+		}, func(err error) bool { return quant.CodeOf(err) == quant.CodeBadSeal }},
+		{"tampered", func(q *quant.Quant, term, index uint64) {
+			if err := raftengine.SetPosition(&q.Header, term, index); err != nil {
+				t.Fatal(err)
+			}
+			if err := lead.r.engine.Seal(ctx, &q.Header); err != nil {
+				t.Fatal(err)
+			}
+			q.Header.Time++ // after sealing
+		}, func(err error) bool { return quant.CodeOf(err) == quant.CodeBadSeal }},
+		{"wrong position", func(q *quant.Quant, term, index uint64) {
+			if err := raftengine.SetPosition(&q.Header, term, index+1); err != nil {
+				t.Fatal(err)
+			}
+			if err := lead.r.engine.Seal(ctx, &q.Header); err != nil {
+				t.Fatal(err)
+			}
+		}, func(err error) bool { return errors.Is(err, errPosition) }},
+	}
+	for _, tc := range cases {
+		index, err := propose(tc.seal)
+		if !tc.check(err) {
+			t.Fatalf("%s: leader's FSM answered %v", tc.name, err)
+		}
+		for _, m := range c.running() {
+			waitFor(t, 10*time.Second, "the entry applied everywhere", func() bool { return m.r.raft.AppliedIndex() >= index })
+			if h := m.r.Chain().Head().Header.Height; h != height {
+				t.Fatalf("%s: member %d is at height %d, want %d", tc.name, m.i, h, height)
+			}
+		}
+	}
+	// The chain goes on.
+	txs := c.txs(2)
+	if err := c.members[(lead.i+1)%3].r.Submit(ctx, txs); err != nil {
+		t.Fatal(err)
+	}
+	c.converged(height + 1)
+	c.checkOnce(idsOf(txs))
+}
