@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/client"
 	"github.com/qbc-chain/qbc/internal/loadgen"
 	"github.com/qbc-chain/qbc/internal/node"
@@ -157,5 +158,37 @@ func TestBenchUsage(t *testing.T) {
 	out, _, err := runT(t, nil, "bench", "--nodes", "127.0.0.1:1", "--duration", "1s", "--quiet")
 	if err == nil || out != "" {
 		t.Errorf("bench against a closed port: err %v, stdout %q", err, out)
+	}
+}
+
+// TestChainNewAndList creates a chain with 'qbc chain new' and finds it in
+// 'qbc chain list'; bad rules fail with the node's reason.
+func TestChainNewAndList(t *testing.T) {
+	addr := benchNode(t)
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "temps.json")
+	os.WriteFile(rules, []byte(`{"name":"temps","created":1767225600001,"engine":"pow",
+		"engine_params":{"target_ms":1000,"initial_difficulty":1,"min_difficulty":1,"window":0},
+		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":100,"max_quant_bytes":2097152,
+		"max_time_drift_ms":120000,"schema":{"type":"object","required":["temp"]}}`), 0o600)
+	out, errOut, err := runT(t, nil, "chain", "new", "--node", addr, rules)
+	if err != nil {
+		t.Fatalf("chain new: %v\n%s", err, errOut)
+	}
+	var c api.Chain
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.Stats.Name != "temps" {
+		t.Fatalf("chain new printed %q (%v)", out, err)
+	}
+	out, errOut, err = runT(t, nil, "chain", "list", "--node", addr)
+	if err != nil {
+		t.Fatalf("chain list: %v\n%s", err, errOut)
+	}
+	var list []api.Chain
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 || list[1].ID != c.ID {
+		t.Fatalf("chain list printed %q (%v)", out, err)
+	}
+	os.WriteFile(rules, []byte(`{"name":"bad","engine":"nope"}`), 0o600)
+	if _, _, err := runT(t, nil, "chain", "new", "--node", addr, rules); err == nil || !strings.Contains(err.Error(), "bad_rules") {
+		t.Fatalf("chain new with bad rules: %v", err)
 	}
 }

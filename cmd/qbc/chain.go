@@ -9,17 +9,30 @@ import (
 )
 
 const chainHelp = `Usage: qbc chain [flags]
+       qbc chain new RULES.json [flags]
+       qbc chain list [flags]
 
 Print the node's chain as a JSON array of quants in the seed's shape (GET
 /json-chain): index, timestamp, data, previous_hash, proof, hash,
 transactions. It streams: a long chain is printed as it arrives, never held
 whole in memory.
+
+'qbc chain new' creates a chain on the node from a rules file; 'qbc chain
+list' lists the chains the node follows. See 'qbc chain new --help'.
 `
 
 const chainExample = `qbc chain --node 127.0.0.1:5000
 qbc chain --from 100 --limit 10`
 
 func runChain(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "new":
+			return runChainNew(ctx, e, args[1:])
+		case "list":
+			return runChainList(ctx, e, args[1:])
+		}
+	}
 	fs := newFlags(e, "chain", chainHelp, chainExample)
 	nf := fs.addNodeFlags(0)
 	from := fs.Uint64("from", 0, "first `height`")

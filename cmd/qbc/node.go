@@ -10,12 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/atomicfile"
 	"github.com/qbc-chain/qbc/internal/node"
 )
 
@@ -242,7 +242,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		logger.Info("memory limit", "bytes", limit)
 	}
 	if *addrFile != "" {
-		if err := writeFileAtomic(*addrFile, []byte(n.Addr()+"\n")); err != nil {
+		if err := atomicfile.Write(*addrFile, []byte(n.Addr()+"\n"), 0o644); err != nil {
 			return errors.Join(fmt.Errorf("node: --addr-file: %w", err), n.Close())
 		}
 	}
@@ -300,27 +300,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename,
-// so a reader never sees a partial file.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
 }

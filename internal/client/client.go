@@ -417,3 +417,18 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	b.n -= int64(n)
 	return n, err
 }
+
+// Chains lists the chains the node follows, the default first.
+func (c *Client) Chains(ctx context.Context) ([]api.Chain, error) {
+	var out []api.Chain
+	err := c.do(ctx, http.MethodGet, "/v1/chains", "", nil, MaxLargeResponse, &out)
+	return out, err
+}
+
+// CreateChain creates a chain on the node from rules (a genesis file's
+// JSON); the node follows it and offers it to its peers.
+func (c *Client) CreateChain(ctx context.Context, rules []byte) (api.Chain, error) {
+	var out api.Chain
+	err := c.do(ctx, http.MethodPost, "/v1/chains", "application/json", rules, MaxSmallResponse, &out)
+	return out, err
+}

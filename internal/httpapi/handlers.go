@@ -47,7 +47,7 @@ func decodeJSON(r *http.Request, v any, strict bool) error {
 
 // newOpenTx builds an unsigned transaction for data on this node's chain,
 // as the seed's /inject did: the node's time and a random nonce.
-func (s *Server) newOpenTx(data []byte) (*quant.Tx, error) {
+func (s *Server) newOpenTx(r *http.Request, data []byte) (*quant.Tx, error) {
 	d, err := quant.CompactJSON(data)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (s *Server) newOpenTx(data []byte) (*quant.Tx, error) {
 	var nonce [8]byte
 	rand.Read(nonce[:])
 	return &quant.Tx{
-		ChainID: s.cfg.Chain.ID(),
+		ChainID: s.lg(r).Chain.ID(),
 		Time:    time.Now().UnixMilli(),
 		Nonce:   binary.BigEndian.Uint64(nonce[:]),
 		Kind:    quant.DataJSON,
@@ -71,7 +71,7 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.cfg.Node.Submit(tx)
+	id, err := s.lg(r).Node.Submit(tx)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -92,7 +92,7 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 		if len(t.Data) == 0 {
 			return nil, quant.Errorf(quant.CodeInvalidRequest, `body needs a "data" field`)
 		}
-		return s.newOpenTx(t.Data)
+		return s.newOpenTx(r, t.Data)
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 			var mb *http.MaxBytesError
@@ -106,13 +106,13 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 			return nil, quant.Errorf(quant.CodeInvalidRequest, "form needs one data field")
 		}
 		if json.Valid([]byte(v[0])) {
-			return s.newOpenTx([]byte(v[0]))
+			return s.newOpenTx(r, []byte(v[0]))
 		}
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false) // stored as sent: "a<b", not "a\u003cb"
 		enc.Encode(v[0])
-		return s.newOpenTx(bytes.TrimSpace(buf.Bytes()))
+		return s.newOpenTx(r, bytes.TrimSpace(buf.Bytes()))
 	default:
 		return nil, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not JSON or a form")
 	}
@@ -120,8 +120,8 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 
 // nonce returns a pow-style nonce for the seed's "proof" field, where the
 // engine has one.
-func (s *Server) nonce(h *quant.Header) uint64 {
-	if e, ok := s.cfg.Chain.Engine().(interface{ Nonce(*quant.Header) uint64 }); ok {
+func (s *Server) nonce(r *http.Request, h *quant.Header) uint64 {
+	if e, ok := s.lg(r).Chain.Engine().(interface{ Nonce(*quant.Header) uint64 }); ok {
 		return e.Nonce(h)
 	}
 	return 0
@@ -129,12 +129,12 @@ func (s *Server) nonce(h *quant.Header) uint64 {
 
 // leap is the seed's /leap: make a quant now, answer with it.
 func (s *Server) leap(w http.ResponseWriter, r *http.Request) {
-	q, err := s.cfg.Node.Leap(r.Context())
+	q, err := s.lg(r).Node.Leap(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.FromQuantSeed(q, s.nonce(&q.Header)))
+	writeJSON(w, http.StatusOK, api.FromQuantSeed(q, s.nonce(r, &q.Header)))
 }
 
 // pageParams reads ?from=&limit= (limit 0: no limit, where allowed).
@@ -164,7 +164,7 @@ var errStop = errors.New("httpapi: page full")
 // the tip).
 func (s *Server) iterate(r *http.Request, from, limit uint64, fn func(*quant.Quant) error) error {
 	n := uint64(0)
-	err := s.cfg.Store.Iterate(r.Context(), from, func(q *quant.Quant) error {
+	err := s.lg(r).Store.Iterate(r.Context(), from, func(q *quant.Quant) error {
 		if limit > 0 && n == limit {
 			return errStop
 		}
@@ -196,7 +196,7 @@ func (s *Server) jsonChain(w http.ResponseWriter, r *http.Request) {
 			bw.WriteString(",")
 		}
 		first = false
-		return enc.Encode(api.FromQuantSeed(q, s.nonce(&q.Header)))
+		return enc.Encode(api.FromQuantSeed(q, s.nonce(r, &q.Header)))
 	})
 	if err != nil {
 		// The status is sent; cutting the stream short tells the client.
@@ -232,11 +232,14 @@ func (s *Server) binaryChain(w http.ResponseWriter, r *http.Request) {
 	bw.Flush()
 }
 
-// statsOf gathers the chain stats.
-func (s *Server) statsOf() api.Stats {
-	c := s.cfg.Chain
+// statsOf gathers the stats of the chain a request is for.
+func (s *Server) statsOf(r *http.Request) api.Stats { return s.statsFor(s.lg(r)) }
+
+// statsFor gathers a chain's stats.
+func (s *Server) statsFor(l *Ledger) api.Stats {
+	c := l.Chain
 	head := c.Head()
-	syncing, target := s.cfg.Node.Syncing()
+	syncing, target := l.Node.Syncing()
 	return api.Stats{
 		Syncing:         syncing,
 		SyncTarget:      target,
@@ -249,29 +252,29 @@ func (s *Server) statsOf() api.Stats {
 		TipTime:         head.Header.Time,
 		Work:            head.Meta.Work.String(),
 		Txs:             head.Meta.Txs,
-		PoolTxs:         s.cfg.Pool.Len(),
-		PoolBytes:       s.cfg.Pool.Bytes(),
+		PoolTxs:         l.Pool.Len(),
+		PoolBytes:       l.Pool.Bytes(),
 		QuantsPerMinute: c.QuantsPerMinute(),
-		Peers:           livePeers(s.cfg.Node.Peers()),
+		Peers:           livePeers(l.Node.Peers()),
 	}
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.statsOf())
+	writeJSON(w, http.StatusOK, s.statsOf(r))
 }
 
 type peerList struct {
 	Peers []api.Peer `json:"peers"`
 }
 
-func (s *Server) peerList() peerList {
+func (s *Server) peerList(r *http.Request) peerList {
 	l := peerList{Peers: []api.Peer{}}
-	l.Peers = append(l.Peers, s.cfg.Node.Peers()...)
+	l.Peers = append(l.Peers, s.lg(r).Node.Peers()...)
 	return l
 }
 
 func (s *Server) peers(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.peerList())
+	writeJSON(w, http.StatusOK, s.peerList(r))
 }
 
 // discover is the seed's POST /discover host=ADDRESS.
@@ -302,12 +305,11 @@ func (s *Server) discover(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.peerList())
+	writeJSON(w, http.StatusOK, s.peerList(r))
 }
 
 func (s *Server) chainInfo(w http.ResponseWriter, r *http.Request) {
-	c := s.cfg.Chain
-	writeJSON(w, http.StatusOK, api.Chain{ID: c.ID(), Rules: json.RawMessage(c.Bang().Rules), Stats: s.statsOf()})
+	writeJSON(w, http.StatusOK, s.chainOf(s.lg(r)))
 }
 
 // quants is GET /v1/quants?from=&limit=: headers, a page at a time.
@@ -320,7 +322,7 @@ func (s *Server) quants(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Quants []api.Quant `json:"quants"`
 	}{Quants: []api.Quant{}}
-	err = s.cfg.Store.IterateHeaders(r.Context(), from, func(h *quant.Header) error {
+	err = s.lg(r).Store.IterateHeaders(r.Context(), from, func(h *quant.Header) error {
 		if uint64(len(out.Quants)) == limit {
 			return errStop
 		}
@@ -335,7 +337,7 @@ func (s *Server) quants(w http.ResponseWriter, r *http.Request) {
 }
 
 // lookupQuant finds a main-chain quant by height or hash.
-func (s *Server) lookupQuant(ref string) (*quant.Quant, error) {
+func (s *Server) lookupQuant(r *http.Request, ref string) (*quant.Quant, error) {
 	var hash quant.Hash
 	if len(ref) == 2*quant.HashSize {
 		h, err := quant.ParseHash(ref)
@@ -348,17 +350,17 @@ func (s *Server) lookupQuant(ref string) (*quant.Quant, error) {
 		if err != nil {
 			return nil, quant.Errorf(quant.CodeInvalidRequest, "%q is neither a height nor a hash", ref)
 		}
-		if hash, err = s.cfg.Store.HashAt(height); err != nil {
+		if hash, err = s.lg(r).Store.HashAt(height); err != nil {
 			return nil, err
 		}
 	}
-	return s.cfg.Store.Quant(hash)
+	return s.lg(r).Store.Quant(hash)
 }
 
 // quant is GET /v1/quants/{height|hash}: JSON, or the canonical encoding
 // when the client accepts application/octet-stream.
 func (s *Server) quant(w http.ResponseWriter, r *http.Request) {
-	q, err := s.lookupQuant(r.PathValue("ref"))
+	q, err := s.lookupQuant(r, r.PathValue("ref"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -398,7 +400,7 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		s.submitDecoded(w, txs, make([]*api.ErrorBody, len(txs)))
+		s.submitDecoded(w, r, txs, make([]*api.ErrorBody, len(txs)))
 	case "application/json", "":
 		var raw json.RawMessage
 		if err := decodeJSON(r, &raw, false); err != nil {
@@ -435,7 +437,7 @@ func strictUnmarshal(b []byte, v any) error {
 }
 
 func (s *Server) submitOne(w http.ResponseWriter, r *http.Request, tx *quant.Tx) {
-	id, err := s.cfg.Node.Submit(tx)
+	id, err := s.lg(r).Node.Submit(tx)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -467,7 +469,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.Ra
 		txs = append(txs, tx)
 		at = append(at, i)
 	}
-	ids, errs := s.cfg.Node.SubmitBatch(txs)
+	ids, errs := s.lg(r).Node.SubmitBatch(txs)
 	for j, i := range at {
 		out.Results[i].ID = ids[j]
 		if errs[j] != nil {
@@ -478,9 +480,9 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.Ra
 }
 
 // submitDecoded submits decoded transactions (pre[i] is nil for each).
-func (s *Server) submitDecoded(w http.ResponseWriter, txs []*quant.Tx, pre []*api.ErrorBody) {
+func (s *Server) submitDecoded(w http.ResponseWriter, r *http.Request, txs []*quant.Tx, pre []*api.ErrorBody) {
 	out := api.Batch{Results: make([]api.BatchResult, len(txs))}
-	ids, errs := s.cfg.Node.SubmitBatch(txs)
+	ids, errs := s.lg(r).Node.SubmitBatch(txs)
 	for i := range txs {
 		out.Results[i].ID = ids[i]
 		if errs[i] != nil {
@@ -514,11 +516,11 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if tx, ok := s.cfg.Pool.Get(id); ok {
+	if tx, ok := s.lg(r).Pool.Get(id); ok {
 		writeJSON(w, http.StatusOK, api.TxStatus{Status: "pending", Tx: api.FromTx(tx)})
 		return
 	}
-	tx, loc, err := s.cfg.Store.Tx(id)
+	tx, loc, err := s.lg(r).Store.Tx(id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.writeError(w, r, errorf(api.CodeNotFound, "no transaction "+id.String()+" pending or committed"))
 		return
@@ -527,12 +529,12 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	hash, err := s.cfg.Store.HashAt(loc.Height)
+	hash, err := s.lg(r).Store.HashAt(loc.Height)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	q, err := s.cfg.Store.Quant(hash)
+	q, err := s.lg(r).Store.Quant(hash)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -550,7 +552,7 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 	for i, p := range path {
 		proof[i] = p
 	}
-	head := s.cfg.Chain.Head()
+	head := s.lg(r).Chain.Head()
 	writeJSON(w, http.StatusOK, api.TxStatus{
 		Status:        "committed",
 		Tx:            api.FromTx(tx),

@@ -384,7 +384,8 @@ func TestMetricsAndProfiling(t *testing.T) {
 	tn := startNode(t, func(c *node.Config) { c.DebugToken = "s3cret" })
 	tn.json("GET", "/leap", nil, 200, nil)
 	status, body := tn.do("GET", "/metrics", "", nil)
-	for _, want := range []string{"qbc_chain_height 1", "qbc_http_requests_total", "qbc_leap_duration_seconds_count 1", "go_goroutines", "qbc_store_disk_bytes"} {
+	chain := `{chain="` + tn.n.Chain().ID().String() + `"}`
+	for _, want := range []string{"qbc_chain_height" + chain + " 1", "qbc_http_requests_total", "qbc_leap_duration_seconds_count" + chain + " 1", "go_goroutines", "qbc_store_disk_bytes"} {
 		if status != 200 || !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics lacks %q", want)
 		}
@@ -415,7 +416,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	want := []string{"POST /inject", "GET /leap", "POST /leap", "GET /json-chain", "GET /chain", "GET /stats",
 		"GET /discover", "POST /discover", "GET /v1/chain", "GET /v1/quants", "GET /v1/quants/{ref}",
-		"POST /v1/txs", "GET /v1/txs/{id}", "GET /v1/events", "GET /v1/openapi.json", "GET /metrics", "GET /healthz"}
+		"POST /v1/txs", "GET /v1/txs/{id}", "GET /v1/events", "GET /v1/openapi.json", "GET /metrics", "GET /healthz",
+		"GET /v1/chains", "POST /v1/chains", "GET /v1/chains/{chain}", "GET /v1/chains/{chain}/stats", "POST /v1/chains/{chain}/txs",
+		"GET /v1/chains/{chain}/quants", "POST /v1/chains/{chain}/leap", "GET /v1/chains/{chain}/events", "POST /v1/leap", "GET /v1/stats"}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {
 		for method := range ops {
@@ -432,12 +435,12 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if method == "PARAMETERS" {
 			continue
 		}
-		path = strings.NewReplacer("{ref}", "0", "{id}", strings.Repeat("00", 32)).Replace(path)
-		if method == "GET" && path == "/v1/events" {
+		path = strings.NewReplacer("{ref}", "0", "{id}", strings.Repeat("00", 32), "{chain}", tn.n.Chain().ID().String()).Replace(path)
+		if method == "GET" && strings.HasSuffix(path, "/events") {
 			continue // a stream; TestEvents covers it
 		}
 		status, _ := tn.do(method, path, "application/json", []byte(`{}`))
-		if status == 405 || (status == 404 && !strings.HasPrefix(path, "/v1/txs/")) {
+		if status == 405 || (status == 404 && !strings.Contains(path, "/txs/")) {
 			t.Errorf("documented %s answers %d", op, status)
 		}
 	}

@@ -23,21 +23,47 @@ import (
 	"github.com/qbc-chain/qbc/internal/store"
 )
 
-// Node is what the API asks of the running node beyond reads.
-type Node interface {
+// ChainNode is what the API asks of the node for one chain beyond reads.
+type ChainNode interface {
 	Submit(tx *quant.Tx) (quant.Hash, error)
 	SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error)
 	Leap(ctx context.Context) (*quant.Quant, error)
 	Peers() []api.Peer
-	AddPeer(ctx context.Context, addr string) error
 	Syncing() (bool, uint64)
+}
+
+// Ledger is one chain the node follows, as the API serves it.
+type Ledger struct {
+	Chain *chain.Chain
+	Store *store.Chain
+	Pool  *mempool.Pool
+	Node  ChainNode
+}
+
+// Chains is the node's registry of the chains it follows.
+type Chains interface {
+	// Default is the chain the seed's routes and the unscoped /v1 routes
+	// serve.
+	Default() *Ledger
+	// Ledger returns a followed chain.
+	Ledger(id quant.Hash) (*Ledger, bool)
+	// Ledgers lists the followed chains, the default first.
+	Ledgers() []*Ledger
+	// CreateChain makes a bang from rules, stores it and follows the new
+	// chain, offering it to peers. A *quant.RuleError names what is wrong
+	// with the rules.
+	CreateChain(ctx context.Context, rules *quant.Rules) (*Ledger, error)
+}
+
+// Node is what the API asks of the node as a whole.
+type Node interface {
+	// AddPeer registers another node (the seed's /discover).
+	AddPeer(ctx context.Context, addr string) error
 }
 
 // Config wires the API to a node's parts.
 type Config struct {
-	Chain    *chain.Chain
-	Store    *store.Chain
-	Pool     *mempool.Pool
+	Chains   Chains
 	Events   *events.Bus
 	Node     Node
 	Registry *prometheus.Registry
@@ -91,8 +117,44 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// ledgerKey is the request context key of the chain a route serves.
+type ledgerKey struct{}
+
+// lg is the chain a request is for: /v1/chains/{chain}/... names it, every
+// other route serves the default chain.
+func (s *Server) lg(r *http.Request) *Ledger {
+	if l, ok := r.Context().Value(ledgerKey{}).(*Ledger); ok {
+		return l
+	}
+	return s.cfg.Chains.Default()
+}
+
+// scoped resolves {chain} for a chain route, answering 404 for a chain
+// this node does not follow.
+func (s *Server) scoped(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := quant.ParseHash(r.PathValue("chain"))
+		if err != nil {
+			s.writeError(w, r, quant.Errorf(quant.CodeInvalidRequest, "chain id: %v", err))
+			return
+		}
+		l, ok := s.cfg.Chains.Ledger(id)
+		if !ok {
+			s.writeError(w, r, errorf(api.CodeNotFound, "this node does not follow chain "+id.String()))
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), ledgerKey{}, l)))
+	}
+}
+
 func (s *Server) routes() {
 	h := s.mux.HandleFunc
+	// chainRoute serves a /v1 route for the default chain and, under
+	// /v1/chains/{chain}, for any followed chain.
+	chainRoute := func(method, path string, fn http.HandlerFunc) {
+		h(method+" /v1"+path, fn)
+		h(method+" /v1/chains/{chain}"+path, s.scoped(fn))
+	}
 	// The seed's routes.
 	h("POST /inject", s.inject)
 	h("GET /leap", s.leap)
@@ -103,12 +165,18 @@ func (s *Server) routes() {
 	h("GET /discover", s.peers)
 	h("POST /discover", s.discover)
 	// The versioned API.
-	h("GET /v1/chain", s.chainInfo)
-	h("GET /v1/quants", s.quants)
-	h("GET /v1/quants/{ref}", s.quant)
-	h("POST /v1/txs", s.submitTxs)
-	h("GET /v1/txs/{id}", s.tx)
-	h("GET /v1/events", s.events)
+	h("GET /v1/chains", s.listChains)
+	h("POST /v1/chains", s.createChain)
+	h("GET /v1/chains/{chain}", s.scoped(s.chainInfo))
+	chainRoute("GET", "/chain", s.chainInfo)
+	chainRoute("GET", "/stats", s.stats)
+	chainRoute("GET", "/quants", s.quants)
+	chainRoute("GET", "/quants/{ref}", s.quant)
+	chainRoute("POST", "/txs", s.submitTxs)
+	chainRoute("GET", "/txs/{id}", s.tx)
+	chainRoute("GET", "/events", s.events)
+	chainRoute("POST", "/leap", s.leapV1)
+	chainRoute("GET", "/peers", s.peers)
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)

@@ -27,6 +27,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			want[v] = true
 		}
 	}
+	chain := s.lg(r).Chain.ID().String()
 	rc := http.NewResponseController(w)
 	sub := s.cfg.Events.Subscribe(1024)
 	defer sub.Close()
@@ -55,7 +56,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if n := sub.Missed(); n > 0 {
 				fmt.Fprintf(w, "event: missed\ndata: {\"count\":%d}\n\n", n)
 			}
-			if !want[string(e.Kind)] {
+			if !want[string(e.Kind)] || e.Chain != chain {
 				continue
 			}
 			if err := writeEvent(w, e); err != nil {

@@ -52,13 +52,13 @@ func benchIngest(b *testing.B, signed bool) {
 				b.Fatal(err)
 			}
 		}
-		if n.pool.Len() >= 5*batch {
+		if n.def().pool.Len() >= 5*batch {
 			if _, err := n.Leap(context.Background()); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	for n.pool.Len() > 0 {
+	for n.def().pool.Len() > 0 {
 		if _, err := n.Leap(context.Background()); err != nil {
 			b.Fatal(err)
 		}

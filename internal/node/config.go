@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -51,7 +50,16 @@ type Config struct {
 	// DebugToken, if set, opens /debug/pprof to requests that carry it as
 	// a bearer token. Empty: /debug/pprof is closed.
 	DebugToken string `json:"debug_token"`
+	// Follow says which chains offered by peers (chains they follow and
+	// this node does not) this node follows: FollowAll or FollowNone.
+	Follow string `json:"follow"`
 }
+
+// Follow policies.
+const (
+	FollowAll  = "all"  // follow every chain a peer follows
+	FollowNone = "none" // follow only the chains made or configured here
+)
 
 // Duration is a time.Duration that reads and writes as "1.5s" in JSON.
 type Duration time.Duration
@@ -81,6 +89,7 @@ func DefaultConfig() Config {
 		PoolMaxTxs:      200_000,
 		PoolMaxBytes:    128 << 20,
 		ShutdownTimeout: Duration(10 * time.Second),
+		Follow:          FollowAll,
 	}
 }
 
@@ -119,6 +128,9 @@ func (c *Config) EnsureDefaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = d.ShutdownTimeout
 	}
+	if c.Follow == "" {
+		c.Follow = d.Follow
+	}
 }
 
 // Validate names the first bad field.
@@ -138,6 +150,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("config: max_body_bytes: must be at least 1024")
+	}
+	if c.Follow != FollowAll && c.Follow != FollowNone {
+		return fmt.Errorf("config: follow: %q is not %q or %q", c.Follow, FollowAll, FollowNone)
 	}
 	if c.ShutdownTimeout < 0 {
 		return fmt.Errorf("config: shutdown_timeout: must not be negative")
@@ -179,27 +194,15 @@ func DefaultRules() quant.Rules {
 	return r
 }
 
-// LoadRules reads a rules file (JSON with the fields of quant.Rules; any
-// layout: it is re-encoded canonically).
+// LoadRules reads a rules file (see quant.ParseRules).
 func LoadRules(path string) (quant.Rules, error) {
-	var r quant.Rules
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return r, fmt.Errorf("genesis: %w", err)
+		return quant.Rules{}, fmt.Errorf("genesis: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	r, err := quant.ParseRules(b)
+	if err != nil {
 		return r, fmt.Errorf("genesis %s: %w", path, err)
-	}
-	if len(r.EngineParams) > 0 {
-		// Re-encoding through a generic value gives one form (sorted keys,
-		// no space) whatever the file's layout.
-		var v any
-		if err := json.Unmarshal(r.EngineParams, &v); err != nil {
-			return r, fmt.Errorf("genesis %s: engine_params: %w", path, err)
-		}
-		r.EngineParams, _ = json.Marshal(v)
 	}
 	return r, nil
 }

@@ -60,7 +60,7 @@ func startLiar(t *testing.T, chain quant.Hash, planned, bad *quant.Quant) *liar 
 			}
 			answer = enc
 		}
-		rep := &peer.Envelope{To: peer.IDOf(req.From), Time: time.Now().UnixMilli(), Nonce: req.Nonce + 1, Kind: peer.KindReply,
+		rep := &peer.Envelope{To: peer.IDOf(req.From), Time: time.Now().UnixMilli(), Nonce: req.Nonce + 1, Kind: peer.KindReply, Chain: chain,
 			Body: append(binary.BigEndian.AppendUint64(nil, req.Nonce), answer...)}
 		rep.Sign(l.key)
 		w.Write(rep.Encode())
@@ -115,7 +115,7 @@ func TestHostilePeer(t *testing.T) {
 				t.Fatalf("the node took the liar's quant: height %d", h)
 			}
 			_, body := getMetrics(t, a)
-			if !strings.Contains(body, "qbc_p2p_invalid_total") || strings.Contains(body, "qbc_p2p_invalid_total 0\n") {
+			if !strings.Contains(body, "qbc_p2p_invalid_total") || strings.Contains(body, "qbc_p2p_invalid_total{chain=\""+a.Chain().ID().String()+"\"} 0\n") {
 				t.Fatal("invalid data from the peer was not counted")
 			}
 			// The honest network goes on.

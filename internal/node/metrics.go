@@ -5,10 +5,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// metrics are the node's Prometheus series, on a registry of its own (no
-// global state), named qbc_<subsystem>_<name>_<unit>.
+// newRegistry is a node's registry (no global state): the Go runtime's and
+// the process's series, then the store's and each chain's.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// metrics are one chain's Prometheus series, named
+// qbc_<subsystem>_<name>_<unit>, registered with a chain label.
 type metrics struct {
-	reg         *prometheus.Registry
 	height      prometheus.Gauge
 	txsTotal    prometheus.Counter
 	quantsTotal prometheus.Counter
@@ -20,13 +27,10 @@ type metrics struct {
 	reorgs      prometheus.Counter
 }
 
-func newMetrics(poolLen func() float64, poolBytes func() float64) *metrics {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func newMetrics(reg prometheus.Registerer, poolLen func() float64, poolBytes func() float64) *metrics {
 	m := &metrics{
-		reg: reg,
 		height: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "qbc_chain_height", Help: "Height of the default chain's tip.",
+			Name: "qbc_chain_height", Help: "Height of the chain's tip.",
 		}),
 		txsTotal: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qbc_chain_committed_txs_total", Help: "Transactions committed since start.",

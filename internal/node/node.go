@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -9,20 +10,22 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/atomicfile"
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/consensus/poa"
 	"github.com/qbc-chain/qbc/internal/consensus/pow"
 	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/httpapi"
-	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
@@ -38,23 +41,33 @@ func engines(key ed25519.PrivateKey) chain.Engines {
 	return chain.Engines{pow.Name: pow.New, poa.Name: poa.Factory(key)}
 }
 
-// Node is one running QBC node.
+// Node is one running QBC node: a registry of the chains it follows
+// (ledgers), one store, one listener serving the HTTP API and the peer
+// protocol of every chain.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *store.DB
-	st      *store.Chain
-	chain   *chain.Chain
-	pool    *mempool.Pool
-	bus     *events.Bus
-	metrics *metrics
-	ln      net.Listener
-	server  *http.Server
-	key     ed25519.PrivateKey
-	p2p     *peer.Service
+	cfg       Config
+	log       *slog.Logger
+	db        *store.DB
+	bus       *events.Bus
+	reg       *prometheus.Registry
+	ln        net.Listener
+	server    *http.Server
+	key       ed25519.PrivateKey
+	advertise string
+	allow     []ed25519.PublicKey
+	p2pMux    *http.ServeMux
+	followMu  sync.Mutex // one chain created or followed at a time
+	offers    offerSet
 
-	leapMu sync.Mutex // one leap at a time
-
+	mu struct {
+		sync.Mutex
+		ledgers map[quant.Hash]*ledger
+		def     *ledger
+		// run and ctx start the peer services (and mining) of chains
+		// followed while the node runs; nil before Run.
+		run *errgroup.Group
+		ctx context.Context
+	}
 }
 
 // New opens (or creates) the node's store and default chain and binds its
@@ -67,7 +80,8 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, log: logger, bus: events.New()}
+	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), p2pMux: http.NewServeMux()}
+	n.mu.ledgers = make(map[quant.Hash]*ledger)
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -83,59 +97,51 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.pool, err = mempool.New(mempool.Options{MaxTxs: cfg.PoolMaxTxs, MaxBytes: cfg.PoolMaxBytes})
-	if err != nil {
-		return nil, err
-	}
-	if n.st, err = n.openDefaultChain(); err != nil {
-		return nil, err
-	}
-	n.chain, err = chain.Open(n.st, engines(n.key), chain.Options{Logger: logger, Verified: n.pool.Has})
-	if err != nil {
-		return nil, err
-	}
-	n.metrics = newMetrics(
-		func() float64 { return float64(n.pool.Len()) },
-		func() float64 { return float64(n.pool.Bytes()) },
-	)
-	n.metrics.height.Set(float64(n.chain.Head().Header.Height))
-	n.metrics.reg.MustRegister(newStoreCollector(n.db))
-
+	n.reg.MustRegister(newStoreCollector(n.db))
 	n.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("node: listen: %w", err)
 	}
-	advertise := cfg.Advertise
-	if advertise == "" {
-		advertise = n.Addr()
-		if host, _, _ := net.SplitHostPort(advertise); net.ParseIP(host).IsUnspecified() {
-			return nil, fmt.Errorf("node: listening on %s: give --advertise, the address other nodes reach this one at", advertise)
+	n.advertise = cfg.Advertise
+	if n.advertise == "" {
+		n.advertise = n.Addr()
+		if host, _, _ := net.SplitHostPort(n.advertise); net.ParseIP(host).IsUnspecified() {
+			return nil, fmt.Errorf("node: listening on %s: give --advertise, the address other nodes reach this one at", n.advertise)
 		}
 	}
-	allow, err := peer.ParseKeys(cfg.NetworkAllow)
+	if n.allow, err = peer.ParseKeys(cfg.NetworkAllow); err != nil {
+		return nil, err
+	}
+	// The default chain, then every other chain in the store.
+	defID, err := n.openDefaultChain()
 	if err != nil {
 		return nil, err
 	}
-	n.p2p, err = peer.New(peer.Config{
-		Key: n.key, Advertise: advertise, Host: n, Bootstrap: cfg.Peers, Allow: allow,
-		Logger: logger, Registry: n.metrics.reg,
-	})
+	ids, err := n.db.Chains()
 	if err != nil {
 		return nil, err
 	}
+	for _, id := range append([]quant.Hash{defID}, ids...) {
+		if n.ledger(id) != nil {
+			continue
+		}
+		if _, err := n.follow(n.db.Chain(id), cfg.Peers); err != nil {
+			return nil, fmt.Errorf("node: chain %s: %w", id, err)
+		}
+	}
+	n.mu.def = n.ledger(defID)
+
 	api := httpapi.New(httpapi.Config{
-		Chain:        n.chain,
-		Store:        n.st,
-		Pool:         n.pool,
+		Chains:       n,
 		Events:       n.bus,
 		Node:         n,
-		Registry:     n.metrics.reg,
+		Registry:     n.reg,
 		Logger:       logger,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		DebugToken:   cfg.DebugToken,
 	})
 	root := http.NewServeMux()
-	root.Handle("/p2p/", n.p2p.Handler())
+	root.Handle("/p2p/", n.p2pMux)
 	root.Handle("/", api)
 	n.server = &http.Server{
 		Handler:           root,
@@ -144,55 +150,144 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	n.server.RegisterOnShutdown(api.Shutdown)
-	head := n.chain.Head()
-	logger.Info("node ready", "addr", n.Addr(), "advertise", advertise, "node_id", n.p2p.ID().String(), "data_dir", cfg.DataDir,
-		"chain", n.chain.ID().String(), "name", n.chain.Rules().Name, "height", head.Header.Height)
+	def := n.mu.def
+	head := def.chain.Head()
+	logger.Info("node ready", "addr", n.Addr(), "advertise", n.advertise, "node_id", def.p2p.ID().String(), "data_dir", cfg.DataDir,
+		"chain", def.chain.ID().String(), "name", def.chain.Rules().Name, "height", head.Header.Height, "chains", len(n.ledgers()))
 	return n, nil
 }
 
-// openDefaultChain returns the store of the node's one chain, creating it
-// from the genesis rules if the store is empty.
-func (n *Node) openDefaultChain() (*store.Chain, error) {
+// follow opens a stored chain as a ledger, mounts its peer protocol, and,
+// when the node runs, starts its peer service (and mining).
+func (n *Node) follow(st *store.Chain, bootstrap []string) (*ledger, error) {
+	l, err := n.openLedger(st, bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if old, ok := n.mu.ledgers[st.ID()]; ok {
+		return old, nil
+	}
+	n.mu.ledgers[st.ID()] = l
+	n.p2pMux.Handle(peer.ChainPath(st.ID()), l.p2p.Handler())
+	if n.mu.run != nil {
+		n.start(l)
+	}
+	return l, nil
+}
+
+// start runs l's peer service (and mining) in the node's run group. The
+// caller holds n.mu.
+func (n *Node) start(l *ledger) {
+	ctx := n.mu.ctx
+	n.mu.run.Go(func() error { return l.p2p.Run(ctx) })
+	if n.cfg.Mine {
+		n.mu.run.Go(func() error { return l.mine(ctx) })
+	}
+}
+
+// ledger returns the ledger of chain id, or nil.
+func (n *Node) ledger(id quant.Hash) *ledger {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.mu.ledgers[id]
+}
+
+// ledgers lists the followed chains, the default first, then by id.
+func (n *Node) ledgers() []*ledger {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]*ledger, 0, len(n.mu.ledgers))
+	for _, l := range n.mu.ledgers {
+		if l != n.mu.def {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ledger) int {
+		x, y := a.chain.ID(), b.chain.ID()
+		return bytes.Compare(x[:], y[:])
+	})
+	if n.mu.def != nil {
+		out = append([]*ledger{n.mu.def}, out...)
+	}
+	return out
+}
+
+// chainIDs lists the followed chains' ids.
+func (n *Node) chainIDs() []quant.Hash {
+	ls := n.ledgers()
+	ids := make([]quant.Hash, len(ls))
+	for i, l := range ls {
+		ids[i] = l.chain.ID()
+	}
+	return ids
+}
+
+// defaultChainFile names the node's default chain in its data dir, once
+// it holds more than one.
+const defaultChainFile = "default-chain"
+
+// openDefaultChain returns the id of the node's default chain, creating it
+// from the genesis rules if the store has none.
+func (n *Node) openDefaultChain() (quant.Hash, error) {
 	rules := DefaultRules()
 	if n.cfg.Genesis != "" {
 		var err error
 		if rules, err = LoadRules(n.cfg.Genesis); err != nil {
-			return nil, err
+			return quant.Hash{}, err
 		}
 	}
 	bang, err := quant.NewBang(rules)
 	if err != nil {
-		return nil, fmt.Errorf("node: genesis: %w", err)
+		return quant.Hash{}, fmt.Errorf("node: genesis: %w", err)
 	}
 	ids, err := n.db.Chains()
 	if err != nil {
-		return nil, err
+		return quant.Hash{}, err
+	}
+	marker := filepath.Join(n.cfg.DataDir, defaultChainFile)
+	var def quant.Hash
+	if b, err := os.ReadFile(marker); err == nil {
+		if def, err = quant.ParseHash(strings.TrimSpace(string(b))); err != nil {
+			return quant.Hash{}, fmt.Errorf("node: %s: %w", marker, err)
+		}
+	} else if len(ids) > 0 {
+		def = ids[0] // a data dir from before the marker held one chain
 	}
 	switch {
 	case len(ids) == 0:
 		st := n.db.Chain(bang.Hash())
 		if err := chain.Init(st, bang, engines(n.key)); err != nil {
-			return nil, fmt.Errorf("node: create chain: %w", err)
+			return quant.Hash{}, fmt.Errorf("node: create chain: %w", err)
 		}
 		n.log.Info("chain created", "chain", bang.Hash().String(), "name", rules.Name)
-		return st, nil
-	case n.cfg.Genesis != "" && !slices.Contains(ids, bang.Hash()):
-		return nil, fmt.Errorf("node: data dir %s holds chain %s, not the genesis file's %s", n.cfg.DataDir, ids[0], bang.Hash())
-	case n.cfg.Genesis != "":
-		return n.db.Chain(bang.Hash()), nil
-	default:
-		return n.db.Chain(ids[0]), nil
+		def = bang.Hash()
+	case n.cfg.Genesis != "" && def != bang.Hash():
+		return quant.Hash{}, fmt.Errorf("node: data dir %s holds chain %s, not the genesis file's %s", n.cfg.DataDir, def, bang.Hash())
 	}
+	if err := atomicfile.Write(marker, []byte(def.String()+"\n"), 0o600); err != nil {
+		return quant.Hash{}, fmt.Errorf("node: %w", err)
+	}
+	return def, nil
 }
 
 // Addr is the address the API listens on (useful with port 0).
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
 // Chain is the node's default chain.
-func (n *Node) Chain() *chain.Chain { return n.chain }
+func (n *Node) Chain() *chain.Chain { return n.def().chain }
 
-// Run serves the API (and mines, with Mine) until ctx ends, then shuts down
-// gracefully within the configured timeout.
+// def is the default chain's ledger.
+func (n *Node) def() *ledger {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.mu.def
+}
+
+// Run serves the API and every followed chain's peer service (and mines,
+// with Mine) until ctx ends, then shuts down gracefully within the
+// configured timeout.
 func (n *Node) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -201,10 +296,12 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return n.p2p.Run(ctx) })
-	if n.cfg.Mine {
-		g.Go(func() error { return n.mine(ctx) })
+	n.mu.Lock()
+	n.mu.run, n.mu.ctx = g, ctx
+	for _, l := range n.mu.ledgers {
+		n.start(l)
 	}
+	n.mu.Unlock()
 	g.Go(func() error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.cfg.ShutdownTimeout))
@@ -213,21 +310,6 @@ func (n *Node) Run(ctx context.Context) error {
 		return n.server.Shutdown(sctx)
 	})
 	return g.Wait()
-}
-
-// mine leaps continuously until ctx ends.
-func (n *Node) mine(ctx context.Context) error {
-	n.log.Info("mining", "chain", n.chain.ID().String())
-	for ctx.Err() == nil {
-		if _, err := n.Leap(ctx); err != nil && ctx.Err() == nil {
-			n.log.Warn("leap failed", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
-	}
-	return nil
 }
 
 // Close releases the store and the listener. It is safe after a failed
@@ -244,218 +326,43 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// Submit checks tx against the chain and admits it to the pool, returning
-// its id. It keeps tx.
-func (n *Node) Submit(tx *quant.Tx) (quant.Hash, error) {
-	id := tx.ID()
-	err := n.admit(tx, id)
-	n.countSubmit(err)
-	if err != nil {
-		return id, err
-	}
-	n.bus.Publish(events.Event{Kind: events.KindTx, Chain: n.chain.ID().String(), Data: id})
-	n.p2p.BroadcastTx(tx, peer.ID{})
-	return id, nil
-}
-
-// SubmitBatch submits txs, checking their signatures in parallel on all
-// cores, and returns each one's id and error (nil when accepted), in order.
-func (n *Node) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) {
-	ids := make([]quant.Hash, len(txs))
-	errs := make([]error, len(txs))
-	// What cannot fit in the pool is refused before any of the work of
-	// checking it (a client under back-pressure retries it anyway).
-	fit := n.fitting(txs)
-	for i := fit; i < len(txs); i++ {
-		ids[i], errs[i] = txs[i].ID(), mempool.ErrFull
-	}
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	const chunk = 64 // a signature batch
-	for lo := 0; lo < fit; lo += chunk {
-		hi := min(lo+chunk, fit)
-		g.Go(func() error {
-			for i := lo; i < hi; i++ {
-				ids[i] = txs[i].ID()
-			}
-			copy(errs[lo:hi], n.chain.CheckTxs(txs[lo:hi], ids[lo:hi]))
-			return nil
-		})
-	}
-	g.Wait()
-	for i, tx := range txs {
-		if errs[i] == nil {
-			if n.pool.Has(ids[i]) {
-				errs[i] = quant.Errorf(quant.CodeDuplicate, "transaction %s is already pending", ids[i])
-			} else {
-				errs[i] = n.pool.Add(ids[i], tx)
-			}
-		}
-		n.countSubmit(errs[i])
-		if errs[i] == nil {
-			n.bus.Publish(events.Event{Kind: events.KindTx, Chain: n.chain.ID().String(), Data: ids[i]})
-			n.p2p.BroadcastTx(tx, peer.ID{})
-		}
-	}
-	return ids, errs
-}
-
-// fitting is how many of txs, from the first, the pool has room for now.
-func (n *Node) fitting(txs []*quant.Tx) int {
-	freeTxs, freeBytes := n.pool.Free()
-	fit := min(len(txs), freeTxs)
-	for i := 0; i < fit; i++ {
-		freeBytes -= int64(txs[i].EncodedSize())
-		if freeBytes < 0 {
-			return i
-		}
-	}
-	return fit
-}
-
-func (n *Node) admit(tx *quant.Tx, id quant.Hash) error {
-	if n.pool.Has(id) {
-		return quant.Errorf(quant.CodeDuplicate, "transaction %s is already pending", id)
-	}
-	if err := n.chain.CheckTx(tx, id); err != nil {
-		return err
-	}
-	return n.pool.Add(id, tx)
-}
-
-func (n *Node) countSubmit(err error) {
-	result := "accepted"
-	switch {
-	case err == nil:
-	case errors.Is(err, mempool.ErrFull):
-		result = "pool_full"
-	case quant.CodeOf(err) != "":
-		result = string(quant.CodeOf(err))
-	default:
-		result = "error"
-	}
-	n.metrics.submitted.WithLabelValues(result).Inc()
-}
-
-// Leap makes a quant now from the pool: template, seal (mine), validate and
-// commit. It returns the committed quant. If the chain moves on while it
-// seals (a quant from a peer), it builds a new template, up to 3 times.
-func (n *Node) Leap(ctx context.Context) (*quant.Quant, error) {
-	n.leapMu.Lock()
-	defer n.leapMu.Unlock()
-	start := time.Now()
-	for attempt := 0; ; attempt++ {
-		r := n.chain.Rules()
-		txs, _ := n.pool.Take(r.MaxQuantTxs, int64(r.MaxQuantBytes))
-		q, dropped, err := n.chain.Template(txs)
-		if err != nil {
-			return nil, err
-		}
-		if len(dropped) > 0 {
-			n.pool.Remove(dropped)
-			n.log.Info("dropped transactions that no longer pass", "count", len(dropped))
-		}
-		if err := n.chain.Engine().Seal(ctx, &q.Header); err != nil {
-			return nil, err
-		}
-		res, err := n.add(q)
-		if err != nil {
-			return nil, err
-		}
-		if !res.Extended() {
-			if attempt < 3 {
-				continue
-			}
-			return nil, ErrLeapStale
-		}
-		n.metrics.leapSeconds.Observe(time.Since(start).Seconds())
-		n.p2p.AnnounceQuant(q, peer.ID{})
-		return q, nil
-	}
-}
-
 // ErrLeapStale is returned by Leap when the chain kept moving on while it
 // sealed.
 var ErrLeapStale = fmt.Errorf("node: the chain moved on while leaping: %w", httpapi.ErrRetry)
 
-// add gives q to the chain and does what follows: drop the committed
-// transactions from the pool, return those of abandoned quants to it,
-// update metrics, tell subscribers.
-func (n *Node) add(q *quant.Quant) (chain.Result, error) {
-	start := time.Now()
-	res, err := n.chain.Add(q)
-	if len(res.Connected) == 0 {
-		return res, err
-	}
-	n.metrics.addSeconds.Observe(time.Since(start).Seconds())
-	committed := make(map[quant.Hash]struct{})
-	for _, c := range res.Connected {
-		ids := quant.TxIDs(c.Txs)
-		for _, id := range ids {
-			committed[id] = struct{}{}
-		}
-		n.pool.Remove(ids)
-		n.metrics.quantsTotal.Inc()
-		n.metrics.txsTotal.Add(float64(len(c.Txs)))
-	}
-	returned := 0
-	for _, d := range res.Disconnected {
-		for _, tx := range d.Txs {
-			id := tx.ID()
-			if _, ok := committed[id]; ok {
-				continue
-			}
-			if n.admit(tx, id) == nil {
-				returned++
-			}
-		}
-	}
-	head := n.chain.Head()
-	n.metrics.height.Set(float64(head.Header.Height))
-	if len(res.Disconnected) > 0 {
-		n.metrics.reorgs.Inc()
-		n.log.Info("reorganized", "chain", n.chain.Rules().Name, "height", head.Header.Height,
-			"disconnected", len(res.Disconnected), "connected", len(res.Connected), "txs_returned", returned)
-	}
-	for _, c := range res.Connected {
-		n.log.Info("quant committed", "chain", n.chain.Rules().Name, "height", c.Header.Height,
-			"txs", len(c.Txs), "hash", c.Hash().String())
-		n.bus.Publish(events.Event{Kind: events.KindQuant, Chain: n.chain.ID().String(), Data: c})
-	}
-	return res, err
-}
+// NodeID is this node's id on the network.
+func (n *Node) NodeID() peer.ID { return n.def().p2p.ID() }
 
-// Peers lists the nodes this node knows.
-func (n *Node) Peers() []api.Peer {
-	var out []api.Peer
-	for _, p := range n.p2p.Peers() {
-		out = append(out, api.Peer{ID: p.ID.String(), Addr: p.Addr, Height: p.Height, Work: p.Work,
-			LastSeen: p.LastSeen, State: p.State, Score: p.Score, SyncedQuants: p.Synced})
-	}
-	return out
-}
+// P2P is the default chain's peer layer.
+func (n *Node) P2P() *peer.Service { return n.def().p2p }
 
-// AddPeer registers another node (the seed's /discover): this node contacts
-// it, learns its identity and chain, adds it, and tells its own peers.
+// The default chain's operations, as the seed's routes and the tests use
+// them.
+
+// Submit checks tx against the default chain and pools it.
+func (n *Node) Submit(tx *quant.Tx) (quant.Hash, error) { return n.def().Submit(tx) }
+
+// SubmitBatch submits txs to the default chain.
+func (n *Node) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) { return n.def().SubmitBatch(txs) }
+
+// Leap makes a quant of the default chain now.
+func (n *Node) Leap(ctx context.Context) (*quant.Quant, error) { return n.def().Leap(ctx) }
+
+// Peers lists the default chain's peers.
+func (n *Node) Peers() []api.Peer { return n.def().Peers() }
+
+// AddPeer registers another node (the seed's /discover) on every chain
+// this node follows that the other node follows too; the default chain's
+// answer decides the result.
 func (n *Node) AddPeer(ctx context.Context, addr string) error {
-	_, err := n.p2p.Discover(ctx, addr)
-	if err != nil && quant.CodeOf(err) == "" {
-		return fmt.Errorf("%w: %v", httpapi.ErrRetry, err)
+	err := n.def().AddPeer(ctx, addr)
+	if err == nil {
+		for _, l := range n.ledgers()[1:] {
+			go l.AddPeer(context.WithoutCancel(ctx), addr)
+		}
 	}
 	return err
 }
 
-// Status is the chain's tip, for peers.
-func (n *Node) Status() peer.Status {
-	h := n.chain.Head()
-	return peer.Status{Chain: n.chain.ID(), Height: h.Header.Height, Tip: h.Hash, Work: h.Meta.Work}
-}
-
-// NodeID is this node's id on the network.
-func (n *Node) NodeID() peer.ID { return n.p2p.ID() }
-
-// P2P is the node's peer layer.
-func (n *Node) P2P() *peer.Service { return n.p2p }
-
-// Syncing reports whether the node is syncing, and to which height.
-func (n *Node) Syncing() (bool, uint64) { return n.p2p.Syncing() }
+// Syncing reports whether the default chain is syncing, and to what height.
+func (n *Node) Syncing() (bool, uint64) { return n.def().Syncing() }

@@ -159,7 +159,7 @@ func TestConcurrentSubmitAndLeap(t *testing.T) {
 	}()
 	wg.Wait()
 	<-leaps
-	for n.pool.Len() > 0 {
+	for n.def().pool.Len() > 0 {
 		if _, err := n.Leap(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestConcurrentSubmitAndLeap(t *testing.T) {
 		t.Fatalf("chain holds %d txs, %d were accepted", got, len(accepted))
 	}
 	for id := range accepted {
-		if ok, err := n.st.HasTx(id); !ok || err != nil {
+		if ok, err := n.def().st.HasTx(id); !ok || err != nil {
 			t.Fatalf("accepted tx %s is not committed (%v)", id, err)
 		}
 	}

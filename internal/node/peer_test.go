@@ -98,7 +98,7 @@ func livePeers(n *Node) int {
 }
 
 func committed(n *Node, id quant.Hash) bool {
-	ok, err := n.st.HasTx(id)
+	ok, err := n.def().st.HasTx(id)
 	return ok && err == nil
 }
 
@@ -134,7 +134,7 @@ func TestGossip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the transaction reaches B's pool", 10*time.Second, func() bool { return b.pool.Has(id) })
+	eventually(t, "the transaction reaches B's pool", 10*time.Second, func() bool { return b.def().pool.Has(id) })
 	q := leap(t, b)
 	if len(q.Txs) != 1 {
 		t.Fatalf("B's quant holds %d txs", len(q.Txs))
@@ -142,7 +142,7 @@ func TestGossip(t *testing.T) {
 	eventually(t, "the quant reaches A and C", 10*time.Second, func() bool {
 		return committed(a, id) && committed(cc, id) && sameTip(a, b, cc)
 	})
-	if a.pool.Len() != 0 || cc.pool.Len() != 0 {
+	if a.def().pool.Len() != 0 || cc.def().pool.Len() != 0 {
 		t.Fatal("committed transaction still pending elsewhere")
 	}
 }
@@ -164,7 +164,7 @@ func TestPartitionHeal(t *testing.T) {
 	eventually(t, "b follows a", 10*time.Second, func() bool { return sameTip(a, b) })
 	leap(t, b)
 	txX, _ := x.Submit(openTx(x, 200))
-	eventually(t, "x's tx reaches y", 10*time.Second, func() bool { return y.pool.Has(txX) })
+	eventually(t, "x's tx reaches y", 10*time.Second, func() bool { return y.def().pool.Has(txX) })
 	for i := 0; i < 4; i++ {
 		leap(t, y)
 	}
@@ -185,10 +185,10 @@ func TestPartitionHeal(t *testing.T) {
 	}
 	// Half 1's transaction went back to a pool and is not lost.
 	eventually(t, "the abandoned branch's tx is pending again", 10*time.Second, func() bool {
-		return a.pool.Has(txA) || b.pool.Has(txA)
+		return a.def().pool.Has(txA) || b.def().pool.Has(txA)
 	})
 	leaper := a
-	if !a.pool.Has(txA) {
+	if !a.def().pool.Has(txA) {
 		leaper = b
 	}
 	leap(t, leaper)
@@ -219,7 +219,7 @@ func TestRestartCatchUp(t *testing.T) {
 func TestHostileMessages(t *testing.T) {
 	c := newCluster(t)
 	a := c.start(0)
-	url := "http://" + a.Addr() + "/p2p/v1"
+	url := "http://" + a.Addr() + peer.ChainPath(a.Chain().ID())
 	post := func(b []byte) (int, string) {
 		resp, err := http.Post(url, "application/octet-stream", bytes.NewReader(b))
 		if err != nil {
@@ -232,7 +232,7 @@ func TestHostileMessages(t *testing.T) {
 	}
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
 	env := func(to peer.ID, kind peer.Kind, body []byte, at time.Time) *peer.Envelope {
-		e := &peer.Envelope{To: to, Time: at.UnixMilli(), Nonce: uint64(at.UnixNano()), Kind: kind, Body: body}
+		e := &peer.Envelope{To: to, Time: at.UnixMilli(), Nonce: uint64(at.UnixNano()), Kind: kind, Body: body, Chain: a.Chain().ID()}
 		e.Sign(key)
 		return e
 	}
@@ -266,7 +266,7 @@ func TestHostileMessages(t *testing.T) {
 	h := quant.Header{ChainID: a.Chain().ID(), Height: 1, Prev: a.Chain().ID(), TxRoot: quant.RootOfIDs(nil),
 		Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}
 	bad := &quant.Quant{Header: h}
-	if err := a.AddQuant(bad); quant.CodeOf(err) != quant.CodeBadSeal {
+	if err := a.def().AddQuant(bad); quant.CodeOf(err) != quant.CodeBadSeal {
 		t.Fatalf("quant with no work: %v", err)
 	}
 	// The node goes on.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/hdevalence/ed25519consensus"
+
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 // Envelope limits and version.
@@ -50,13 +52,19 @@ type Envelope struct {
 	Nonce uint64            // random: with From and Time, unique
 	Kind  Kind
 	Body  []byte
-	Sig   []byte // over domain || the encoding before the signature
+	Sig   []byte // over domain || 0 || Chain || the encoding before the signature
+	// Chain is the chain whose peer service the message is for. It is not
+	// sent but it is signed, so a message captured on one chain's service
+	// is refused by every other's. Set it before Sign and before Verify.
+	Chain quant.Hash
 }
 
 func (e *Envelope) signed() []byte {
-	b := make([]byte, 0, len(domain)+1+envelopeHead+len(e.Body))
+	b := make([]byte, 0, len(domain)+1+quant.HashSize+envelopeHead+len(e.Body))
 	b = append(b, domain...)
-	b = append(b, 0, envelopeVersion)
+	b = append(b, 0)
+	b = append(b, e.Chain[:]...)
+	b = append(b, envelopeVersion)
 	b = append(b, e.From...)
 	b = append(b, e.To[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(e.Time))
@@ -74,7 +82,7 @@ func (e *Envelope) Sign(key ed25519.PrivateKey) {
 
 // Encode returns the envelope's canonical encoding.
 func (e *Envelope) Encode() []byte {
-	b := e.signed()[len(domain)+1:]
+	b := e.signed()[len(domain)+1+quant.HashSize:]
 	return append(b, e.Sig...)
 }
 

@@ -11,11 +11,15 @@ import (
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
-// Handler serves POST /p2p/v1: envelopes from peers, answered with
+// ChainPath is where a node serves the peer protocol of chain id:
+// /p2p/v1/ and the id in hex.
+func ChainPath(id quant.Hash) string { return "/p2p/v1/" + id.String() }
+
+// Handler serves POST ChainPath(chain): envelopes from peers, answered with
 // envelopes. Refusals are answered with {"error":{"code","message"}}.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /p2p/v1", s.serve)
+	mux.HandleFunc("POST "+ChainPath(s.chain), s.serve)
 	return mux
 }
 
@@ -38,6 +42,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusBadRequest, "malformed", err)
 		return
 	}
+	e.Chain = s.chain
 	if err := s.guard.check(e, s.cfg.Now().UnixMilli()); err != nil {
 		switch {
 		case errors.Is(err, ErrNotMember):
@@ -85,6 +90,7 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 		if _, err := s.admit(e.From, hb.Addr, hb); err != nil {
 			return nil, err
 		}
+		s.offered(hb)
 		s.queueDiscover(hb.Peers)
 		return json.Marshal(s.hello())
 	case KindStatus:

@@ -49,6 +49,11 @@ type Host interface {
 	// HashesAfter lists the main-chain hashes after the locator's fork
 	// point, at most limit.
 	HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, error)
+	// Chains lists every chain the node follows, told to peers in hellos.
+	Chains() []quant.Hash
+	// Offered is told which chains a peer at addr follows (from its hello).
+	// It is called on its own goroutine.
+	Offered(addr string, chains []quant.Hash)
 }
 
 // Config configures a Service.
@@ -126,6 +131,7 @@ type retry struct {
 // Service is a node's peer layer.
 type Service struct {
 	cfg    Config
+	chain  quant.Hash // the chain this service is for
 	self   ID
 	log    *slog.Logger
 	guard  *guard
@@ -164,6 +170,7 @@ func New(cfg Config) (*Service, error) {
 	self := IDOf(cfg.Key.Public().(ed25519.PublicKey))
 	s := &Service{
 		cfg:     cfg,
+		chain:   cfg.Host.Status().Chain,
 		self:    self,
 		log:     cfg.Logger.With("node_id", self.String()[:12]),
 		guard:   newGuard(self, cfg.SkewMs, cfg.Allow),
@@ -247,7 +254,7 @@ func (s *Service) Syncing() (bool, uint64) {
 func (s *Service) envelope(to ID, kind Kind, body []byte) *Envelope {
 	var n [8]byte
 	rand.Read(n[:])
-	e := &Envelope{To: to, Time: s.cfg.Now().UnixMilli(), Nonce: binary.BigEndian.Uint64(n[:]), Kind: kind, Body: body}
+	e := &Envelope{To: to, Time: s.cfg.Now().UnixMilli(), Nonce: binary.BigEndian.Uint64(n[:]), Kind: kind, Body: body, Chain: s.chain}
 	e.Sign(s.cfg.Key)
 	return e
 }
@@ -256,7 +263,7 @@ func (s *Service) envelope(to ID, kind Kind, body []byte) *Envelope {
 // the key the answer must come from (nil: any, for a first hello).
 func (s *Service) call(ctx context.Context, addr string, to ID, want ed25519.PublicKey, kind Kind, body []byte) ([]byte, ed25519.PublicKey, error) {
 	req := s.envelope(to, kind, body)
-	hreq, err := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/p2p/v1", bytes.NewReader(req.Encode()))
+	hreq, err := http.NewRequestWithContext(ctx, "POST", "http://"+addr+ChainPath(s.chain), bytes.NewReader(req.Encode()))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -282,6 +289,7 @@ func (s *Service) call(ctx context.Context, addr string, to ID, want ed25519.Pub
 	if err != nil {
 		return nil, nil, err
 	}
+	rep.Chain = s.chain
 	if rep.Kind != KindReply {
 		return nil, nil, fmt.Errorf("%w: answer of kind %d", ErrMalformed, rep.Kind)
 	}
@@ -305,7 +313,8 @@ func (s *Service) callPeer(ctx context.Context, p peerState, kind Kind, body []b
 
 func (s *Service) hello() helloBody {
 	st := s.cfg.Host.Status()
-	return helloBody{Addr: s.cfg.Advertise, Chain: st.Chain, Status: toStatusBody(st), Version: protocolName, Peers: s.addrs()}
+	return helloBody{Addr: s.cfg.Advertise, Chain: st.Chain, Status: toStatusBody(st), Version: protocolName, Peers: s.addrs(),
+		Chains: s.cfg.Host.Chains()}
 }
 
 func toStatusBody(st Status) statusBody {
@@ -357,10 +366,21 @@ func (s *Service) Discover(ctx context.Context, addr string) (PeerInfo, error) {
 	if err != nil {
 		return PeerInfo{}, err
 	}
+	s.offered(hb)
 	// Tell the others, and learn whom it knows.
 	s.queueDiscover(hb.Peers)
 	s.tellPeers(ctx, []string{addr}, p.id)
 	return s.info(p.id), nil
+}
+
+// offered passes on the chains a peer's hello lists.
+func (s *Service) offered(hb helloBody) {
+	if len(hb.Chains) > maxChains {
+		hb.Chains = hb.Chains[:maxChains]
+	}
+	if len(hb.Chains) > 0 {
+		go s.cfg.Host.Offered(hb.Addr, hb.Chains)
+	}
 }
 
 // admit adds or refreshes a peer after a hello either way.
@@ -598,4 +618,46 @@ func kindName(k Kind) string {
 		return "get_quants"
 	}
 	return "unknown"
+}
+
+// Knows reports whether addr is a live peer, or an address being
+// discovered, of this service.
+func (s *Service) Knows(addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pending[addr]; ok {
+		return true
+	}
+	for _, p := range s.peers {
+		if p.addr == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// Rehello sends this node's hello to every live peer again, so that they
+// learn what changed (the chains it follows), and takes in their answers.
+func (s *Service) Rehello(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, _ := json.Marshal(s.hello())
+	var wg sync.WaitGroup
+	for _, p := range s.live(ID{}) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := s.callPeer(ctx, p, KindHello, h)
+			if err != nil {
+				return
+			}
+			var hb helloBody
+			if decodeBody(b, &hb) == nil {
+				if _, err := s.admit(p.key, p.addr, hb); err == nil {
+					s.offered(hb)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -15,6 +15,8 @@ type helloBody struct {
 	Status  statusBody `json:"status"`
 	Peers   []string   `json:"peers,omitempty"` // addresses it knows
 	Version string     `json:"version"`
+	// Chains are all the chains the node follows (at most maxChains).
+	Chains []quant.Hash `json:"chains,omitempty"`
 }
 
 // statusBody is a node's tip, for fork choice and sync.
@@ -45,6 +47,7 @@ type syncBody struct {
 // Bounds on what a peer may ask for.
 const (
 	maxPeersList  = 64
+	maxChains     = 256 // chains one hello may list
 	maxSyncBytes  = 16 << 20
 	maxSyncHashes = 4096 // hashes in one KindHashes answer
 	maxGetQuants  = 128  // hashes in one KindGetQuants request

@@ -72,6 +72,34 @@ func (r *Rules) Encode() ([]byte, error) {
 	return b, nil
 }
 
+// ParseRules reads rules as a user writes them (JSON with the fields of
+// Rules, in any layout; unknown fields refused) and puts the engine
+// parameters in one form (sorted keys, no space), so that the same rules
+// written twice make the same bang. It does not validate them: NewBang
+// does.
+func ParseRules(b []byte) (Rules, error) {
+	var r Rules
+	if len(b) > MaxRulesSize {
+		return r, Errorf(CodeTooLarge, "rules are %d bytes, limit %d", len(b), MaxRulesSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, Errorf(CodeBadRules, "rules: %v", err)
+	}
+	if dec.More() {
+		return r, Errorf(CodeBadRules, "rules: trailing data")
+	}
+	if len(r.EngineParams) > 0 {
+		var v any
+		if err := json.Unmarshal(r.EngineParams, &v); err != nil {
+			return r, Errorf(CodeBadRules, "engine_params: %v", err)
+		}
+		r.EngineParams, _ = json.Marshal(v)
+	}
+	return r, nil
+}
+
 // DecodeRules parses canonical rules JSON strictly: unknown fields,
 // trailing data and any form but the canonical one are refused, so one set
 // of rules has one hash.

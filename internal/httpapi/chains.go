@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// listChains is GET /v1/chains: every chain the node follows, the default
+// first, with its rules and stats.
+func (s *Server) listChains(w http.ResponseWriter, r *http.Request) {
+	ls := s.cfg.Chains.Ledgers()
+	out := make([]api.Chain, len(ls))
+	for i, l := range ls {
+		out[i] = s.chainOf(l)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// createChain is POST /v1/chains: a body of rules (JSON, the fields of a
+// genesis file) makes a bang and a new chain, which this node follows and
+// offers to its peers. It answers 201 with the chain, 409 if this node
+// already follows a chain with these rules, 422 for rules that cannot make
+// a chain.
+func (s *Server) createChain(w http.ResponseWriter, r *http.Request) {
+	if mt := mediaType(r); mt != "application/json" && mt != "" {
+		s.writeError(w, r, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not JSON"))
+		return
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rules, err := quant.ParseRules(b)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	l, err := s.cfg.Chains.CreateChain(r.Context(), &rules)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/chains/"+l.Chain.ID().String())
+	writeJSON(w, http.StatusCreated, s.chainOf(l))
+}
+
+// chainOf describes a followed chain.
+func (s *Server) chainOf(l *Ledger) api.Chain {
+	return api.Chain{ID: l.Chain.ID(), Rules: json.RawMessage(l.Chain.Bang().Rules), Stats: s.statsFor(l)}
+}
+
+// leapV1 is POST /v1/leap (and /v1/chains/{chain}/leap): make a quant now,
+// answer with it in the /v1 shape.
+func (s *Server) leapV1(w http.ResponseWriter, r *http.Request) {
+	q, err := s.lg(r).Node.Leap(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.FromQuant(q, true))
+}

@@ -1,0 +1,88 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/api"
+)
+
+const tempsRules = `{"name":"temps","created":1700000000001,"engine":"pow",
+	"engine_params":{"target_ms":1000,"initial_difficulty":16,"min_difficulty":1,"window":0},
+	"write_policy":"open","max_data_bytes":1024,"max_quant_txs":100,"max_quant_bytes":2097152,
+	"max_time_drift_ms":120000,"schema":{"type":"object","required":["temp"],"properties":{"temp":{"type":"number"}}}}`
+
+// TestChainRoutes: a chain created over the API is listed, served under
+// /v1/chains/{id} with its own schema, and kept apart from the default
+// chain; bad rules and unknown chains get clear errors.
+func TestChainRoutes(t *testing.T) {
+	tn := startNode(t, nil)
+	status, body := tn.do("POST", "/v1/chains", "application/json", []byte(tempsRules))
+	if status != 201 {
+		t.Fatalf("POST /v1/chains: %d %s", status, body)
+	}
+	var c api.Chain
+	if err := json.Unmarshal(body, &c); err != nil || c.Stats.Name != "temps" || c.Stats.Height != 0 {
+		t.Fatalf("created chain: %v %s", err, body)
+	}
+	id := c.ID.String()
+	status, body = tn.do("POST", "/v1/chains", "application/json", []byte(tempsRules))
+	tn.wantError(status, body, 409, "duplicate")
+
+	var list []api.Chain
+	tn.json("GET", "/v1/chains", nil, 200, &list)
+	if len(list) != 2 || list[0].ID != tn.n.Chain().ID() || list[1].ID != c.ID {
+		t.Fatalf("GET /v1/chains: %d chains", len(list))
+	}
+	// The chain's schema applies on its routes only.
+	tx := func(chain, data string, nonce int) []byte {
+		return fmt.Appendf(nil, `{"chain":%q,"time":%d,"nonce":%d,"kind":"json","data":%s}`, chain, time.Now().UnixMilli(), nonce, data)
+	}
+	status, body = tn.do("POST", "/v1/chains/"+id+"/txs", "application/json", tx(id, `{"temp":"warm"}`, 1))
+	tn.wantError(status, body, 422, "bad_data")
+	status, body = tn.do("POST", "/v1/chains/"+id+"/txs", "application/json", tx(id, `{"temp":20}`, 2))
+	if status != 201 && status != 202 {
+		t.Fatalf("a temperature: %d %s", status, body)
+	}
+	def := tn.n.Chain().ID().String()
+	status, body = tn.do("POST", "/v1/txs", "application/json", tx(def, `{"temp":"warm"}`, 3))
+	if status != 201 && status != 202 {
+		t.Fatalf("free data on the default chain: %d %s", status, body)
+	}
+	// A transaction for one chain is refused on another's route.
+	status, body = tn.do("POST", "/v1/chains/"+id+"/txs", "application/json", tx(def, `{"temp":1}`, 4))
+	tn.wantError(status, body, 422, "wrong_chain")
+	var q api.Quant
+	tn.json("POST", "/v1/chains/"+id+"/leap", nil, 200, &q)
+	if q.Chain != c.ID || q.Height != 1 || len(q.Txs) != 1 {
+		t.Fatalf("leap on temps: chain %s height %d with %d txs", q.Chain, q.Height, len(q.Txs))
+	}
+	var st api.Stats
+	tn.json("GET", "/v1/chains/"+id+"/stats", nil, 200, &st)
+	if st.Height != 1 || st.Txs != 1 {
+		t.Fatalf("temps stats: %+v", st)
+	}
+	tn.json("GET", "/v1/stats", nil, 200, &st)
+	if st.Chain != tn.n.Chain().ID() || st.Height != 0 || st.PoolTxs != 1 {
+		t.Fatalf("default chain stats: %+v", st)
+	}
+
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		code               string
+	}{
+		{"GET", "/v1/chains/" + strings.Repeat("ab", 32) + "/stats", "", 404, "not_found"},
+		{"GET", "/v1/chains/xyz/quants", "", 400, "invalid_request"},
+		{"POST", "/v1/chains", `{"name":"x","created":1,"engine":"nope","write_policy":"open","max_data_bytes":10,"max_quant_txs":1,"max_quant_bytes":2097152,"max_time_drift_ms":1}`, 422, "bad_rules"},
+		{"POST", "/v1/chains", strings.Replace(tempsRules, `"type":"object"`, `"type":12`, 1), 422, "bad_rules"},
+		{"POST", "/v1/chains", `{"name":"x","colour":"red"}`, 422, "bad_rules"},
+		{"POST", "/v1/chains", `not json`, 422, "bad_rules"},
+	} {
+		status, body := tn.do(tc.method, tc.path, "application/json", []byte(tc.body))
+		tn.wantError(status, body, tc.status, tc.code)
+	}
+}

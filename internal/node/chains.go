@@ -1,0 +1,178 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/httpapi"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// The node as the API's registry of chains (httpapi.Chains).
+
+// Default is the default chain.
+func (n *Node) Default() *httpapi.Ledger { return n.def().api }
+
+// Ledger returns a followed chain.
+func (n *Node) Ledger(id quant.Hash) (*httpapi.Ledger, bool) {
+	if l := n.ledger(id); l != nil {
+		return l.api, true
+	}
+	return nil, false
+}
+
+// Ledgers lists the followed chains, the default first.
+func (n *Node) Ledgers() []*httpapi.Ledger {
+	ls := n.ledgers()
+	out := make([]*httpapi.Ledger, len(ls))
+	for i, l := range ls {
+		out[i] = l.api
+	}
+	return out
+}
+
+// CreateChain makes a bang from rules, stores it, follows the new chain
+// and offers it to this node's peers, who follow it where their
+// configuration allows.
+func (n *Node) CreateChain(ctx context.Context, rules *quant.Rules) (*httpapi.Ledger, error) {
+	bang, err := quant.NewBang(*rules)
+	if err != nil {
+		return nil, err
+	}
+	l, created, err := n.followBang(bang, n.cfg.Peers)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return nil, quant.Errorf(quant.CodeDuplicate, "this node already follows chain %s (%s)", bang.Hash(), rules.Name)
+	}
+	n.log.Info("chain created", "chain", bang.Hash().String(), "name", rules.Name, "engine", rules.Engine)
+	// Peers learn of it from this node's hello.
+	for _, o := range n.ledgers() {
+		go o.p2p.Rehello(context.WithoutCancel(ctx))
+	}
+	return l.api, nil
+}
+
+// followBang stores a chain's bang if new and follows the chain; created
+// is false when the node followed it already.
+func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, created bool, err error) {
+	n.followMu.Lock()
+	defer n.followMu.Unlock()
+	if l := n.ledger(bang.Hash()); l != nil {
+		return l, false, nil
+	}
+	st := n.db.Chain(bang.Hash())
+	if err := chain.Init(st, bang, engines(n.key)); err != nil {
+		return nil, false, err
+	}
+	l, err := n.follow(st, bootstrap)
+	return l, err == nil, err
+}
+
+// offered handles the chains a peer at addr follows (from its hello): on
+// chains this node follows too, the peer becomes a peer there; chains this
+// node lacks it follows, unless its configuration says not to, after
+// fetching the bang from the peer and checking it hashes to the id.
+func (n *Node) offered(addr string, ids []quant.Hash) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, id := range ids {
+		if l := n.ledger(id); l != nil {
+			if !l.p2p.Knows(addr) {
+				if _, err := l.p2p.Discover(ctx, addr); err != nil {
+					l.log.Debug("peer on a shared chain not reached", "peer", addr, "err", err)
+				}
+			}
+			continue
+		}
+		if n.cfg.Follow != FollowAll || !n.offers.start(id) {
+			continue
+		}
+		err := n.followOffered(ctx, addr, id)
+		n.offers.done(id, err)
+		if err != nil {
+			n.log.Warn("offered chain not followed", "chain", id.String(), "peer", addr, "err", err)
+		}
+	}
+}
+
+// followOffered fetches chain id's bang from the node at addr and follows
+// the chain, with addr as its first peer.
+func (n *Node) followOffered(ctx context.Context, addr string, id quant.Hash) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/v1/chains/"+id.String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /v1/chains/%s: %s", id, resp.Status)
+	}
+	var c api.Chain
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 2*quant.MaxRulesSize)).Decode(&c); err != nil {
+		return fmt.Errorf("chain description: %w", err)
+	}
+	rules, err := quant.DecodeRules(c.Rules)
+	if err != nil {
+		return err
+	}
+	bang, err := quant.NewBang(*rules)
+	if err != nil {
+		return err
+	}
+	if bang.Hash() != id {
+		return quant.Errorf(quant.CodeMalformed, "the rules served for chain %s make chain %s", id, bang.Hash())
+	}
+	_, created, err := n.followBang(bang, append([]string{addr}, n.cfg.Peers...))
+	if created {
+		n.log.Info("following an offered chain", "chain", id.String(), "name", rules.Name, "peer", addr)
+	}
+	return err
+}
+
+// offerSet keeps one attempt at a time per offered chain, and does not
+// retry a chain whose rules failed for a while.
+type offerSet struct {
+	mu     sync.Mutex
+	busy   map[quant.Hash]bool
+	failed map[quant.Hash]time.Time
+}
+
+// offerRetry is how long an offered chain that could not be followed is
+// left alone.
+const offerRetry = time.Minute
+
+func (o *offerSet) start(id quant.Hash) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.busy == nil {
+		o.busy, o.failed = map[quant.Hash]bool{}, map[quant.Hash]time.Time{}
+	}
+	if o.busy[id] || time.Since(o.failed[id]) < offerRetry {
+		return false
+	}
+	o.busy[id] = true
+	return true
+}
+
+func (o *offerSet) done(id quant.Hash, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.busy, id)
+	if err != nil {
+		o.failed[id] = time.Now()
+	} else {
+		delete(o.failed, id)
+	}
+}
