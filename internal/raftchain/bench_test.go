@@ -30,7 +30,11 @@ func BenchmarkCommit3(b *testing.B) {
 }
 
 func benchmarkCommit3(b *testing.B, submitters int) {
-	c := newCluster(b, 3, nil)
+	// hashicorp/raft's default timings: the tests' shorter ones let a
+	// loaded two-core machine start needless elections.
+	c := newCluster(b, 3, func(cfg *Config) {
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
+	})
 	c.bang = newBang(b, c.keys, func(p *raftengine.Params) { p.MaxQuantTxs = 2000; p.MaxQuantIntervalMs = 5 })
 	c.startVoters(3)
 	c.leader()

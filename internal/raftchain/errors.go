@@ -32,6 +32,9 @@ var (
 	// errPosition: a quant's seal names another log position than its
 	// entry's (the leader predicted the index wrongly; it retries).
 	errPosition = errors.New("raftchain: seal position is not the entry's")
+	// errNoForwarder: a follower without a Forwarder cannot pass a
+	// Submit on.
+	errNoForwarder = errors.New("no forwarder to the leader")
 	// errSuperseded: a replayed entry that was refused when first applied.
 	errSuperseded = errors.New("raftchain: entry was refused when first applied")
 )

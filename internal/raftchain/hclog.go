@@ -137,6 +137,7 @@ func (h *hclogger) StandardWriter(*hclog.StandardLoggerOptions) io.Writer { retu
 
 type lineWriter struct{ h *hclogger }
 
+// Write logs p, less its trailing newline.
 func (w lineWriter) Write(p []byte) (int, error) {
 	w.h.Info(strings.TrimRight(string(p), "\n"))
 	return len(p), nil

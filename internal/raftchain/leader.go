@@ -60,8 +60,8 @@ func (r *Replica) Submit(ctx context.Context, txs []*quant.Tx) error {
 		if err == nil || !retryable(err) {
 			return err
 		}
-		if r.cfg.Forwarder == nil && errors.Is(err, ErrNotLeader) {
-			return err // nothing to forward with: the caller must go to the leader
+		if errors.Is(err, errNoForwarder) {
+			return err // the caller must go to the leader
 		}
 		t := time.NewTimer(delay)
 		select {
@@ -79,7 +79,14 @@ func (r *Replica) Submit(ctx context.Context, txs []*quant.Tx) error {
 	}
 }
 
+// submitOnce is one try of Submit: Propose here, or forward to the leader
+// and wait for this replica's chain to apply txs.
 func (r *Replica) submitOnce(ctx context.Context, txs []*quant.Tx) error {
+	select {
+	case <-r.closing:
+		return ErrClosed
+	default:
+	}
 	if r.leading() {
 		return r.Propose(ctx, txs)
 	}
@@ -93,7 +100,7 @@ func (r *Replica) submitOnce(ctx context.Context, txs []*quant.Tx) error {
 	case leader == r.self.ID:
 		return ErrNotLeader // elected, not yet ready
 	case r.cfg.Forwarder == nil:
-		return fmt.Errorf("%w: the leader is %s and this replica has no forwarder", ErrNotLeader, leader)
+		return fmt.Errorf("%w: the leader is %s (%w)", ErrNotLeader, leader, errNoForwarder)
 	}
 	ids := quant.TxIDs(txs)
 	w, err := r.watch(ids)
@@ -171,6 +178,10 @@ func (r *Replica) Propose(ctx context.Context, txs []*quant.Tx) error {
 		if _, ok := r.mu.queued[id]; !ok {
 			add = append(add, pendingTx{tx: txs[i], id: id, size: 4 + txs[i].EncodedSize(), at: now})
 		}
+	}
+	if len(add) > r.cfg.MaxPending {
+		r.mu.Unlock()
+		return quant.Errorf(quant.CodeTooLarge, "%d transactions in one call, the leader holds at most %d", len(add), r.cfg.MaxPending)
 	}
 	if len(r.mu.pending)+len(add) > r.cfg.MaxPending {
 		r.mu.Unlock()

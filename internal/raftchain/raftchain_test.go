@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -147,6 +148,10 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	c.converged(1)
 	c.checkOnce(acked.all())
+	// The old leader comes back as a follower and catches up.
+	c.start(old.i)
+	c.converged(next.r.Chain().Head().Header.Height)
+	c.checkOnce(acked.all())
 	t.Logf("acknowledged %d (%d before the stop), %d refused by the stopped member; new leader %s",
 		acked.len(), before, failures.len(), next.r.ID())
 }
@@ -181,6 +186,9 @@ func TestFollowerRestart(t *testing.T) {
 
 	c.start(follower.i)
 	c.converged(height)
+	if st := follower.r.Stats(); st.Halted != nil || st.Restores != 0 {
+		t.Fatalf("restarted follower: %+v", st)
+	}
 	submit(follower.r, 5)
 	c.converged(height + 1)
 	c.checkOnce(acked)
@@ -350,4 +358,25 @@ func TestRefusedEntries(t *testing.T) {
 	}
 	c.converged(height + 1)
 	c.checkOnce(idsOf(txs))
+}
+
+// TestCloseLeavesNoGoroutines: closing every member ends every goroutine
+// the replicas and Raft started (a stand-in for goleak, which the module
+// does not depend on).
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	c := newCluster(t, 3, nil)
+	c.startVoters(3)
+	c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, m := range c.members {
+		if err := m.r.Submit(ctx, c.txs(3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range c.members {
+		c.stop(m.i)
+	}
+	waitFor(t, 5*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }

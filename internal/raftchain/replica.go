@@ -317,6 +317,9 @@ func (r *Replica) Close() error {
 	errRaft := r.stopRaft().Error()
 	r.wg.Wait()
 	r.failAll(ErrClosed)
+	// Raft's shutdown closed the listener; close the pooled outbound
+	// connections too, so that the other members' handlers of them end.
+	r.trans.CloseStreams()
 	errTrans := r.trans.Close()
 	errLogs := r.logs.Close()
 	r.metrics.unregister(r.cfg.Registerer)

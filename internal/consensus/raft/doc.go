@@ -19,10 +19,12 @@
 //	sig    [64] Ed25519 (ZIP-215) over SigningHash(header)
 //
 // SigningHash is Sum("qbc/raft-seal/v1", header encoded with its seal
-// holding only the 18-byte position: term, index, member), the same
-// construction as poa's seal with the position added. That raftchain's FSM
-// applies a quant only from the log entry at the term and index its seal
-// names binds each quant to one place in the Raft log.
+// holding only the 18-byte position: term, index, member). As in poa, the
+// signer signs the header with its seal cut to what precedes the
+// signature, under a domain tag; here the signed message is that
+// domain-separated hash. Package raftchain's FSM applies a quant only from
+// the log entry at the term and index its seal names, which binds each
+// quant to one place in the Raft log.
 //
 // # Rules
 //

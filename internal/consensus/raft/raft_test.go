@@ -63,10 +63,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-type headers map[quant.Hash]*quant.Header
-
-func (m headers) Header(h quant.Hash) (*quant.Header, error) { return m[h], nil }
-
 // sealed makes a child of parent sealed by e at (term, index).
 func sealed(t *testing.T, e *Engine, parent *quant.Header, term, index uint64) *quant.Header {
 	t.Helper()
