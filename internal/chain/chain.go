@@ -723,3 +723,26 @@ func txErr(i int, err error) error {
 	}
 	return fmt.Errorf("transaction %d: %w", i, err)
 }
+
+// CanSeal reports whether this node can seal quants of this chain at all:
+// false for an engine that names its sealers (poa) when this node is not
+// one of them.
+func (c *Chain) CanSeal() bool {
+	if s, ok := c.engine.(interface{ CanSeal() bool }); ok {
+		return s.CanSeal()
+	}
+	return true
+}
+
+// MaySeal reports whether this node may seal a child of the tip now: false
+// while an engine's turn rules (poa's recents rule) hold it back.
+func (c *Chain) MaySeal() bool {
+	s, ok := c.engine.(interface {
+		MaySeal(consensus.ChainReader, *quant.Header) bool
+	})
+	if !ok {
+		return c.CanSeal()
+	}
+	head := c.Head()
+	return s.MaySeal(c.reader(), &head.Header)
+}

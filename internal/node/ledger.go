@@ -71,11 +71,30 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 	return l, nil
 }
 
-// mine leaps continuously until ctx ends.
+// mine leaps continuously until ctx ends: on a chain whose engine names
+// its sealers, only if this node is one, and only when its turn rules let
+// it. A seal under way is abandoned as soon as another quant takes the tip
+// (from a peer), and the next leap builds on the new tip.
 func (l *ledger) mine(ctx context.Context) error {
+	if !l.chain.CanSeal() {
+		l.log.Info("not mining: this node cannot seal on this chain", "chain", l.chain.ID().String(), "engine", l.chain.Rules().Engine)
+		return nil
+	}
 	l.log.Info("mining", "chain", l.chain.ID().String())
 	for ctx.Err() == nil {
-		if _, err := l.Leap(ctx); err != nil && ctx.Err() == nil {
+		head := l.chain.Head().Hash
+		if !l.chain.MaySeal() {
+			l.waitHead(ctx, head, time.Second)
+			continue
+		}
+		lctx, cancel := context.WithCancel(ctx)
+		go func() {
+			l.waitHead(lctx, head, 0)
+			cancel()
+		}()
+		_, err := l.Leap(lctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && lctx.Err() == nil {
 			l.log.Warn("leap failed", "err", err)
 			select {
 			case <-ctx.Done():
@@ -84,6 +103,27 @@ func (l *ledger) mine(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitHead returns when the tip is no longer head, ctx ends, or limit
+// passes (0: no limit). It polls: the tip changes a few times a second at
+// most.
+func (l *ledger) waitHead(ctx context.Context, head quant.Hash, limit time.Duration) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	var deadline <-chan time.Time
+	if limit > 0 {
+		deadline = time.After(limit)
+	}
+	for l.chain.Head().Hash == head {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Chains lists the chains this node follows, for peers.
