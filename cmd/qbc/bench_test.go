@@ -187,8 +187,24 @@ func TestChainNewAndList(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 || list[1].ID != c.ID {
 		t.Fatalf("chain list printed %q (%v)", out, err)
 	}
+	forkRules := filepath.Join(dir, "fork.json")
+	os.WriteFile(forkRules, []byte(`{"name":"temps-2","created":1767225600002,"engine":"pow",
+		"engine_params":{"target_ms":1000,"initial_difficulty":1,"min_difficulty":1,"window":0},
+		"write_policy":"signed","max_data_bytes":1024,"max_quant_txs":100,"max_quant_bytes":2097152,
+		"max_time_drift_ms":120000}`), 0o600)
+	out, errOut, err = runT(t, nil, "chain", "fork", "--node", addr, "--chain", c.ID.String(), "--height", "0", forkRules)
+	if err != nil {
+		t.Fatalf("chain fork: %v\n%s", err, errOut)
+	}
+	var f api.Chain
+	if err := json.Unmarshal([]byte(out), &f); err != nil || !strings.Contains(string(f.Rules), c.ID.String()) {
+		t.Fatalf("chain fork printed %q (%v)", out, err)
+	}
 	os.WriteFile(rules, []byte(`{"name":"bad","engine":"nope"}`), 0o600)
 	if _, _, err := runT(t, nil, "chain", "new", "--node", addr, rules); err == nil || !strings.Contains(err.Error(), "bad_rules") {
 		t.Fatalf("chain new with bad rules: %v", err)
+	}
+	if _, _, err := runT(t, nil, "chain", "fork", "--node", addr, "--height", "7", forkRules); err == nil || !strings.Contains(err.Error(), "invalid_request") {
+		t.Fatalf("chain fork past the tip: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 const chainHelp = `Usage: qbc chain [flags]
        qbc chain new RULES.json [flags]
        qbc chain list [flags]
+       qbc chain fork --height H RULES.json [flags]
 
 Print the node's chain as a JSON array of quants in the seed's shape (GET
 /json-chain): index, timestamp, data, previous_hash, proof, hash,
@@ -18,7 +19,8 @@ transactions. It streams: a long chain is printed as it arrives, never held
 whole in memory.
 
 'qbc chain new' creates a chain on the node from a rules file; 'qbc chain
-list' lists the chains the node follows. See 'qbc chain new --help'.
+list' lists the chains the node follows; 'qbc chain fork' forks a chain at
+a height with new rules. See 'qbc chain new --help', 'qbc chain fork --help'.
 `
 
 const chainExample = `qbc chain --node 127.0.0.1:5000
@@ -31,6 +33,8 @@ func runChain(ctx context.Context, e *env, args []string) error {
 			return runChainNew(ctx, e, args[1:])
 		case "list":
 			return runChainList(ctx, e, args[1:])
+		case "fork":
+			return runChainFork(ctx, e, args[1:])
 		}
 	}
 	fs := newFlags(e, "chain", chainHelp, chainExample)

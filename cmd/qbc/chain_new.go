@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 const chainNewHelp = `Usage: qbc chain new RULES.json [flags]
@@ -65,6 +67,55 @@ func runChainList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	out, err := c.Chains(ctx)
+	if err != nil {
+		return err
+	}
+	return writeJSON(e.stdout, out)
+}
+
+const chainForkHelp = `Usage: qbc chain fork --height H RULES.json [flags]
+
+Fork a chain (POST /v1/chains/{id}/fork): create a chain that shares the
+chain's history up to its main-chain quant at height H, without copying it,
+and follows the rules in RULES.json (another engine, schema or write policy)
+after it. The node follows the fork and offers it to its peers. Prints the
+fork (id, rules naming the parent, stats) as JSON. --chain picks the chain
+to fork (default: the node's default chain); a fork of a fork works.
+`
+
+const chainForkExample = `qbc chain fork --height 120 signed-only.json
+qbc chain fork --chain "$(jq -r .id fork.json)" --height 3 strict.json`
+
+func runChainFork(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "chain fork", chainForkHelp, chainForkExample)
+	nf := fs.addNodeFlags(0)
+	chain := fs.String("chain", "", "`ID` of the chain to fork (default: the node's default chain)")
+	height := fs.Int64("height", -1, "`height` of the quant the fork grows from")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("chain fork", pos, 1, 1); err != nil {
+		return err
+	}
+	if *height < 0 {
+		return usagef("chain fork: --height is required")
+	}
+	var id quant.Hash
+	if *chain != "" {
+		if id, err = quant.ParseHash(*chain); err != nil {
+			return usagef("chain fork: --chain: %v", err)
+		}
+	}
+	rules, err := os.ReadFile(pos[0])
+	if err != nil {
+		return usagef("chain fork: %v", err)
+	}
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	out, err := c.Fork(ctx, id, uint64(*height), rules)
 	if err != nil {
 		return err
 	}

@@ -270,6 +270,26 @@ type Chain struct {
 	Stats Stats           `json:"stats"`
 }
 
+// Fork is the body of POST /v1/chains/{chain}/fork: the height of the
+// parent's main-chain quant to grow from, and the fork's own rules.
+type Fork struct {
+	Height uint64          `json:"height"`
+	Rules  json.RawMessage `json:"rules"`
+}
+
+// Ancestor is one step of a chain's lineage (GET
+// /v1/chains/{chain}/lineage): the chain a fork grows from, and the quant
+// there, with whether this node has checked that quant's history back to
+// that chain's bang.
+type Ancestor struct {
+	Chain    quant.Hash `json:"chain"`
+	Name     string     `json:"name,omitempty"`
+	Height   uint64     `json:"height"`
+	Hash     quant.Hash `json:"hash"`
+	Verified bool       `json:"verified"`
+	Problem  string     `json:"problem,omitempty"`
+}
+
 // Peer is one known node in GET /discover.
 type Peer struct {
 	ID       string    `json:"id,omitempty"`

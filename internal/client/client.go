@@ -432,3 +432,20 @@ func (c *Client) CreateChain(ctx context.Context, rules []byte) (api.Chain, erro
 	err := c.do(ctx, http.MethodPost, "/v1/chains", "application/json", rules, MaxSmallResponse, &out)
 	return out, err
 }
+
+// Fork creates a chain sharing chain's history up to its quant at height,
+// with rules (a genesis file's JSON) after it. A zero chain forks the
+// node's default chain.
+func (c *Client) Fork(ctx context.Context, chain quant.Hash, height uint64, rules []byte) (api.Chain, error) {
+	var out api.Chain
+	body, err := json.Marshal(api.Fork{Height: height, Rules: rules})
+	if err != nil {
+		return out, fmt.Errorf("client: fork: rules are not JSON: %w", err)
+	}
+	path := "/v1/fork"
+	if !chain.IsZero() {
+		path = "/v1/chains/" + chain.String() + "/fork"
+	}
+	err = c.do(ctx, http.MethodPost, path, "application/json", body, MaxSmallResponse, &out)
+	return out, err
+}

@@ -64,3 +64,46 @@ func (s *Server) leapV1(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, api.FromQuant(q, true))
 }
+
+// fork is POST /v1/fork (and /v1/chains/{chain}/fork): a body of
+// {"height", "rules"} makes a chain that shares this chain's history up to
+// its quant at height and follows the new rules after it. 201 with the new
+// chain; 422 for bad rules or a height past the tip.
+func (s *Server) fork(w http.ResponseWriter, r *http.Request) {
+	var f api.Fork
+	if err := decodeJSON(r, &f, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(f.Rules) == 0 {
+		s.writeError(w, r, quant.Errorf(quant.CodeInvalidRequest, `body needs "height" and "rules"`))
+		return
+	}
+	rules, err := quant.ParseRules(f.Rules)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	l, err := s.cfg.Chains.Fork(r.Context(), s.lg(r).Chain.ID(), f.Height, &rules)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/chains/"+l.Chain.ID().String())
+	writeJSON(w, http.StatusCreated, s.chainOf(l))
+}
+
+// lineage is GET /v1/lineage (and /v1/chains/{chain}/lineage): the chains
+// this one grew from, nearest first, each fork point checked back to its
+// chain's bang.
+func (s *Server) lineage(w http.ResponseWriter, r *http.Request) {
+	out, err := s.cfg.Chains.Lineage(s.lg(r).Chain.ID())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if out == nil {
+		out = []api.Ancestor{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -70,6 +70,28 @@ func TestChainRoutes(t *testing.T) {
 		t.Fatalf("default chain stats: %+v", st)
 	}
 
+	// A fork of the default chain at its bang; its lineage names the bang.
+	fork := fmt.Appendf(nil, `{"height":0,"rules":%s}`, strings.Replace(tempsRules, `"temps"`, `"temps-fork"`, 1))
+	status, body = tn.do("POST", "/v1/fork", "application/json", fork)
+	if status != 201 {
+		t.Fatalf("POST /v1/fork: %d %s", status, body)
+	}
+	var fc api.Chain
+	json.Unmarshal(body, &fc)
+	var lin []api.Ancestor
+	tn.json("GET", "/v1/chains/"+fc.ID.String()+"/lineage", nil, 200, &lin)
+	if len(lin) != 1 || !lin[0].Verified || lin[0].Chain != tn.n.Chain().ID() || lin[0].Hash != tn.n.Chain().ID() {
+		t.Fatalf("lineage: %+v", lin)
+	}
+	tn.json("GET", "/v1/lineage", nil, 200, &lin)
+	if len(lin) != 0 {
+		t.Fatalf("the default chain's lineage: %+v", lin)
+	}
+	status, body = tn.do("POST", "/v1/chains/"+id+"/fork", "application/json", []byte(`{"height":0,"rules":{}}`))
+	tn.wantError(status, body, 422, "bad_rules")
+	status, body = tn.do("POST", "/v1/chains/"+id+"/fork", "application/json", fmt.Appendf(nil, `{"height":50,"rules":%s}`, tempsRules))
+	tn.wantError(status, body, 400, "invalid_request")
+
 	for _, tc := range []struct {
 		method, path, body string
 		status             int

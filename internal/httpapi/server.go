@@ -53,6 +53,12 @@ type Chains interface {
 	// chain, offering it to peers. A *quant.RuleError names what is wrong
 	// with the rules.
 	CreateChain(ctx context.Context, rules *quant.Rules) (*Ledger, error)
+	// Fork creates a chain that shares parent's history up to its
+	// main-chain quant at height and follows rules after it.
+	Fork(ctx context.Context, parent quant.Hash, height uint64, rules *quant.Rules) (*Ledger, error)
+	// Lineage lists a chain's ancestors, nearest first (empty for a chain
+	// that is not a fork), each checked as far as this node can.
+	Lineage(id quant.Hash) ([]api.Ancestor, error)
 }
 
 // Node is what the API asks of the node as a whole.
@@ -177,6 +183,8 @@ func (s *Server) routes() {
 	chainRoute("GET", "/events", s.events)
 	chainRoute("POST", "/leap", s.leapV1)
 	chainRoute("GET", "/peers", s.peers)
+	chainRoute("POST", "/fork", s.fork)
+	chainRoute("GET", "/lineage", s.lineage)
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)

@@ -46,6 +46,11 @@ func (n *Node) CreateChain(ctx context.Context, rules *quant.Rules) (*httpapi.Le
 	if err != nil {
 		return nil, err
 	}
+	if rules.Parent != nil {
+		if err := n.checkForkPoint(rules.Parent); err != nil {
+			return nil, err
+		}
+	}
 	l, created, err := n.followBang(bang, n.cfg.Peers)
 	if err != nil {
 		return nil, err
@@ -96,7 +101,7 @@ func (n *Node) offered(addr string, ids []quant.Hash) {
 		if n.cfg.Follow != FollowAll || !n.offers.start(id) {
 			continue
 		}
-		err := n.followOffered(ctx, addr, id)
+		err := n.followOffered(ctx, addr, id, 0)
 		n.offers.done(id, err)
 		if err != nil {
 			n.log.Warn("offered chain not followed", "chain", id.String(), "peer", addr, "err", err)
@@ -106,7 +111,7 @@ func (n *Node) offered(addr string, ids []quant.Hash) {
 
 // followOffered fetches chain id's bang from the node at addr and follows
 // the chain, with addr as its first peer.
-func (n *Node) followOffered(ctx context.Context, addr string, id quant.Hash) error {
+func (n *Node) followOffered(ctx context.Context, addr string, id quant.Hash, depth int) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/v1/chains/"+id.String(), nil)
 	if err != nil {
 		return err
@@ -133,6 +138,16 @@ func (n *Node) followOffered(ctx context.Context, addr string, id quant.Hash) er
 	}
 	if bang.Hash() != id {
 		return quant.Errorf(quant.CodeMalformed, "the rules served for chain %s make chain %s", id, bang.Hash())
+	}
+	// A fork needs its parent: follow that first (its history up to the
+	// fork point then arrives by the parent's sync).
+	if p := rules.Parent; p != nil && n.ledger(p.Chain) == nil {
+		if depth == maxLineage {
+			return quant.Errorf(quant.CodeBadRules, "lineage deeper than %d forks", maxLineage)
+		}
+		if err := n.followOffered(ctx, addr, p.Chain, depth+1); err != nil {
+			return fmt.Errorf("parent chain %s: %w", p.Chain, err)
+		}
 	}
 	_, created, err := n.followBang(bang, append([]string{addr}, n.cfg.Peers...))
 	if created {

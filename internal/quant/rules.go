@@ -41,6 +41,17 @@ type Rules struct {
 	// data must match; the chain then takes JSON data only. New fields must
 	// be omitempty, so that existing bangs keep their canonical form.
 	Schema json.RawMessage `json:"schema,omitempty"`
+	// Parent, if set, makes the chain a fork: it shares the parent chain's
+	// history up to and including the quant Parent names, and goes its own
+	// way after it, under these rules.
+	Parent *ForkPoint `json:"parent,omitempty"`
+}
+
+// ForkPoint names the quant of a parent chain a fork grows from.
+type ForkPoint struct {
+	Chain  Hash   `json:"chain"`
+	Height uint64 `json:"height"`
+	Hash   Hash   `json:"hash"`
 }
 
 // Limits a rules document may not exceed.
@@ -162,6 +173,9 @@ func (r *Rules) Validate() error {
 		}
 	default:
 		return Errorf(CodeBadRules, "write_policy: %q is not open, signed or allowlist", r.WritePolicy)
+	}
+	if p := r.Parent; p != nil && (p.Chain.IsZero() || p.Hash.IsZero() || (p.Height == 0) != (p.Hash == p.Chain)) {
+		return Errorf(CodeBadRules, "parent: needs the parent chain's id, a height and the hash of its quant there")
 	}
 	return nil
 }
