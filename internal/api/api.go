@@ -258,6 +258,8 @@ type Stats struct {
 	Peers           int        `json:"peers"`
 	Syncing         bool       `json:"syncing"`
 	SyncTarget      uint64     `json:"sync_target,omitempty"`
+	// Raft is set on a raft chain's member: its cluster's state.
+	Raft *RaftStatus `json:"raft,omitempty"`
 }
 
 // ParseWork parses Stats.Work.
@@ -268,6 +270,20 @@ type Chain struct {
 	ID    quant.Hash      `json:"id"`
 	Rules json.RawMessage `json:"rules"`
 	Stats Stats           `json:"stats"`
+}
+
+// RaftStatus is a raft member's view of its chain's cluster: every
+// committed quant is final.
+type RaftStatus struct {
+	ID           string `json:"id"`   // this node's member id
+	Addr         string `json:"addr"` // its Raft transport address
+	State        string `json:"state"`
+	Term         uint64 `json:"term"`
+	CommitIndex  uint64 `json:"commit_index"`
+	AppliedIndex uint64 `json:"applied_index"`
+	Leader       string `json:"leader,omitempty"` // the leader's member id
+	Pending      int    `json:"pending"`          // transactions waiting at this leader
+	Halted       string `json:"halted,omitempty"`
 }
 
 // Fork is the body of POST /v1/chains/{chain}/fork: the height of the

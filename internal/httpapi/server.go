@@ -30,6 +30,9 @@ type ChainNode interface {
 	Leap(ctx context.Context) (*quant.Quant, error)
 	Peers() []api.Peer
 	Syncing() (bool, uint64)
+	// RaftStatus is the cluster's state on a raft chain's member; nil
+	// elsewhere.
+	RaftStatus() *api.RaftStatus
 }
 
 // Ledger is one chain the node follows, as the API serves it.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
+	"github.com/qbc-chain/qbc/internal/raftchain"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -36,6 +38,9 @@ type ledger struct {
 	metrics *metrics
 	p2p     *peer.Service
 	api     *httpapi.Ledger
+	// raft is the replica on a raft chain this node is a member of: it
+	// owns the chain; nil elsewhere.
+	raft *raftchain.Replica
 
 	leapMu sync.Mutex // one leap at a time
 }
@@ -48,13 +53,23 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 	if err != nil {
 		return nil, err
 	}
-	l.chain, err = chain.Open(st, engines(n.key), chain.Options{Logger: n.log, Verified: l.pool.Has})
+	reg := prometheus.WrapRegistererWith(prometheus.Labels{"chain": st.ID().String()}, n.reg)
+	member, err := isRaftMember(st, n.key)
 	if err != nil {
 		return nil, err
 	}
-	id := l.chain.ID().String()
+	if member {
+		if l.raft, err = n.openRaft(l, reg); err != nil {
+			return nil, err
+		}
+		l.chain = l.raft.Chain()
+	} else {
+		l.chain, err = chain.Open(st, engines(n.key), chain.Options{Logger: n.log, Verified: l.pool.Has})
+		if err != nil {
+			return nil, err
+		}
+	}
 	l.log = n.log.With("chain", l.chain.Rules().Name)
-	reg := prometheus.WrapRegistererWith(prometheus.Labels{"chain": id}, n.reg)
 	l.metrics = newMetrics(reg,
 		func() float64 { return float64(l.pool.Len()) },
 		func() float64 { return float64(l.pool.Bytes()) },
@@ -62,9 +77,12 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 	l.metrics.height.Set(float64(l.chain.Head().Header.Height))
 	l.p2p, err = peer.New(peer.Config{
 		Key: n.key, Advertise: n.advertise, Host: l, Bootstrap: bootstrap, Allow: n.allow,
-		Logger: n.log.With("chain", l.chain.Rules().Name), Registry: reg,
+		Logger: n.log.With("chain", l.chain.Rules().Name), Registry: reg, NoSync: l.raft != nil,
 	})
 	if err != nil {
+		if l.raft != nil {
+			l.raft.Close()
+		}
 		return nil, err
 	}
 	l.api = &httpapi.Ledger{Chain: l.chain, Store: l.st, Pool: l.pool, Node: l}
@@ -76,6 +94,9 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 // it. A seal under way is abandoned as soon as another quant takes the tip
 // (from a peer), and the next leap builds on the new tip.
 func (l *ledger) mine(ctx context.Context) error {
+	if l.raft != nil || l.chain.Rules().Engine == raftengine.Name {
+		return nil // a raft chain's leader cuts quants; observers follow
+	}
 	if !l.chain.CanSeal() {
 		l.log.Info("not mining: this node cannot seal on this chain", "chain", l.chain.ID().String(), "engine", l.chain.Rules().Engine)
 		return nil
@@ -136,6 +157,10 @@ func (l *ledger) Offered(addr string, ids []quant.Hash) { l.node.offered(addr, i
 // Submit checks tx against the chain and admits it to the pool, returning
 // its id. It keeps tx.
 func (l *ledger) Submit(tx *quant.Tx) (quant.Hash, error) {
+	if l.raft != nil {
+		ids, errs := l.raftSubmit([]*quant.Tx{tx})
+		return ids[0], errs[0]
+	}
 	id := tx.ID()
 	err := l.admit(tx, id)
 	l.countSubmit(err)
@@ -150,6 +175,9 @@ func (l *ledger) Submit(tx *quant.Tx) (quant.Hash, error) {
 // SubmitBatch submits txs, checking their signatures in parallel on all
 // cores, and returns each one's id and error (nil when accepted), in order.
 func (l *ledger) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) {
+	if l.raft != nil {
+		return l.raftSubmit(txs)
+	}
 	ids := make([]quant.Hash, len(txs))
 	errs := make([]error, len(txs))
 	// What cannot fit in the pool is refused before any of the work of
@@ -230,6 +258,9 @@ func (l *ledger) countSubmit(err error) {
 // commit. It returns the committed quant. If the chain moves on while it
 // seals (a quant from a peer), it builds a new template, up to 3 times.
 func (l *ledger) Leap(ctx context.Context) (*quant.Quant, error) {
+	if l.chain.Rules().Engine == raftengine.Name {
+		return nil, quant.Errorf(quant.CodeInvalidRequest, "a raft chain's leader cuts quants by size and time: submit transactions instead")
+	}
 	l.leapMu.Lock()
 	defer l.leapMu.Unlock()
 	start := time.Now()
@@ -342,6 +373,9 @@ func (l *ledger) Syncing() (bool, uint64) { return l.p2p.Syncing() }
 // SubmitTx admits a transaction received from a peer. Duplicates are
 // refused with CodeDuplicate (the gossip already reached here).
 func (l *ledger) SubmitTx(tx *quant.Tx) error {
+	if l.raft != nil {
+		return quant.Errorf(quant.CodeDuplicate, "a raft member takes transactions from clients, not gossip")
+	}
 	id := tx.ID()
 	err := l.admit(tx, id)
 	l.countSubmit(err)
@@ -354,6 +388,12 @@ func (l *ledger) SubmitTx(tx *quant.Tx) error {
 // AddQuant checks and adds a quant received from a peer: the same
 // validation as a quant made here. It may reorganize the chain.
 func (l *ledger) AddQuant(q *quant.Quant) error {
+	if l.raft != nil {
+		if l.HasQuant(q.Hash()) {
+			return quant.Errorf(quant.CodeDuplicate, "quant %s is stored", q.Hash())
+		}
+		return quant.Errorf(quant.CodeUnknownParent, "a raft member takes quants from the Raft log only")
+	}
 	_, err := l.add(q)
 	return err
 }
@@ -388,3 +428,6 @@ func (l *ledger) Locator() []quant.Hash {
 func (l *ledger) HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, error) {
 	return l.chain.HashesAfter(locator, limit)
 }
+
+// RaftStatus is the cluster's state on a raft member; nil elsewhere.
+func (l *ledger) RaftStatus() *api.RaftStatus { return l.raftStatus() }

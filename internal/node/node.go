@@ -24,6 +24,7 @@ import (
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/consensus/poa"
 	"github.com/qbc-chain/qbc/internal/consensus/pow"
+	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
 	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/peer"
@@ -38,7 +39,7 @@ func Engines() chain.Engines { return engines(nil) }
 // engines are the engines of a node whose key is key: with it, the node
 // seals poa quants if it is one of the chain's authorities.
 func engines(key ed25519.PrivateKey) chain.Engines {
-	return chain.Engines{pow.Name: pow.New, poa.Name: poa.Factory(key)}
+	return chain.Engines{pow.Name: pow.New, poa.Name: poa.Factory(key), raftengine.Name: raftengine.Factory(key)}
 }
 
 // Node is one running QBC node: a registry of the chains it follows
@@ -182,6 +183,9 @@ func (n *Node) follow(st *store.Chain, bootstrap []string) (*ledger, error) {
 func (n *Node) start(l *ledger) {
 	ctx := n.mu.ctx
 	n.mu.run.Go(func() error { return l.p2p.Run(ctx) })
+	if l.raft != nil {
+		n.mu.run.Go(func() error { return l.bootstrapRaft(ctx) })
+	}
 	if n.cfg.Mine {
 		n.mu.run.Go(func() error { return l.mine(ctx) })
 	}
@@ -319,6 +323,13 @@ func (n *Node) Close() error {
 	if n.ln != nil {
 		n.ln.Close() // already closed by Shutdown after Run
 	}
+	n.mu.Lock()
+	for _, l := range n.mu.ledgers {
+		if l.raft != nil {
+			errs = append(errs, l.raft.Close()) // idempotent
+		}
+	}
+	n.mu.Unlock()
 	if n.db != nil {
 		errs = append(errs, n.db.Close())
 		n.db = nil

@@ -72,6 +72,10 @@ type Config struct {
 	MaxBackoff   time.Duration // longest wait between retries; default 30s
 	SyncInterval time.Duration // default 3s
 	SkewMs       int64         // accepted clock difference; default 30,000
+	// NoSync turns off fetching quants from peers (for a chain whose
+	// quants come another way, as a raft member's from its log). The node
+	// still serves its quants to peers that sync from it.
+	NoSync bool
 	Now          func() time.Time
 }
 

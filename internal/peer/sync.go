@@ -21,6 +21,9 @@ const (
 // syncLoop syncs on start, when kicked (a peer has more work, or an
 // announced quant's parent is unknown), and every SyncInterval.
 func (s *Service) syncLoop(ctx context.Context) error {
+	if s.cfg.NoSync {
+		return nil
+	}
 	t := time.NewTicker(s.cfg.SyncInterval)
 	defer t.Stop()
 	for {

@@ -1,0 +1,120 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// TestRaftChain: a raft chain made on one node of three, whose members are
+// the three nodes, bootstraps itself, commits what is submitted at any
+// node, goes on when the leader's node stops under load with every
+// acknowledged transaction committed exactly once, and the stopped node
+// catches up when it returns.
+func TestRaftChain(t *testing.T) {
+	c := newCluster(t)
+	nodes := []*Node{c.start(0)}
+	nodes = append(nodes, c.start(1, nodes[0].Addr()), c.start(2, nodes[0].Addr()))
+	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(nodes[0]) == 2 })
+	key := func(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
+	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"orders","created":1700000000000,"engine":"raft",
+		"engine_params":{"members":[{"id":"n0","key":%q},{"id":"n1","key":%q},{"id":"n2","key":%q}],"max_quant_interval_ms":5},
+		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":1000,"max_quant_bytes":2097152,
+		"max_time_drift_ms":120000}`, key(nodes[0]), key(nodes[1]), key(nodes[2])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := nodes[0].CreateChain(t.Context(), &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.Chain.ID()
+	leaderOf := func(live []*Node) int {
+		for i, n := range live {
+			l := n.ledger(id)
+			if l == nil || l.raft == nil {
+				return -1
+			}
+			if st := l.raftStatus(); st.State == "Leader" {
+				return i
+			}
+		}
+		return -1
+	}
+	eventually(t, "the members bootstrap and elect a leader", 30*time.Second, func() bool { return leaderOf(nodes) >= 0 })
+
+	var (
+		mu    sync.Mutex
+		acked []quant.Hash
+		nonce atomic.Uint64
+	)
+	submit := func(ctx context.Context, n *Node) {
+		l := n.ledger(id)
+		for ctx.Err() == nil {
+			tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce.Add(1), Kind: quant.DataJSON, Data: []byte(`{"o":1}`)}
+			txid, err := l.Submit(tx)
+			if err == nil {
+				mu.Lock()
+				acked = append(acked, txid)
+				mu.Unlock()
+			}
+		}
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	// Load at every node, then stop the leader's node.
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	leader := leaderOf(nodes)
+	for _, n := range nodes {
+		for range 4 {
+			wg.Add(1)
+			go func() { defer wg.Done(); submit(ctx, n) }()
+		}
+	}
+	eventually(t, "transactions commit", 20*time.Second, func() bool { return count() >= 100 })
+	var survivors []*Node
+	for i, n := range nodes {
+		if i != leader {
+			survivors = append(survivors, n)
+		}
+	}
+	// Stop the leader's submitters with the node: their calls fail.
+	c.stop(leader)
+	before := count()
+	eventually(t, "a new leader goes on", 30*time.Second, func() bool {
+		return leaderOf(survivors) >= 0 && count() >= before+100
+	})
+	cancel()
+	wg.Wait()
+
+	// Every acknowledged transaction is committed once on both survivors.
+	eventually(t, "the survivors agree", 10*time.Second, func() bool {
+		return survivors[0].ledger(id).chain.Head().Hash == survivors[1].ledger(id).chain.Head().Hash
+	})
+	for _, n := range survivors {
+		st := n.ledger(id).st
+		for _, txid := range acked {
+			if ok, err := st.HasTx(txid); !ok || err != nil {
+				t.Fatalf("acknowledged transaction %s is not committed (%v)", txid, err)
+			}
+		}
+		if head := n.ledger(id).chain.Head(); head.Meta.Txs < uint64(len(acked)) {
+			t.Fatalf("the chain holds %d transactions, %d acknowledged", head.Meta.Txs, len(acked))
+		}
+	}
+	// The stopped node comes back and catches up.
+	back := c.start(leader, survivors[0].Addr())
+	tip := survivors[0].ledger(id).chain.Head().Header.Height
+	eventually(t, "the stopped member catches up", 30*time.Second, func() bool {
+		l := back.ledger(id)
+		return l != nil && l.chain.Head().Header.Height >= tip
+	})
+	t.Logf("%d transactions acknowledged, leader n%d stopped, chain at height %d", len(acked), leader, tip)
+}
