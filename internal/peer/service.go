@@ -76,7 +76,7 @@ type Config struct {
 	// quants come another way, as a raft member's from its log). The node
 	// still serves its quants to peers that sync from it.
 	NoSync bool
-	Now          func() time.Time
+	Now    func() time.Time
 }
 
 func (c *Config) ensureDefaults() {
