@@ -60,7 +60,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		batch     = fs.Int("batch", 100, "`N` transactions per request, at most 10000 (1: each alone)")
 		unsigned  = fs.Bool("unsigned", false, "send unsigned transactions (open chains only)")
 		binary    = fs.Bool("binary", false, "send batches in the binary encoding ("+loadgen.BatchMediaType+") instead of JSON")
-		chainID   = fs.String("chain", "", "the chain `ID` (hex) the transactions are for (default: the first node's)")
+		chainID   = fs.String("chain", "", "the chain `ID` (hex) to load, through /v1/chains/ID/... (default: the first node's default chain)")
 		asJSON    = fs.Bool("json", false, "print the report as one JSON object")
 		reference = fs.Bool("reference", false, "measure this machine's limits first and report ratios to them")
 		leapEvery = fs.Duration("leap-every", 0, "ask the first node to leap every `D` (for a node not started with --mine)")

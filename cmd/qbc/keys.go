@@ -77,6 +77,12 @@ func loadKey(path string) (ed25519.PrivateKey, error) {
 	}
 	var kf keyFile
 	if err := json.Unmarshal(b, &kf); err != nil {
+		// A node's own key (DATA_DIR/node.key) is the bare hex seed.
+		if t := strings.TrimSpace(string(b)); len(t) == 2*ed25519.SeedSize {
+			if seed, err := hex.DecodeString(t); err == nil {
+				return ed25519.NewKeyFromSeed(seed), nil
+			}
+		}
 		return nil, fmt.Errorf("key %s: not a key file: %v", path, err)
 	}
 	seed, err := hex.DecodeString(kf.Private)

@@ -11,6 +11,8 @@ const keysPublicHelp = `Usage: qbc keys public FILE
 
 Print the public key of a key file in hex: what a chain's allowlist
 (its rules' "writers") names and a signed transaction's "pubkey" carries.
+FILE may also be a node's own key, DATA_DIR/node.key: its public key is
+what a poa chain's "authorities" and a raft chain's "members" name.
 `
 
 const keysPublicExample = `qbc keys public writer.key`

@@ -449,3 +449,9 @@ func (c *Client) Fork(ctx context.Context, chain quant.Hash, height uint64, rule
 	err = c.do(ctx, http.MethodPost, path, "application/json", body, MaxSmallResponse, &out)
 	return out, err
 }
+
+// Get fetches a JSON document of the API at path ("/v1/chains/ID/stats")
+// into out.
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	return c.do(ctx, http.MethodGet, path, "", nil, MaxLargeResponse, out)
+}

@@ -33,8 +33,8 @@ type Config struct {
 	Binary bool
 	// Unsigned sends unsigned transactions (for open chains).
 	Unsigned bool
-	// Chain is the chain the transactions are for; zero asks the first
-	// node (GET /v1/chain).
+	// Chain is the chain to load, through the /v1/chains/{id}/... routes;
+	// zero loads the first node's default chain (GET /v1/chain).
 	Chain quant.Hash
 	// Workers is the number of requests in flight. Default 8.
 	Workers int

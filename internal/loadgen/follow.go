@@ -86,6 +86,7 @@ func (s *quantSet) counts() (quants, nonEmpty, txs int64) {
 // transactions to the tracker.
 type follower struct {
 	url    string
+	api    string       // "/v1", or "/v1/chains/{id}" for a chain other than the default
 	hc     *http.Client // requests (bounded per request)
 	stream *http.Client // the event stream (no time limit)
 	tr     *tracker
@@ -100,7 +101,7 @@ type follower struct {
 // from; every quant after that height is then seen. The caller closes the
 // body.
 func (f *follower) subscribe(ctx context.Context) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"/v1/events?kinds=quant", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+f.api+"/events?kinds=quant", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +244,7 @@ func (f *follower) fetch(ctx context.Context, ref string, at time.Time) {
 func (f *follower) quant(ctx context.Context, ref string) (*quant.Quant, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"/v1/quants/"+ref, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+f.api+"/quants/"+ref, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -267,8 +268,8 @@ func (f *follower) quant(ctx context.Context, ref string) (*quant.Quant, error) 
 func (f *follower) height(ctx context.Context) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	s, err := client.New(f.url, f.hc).Stats(ctx)
-	if err != nil {
+	var s api.Stats
+	if err := client.New(f.url, f.hc).Get(ctx, f.api+"/stats", &s); err != nil {
 		return 0, err
 	}
 	return s.Height, nil

@@ -23,6 +23,7 @@ const subscribeTimeout = 30 * time.Second
 type run struct {
 	cfg    Config
 	urls   []string
+	api    string       // the API prefix of the chain: "/v1" or "/v1/chains/{id}"
 	hc     *http.Client // requests
 	stream *http.Client // event streams
 	tr     *tracker
@@ -47,7 +48,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
 	}
-	r := &run{cfg: cfg, tr: newTracker(), cnt: newCounters(), quants: newQuantSet()}
+	r := &run{cfg: cfg, api: "/v1", tr: newTracker(), cnt: newCounters(), quants: newQuantSet()}
+	if !cfg.Chain.IsZero() {
+		r.api = "/v1/chains/" + cfg.Chain.String()
+	}
 	for _, n := range cfg.Nodes {
 		u, _ := client.BaseURL(n) // checked by Validate
 		r.urls = append(r.urls, u)
@@ -123,7 +127,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	var follow errgroup.Group
 	defer func() { stopFollow(); follow.Wait() }()
 	for _, u := range r.urls {
-		f := &follower{url: u, hc: r.hc, stream: r.stream, tr: r.tr, quants: r.quants, cnt: r.cnt, note: r.notef}
+		f := &follower{url: u, api: r.api, hc: r.hc, stream: r.stream, tr: r.tr, quants: r.quants, cnt: r.cnt, note: r.notef}
 		// The stream's request lives as long as its context, so the
 		// subscription's time limit cancels it only if it is not ready.
 		fctx, cancel := context.WithCancel(followCtx)
@@ -171,7 +175,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	r.quants.start(start)
 	sendCtx, stopSend := context.WithDeadline(ctx, start.Add(cfg.Duration))
 	defer stopSend()
-	s := &sender{hc: r.hc, urls: r.urls, tr: r.tr, cnt: r.cnt, acked: cfg.Acked, rate: cfg.Rate, start: start}
+	s := &sender{api: r.api, hc: r.hc, urls: r.urls, tr: r.tr, cnt: r.cnt, acked: cfg.Acked, rate: cfg.Rate, start: start}
 
 	sideCtx, stopSide := context.WithCancel(ctx)
 	var side errgroup.Group
@@ -246,6 +250,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	rep.CommittedPerSec = ratio(float64(rep.Committed), rep.CommitTime)
 	rep.CommittedBytesPerSec = rep.CommittedPerSec * float64(rep.TxBytes)
 	rep.Latency = latencyOf(r.tr.latencies())
+	rep.RequestLatency = latencyOf(r.cnt.answered())
 	q, nonEmpty, qtxs := r.quants.counts()
 	rep.Quants = QuantStats{Count: q, NonEmpty: nonEmpty, Txs: qtxs, PerSec: ratio(float64(q), wall)}
 	r.leapMu.Lock()
@@ -270,8 +275,8 @@ func (r *run) checkChain(ctx context.Context) (quant.Hash, error) {
 	defer cancel()
 	var id quant.Hash
 	for i, u := range r.urls {
-		info, err := client.New(u, r.hc).Chain(cctx)
-		if err != nil {
+		var info api.Chain
+		if err := client.New(u, r.hc).Get(cctx, r.api+"/chain", &info); err != nil {
 			return id, fmt.Errorf("loadgen: %w", err)
 		}
 		if i == 0 {

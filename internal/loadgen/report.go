@@ -48,6 +48,10 @@ type Report struct {
 	CommittedBytesPerSec float64 `json:"committed_bytes_per_sec"` // of encoded transactions
 
 	Latency Latency `json:"latency"`
+	// RequestLatency is each answered request's round trip, from sending
+	// it to reading its answer. On a chain that answers only once a
+	// transaction is committed (raft), this is the commit latency.
+	RequestLatency Latency `json:"request_latency"`
 	// Errors counts refusals and failures by kind: the API's error codes
 	// (pool_full counts every refusal, retried or not) and the bench's own
 	// (KindTransport, KindBadAnswer, KindAbandoned, KindFollow, http_NNN).
@@ -231,6 +235,9 @@ func (r *Report) WriteText(w io.Writer) error {
 
 	l := r.Latency
 	fmt.Fprintf(&b, "\ncommit latency (acknowledged → in a committed quant), %s samples\n", inum(int64(l.Samples)))
+	fmt.Fprintf(&b, "  p50 %s   p90 %s   p99 %s   max %s   mean %s\n", ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), ms(l.Mean))
+	l = r.RequestLatency
+	fmt.Fprintf(&b, "request latency (sent → answered; on raft chains, committed), %s requests\n", inum(int64(l.Samples)))
 	fmt.Fprintf(&b, "  p50 %s   p90 %s   p99 %s   max %s   mean %s\n", ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), ms(l.Mean))
 
 	q := r.Quants

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,8 @@ type counters struct {
 		retries  int64
 		requests int64
 		stall    time.Duration
+		// answered are the round-trip times of answered requests.
+		answered []time.Duration
 	}
 }
 
@@ -78,6 +81,18 @@ func (c *counters) addRequest() {
 	c.mu.Lock()
 	c.mu.requests++
 	c.mu.Unlock()
+}
+
+func (c *counters) addAnswered(d time.Duration) {
+	c.mu.Lock()
+	c.mu.answered = append(c.mu.answered, d)
+	c.mu.Unlock()
+}
+
+func (c *counters) answered() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.mu.answered)
 }
 
 func (c *counters) addStall(d time.Duration) {
@@ -110,6 +125,7 @@ func (c *counters) errorCount() int64 {
 
 // sender posts prepared requests to the nodes.
 type sender struct {
+	api   string // "/v1", or "/v1/chains/{id}"
 	hc    *http.Client
 	urls  []string
 	tr    *tracker
@@ -247,18 +263,20 @@ func (s *sender) post(ctx context.Context, url string, r *request) (retry []int)
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	s.cnt.addRequest()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/txs", bytes.NewReader(r.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+s.api+"/txs", bytes.NewReader(r.body))
 	if err != nil {
 		s.fail(KindTransport, r.ids)
 		return nil
 	}
 	req.Header.Set("Content-Type", r.contentType())
 	req.Header.Set("Accept", "application/json")
+	sent := time.Now()
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		s.fail(KindTransport, r.ids)
 		return nil
 	}
+	defer func() { s.cnt.addAnswered(time.Since(sent)) }()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, client.MaxLargeResponse+1))
 	at := time.Now()
