@@ -258,6 +258,9 @@ type Stats struct {
 	Peers           int        `json:"peers"`
 	Syncing         bool       `json:"syncing"`
 	SyncTarget      uint64     `json:"sync_target,omitempty"`
+	// Finality is "final" where a committed quant is final (raft), or
+	// "depth" where a deeper quant is surer (pow, poa).
+	Finality string `json:"finality"`
 	// Raft is set on a raft chain's member: its cluster's state.
 	Raft *RaftStatus `json:"raft,omitempty"`
 }

@@ -746,3 +746,13 @@ func (c *Chain) MaySeal() bool {
 	head := c.Head()
 	return s.MaySeal(c.reader(), &head.Header)
 }
+
+// Finality says when a quant of this chain is final: "final" once
+// committed, for ordered engines (raft), or "depth" (the deeper, the
+// surer) for Nakamoto-style ones (pow, poa), which may reorganize.
+func (c *Chain) Finality() string {
+	if f, ok := c.engine.(interface{ Finality() string }); ok {
+		return f.Finality()
+	}
+	return "depth"
+}

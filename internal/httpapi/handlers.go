@@ -256,6 +256,7 @@ func (s *Server) statsFor(l *Ledger) api.Stats {
 		PoolBytes:       l.Pool.Bytes(),
 		QuantsPerMinute: c.QuantsPerMinute(),
 		Peers:           livePeers(l.Node.Peers()),
+		Finality:        c.Finality(),
 		Raft:            l.Node.RaftStatus(),
 	}
 }

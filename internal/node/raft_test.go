@@ -49,6 +49,12 @@ func TestRaftChain(t *testing.T) {
 		return -1
 	}
 	eventually(t, "the members bootstrap and elect a leader", 30*time.Second, func() bool { return leaderOf(nodes) >= 0 })
+	if f := created.Chain.Finality(); f != "final" {
+		t.Fatalf("a raft chain's finality is %q", f)
+	}
+	if f := nodes[0].Chain().Finality(); f != "depth" {
+		t.Fatalf("a pow chain's finality is %q", f)
+	}
 
 	var (
 		mu    sync.Mutex

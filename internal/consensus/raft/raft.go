@@ -190,6 +190,9 @@ func New(rules *quant.Rules, signer ed25519.PrivateKey) (*Engine, error) {
 // Name implements consensus.Engine.
 func (e *Engine) Name() string { return Name }
 
+// Finality is "final": a committed quant never leaves the chain.
+func (e *Engine) Finality() string { return "final" }
+
 // Batch returns the limits the leader cuts quants by.
 func (e *Engine) Batch() Batch { return e.batch }
 
