@@ -159,40 +159,71 @@ func (l *ledger) raftStatus() *api.RaftStatus {
 	return out
 }
 
-// bootstrapRaft waits until every member of the chain is a live peer and
-// tells its Raft address, then bootstraps the cluster with all of them (a
-// no-op where Raft state exists, as after a restart).
+// bootstrapRaft starts the cluster and keeps its membership whole. The
+// first member the bang lists bootstraps it, once a majority of the listed
+// members are reachable, with those; a node whose Raft state exists (after
+// a restart, or once added) does nothing more here. Then, while this node
+// leads, every listed member that is reachable but not yet a voter is added
+// (it catches up from the log or a snapshot).
 func (l *ledger) bootstrapRaft(ctx context.Context) error {
 	e := l.chain.Engine().(*raftengine.Engine)
 	self, _ := e.Self()
+	members := e.Members()
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if s := l.raft.Stats(); s.Leader != "" || s.LastIndex > 0 {
-			return nil // the cluster exists
-		}
-		servers := []raftchain.Server{{ID: self.ID, Addr: l.raft.Addr()}}
-		for _, m := range e.Members() {
-			if m.ID == self.ID {
-				continue
-			}
-			addr, err := l.memberRaftAddr(ctx, m)
-			if err != nil {
-				break
-			}
-			servers = append(servers, raftchain.Server{ID: m.ID, Addr: addr})
-		}
-		if len(servers) == len(e.Members()) {
-			slices.SortFunc(servers, func(a, b raftchain.Server) int { return strings.Compare(a.ID, b.ID) })
-			l.log.Info("raft: bootstrapping", "members", len(servers))
-			return l.raft.Bootstrap(servers)
-		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+		st := l.raft.Stats()
+		if st.Leader == "" && st.LastIndex == 0 && members[0].ID == self.ID {
+			servers := l.reachableMembers(ctx, members, nil)
+			if 2*len(servers) > len(members) {
+				slices.SortFunc(servers, func(a, b raftchain.Server) int { return strings.Compare(a.ID, b.ID) })
+				l.log.Info("raft: bootstrapping", "voters", len(servers), "members", len(members))
+				if err := l.raft.Bootstrap(servers); err != nil {
+					l.log.Warn("raft: bootstrap failed", "err", err)
+				}
+			}
+			continue
+		}
+		if !l.raft.IsLeader() {
+			continue
+		}
+		voters, err := l.raft.Voters()
+		if err != nil || len(voters) == len(members) {
+			continue
+		}
+		for _, s := range l.reachableMembers(ctx, members, voters) {
+			if err := l.raft.AddVoter(ctx, s.ID, s.Addr); err != nil {
+				l.log.Warn("raft: adding a member failed", "member", s.ID, "err", err)
+				continue
+			}
+			l.log.Info("raft: member added", "member", s.ID, "addr", s.Addr)
+		}
 	}
+}
+
+// reachableMembers are the listed members, but those in skip, whose nodes
+// are live peers telling their Raft address; this node is always one.
+func (l *ledger) reachableMembers(ctx context.Context, members []raftengine.Member, skip []string) []raftchain.Server {
+	self, _ := l.chain.Engine().(*raftengine.Engine).Self()
+	var out []raftchain.Server
+	for _, m := range members {
+		if slices.Contains(skip, m.ID) {
+			continue
+		}
+		if m.ID == self.ID {
+			out = append(out, raftchain.Server{ID: m.ID, Addr: l.raft.Addr()})
+			continue
+		}
+		if addr, err := l.memberRaftAddr(ctx, m); err == nil {
+			out = append(out, raftchain.Server{ID: m.ID, Addr: addr})
+		}
+	}
+	return out
 }
 
 // memberRaftAddr asks member m's node (a live peer on this chain) for its

@@ -124,3 +124,57 @@ func TestRaftChain(t *testing.T) {
 	})
 	t.Logf("%d transactions acknowledged, leader n%d stopped, chain at height %d", len(acked), leader, tip)
 }
+
+// TestRaftMemberJoins: a raft chain listing four members starts with the
+// three that are up (a majority); when the fourth node comes up it follows
+// the chain, the leader adds it as a voter, and it catches up.
+func TestRaftMemberJoins(t *testing.T) {
+	c := newCluster(t)
+	// Make the fourth node's key first, then stop it.
+	late := c.start(0)
+	lateKey := hex.EncodeToString(late.key.Public().(ed25519.PublicKey))
+	c.stop(0)
+	nodes := []*Node{c.start(1)}
+	nodes = append(nodes, c.start(2, nodes[0].Addr()), c.start(3, nodes[0].Addr()))
+	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(nodes[0]) == 2 })
+	key := func(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
+	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"four","created":1700000000000,"engine":"raft",
+		"engine_params":{"members":[{"id":"n0","key":%q},{"id":"n1","key":%q},{"id":"n2","key":%q},{"id":"n3","key":%q}],"max_quant_interval_ms":5},
+		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":1000,"max_quant_bytes":2097152,
+		"max_time_drift_ms":120000}`, key(nodes[0]), key(nodes[1]), key(nodes[2]), lateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := nodes[0].CreateChain(t.Context(), &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.Chain.ID()
+	for i := 0; i < 20; i++ {
+		l := nodes[i%3].ledger(id)
+		for l == nil {
+			time.Sleep(10 * time.Millisecond)
+			l = nodes[i%3].ledger(id)
+		}
+		if _, err := l.Submit(&quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}); err != nil {
+			t.Fatalf("three of four members commit: %v", err)
+		}
+	}
+	height := nodes[0].ledger(id).chain.Head().Header.Height
+	late = c.start(0, nodes[0].Addr())
+	eventually(t, "the fourth member is added and catches up", 30*time.Second, func() bool {
+		l := late.ledger(id)
+		if l == nil || l.raft == nil || l.chain.Head().Header.Height < height {
+			return false
+		}
+		voters, err := nodes[0].ledger(id).raft.Voters()
+		if err != nil {
+			voters, _ = nodes[1].ledger(id).raft.Voters()
+		}
+		return len(voters) == 4
+	})
+	// The fourth member takes transactions too.
+	if _, err := late.ledger(id).Submit(&quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: 99, Kind: quant.DataJSON, Data: []byte(`{"a":2}`)}); err != nil {
+		t.Fatalf("a submission at the new member: %v", err)
+	}
+}

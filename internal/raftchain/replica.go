@@ -464,3 +464,19 @@ func (r *Replica) Stats() Stats {
 	r.mu.Unlock()
 	return s
 }
+
+// Voters lists the member ids in the cluster's current configuration.
+func (r *Replica) Voters() ([]string, error) {
+	f := r.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("raftchain: configuration: %w", err)
+	}
+	var out []string
+	for _, s := range f.Configuration().Servers {
+		out = append(out, string(s.ID))
+	}
+	return out, nil
+}
+
+// IsLeader reports whether this replica leads the cluster now.
+func (r *Replica) IsLeader() bool { return r.raft.State() == hraft.Leader }
