@@ -2,14 +2,12 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/client"
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -112,20 +110,8 @@ func (n *Node) offered(addr string, ids []quant.Hash) {
 // followOffered fetches chain id's bang from the node at addr and follows
 // the chain, with addr as its first peer.
 func (n *Node) followOffered(ctx context.Context, addr string, id quant.Hash, depth int) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/v1/chains/"+id.String(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /v1/chains/%s: %s", id, resp.Status)
-	}
 	var c api.Chain
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 2*quant.MaxRulesSize)).Decode(&c); err != nil {
+	if err := client.New(addr, nil).Get(ctx, "/v1/chains/"+id.String(), &c); err != nil {
 		return fmt.Errorf("chain description: %w", err)
 	}
 	rules, err := quant.DecodeRules(c.Rules)

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/client"
 	"github.com/qbc-chain/qbc/internal/atomicfile"
 	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
 	"github.com/qbc-chain/qbc/internal/events"
@@ -233,8 +234,10 @@ func (l *ledger) memberRaftAddr(ctx context.Context, m raftengine.Member) (strin
 	if err != nil {
 		return "", err
 	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	var st api.Stats
-	if err := getJSON(ctx, "http://"+addr+"/v1/chains/"+l.chain.ID().String()+"/stats", &st); err != nil {
+	if err := client.New(addr, nil).Get(ctx, "/v1/chains/"+l.chain.ID().String()+"/stats", &st); err != nil {
 		return "", err
 	}
 	if st.Raft == nil || st.Raft.ID != m.ID || st.Raft.Addr == "" {
@@ -304,23 +307,4 @@ func (f httpForwarder) Forward(ctx context.Context, leader string, txs []*quant.
 		}
 	}
 	return nil
-}
-
-// getJSON fetches a small JSON document.
-func getJSON(ctx context.Context, url string, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out)
 }
