@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
-	"github.com/qbc-chain/qbc/internal/client"
 	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/client"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
 )

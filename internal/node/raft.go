@@ -20,8 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qbc-chain/qbc/internal/api"
-	"github.com/qbc-chain/qbc/internal/client"
 	"github.com/qbc-chain/qbc/internal/atomicfile"
+	"github.com/qbc-chain/qbc/internal/client"
 	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
 	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/httpapi"
