@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,6 +55,9 @@ func TestRaftChain(t *testing.T) {
 	}
 	if f := nodes[0].Chain().Finality(); f != "depth" {
 		t.Fatalf("a pow chain's finality is %q", f)
+	}
+	if _, body := getMetrics(t, nodes[1]); !strings.Contains(body, `qbc_raft_commit_index{chain="`+id.String()+`"}`) {
+		t.Fatal("/metrics lacks the raft series of the chain")
 	}
 
 	var (

@@ -40,8 +40,9 @@ type Config struct {
 	// chain, in chain order, on Raft's FSM goroutine: it must return
 	// quickly and must not call the replica. It must not change q.
 	OnCommit func(q *quant.Quant)
-	// Registerer, if set, receives the replica's metrics (qbc_raft_*,
-	// labelled with the chain's name).
+	// Registerer, if set, receives the replica's metrics (qbc_raft_*),
+	// unlabelled: wrap it (prometheus.WrapRegistererWith) to say which
+	// chain they are of, as a node does with chain="<id>".
 	Registerer prometheus.Registerer
 
 	// Raft timing; defaults are hashicorp/raft's, but CommitTimeout (how

@@ -18,31 +18,30 @@ type metrics struct {
 }
 
 func newMetrics(r *Replica) *metrics {
-	labels := prometheus.Labels{"chain": r.chain.Rules().Name}
 	m := &metrics{
 		quants: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qbc_raft_committed_quants_total", Help: "Quants applied to the chain from the Raft log.", ConstLabels: labels,
+			Name: "qbc_raft_committed_quants_total", Help: "Quants applied to the chain from the Raft log.",
 		}),
 		txs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qbc_raft_committed_txs_total", Help: "Transactions applied to the chain from the Raft log.", ConstLabels: labels,
+			Name: "qbc_raft_committed_txs_total", Help: "Transactions applied to the chain from the Raft log.",
 		}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qbc_raft_refused_entries_total", Help: "Raft log entries the chain refused.", ConstLabels: labels,
+			Name: "qbc_raft_refused_entries_total", Help: "Raft log entries the chain refused.",
 		}),
 		restores: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qbc_raft_snapshot_restores_total", Help: "Snapshots restored.", ConstLabels: labels,
+			Name: "qbc_raft_snapshot_restores_total", Help: "Snapshots restored.",
 		}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "qbc_raft_commit_duration_seconds", Help: "Leader: time from handing Raft a quant to its being applied here.",
-			ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}),
 		quantTxs: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "qbc_raft_quant_txs", Help: "Leader: transactions per quant cut.",
-			ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(1, 4, 10),
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 		}),
 	}
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, f)
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
 	m.funcs = []prometheus.Collector{
 		gauge("qbc_raft_term", "Current Raft term.", func() float64 { return float64(r.raft.CurrentTerm()) }),
