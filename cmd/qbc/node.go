@@ -40,7 +40,7 @@ Configuration, each level overriding the one before:
      QBC_MAX_BODY_BYTES, QBC_POOL_MAX_TXS, QBC_POOL_MAX_BYTES,
      QBC_SHUTDOWN_TIMEOUT, QBC_MEMORY_LIMIT (the Go runtime's soft limit in
      bytes; 0: the pool's bound + 320 MiB; -1: none; GOMEMLIMIT wins),
-     QBC_FOLLOW (all: follow the chains peers follow; none),
+     QBC_FOLLOW (all: follow the chains peers follow; none), QBC_MAX_CHAINS,
      QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
      bearer token; environment or file only)
   4. flags, and PORT
@@ -133,6 +133,7 @@ func nodeEnvs() []nodeEnv {
 		}},
 		{"QBC_DEBUG_TOKEN", str(func(s *nodeSettings) *string { return &s.DebugToken })},
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
+		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
 	}
 }

@@ -3,12 +3,17 @@ package node
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/atomicfile"
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/client"
+	"github.com/qbc-chain/qbc/internal/consensus/poa"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -57,6 +62,16 @@ func (n *Node) CreateChain(ctx context.Context, rules *quant.Rules) (*httpapi.Le
 		return nil, quant.Errorf(quant.CodeDuplicate, "this node already follows chain %s (%s)", bang.Hash(), rules.Name)
 	}
 	n.log.Info("chain created", "chain", bang.Hash().String(), "name", rules.Name, "engine", rules.Engine)
+	if err := n.markMined(bang.Hash()); err != nil {
+		n.log.Warn("could not record the chain as mined here", "err", err)
+	}
+	n.mu.Lock()
+	if n.mu.run != nil && n.cfg.Mine && !n.mined(l) {
+		// It is now one of this node's own chains: mine it.
+		ctx := n.mu.ctx
+		n.mu.run.Go(func() error { return l.mine(ctx) })
+	}
+	n.mu.Unlock()
 	// Peers learn of it from this node's hello.
 	for _, o := range n.ledgers() {
 		go o.p2p.Rehello(context.WithoutCancel(ctx))
@@ -71,6 +86,9 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 	defer n.followMu.Unlock()
 	if l := n.ledger(bang.Hash()); l != nil {
 		return l, false, nil
+	}
+	if len(n.ledgers()) >= n.cfg.MaxChains {
+		return nil, false, quant.Errorf(quant.CodeTooLarge, "this node follows %d chains, its limit (max_chains)", n.cfg.MaxChains)
 	}
 	st := n.db.Chain(bang.Hash())
 	if err := chain.Init(st, bang, engines(n.key)); err != nil {
@@ -176,4 +194,42 @@ func (o *offerSet) done(id quant.Hash, err error) {
 	} else {
 		delete(o.failed, id)
 	}
+}
+
+// minedFile lists, one id a line, the chains made on this node, which it
+// mines with Mine (beside its default chain and the poa chains it is an
+// authority of); chains only offered by peers are followed, not mined.
+const minedFile = "mined-chains"
+
+func (n *Node) minedIDs() map[quant.Hash]bool {
+	out := map[quant.Hash]bool{}
+	b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, minedFile))
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Fields(string(b)) {
+		if id, err := quant.ParseHash(line); err == nil {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+func (n *Node) markMined(id quant.Hash) error {
+	ids := n.minedIDs()
+	ids[id] = true
+	var b strings.Builder
+	for id := range ids {
+		b.WriteString(id.String() + "\n")
+	}
+	return atomicfile.Write(filepath.Join(n.cfg.DataDir, minedFile), []byte(b.String()), 0o600)
+}
+
+// mined reports whether Mine mines l: the default chain, chains made
+// here, and poa chains naming this node an authority.
+func (n *Node) mined(l *ledger) bool {
+	if l == n.mu.def || n.minedIDs()[l.chain.ID()] {
+		return true
+	}
+	return l.chain.Rules().Engine == poa.Name && l.chain.CanSeal()
 }

@@ -135,3 +135,24 @@ func TestChainsWithSchemas(t *testing.T) {
 		t.Fatal("after a restart d's default chain changed")
 	}
 }
+
+// TestMaxChains: a node follows at most max_chains chains; past it, a new
+// chain is refused with too_large.
+func TestMaxChains(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.MaxChains = 2
+	n, err := New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if _, err := n.CreateChain(t.Context(), schemaRules(t, "one", `{"type":"object"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.CreateChain(t.Context(), schemaRules(t, "two", `{"type":"object"}`)); quant.CodeOf(err) != quant.CodeTooLarge {
+		t.Fatalf("a chain past max_chains: %v, want too_large", err)
+	}
+	if len(n.Ledgers()) != 2 {
+		t.Fatalf("the node follows %d chains", len(n.Ledgers()))
+	}
+}

@@ -53,6 +53,9 @@ type Config struct {
 	// Follow says which chains offered by peers (chains they follow and
 	// this node does not) this node follows: FollowAll or FollowNone.
 	Follow string `json:"follow"`
+	// MaxChains bounds the chains this node follows (made here, found in
+	// its data dir, or offered by peers).
+	MaxChains int `json:"max_chains"`
 }
 
 // Follow policies.
@@ -90,6 +93,7 @@ func DefaultConfig() Config {
 		PoolMaxBytes:    128 << 20,
 		ShutdownTimeout: Duration(10 * time.Second),
 		Follow:          FollowAll,
+		MaxChains:       64,
 	}
 }
 
@@ -131,6 +135,9 @@ func (c *Config) EnsureDefaults() {
 	if c.Follow == "" {
 		c.Follow = d.Follow
 	}
+	if c.MaxChains == 0 {
+		c.MaxChains = d.MaxChains
+	}
 }
 
 // Validate names the first bad field.
@@ -150,6 +157,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("config: max_body_bytes: must be at least 1024")
+	}
+	if c.MaxChains < 1 {
+		return fmt.Errorf("config: max_chains: must be at least 1")
 	}
 	if c.Follow != FollowAll && c.Follow != FollowNone {
 		return fmt.Errorf("config: follow: %q is not %q or %q", c.Follow, FollowAll, FollowNone)

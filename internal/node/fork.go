@@ -78,6 +78,11 @@ func (n *Node) ancestor(fp *quant.ForkPoint) api.Ancestor {
 		return a
 	}
 	a.Name = p.chain.Rules().Name
+	// A checked fork point stays checked: stored quants never change.
+	if _, ok := n.verifiedForks.Load(*fp); ok {
+		a.Verified = true
+		return a
+	}
 	h, err := p.st.Header(fp.Hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -103,5 +108,6 @@ func (n *Node) ancestor(fp *quant.ForkPoint) api.Ancestor {
 		return a
 	}
 	a.Verified = true
+	n.verifiedForks.Store(*fp, true)
 	return a
 }

@@ -20,11 +20,12 @@ import (
 // liar is a hostile peer: it speaks the envelope protocol correctly, claims
 // far more work than anyone, and serves quants whose work was never done.
 type liar struct {
-	key    ed25519.PrivateKey
-	addr   string
-	chain  quant.Hash
-	served atomic.Int64
-	srv    *http.Server
+	key     ed25519.PrivateKey
+	addr    string
+	chain   quant.Hash
+	served  atomic.Int64
+	planned atomic.Int64
+	srv     *http.Server
 }
 
 // startLiar runs a liar that names planned in its status and sync plan and
@@ -50,8 +51,11 @@ func startLiar(t *testing.T, chain quant.Hash, planned, bad *quant.Quant) *liar 
 		case peer.KindStatus:
 			answer = []byte(status)
 		case peer.KindHashes:
-			h := planned.Hash()
-			answer = h[:]
+			l.planned.Add(1)
+			if planned != nil && bad != nil {
+				h := planned.Hash()
+				answer = h[:]
+			}
 		case peer.KindGetQuant, peer.KindGetQuants:
 			l.served.Add(1)
 			enc := bad.Encode()
@@ -133,4 +137,35 @@ func getMetrics(t *testing.T, n *Node) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// TestClaimedWorkIsNotTrusted: a peer that claims more work than anyone
+// but gives no plan to sync is scored down, and the node syncs from the
+// honest peer that really is ahead.
+func TestClaimedWorkIsNotTrusted(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	b := c.start(1)
+	for range 3 {
+		leap(t, b)
+	}
+	// A liar that names a quant it will never plan or serve.
+	ghost := &quant.Quant{Header: quant.Header{ChainID: a.Chain().ID(), Height: 5, Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}}
+	l := startLiar(t, a.Chain().ID(), ghost, nil)
+	if err := a.AddPeer(t.Context(), l.addr); err != nil {
+		t.Fatalf("adding the liar: %v", err)
+	}
+	eventually(t, "the liar was asked for a plan", 10*time.Second, func() bool { return l.planned.Load() >= 1 })
+	if err := a.AddPeer(t.Context(), b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the node syncs from the honest peer", 20*time.Second, func() bool { return sameTip(a, b) })
+	eventually(t, "the liar is scored down", 10*time.Second, func() bool {
+		for _, p := range a.Peers() {
+			if p.Addr == l.addr {
+				return p.Score < 0 || p.State != "live"
+			}
+		}
+		return true // dropped
+	})
 }

@@ -162,6 +162,10 @@ func (l *ledger) Submit(tx *quant.Tx) (quant.Hash, error) {
 		return ids[0], errs[0]
 	}
 	id := tx.ID()
+	if err := l.observerRefusal(); err != nil {
+		l.countSubmit(err)
+		return id, err
+	}
 	err := l.admit(tx, id)
 	l.countSubmit(err)
 	if err != nil {
@@ -177,6 +181,14 @@ func (l *ledger) Submit(tx *quant.Tx) (quant.Hash, error) {
 func (l *ledger) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) {
 	if l.raft != nil {
 		return l.raftSubmit(txs)
+	}
+	if err := l.observerRefusal(); err != nil {
+		ids, errs := quant.TxIDs(txs), make([]error, len(txs))
+		for i := range errs {
+			errs[i] = err
+			l.countSubmit(err)
+		}
+		return ids, errs
 	}
 	ids := make([]quant.Hash, len(txs))
 	errs := make([]error, len(txs))
@@ -373,6 +385,9 @@ func (l *ledger) Syncing() (bool, uint64) { return l.p2p.Syncing() }
 // SubmitTx admits a transaction received from a peer. Duplicates are
 // refused with CodeDuplicate (the gossip already reached here).
 func (l *ledger) SubmitTx(tx *quant.Tx) error {
+	if err := l.observerRefusal(); err != nil {
+		return quant.Errorf(quant.CodeDuplicate, "%v", err) // not the peer's fault
+	}
 	if l.raft != nil {
 		return quant.Errorf(quant.CodeDuplicate, "a raft member takes transactions from clients, not gossip")
 	}
@@ -431,3 +446,13 @@ func (l *ledger) HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, err
 
 // RaftStatus is the cluster's state on a raft member; nil elsewhere.
 func (l *ledger) RaftStatus() *api.RaftStatus { return l.raftStatus() }
+
+// observerRefusal refuses transactions on a raft chain this node is not a
+// member of: only members propose, so a transaction pooled here would
+// never be committed.
+func (l *ledger) observerRefusal() error {
+	if l.raft == nil && l.chain.Rules().Engine == raftengine.Name {
+		return quant.Errorf(quant.CodeInvalidRequest, "this node only observes raft chain %s: submit to one of its members", l.chain.ID())
+	}
+	return nil
+}

@@ -59,6 +59,9 @@ type Node struct {
 	p2pMux    *http.ServeMux
 	followMu  sync.Mutex // one chain created or followed at a time
 	offers    offerSet
+	// verifiedForks holds the fork points (quant.ForkPoint) whose history
+	// was walked back to the parent's bang.
+	verifiedForks sync.Map
 
 	mu struct {
 		sync.Mutex
@@ -186,7 +189,7 @@ func (n *Node) start(l *ledger) {
 	if l.raft != nil {
 		n.mu.run.Go(func() error { return l.bootstrapRaft(ctx) })
 	}
-	if n.cfg.Mine {
+	if n.cfg.Mine && n.mined(l) {
 		n.mu.run.Go(func() error { return l.mine(ctx) })
 	}
 }

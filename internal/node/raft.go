@@ -130,7 +130,12 @@ func (l *ledger) raftSubmit(txs []*quant.Tx) ([]quant.Hash, []error) {
 			if errors.Is(err, context.DeadlineExceeded) || isRetry(err) {
 				err = fmt.Errorf("%w: %v", httpapi.ErrRetry, err)
 			}
+			// A forwarded batch may be partly committed: those that
+			// are in the chain are done.
 			for _, i := range at {
+				if has, herr := l.st.HasTx(ids[i]); herr == nil && has {
+					continue
+				}
 				errs[i] = err
 			}
 		}
@@ -291,12 +296,20 @@ func (f httpForwarder) Forward(ctx context.Context, leader string, txs []*quant.
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests {
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusCreated, http.StatusAccepted:
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		return fmt.Errorf("%w: leader answered %s", raftchain.ErrUnavailable, resp.Status)
+	default:
+		var e api.Error
+		if json.Unmarshal(b, &e) == nil && e.Err.Code != "" {
+			return quant.Errorf(quant.Code(e.Err.Code), "leader: %s", e.Err.Message)
+		}
 		return fmt.Errorf("%w: leader answered %s", raftchain.ErrUnavailable, resp.Status)
 	}
 	var out api.Batch
-	if err := json.Unmarshal(b, &out); err != nil {
-		return fmt.Errorf("%w: leader answered %s: %s", raftchain.ErrUnavailable, resp.Status, b)
+	if err := json.Unmarshal(b, &out); err != nil || len(out.Results) != len(txs) {
+		return fmt.Errorf("%w: leader answered %s: %.200s", raftchain.ErrUnavailable, resp.Status, b)
 	}
 	for i, r := range out.Results {
 		if r.Error != nil {

@@ -182,3 +182,50 @@ func TestRaftMemberJoins(t *testing.T) {
 		t.Fatalf("a submission at the new member: %v", err)
 	}
 }
+
+// TestRaftObserver: a node that is not a member of a raft chain follows it
+// by peer sync, and refuses transactions for it (only members propose)
+// instead of pooling them forever.
+func TestRaftObserver(t *testing.T) {
+	c := newCluster(t)
+	nodes := []*Node{c.start(0)}
+	nodes = append(nodes, c.start(1, nodes[0].Addr()), c.start(2, nodes[0].Addr()))
+	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(nodes[0]) == 2 })
+	key := func(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
+	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"pair","created":1700000000000,"engine":"raft",
+		"engine_params":{"members":[{"id":"n0","key":%q},{"id":"n1","key":%q}],"max_quant_interval_ms":5},
+		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":1000,"max_quant_bytes":2097152,
+		"max_time_drift_ms":120000}`, key(nodes[0]), key(nodes[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := nodes[0].CreateChain(t.Context(), &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.Chain.ID()
+	eventually(t, "the observer follows the chain", 15*time.Second, func() bool { return nodes[2].ledger(id) != nil })
+	obs := nodes[2].ledger(id)
+	if obs.raft != nil {
+		t.Fatal("the observer runs a replica")
+	}
+	tx := func(i int) *quant.Tx {
+		return &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}
+	}
+	if _, err := obs.Submit(tx(1)); quant.CodeOf(err) != quant.CodeInvalidRequest {
+		t.Fatalf("a submission at the observer: %v, want invalid_request", err)
+	}
+	if obs.pool.Len() != 0 {
+		t.Fatal("the observer pooled a transaction")
+	}
+	eventually(t, "the members elect a leader", 20*time.Second, func() bool {
+		return nodes[0].ledger(id).raftStatus().Leader != ""
+	})
+	for i := range 5 {
+		if _, err := nodes[i%2].ledger(id).Submit(tx(10 + i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tip := nodes[0].ledger(id).chain.Head().Hash
+	eventually(t, "the observer syncs the members' chain", 20*time.Second, func() bool { return obs.chain.Head().Hash == tip })
+}

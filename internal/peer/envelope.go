@@ -17,9 +17,12 @@ const (
 	// MaxBody bounds an envelope's body (a batch of quants in sync).
 	MaxBody      = 64 << 20
 	envelopeHead = 1 + ed25519.PublicKeySize + IDSize + 8 + 8 + 1 + 4
-	// MaxEnvelope is the largest encoded envelope.
+	// MaxEnvelope is the largest encoded envelope a node takes unasked.
 	MaxEnvelope = envelopeHead + MaxBody + ed25519.SignatureSize
-	domain      = "qbc/p2p/v1"
+	// MaxReply is the largest answer a node reads to its own request: one
+	// quant of the largest size a chain's rules allow, with room to spare.
+	MaxReply = envelopeHead + quant.MaxQuantSize + 1<<20 + ed25519.SignatureSize
+	domain   = "qbc/p2p/v1"
 )
 
 // Kind is what an envelope carries.
@@ -95,8 +98,12 @@ var (
 
 // DecodeEnvelope decodes an envelope, refusing input over MaxEnvelope
 // before reading it. The body aliases b.
-func DecodeEnvelope(b []byte) (*Envelope, error) {
-	if len(b) > MaxEnvelope {
+func DecodeEnvelope(b []byte) (*Envelope, error) { return decodeEnvelope(b, MaxEnvelope) }
+
+// decodeEnvelope is DecodeEnvelope with another bound (MaxReply for the
+// answers to this node's own requests).
+func decodeEnvelope(b []byte, max int) (*Envelope, error) {
+	if len(b) > max {
 		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(b))
 	}
 	if len(b) < envelopeHead+ed25519.SignatureSize {

@@ -32,6 +32,15 @@ func (s *Service) refuse(w http.ResponseWriter, r *http.Request, status int, cod
 }
 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
+	// At most maxServing messages at once: each may hold up to MaxEnvelope
+	// of request and an answer of up to about maxSyncBytes.
+	select {
+	case s.serving <- struct{}{}:
+		defer func() { <-s.serving }()
+	default:
+		s.refuse(w, r, http.StatusServiceUnavailable, "busy", errors.New("too many peer messages at once; try again"))
+		return
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
 	if err != nil {
 		s.refuse(w, r, http.StatusRequestEntityTooLarge, "too_large", err)

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -128,19 +129,31 @@ type peerState struct {
 
 // retry is an address to (re)discover, with backoff.
 type retry struct {
-	next time.Time
-	wait time.Duration
+	next  time.Time
+	wait  time.Duration
+	fails int
 }
+
+// Bounds on the addresses being discovered: at most maxPending at once,
+// and one that is not a bootstrap address is forgotten after maxFails
+// failed attempts in a row (about ten minutes at the longest backoff).
+const (
+	maxPending = 256
+	// maxServing bounds the peer messages served at once.
+	maxServing = 32
+	maxFails   = 20
+)
 
 // Service is a node's peer layer.
 type Service struct {
-	cfg    Config
-	chain  quant.Hash // the chain this service is for
-	self   ID
-	log    *slog.Logger
-	guard  *guard
-	client *http.Client
-	m      *metrics
+	serving chan struct{} // a slot per message being served
+	cfg     Config
+	chain   quant.Hash // the chain this service is for
+	self    ID
+	log     *slog.Logger
+	guard   *guard
+	client  *http.Client
+	m       *metrics
 
 	mu      sync.Mutex
 	peers   map[ID]*peerState
@@ -184,6 +197,7 @@ func New(cfg Config) (*Service, error) {
 		banned:  make(map[ID]time.Time),
 		seen:    newSeenSet(1 << 16),
 		kick:    make(chan struct{}, 1),
+		serving: make(chan struct{}, maxServing),
 	}
 	s.m = newMetrics(cfg.Registry, s.livePeers)
 	for _, a := range cfg.Bootstrap {
@@ -277,7 +291,7 @@ func (s *Service) call(ctx context.Context, addr string, to ID, want ed25519.Pub
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxEnvelope+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxReply+1))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -289,7 +303,7 @@ func (s *Service) call(ctx context.Context, addr string, to ID, want ed25519.Pub
 		json.Unmarshal(b, &e)
 		return nil, nil, fmt.Errorf("peer %s: %d %s: %s", addr, resp.StatusCode, e.Error.Code, e.Error.Message)
 	}
-	rep, err := DecodeEnvelope(b)
+	rep, err := decodeEnvelope(b, MaxReply)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -379,6 +393,9 @@ func (s *Service) Discover(ctx context.Context, addr string) (PeerInfo, error) {
 
 // offered passes on the chains a peer's hello lists.
 func (s *Service) offered(hb helloBody) {
+	if _, _, err := net.SplitHostPort(hb.Addr); err != nil {
+		return
+	}
 	if len(hb.Chains) > maxChains {
 		hb.Chains = hb.Chains[:maxChains]
 	}
@@ -440,7 +457,7 @@ func (s *Service) queueDiscover(addrs []string) {
 		if _, _, err := net.SplitHostPort(a); err != nil || a == s.cfg.Advertise || known[a] {
 			continue
 		}
-		if _, ok := s.pending[a]; !ok {
+		if _, ok := s.pending[a]; !ok && len(s.pending) < maxPending {
 			s.pending[a] = &retry{}
 		}
 	}
@@ -474,8 +491,13 @@ func (s *Service) discoverPending(ctx context.Context) {
 		if _, err := s.Discover(ctx, a); err != nil {
 			s.mu.Lock()
 			if r, ok := s.pending[a]; ok {
+				r.fails++
 				r.wait = min(max(2*r.wait, time.Second), s.cfg.MaxBackoff)
 				r.next = now.Add(r.wait)
+				if r.fails >= maxFails && !slices.Contains(s.cfg.Bootstrap, a) {
+					delete(s.pending, a)
+					s.log.Info("peer address forgotten after failed attempts", "peer", a, "attempts", r.fails)
+				}
 			}
 			s.mu.Unlock()
 			s.log.Debug("discovery failed; retrying later", "peer", a, "err", err)

@@ -37,21 +37,18 @@ func (s *Service) syncLoop(ctx context.Context) error {
 	}
 }
 
-// bestPeer is the live peer with the most accumulated work, if more than
-// ours.
-func (s *Service) bestPeer() (peerState, bool) {
+// heavierPeers are the live peers that claim more accumulated work than
+// this node, the heaviest first.
+func (s *Service) heavierPeers() []peerState {
 	mine := s.cfg.Host.Status().Work
-	var best peerState
-	found := false
+	var out []peerState
 	for _, p := range s.live(ID{}) {
-		if p.status.Work == nil || p.status.Work.Cmp(mine) <= 0 {
-			continue
-		}
-		if !found || p.status.Work.Cmp(best.status.Work) > 0 {
-			best, found = p, true
+		if p.status.Work != nil && p.status.Work.Cmp(mine) > 0 {
+			out = append(out, p)
 		}
 	}
-	return best, found
+	slices.SortFunc(out, func(a, b peerState) int { return b.status.Work.Cmp(a.status.Work) })
+	return out
 }
 
 // moreSources adds to idle the live peers ahead of this node not yet
@@ -77,12 +74,26 @@ func (s *Service) moreSources(idle []peerState, used map[ID]bool) []peerState {
 // syncOnce catches up with the heaviest peer: it asks that peer for the
 // hashes of the quants this node lacks (the plan), fetches them in batches
 // from several peers at once, and adds them in order, each validated by the
-// Host as it is added, until caught up or no peer can serve the plan.
+// Host as it is added, until caught up or no peer can serve the plan. A
+// peer that claims more work but gives nothing that adds to the chain is
+// scored down, and the next heaviest is tried: a claim of work costs
+// nothing, so it is never trusted alone.
 func (s *Service) syncOnce(ctx context.Context) {
-	best, ok := s.bestPeer()
-	if !ok {
-		return
+	for _, best := range s.heavierPeers() {
+		if ctx.Err() != nil {
+			return
+		}
+		if s.syncFrom(ctx, best) > 0 {
+			return
+		}
+		if s.cfg.Host.Status().Work.Cmp(best.status.Work) < 0 {
+			s.penalty(best.id, 10, quant.Errorf(quant.CodeMalformed, "claimed more work than it could show"))
+		}
 	}
+}
+
+// syncFrom syncs along best's plan and returns how many quants it added.
+func (s *Service) syncFrom(ctx context.Context, best peerState) int {
 	s.syncMu.Lock()
 	s.syncing, s.syncGoal = true, best.status.Height
 	s.syncMu.Unlock()
@@ -117,6 +128,7 @@ func (s *Service) syncOnce(ctx context.Context) {
 		s.log.Info("sync done", "added", st.added, "height", s.cfg.Host.Status().Height,
 			"seconds", secs, "quants_per_s", float64(st.added)/secs)
 	}
+	return st.added
 }
 
 // syncPlan asks p for the hashes of its main-chain quants after where this
