@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/qbc-chain/qbc/internal/peer"
 )
 
 const keysHelp = `Usage: qbc keys SUBCOMMAND [flags]
@@ -78,10 +80,8 @@ func loadKey(path string) (ed25519.PrivateKey, error) {
 	var kf keyFile
 	if err := json.Unmarshal(b, &kf); err != nil {
 		// A node's own key (DATA_DIR/node.key) is the bare hex seed.
-		if t := strings.TrimSpace(string(b)); len(t) == 2*ed25519.SeedSize {
-			if seed, err := hex.DecodeString(t); err == nil {
-				return ed25519.NewKeyFromSeed(seed), nil
-			}
+		if key, nerr := peer.ParseNodeKey(b); nerr == nil {
+			return key, nil
 		}
 		return nil, fmt.Errorf("key %s: not a key file: %v", path, err)
 	}

@@ -62,11 +62,12 @@ func (n *Node) CreateChain(ctx context.Context, rules *quant.Rules) (*httpapi.Le
 		return nil, quant.Errorf(quant.CodeDuplicate, "this node already follows chain %s (%s)", bang.Hash(), rules.Name)
 	}
 	n.log.Info("chain created", "chain", bang.Hash().String(), "name", rules.Name, "engine", rules.Engine)
+	n.mu.Lock()
+	wasMined := n.mined(l) // follow started it then
 	if err := n.markMined(bang.Hash()); err != nil {
 		n.log.Warn("could not record the chain as mined here", "err", err)
 	}
-	n.mu.Lock()
-	if n.mu.run != nil && n.cfg.Mine && !n.mined(l) {
+	if n.mu.run != nil && n.cfg.Mine && !wasMined {
 		// It is now one of this node's own chains: mine it.
 		ctx := n.mu.ctx
 		n.mu.run.Go(func() error { return l.mine(ctx) })
@@ -87,7 +88,10 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 	if l := n.ledger(bang.Hash()); l != nil {
 		return l, false, nil
 	}
-	if len(n.ledgers()) >= n.cfg.MaxChains {
+	n.mu.Lock()
+	following := len(n.mu.ledgers)
+	n.mu.Unlock()
+	if following >= n.cfg.MaxChains {
 		return nil, false, quant.Errorf(quant.CodeTooLarge, "this node follows %d chains, its limit (max_chains)", n.cfg.MaxChains)
 	}
 	st := n.db.Chain(bang.Hash())
@@ -201,7 +205,8 @@ func (o *offerSet) done(id quant.Hash, err error) {
 // authority of); chains only offered by peers are followed, not mined.
 const minedFile = "mined-chains"
 
-func (n *Node) minedIDs() map[quant.Hash]bool {
+// loadMined reads the chains made on this node (at New).
+func (n *Node) loadMined() map[quant.Hash]bool {
 	out := map[quant.Hash]bool{}
 	b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, minedFile))
 	if err != nil {
@@ -215,20 +220,22 @@ func (n *Node) minedIDs() map[quant.Hash]bool {
 	return out
 }
 
+// markMined records id as made here, in memory and in minedFile. The
+// caller holds n.mu.
 func (n *Node) markMined(id quant.Hash) error {
-	ids := n.minedIDs()
-	ids[id] = true
+	n.mu.mined[id] = true
 	var b strings.Builder
-	for id := range ids {
+	for id := range n.mu.mined {
 		b.WriteString(id.String() + "\n")
 	}
 	return atomicfile.Write(filepath.Join(n.cfg.DataDir, minedFile), []byte(b.String()), 0o600)
 }
 
 // mined reports whether Mine mines l: the default chain, chains made
-// here, and poa chains naming this node an authority.
+// here, and poa chains naming this node an authority. The caller holds
+// n.mu.
 func (n *Node) mined(l *ledger) bool {
-	if l == n.mu.def || n.minedIDs()[l.chain.ID()] {
+	if l == n.mu.def || n.mu.mined[l.chain.ID()] {
 		return true
 	}
 	return l.chain.Rules().Engine == poa.Name && l.chain.CanSeal()

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -155,4 +156,39 @@ func TestMaxChains(t *testing.T) {
 	if len(n.Ledgers()) != 2 {
 		t.Fatalf("the node follows %d chains", len(n.Ledgers()))
 	}
+}
+
+// TestMineCreatedChain: a mining node mines a chain made on it, along
+// with its default chain; after a restart it still does.
+func TestMineCreatedChain(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.Mine = true
+	run := func() (*Node, func()) {
+		n, err := New(cfg, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- n.Run(ctx) }()
+		return n, func() { cancel(); <-done; n.Close() }
+	}
+	n, stop := run()
+	l, err := n.CreateChain(t.Context(), schemaRules(t, "mined", `{"type":"object"}`))
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	id := l.Chain.ID()
+	eventually(t, "the new chain is mined", 20*time.Second, func() bool { return l.Chain.Head().Header.Height >= 2 })
+	stop()
+	n, stop = run()
+	defer stop()
+	again, ok := n.Ledger(id)
+	if !ok {
+		t.Fatal("the chain is gone after a restart")
+	}
+	from := again.Chain.Head().Header.Height
+	eventually(t, "the chain is mined after a restart", 20*time.Second, func() bool { return again.Chain.Head().Header.Height > from })
 }

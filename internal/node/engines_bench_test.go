@@ -1,8 +1,6 @@
 package node
 
 import (
-	"crypto/ed25519"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"
@@ -29,7 +27,7 @@ func benchEngine(b *testing.B, engine string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	key := func(i int) string { return hex.EncodeToString(nodes[i].key.Public().(ed25519.PublicKey)) }
+	key := func(i int) string { return nodeKey(nodes[i]) }
 	var params string
 	switch engine {
 	case "pow":

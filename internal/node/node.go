@@ -67,6 +67,7 @@ type Node struct {
 		sync.Mutex
 		ledgers map[quant.Hash]*ledger
 		def     *ledger
+		mined   map[quant.Hash]bool // chains made here (minedFile)
 		// run and ctx start the peer services (and mining) of chains
 		// followed while the node runs; nil before Run.
 		run *errgroup.Group
@@ -86,6 +87,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	}
 	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), p2pMux: http.NewServeMux()}
 	n.mu.ledgers = make(map[quant.Hash]*ledger)
+	n.mu.mined = n.loadMined()
 	defer func() {
 		if err != nil {
 			n.Close()

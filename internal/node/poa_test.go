@@ -2,9 +2,7 @@ package node
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"testing"
 	"time"
@@ -22,11 +20,10 @@ func TestPoAFaultyAuthority(t *testing.T) {
 	b := c.start(1, a.Addr())
 	d := c.start(2, a.Addr())
 	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(a) == 2 })
-	hexKey := func(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
 	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"authorities","created":1700000000000,"engine":"poa",
 		"engine_params":{"authorities":[%q,%q,%q],"period_ms":50,"wiggle_ms":150},
 		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":100,"max_quant_bytes":2097152,
-		"max_time_drift_ms":120000}`, hexKey(a), hexKey(b), hexKey(d)))
+		"max_time_drift_ms":120000}`, nodeKey(a), nodeKey(b), nodeKey(d)))
 	if err != nil {
 		t.Fatal(err)
 	}

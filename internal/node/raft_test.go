@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -21,21 +22,8 @@ import (
 // catches up when it returns.
 func TestRaftChain(t *testing.T) {
 	c := newCluster(t)
-	nodes := []*Node{c.start(0)}
-	nodes = append(nodes, c.start(1, nodes[0].Addr()), c.start(2, nodes[0].Addr()))
-	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(nodes[0]) == 2 })
-	key := func(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
-	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"orders","created":1700000000000,"engine":"raft",
-		"engine_params":{"members":[{"id":"n0","key":%q},{"id":"n1","key":%q},{"id":"n2","key":%q}],"max_quant_interval_ms":5},
-		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":1000,"max_quant_bytes":2097152,
-		"max_time_drift_ms":120000}`, key(nodes[0]), key(nodes[1]), key(nodes[2])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := nodes[0].CreateChain(t.Context(), &r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nodes := startThree(t, c)
+	created := createRaftChain(t, nodes[0], "orders", nodeKey(nodes[0]), nodeKey(nodes[1]), nodeKey(nodes[2]))
 	id := created.Chain.ID()
 	leaderOf := func(live []*Node) int {
 		for i, n := range live {
@@ -136,23 +124,12 @@ func TestRaftMemberJoins(t *testing.T) {
 	c := newCluster(t)
 	// Make the fourth node's key first, then stop it.
 	late := c.start(0)
-	lateKey := hex.EncodeToString(late.key.Public().(ed25519.PublicKey))
+	lateKey := nodeKey(late)
 	c.stop(0)
 	nodes := []*Node{c.start(1)}
 	nodes = append(nodes, c.start(2, nodes[0].Addr()), c.start(3, nodes[0].Addr()))
 	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(nodes[0]) == 2 })
-	key := func(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
-	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"four","created":1700000000000,"engine":"raft",
-		"engine_params":{"members":[{"id":"n0","key":%q},{"id":"n1","key":%q},{"id":"n2","key":%q},{"id":"n3","key":%q}],"max_quant_interval_ms":5},
-		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":1000,"max_quant_bytes":2097152,
-		"max_time_drift_ms":120000}`, key(nodes[0]), key(nodes[1]), key(nodes[2]), lateKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := nodes[0].CreateChain(t.Context(), &r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := createRaftChain(t, nodes[0], "four", nodeKey(nodes[0]), nodeKey(nodes[1]), nodeKey(nodes[2]), lateKey)
 	id := created.Chain.ID()
 	for i := 0; i < 20; i++ {
 		l := nodes[i%3].ledger(id)
@@ -188,21 +165,8 @@ func TestRaftMemberJoins(t *testing.T) {
 // instead of pooling them forever.
 func TestRaftObserver(t *testing.T) {
 	c := newCluster(t)
-	nodes := []*Node{c.start(0)}
-	nodes = append(nodes, c.start(1, nodes[0].Addr()), c.start(2, nodes[0].Addr()))
-	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(nodes[0]) == 2 })
-	key := func(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
-	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"pair","created":1700000000000,"engine":"raft",
-		"engine_params":{"members":[{"id":"n0","key":%q},{"id":"n1","key":%q}],"max_quant_interval_ms":5},
-		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":1000,"max_quant_bytes":2097152,
-		"max_time_drift_ms":120000}`, key(nodes[0]), key(nodes[1])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := nodes[0].CreateChain(t.Context(), &r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nodes := startThree(t, c)
+	created := createRaftChain(t, nodes[0], "pair", nodeKey(nodes[0]), nodeKey(nodes[1]))
 	id := created.Chain.ID()
 	eventually(t, "the observer follows the chain", 15*time.Second, func() bool { return nodes[2].ledger(id) != nil })
 	obs := nodes[2].ledger(id)
@@ -228,4 +192,39 @@ func TestRaftObserver(t *testing.T) {
 	}
 	tip := nodes[0].ledger(id).chain.Head().Hash
 	eventually(t, "the observer syncs the members' chain", 20*time.Second, func() bool { return obs.chain.Head().Hash == tip })
+}
+
+// nodeKey is a node's public key in hex, as a poa chain's authorities and
+// a raft chain's members name it.
+func nodeKey(n *Node) string { return hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) }
+
+// startThree starts three connected nodes.
+func startThree(t *testing.T, c *cluster) []*Node {
+	t.Helper()
+	nodes := []*Node{c.start(0)}
+	nodes = append(nodes, c.start(1, nodes[0].Addr()), c.start(2, nodes[0].Addr()))
+	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(nodes[0]) == 2 })
+	return nodes
+}
+
+// createRaftChain makes, on n, a raft chain whose members n0, n1, ... have
+// these node keys, cutting quants every 5 ms.
+func createRaftChain(t *testing.T, n *Node, name string, keys ...string) *httpapi.Ledger {
+	t.Helper()
+	members := make([]string, len(keys))
+	for i, k := range keys {
+		members[i] = fmt.Sprintf(`{"id":"n%d","key":%q}`, i, k)
+	}
+	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":%q,"created":1700000000000,"engine":"raft",
+		"engine_params":{"members":[%s],"max_quant_interval_ms":5},
+		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":1000,"max_quant_bytes":2097152,
+		"max_time_drift_ms":120000}`, name, strings.Join(members, ",")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := n.CreateChain(t.Context(), &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
 }

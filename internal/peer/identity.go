@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/qbc-chain/qbc/internal/atomicfile"
 )
 
 // IDSize is the size of a node id.
@@ -41,11 +43,11 @@ func LoadOrCreateKey(dir string) (ed25519.PrivateKey, error) {
 	path := filepath.Join(dir, KeyFile)
 	b, err := os.ReadFile(path)
 	if err == nil {
-		seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(seed) != ed25519.SeedSize {
-			return nil, fmt.Errorf("peer: %s is not a hex Ed25519 seed", path)
+		key, err := ParseNodeKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("peer: %s: %w", path, err)
 		}
-		return ed25519.NewKeyFromSeed(seed), nil
+		return key, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("peer: node key: %w", err)
@@ -54,12 +56,17 @@ func LoadOrCreateKey(dir string) (ed25519.PrivateKey, error) {
 	if _, err := rand.Read(seed); err != nil {
 		return nil, err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(path, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("peer: node key: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("peer: node key: %w", err)
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// ParseNodeKey reads a node key file's content: the hex Ed25519 seed.
+func ParseNodeKey(b []byte) (ed25519.PrivateKey, error) {
+	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, errors.New("not a hex Ed25519 seed")
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
 }

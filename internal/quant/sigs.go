@@ -62,9 +62,11 @@ func CheckTxSignatures(txs []*Tx, skip func(i int) bool) (int, error) {
 }
 
 // sigChunk is the run of transactions verified as one batch by
-// CheckTxSignaturesParallel. ed25519consensus's multi-scalar multiplication
-// costs more per signature as a batch grows past about 64 (measured here:
-// 17,250 signatures/s per core at 64, 14,236 at 512, 11,579 at 4,096).
+// CheckTxSignaturesParallel: small enough to spread a quant over the cores.
+// Batches of 64 to 512 verify at about the same rate per core, larger ones
+// more slowly (BenchmarkVerifyBatchSizes, one core of this machine: 19,900
+// to 24,000 signatures/s at 64, 18,700 to 22,000 at 512, 16,100 to 16,600
+// at 4,096).
 const sigChunk = 64
 
 // CheckTxSignaturesParallel is CheckTxSignatures for the transactions of a

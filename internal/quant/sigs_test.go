@@ -98,3 +98,19 @@ func BenchmarkVerifyQuantParallel(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(txs))/b.Elapsed().Seconds(), "sigs/s")
 }
+
+// BenchmarkVerifyBatchSizes shows why CheckTxSignaturesParallel verifies in
+// batches of sigChunk: a batch costs more per signature as it grows.
+func BenchmarkVerifyBatchSizes(b *testing.B) {
+	for _, n := range []int{64, 256, 512, 4096} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			txs := signedTxs(n)
+			for b.Loop() {
+				if i, err := CheckTxSignatures(txs, nil); err != nil {
+					b.Fatal(i, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "sigs/s")
+		})
+	}
+}
