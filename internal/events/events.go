@@ -23,11 +23,35 @@ type Event struct {
 	Data  any
 }
 
+// Filter selects the events a subscription receives: those of the listed
+// kinds (all kinds if none) on the named chain (every chain if empty).
+type Filter struct {
+	Kinds []Kind
+	Chain string
+}
+
+// match reports whether f selects an event of kind k on chain.
+func (f *Filter) match(k Kind, chain string) bool {
+	if f.Chain != "" && f.Chain != chain {
+		return false
+	}
+	if len(f.Kinds) == 0 {
+		return true
+	}
+	for _, x := range f.Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
 // Subscription receives events until Close.
 type Subscription struct {
 	C      <-chan Event
 	c      chan Event
 	bus    *Bus
+	filter Filter
 	mu     sync.Mutex
 	missed uint64
 }
@@ -54,10 +78,17 @@ type Bus struct {
 // New makes a bus.
 func New() *Bus { return &Bus{subs: make(map[*Subscription]struct{})} }
 
-// Subscribe returns a subscription whose channel buffers buf events.
-func (b *Bus) Subscribe(buf int) *Subscription {
+// Subscribe returns a subscription to every event, whose channel buffers
+// buf events.
+func (b *Bus) Subscribe(buf int) *Subscription { return b.SubscribeTo(buf, Filter{}) }
+
+// SubscribeTo returns a subscription to the events f selects, whose channel
+// buffers buf events. Events it does not select never reach its buffer, so
+// a flood of one kind does not make it miss another.
+func (b *Bus) SubscribeTo(buf int, f Filter) *Subscription {
 	c := make(chan Event, buf)
-	s := &Subscription{C: c, c: c, bus: b}
+	f.Kinds = append([]Kind(nil), f.Kinds...)
+	s := &Subscription{C: c, c: c, bus: b, filter: f}
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
@@ -73,11 +104,15 @@ func (b *Bus) remove(s *Subscription) {
 	}
 }
 
-// Publish sends e to every subscriber that has room, without blocking.
+// Publish sends e to every subscriber that selects it and has room,
+// without blocking.
 func (b *Bus) Publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.subs {
+		if !s.filter.match(e.Kind, e.Chain) {
+			continue
+		}
 		select {
 		case s.c <- e:
 		default:
@@ -86,6 +121,19 @@ func (b *Bus) Publish(e Event) {
 			s.mu.Unlock()
 		}
 	}
+}
+
+// Wants reports whether any subscriber selects events of kind k on chain,
+// so that a publisher can skip making events nobody receives.
+func (b *Bus) Wants(k Kind, chain string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs {
+		if s.filter.match(k, chain) {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is the number of subscribers.

@@ -20,16 +20,14 @@ const heartbeat = 15 * time.Second
 // id); ?kinds=quant,tx filters. A subscriber that falls behind gets a
 // `missed` event with the count it lost.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	want := map[string]bool{"quant": true, "tx": true}
+	f := events.Filter{Chain: s.lg(r).Chain.ID().String()}
 	if k := r.URL.Query().Get("kinds"); k != "" {
-		want = map[string]bool{}
 		for _, v := range strings.Split(k, ",") {
-			want[v] = true
+			f.Kinds = append(f.Kinds, events.Kind(v))
 		}
 	}
-	chain := s.lg(r).Chain.ID().String()
 	rc := http.NewResponseController(w)
-	sub := s.cfg.Events.Subscribe(1024)
+	sub := s.cfg.Events.SubscribeTo(1024, f)
 	defer sub.Close()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -55,9 +53,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 			if n := sub.Missed(); n > 0 {
 				fmt.Fprintf(w, "event: missed\ndata: {\"count\":%d}\n\n", n)
-			}
-			if !want[string(e.Kind)] || e.Chain != chain {
-				continue
 			}
 			if err := writeEvent(w, e); err != nil {
 				return
