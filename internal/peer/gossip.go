@@ -14,14 +14,27 @@ const maxTxBatch = 4096
 
 // BroadcastTx queues an accepted transaction for every live peer; queued
 // transactions go out in batches every few milliseconds. from is the peer
-// it came from (zero for a client's), which is left out.
+// it came from (zero for a client's), which is left out. It keeps tx,
+// which must not change afterwards.
 func (s *Service) BroadcastTx(tx *quant.Tx, from ID) {
-	if !s.seen.add(tx.ID()) {
+	s.BroadcastTxs([]*quant.Tx{tx}, []quant.Hash{tx.ID()}, from)
+}
+
+// BroadcastTxs is BroadcastTx for accepted transactions txs whose ids are
+// ids. With no live peer there is no one to tell, and it does nothing: a
+// peer that connects later learns of the transactions from the quants that
+// hold them. It keeps txs (not ids), which must not change afterwards.
+func (s *Service) BroadcastTxs(txs []*quant.Tx, ids []quant.Hash, from ID) {
+	if len(txs) == 0 || !s.anyLive(from) {
 		return
 	}
 	s.txMu.Lock()
-	s.txQueue = append(s.txQueue, queuedTx{raw: tx.Encode(), from: from})
-	s.txMu.Unlock()
+	defer s.txMu.Unlock()
+	for i, tx := range txs {
+		if s.seen.add(ids[i]) {
+			s.txQueue = append(s.txQueue, queuedTx{tx: tx, from: from})
+		}
+	}
 }
 
 // flushTxs sends the queued transactions to each live peer.
@@ -34,12 +47,19 @@ func (s *Service) flushTxs(ctx context.Context) {
 		return
 	}
 	peers := s.live(ID{})
+	if len(peers) == 0 {
+		return
+	}
+	raw := make([][]byte, len(q))
+	for i, t := range q {
+		raw[i] = t.tx.Encode()
+	}
 	var wg sync.WaitGroup
 	for _, p := range peers {
 		var items [][]byte
-		for _, t := range q {
+		for i, t := range q {
 			if t.from != p.id {
-				items = append(items, t.raw)
+				items = append(items, raw[i])
 			}
 		}
 		for lo := 0; lo < len(items); lo += maxTxBatch {

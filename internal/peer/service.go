@@ -171,7 +171,7 @@ type Service struct {
 }
 
 type queuedTx struct {
-	raw  []byte
+	tx   *quant.Tx // pooled, so never changed; encoded when sent
 	from ID
 }
 
@@ -503,6 +503,18 @@ func (s *Service) discoverPending(ctx context.Context) {
 			s.log.Debug("discovery failed; retrying later", "peer", a, "err", err)
 		}
 	}
+}
+
+// anyLive reports whether a peer other than except is live.
+func (s *Service) anyLive(except ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.peers {
+		if p.id != except {
+			return true
+		}
+	}
+	return false
 }
 
 // live returns copies of the live peers but except: the records
