@@ -248,8 +248,8 @@ func (c *Chain) checkSchema(tx *quant.Tx) error {
 // checkTxNow checks what may have changed since a transaction was
 // admitted (its time against now) for one this node verified, and
 // everything for one it did not.
-func (c *Chain) checkTxNow(tx *quant.Tx, id quant.Hash, now int64) error {
-	if c.verified(id) {
+func (c *Chain) checkTxNow(tx *quant.Tx, verified bool, now int64) error {
+	if verified {
 		return checkTxTime(tx, now, c.rules.MaxTimeDriftMs)
 	}
 	return c.checkTxRules(tx, now)
@@ -292,12 +292,17 @@ func (c *Chain) checkNotCommitted(id quant.Hash) error {
 }
 
 // Template builds an unsealed quant on the current tip from txs (pool
-// order), with the seal fields the engine fixes. Transactions that no
-// longer pass the chain's rules (already committed, say) are left out and
-// their ids returned as dropped; those past the chain's block limits are
-// left out for a later quant. The caller seals the quant (engine.Seal) and
-// gives it to Add. Template keeps txs.
-func (c *Chain) Template(txs []*quant.Tx) (q *quant.Quant, dropped []quant.Hash, err error) {
+// order), with the seal fields the engine fixes. ids, if of txs' length,
+// are the transactions' ids (the pool holds them), else Template computes
+// them.
+// Transactions that no longer pass the chain's rules (already committed,
+// say) are left out and their ids returned as dropped; those past the
+// chain's block limits are left out for a later quant. The caller seals the
+// quant (engine.Seal) and gives it to Add. Template keeps txs, not ids.
+func (c *Chain) Template(txs []*quant.Tx, ids []quant.Hash) (q *quant.Quant, dropped []quant.Hash, err error) {
+	if len(ids) != len(txs) {
+		ids = quant.TxIDs(txs)
+	}
 	head := c.Head()
 	mtp, err := c.medianTimePast(&head.Header)
 	if err != nil {
@@ -305,26 +310,26 @@ func (c *Chain) Template(txs []*quant.Tx) (q *quant.Quant, dropped []quant.Hash,
 	}
 	now := max(c.opts.Now().UnixMilli(), mtp+1)
 	var (
-		keep []*quant.Tx
-		ids  []quant.Hash
-		seen = make(map[quant.Hash]struct{}, len(txs))
-		size = quant.MaxHeaderSize
+		keep    []*quant.Tx
+		keepIDs []quant.Hash
+		seen    = make(map[quant.Hash]struct{}, len(txs))
+		size    = quant.MaxHeaderSize
 	)
-	for _, tx := range txs {
+	for i, tx := range txs {
 		if len(keep) == c.rules.MaxQuantTxs || size+4+tx.EncodedSize() > c.rules.MaxQuantBytes {
 			break
 		}
-		id := tx.ID()
+		id := ids[i]
 		if _, dup := seen[id]; dup {
 			continue
 		}
-		if c.checkTxNow(tx, id, now) != nil || c.checkNotCommitted(id) != nil {
+		if c.checkTxNow(tx, c.verified(id), now) != nil || c.checkNotCommitted(id) != nil {
 			dropped = append(dropped, id)
 			continue
 		}
 		seen[id] = struct{}{}
 		keep = append(keep, tx)
-		ids = append(ids, id)
+		keepIDs = append(keepIDs, id)
 		size += 4 + tx.EncodedSize()
 	}
 	q = &quant.Quant{
@@ -332,7 +337,7 @@ func (c *Chain) Template(txs []*quant.Tx) (q *quant.Quant, dropped []quant.Hash,
 			ChainID: c.id,
 			Height:  head.Header.Height + 1,
 			Prev:    head.Hash,
-			TxRoot:  quant.RootOfIDs(ids),
+			TxRoot:  quant.RootOfIDs(keepIDs),
 			Time:    now,
 			TxCount: uint32(len(keep)),
 		},
@@ -372,6 +377,9 @@ type Result struct {
 	// the added quant, or a whole branch after a reorganisation. Empty when
 	// the quant was stored on a side branch that is not (yet) heavier.
 	Connected []*quant.Quant
+	// ConnectedIDs are the transaction ids of each of Connected, in
+	// order.
+	ConnectedIDs [][]quant.Hash
 	// Disconnected are the quants a reorganisation took off the main
 	// chain, tip first. Their transactions that are not in Connected are
 	// pending again.
@@ -406,15 +414,16 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 	}
 	head := c.Head()
 	if q.Header.Prev == head.Hash {
-		if err := c.Validate(q, &head); err != nil {
+		ids, err := c.validate(q, &head, c.notCommitted)
+		if err != nil {
 			return Result{}, err
 		}
 		meta := c.childMeta(&head.Meta, q)
-		if err := c.st.Connect(store.Entry{Quant: q, Meta: meta}); err != nil {
+		if err := c.st.Connect(store.Entry{Quant: q, Meta: meta, IDs: ids}); err != nil {
 			return Result{}, fmt.Errorf("chain: commit quant %d: %w", q.Header.Height, err)
 		}
 		c.setHead(Head{Hash: hash, Header: q.Header, Meta: meta})
-		return Result{Connected: []*quant.Quant{q}}, nil
+		return Result{Connected: []*quant.Quant{q}, ConnectedIDs: [][]quant.Hash{ids}}, nil
 	}
 	return c.addSide(q, hash, head)
 }
@@ -436,7 +445,7 @@ func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Head) (Result, err
 	parent := Head{Hash: q.Header.Prev, Header: *parentHdr, Meta: parentMeta}
 	// Everything but "not already on the branch" can be checked now; that
 	// needs the branch's history and is checked if the branch wins.
-	if err := c.validate(q, &parent, func(quant.Hash, int) error { return nil }); err != nil {
+	if _, err := c.validate(q, &parent, func(quant.Hash, int) error { return nil }); err != nil {
 		return Result{}, err
 	}
 	meta := c.childMeta(&parentMeta, q)
@@ -482,8 +491,10 @@ func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
 
 	var refusal error
 	seen := make(map[quant.Hash]struct{})
-	for k, e := range branch {
-		if err := c.checkBranchTxs(e.Quant, forkHeight, seen); err != nil {
+	for k := range branch {
+		e := &branch[k]
+		e.IDs = quant.TxIDs(e.Quant.Txs)
+		if err := c.checkBranchTxs(e.Quant, e.IDs, forkHeight, seen); err != nil {
 			refusal = err
 			for _, bad := range branch[k:] {
 				c.markInvalid(bad.Quant.Hash())
@@ -520,6 +531,7 @@ func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
 	res := Result{Disconnected: old}
 	for _, e := range branch {
 		res.Connected = append(res.Connected, e.Quant)
+		res.ConnectedIDs = append(res.ConnectedIDs, e.IDs)
 	}
 	c.opts.Logger.Info("chain reorganized", "chain", c.rules.Name, "fork_height", forkHeight,
 		"disconnected", len(old), "connected", len(branch), "height", last.Meta.Height)
@@ -529,9 +541,9 @@ func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
 // checkBranchTxs refuses a branch quant holding a transaction that is
 // already in the history below the fork point or earlier in the branch. It
 // stops a replay of a committed record from riding in on a reorganisation.
-func (c *Chain) checkBranchTxs(q *quant.Quant, forkHeight uint64, seen map[quant.Hash]struct{}) error {
-	for i, tx := range q.Txs {
-		id := tx.ID()
+func (c *Chain) checkBranchTxs(q *quant.Quant, ids []quant.Hash, forkHeight uint64, seen map[quant.Hash]struct{}) error {
+	for i := range q.Txs {
+		id := ids[i]
 		if _, dup := seen[id]; dup {
 			return txErr(i, quant.Errorf(quant.CodeDuplicate, "transaction %s is twice on the branch", id))
 		}
@@ -598,38 +610,46 @@ func (c *Chain) QuantsPerMinute() float64 {
 // Validate checks q as a child of parent: every rule a quant must pass,
 // the same for quants made here and received.
 func (c *Chain) Validate(q *quant.Quant, parent *Head) error {
-	return c.validate(q, parent, func(id quant.Hash, _ int) error { return c.checkNotCommitted(id) })
+	_, err := c.validate(q, parent, c.notCommitted)
+	return err
 }
+
+// notCommitted is checkNotCommitted in the form validate takes.
+func (c *Chain) notCommitted(id quant.Hash, _ int) error { return c.checkNotCommitted(id) }
 
 // validate is Validate with the check that a transaction is new to the
 // chain given as notCommitted (verification of a stored chain checks
-// instead that the index points at the transaction's own place).
-func (c *Chain) validate(q *quant.Quant, parent *Head, notCommitted func(id quant.Hash, i int) error) error {
+// instead that the index points at the transaction's own place). It
+// returns the ids of q's transactions.
+func (c *Chain) validate(q *quant.Quant, parent *Head, notCommitted func(id quant.Hash, i int) error) ([]quant.Hash, error) {
 	h := &q.Header
 	if err := checkQuantShape(q, c.rules); err != nil {
-		return err
+		return nil, err
 	}
 	if h.ChainID != c.id {
-		return quant.Errorf(quant.CodeWrongChain, "quant is for chain %s, not %s", h.ChainID, c.id)
+		return nil, quant.Errorf(quant.CodeWrongChain, "quant is for chain %s, not %s", h.ChainID, c.id)
 	}
 	if err := checkLink(h, parent); err != nil {
-		return err
+		return nil, err
 	}
 	mtp, err := c.medianTimePast(&parent.Header)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkQuantTime(h, mtp, c.opts.Now().UnixMilli(), c.rules.MaxTimeDriftMs); err != nil {
-		return err
+		return nil, err
 	}
 	if err := c.engine.VerifySeal(c.reader(), &parent.Header, h); err != nil {
-		return err
+		return nil, err
 	}
 	ids := quant.TxIDs(q.Txs)
 	if err := checkMerkleRoot(h, ids); err != nil {
-		return err
+		return nil, err
 	}
-	return c.checkTxs(q, ids, notCommitted)
+	if err := c.checkTxs(q, ids, notCommitted); err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // checkQuantShape checks the body against the header and the chain's block
@@ -697,13 +717,17 @@ func checkMerkleRoot(h *quant.Header, ids []quant.Hash) error {
 // checked again.
 func (c *Chain) checkTxs(q *quant.Quant, ids []quant.Hash, notCommitted func(id quant.Hash, i int) error) error {
 	seen := make(map[quant.Hash]struct{}, len(ids))
-	skip := func(i int) bool { return c.verified(ids[i]) }
+	verified := make([]bool, len(ids))
+	for i, id := range ids {
+		verified[i] = c.verified(id)
+	}
+	skip := func(i int) bool { return verified[i] }
 	if i, err := quant.CheckTxSignaturesParallel(q.Txs, skip, runtime.GOMAXPROCS(0)); err != nil {
 		return txErr(i, err)
 	}
 	for i, tx := range q.Txs {
 		id := ids[i]
-		if err := c.checkTxNow(tx, id, q.Header.Time); err != nil {
+		if err := c.checkTxNow(tx, verified[i], q.Header.Time); err != nil {
 			return txErr(i, err)
 		}
 		if _, dup := seen[id]; dup {

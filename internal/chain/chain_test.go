@@ -80,7 +80,7 @@ func (f *fixture) tx(data string, signed bool) *quant.Tx {
 func (f *fixture) quant(txs []*quant.Tx, edit func(q *quant.Quant)) *quant.Quant {
 	f.t.Helper()
 	f.clock.t = f.clock.t.Add(time.Second)
-	q, _, err := f.c.Template(nil)
+	q, _, err := f.c.Template(nil, nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestTemplateDropsAndTrims(t *testing.T) {
 	committed := f.tx(`0`, false)
 	f.add(f.quant([]*quant.Tx{committed}, nil))
 	a, b, c := f.tx(`1`, false), f.tx(`2`, false), f.tx(`3`, false)
-	q, dropped, err := f.c.Template([]*quant.Tx{committed, a, b, c})
+	q, dropped, err := f.c.Template([]*quant.Tx{committed, a, b, c}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

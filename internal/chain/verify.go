@@ -53,7 +53,7 @@ func VerifyStored(ctx context.Context, st *store.Chain, engines Engines, progres
 			}
 			return nil
 		}
-		if err := c.validate(q, &parent, at); err != nil {
+		if _, err := c.validate(q, &parent, at); err != nil {
 			return fmt.Errorf("verify: quant %d: %w", height, err)
 		}
 		hash := q.Hash()

@@ -171,8 +171,7 @@ func (l *ledger) Submit(tx *quant.Tx) (quant.Hash, error) {
 	if err != nil {
 		return id, err
 	}
-	l.bus.Publish(events.Event{Kind: events.KindTx, Chain: l.chain.ID().String(), Data: id})
-	l.p2p.BroadcastTx(tx, peer.ID{})
+	l.accepted([]*quant.Tx{tx}, []quant.Hash{id}, peer.ID{})
 	return id, nil
 }
 
@@ -212,21 +211,29 @@ func (l *ledger) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) {
 		})
 	}
 	g.Wait()
+	accepted, acceptedIDs := make([]*quant.Tx, 0, fit), make([]quant.Hash, 0, fit)
 	for i, tx := range txs {
 		if errs[i] == nil {
-			if l.pool.Has(ids[i]) {
-				errs[i] = quant.Errorf(quant.CodeDuplicate, "transaction %s is already pending", ids[i])
-			} else {
-				errs[i] = l.pool.Add(ids[i], tx)
-			}
+			errs[i] = l.pool.Add(ids[i], tx) // refuses one already pending
 		}
 		l.countSubmit(errs[i])
 		if errs[i] == nil {
-			l.bus.Publish(events.Event{Kind: events.KindTx, Chain: l.chain.ID().String(), Data: ids[i]})
-			l.p2p.BroadcastTx(tx, peer.ID{})
+			accepted, acceptedIDs = append(accepted, tx), append(acceptedIDs, ids[i])
 		}
 	}
+	l.accepted(accepted, acceptedIDs, peer.ID{})
 	return ids, errs
+}
+
+// accepted tells subscribers and peers (but from) of transactions that
+// entered the pool. It keeps txs.
+func (l *ledger) accepted(txs []*quant.Tx, ids []quant.Hash, from peer.ID) {
+	if chain := l.chain.ID().String(); l.bus.Wants(events.KindTx, chain) {
+		for _, id := range ids {
+			l.bus.Publish(events.Event{Kind: events.KindTx, Chain: chain, Data: id})
+		}
+	}
+	l.p2p.BroadcastTxs(txs, ids, from)
 }
 
 // fitting is how many of txs, from the first, the pool has room for now.
@@ -278,8 +285,8 @@ func (l *ledger) Leap(ctx context.Context) (*quant.Quant, error) {
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		r := l.chain.Rules()
-		txs, _ := l.pool.Take(r.MaxQuantTxs, int64(r.MaxQuantBytes))
-		q, dropped, err := l.chain.Template(txs)
+		txs, ids := l.pool.Take(r.MaxQuantTxs, int64(r.MaxQuantBytes))
+		q, dropped, err := l.chain.Template(txs, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -317,8 +324,8 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 	}
 	l.metrics.addSeconds.Observe(time.Since(start).Seconds())
 	committed := make(map[quant.Hash]struct{})
-	for _, c := range res.Connected {
-		ids := quant.TxIDs(c.Txs)
+	for i, c := range res.Connected {
+		ids := res.ConnectedIDs[i]
 		for _, id := range ids {
 			committed[id] = struct{}{}
 		}
@@ -395,7 +402,7 @@ func (l *ledger) SubmitTx(tx *quant.Tx) error {
 	err := l.admit(tx, id)
 	l.countSubmit(err)
 	if err == nil {
-		l.bus.Publish(events.Event{Kind: events.KindTx, Chain: l.chain.ID().String(), Data: id})
+		l.accepted(nil, []quant.Hash{id}, peer.ID{}) // the peer service relays it
 	}
 	return err
 }

@@ -514,10 +514,11 @@ func (r *Replica) requeue(batch []pendingTx) {
 // joins the chain here; failures are told here.
 func (r *Replica) commit(ctx context.Context, term uint64, batch []pendingTx) {
 	txs := make([]*quant.Tx, len(batch))
+	ids := make([]quant.Hash, len(batch))
 	for i, p := range batch {
-		txs[i] = p.tx
+		txs[i], ids[i] = p.tx, p.id
 	}
-	q, dropped, err := r.chain.Template(txs)
+	q, dropped, err := r.chain.Template(txs, ids)
 	if err != nil {
 		r.log.Error("cannot build a quant", "err", err)
 		r.fail(pendingIDs(batch), err)

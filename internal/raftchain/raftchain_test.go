@@ -289,7 +289,7 @@ func TestRefusedEntries(t *testing.T) {
 	propose := func(seal func(q *quant.Quant, term, index uint64)) (uint64, error) {
 		t.Helper()
 		r := lead.r
-		q, _, err := r.chain.Template(c.txs(1))
+		q, _, err := r.chain.Template(c.txs(1), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,6 +33,18 @@ type Location struct {
 type Entry struct {
 	Quant *quant.Quant
 	Meta  Meta
+	// IDs, if set, are the ids of Quant's transactions, in order, as
+	// quant.Tx.ID computes them (a caller that has validated the quant has
+	// them already); otherwise Connect and Reorg compute them.
+	IDs []quant.Hash
+}
+
+// txIDs returns e's transaction ids, computing them unless given.
+func (e *Entry) txIDs() []quant.Hash {
+	if len(e.IDs) == len(e.Quant.Txs) {
+		return e.IDs
+	}
+	return quant.TxIDs(e.Quant.Txs)
 }
 
 // Chain is a handle on one chain of a DB. It is cheap to make and holds no

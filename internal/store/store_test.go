@@ -162,6 +162,35 @@ func TestTxLookup(t *testing.T) {
 	}
 }
 
+// TestConnectWithIDs: a quant connected with its ids given is indexed as
+// one whose ids the store computes.
+func TestConnectWithIDs(t *testing.T) {
+	db := openTest(t, "")
+	bang := testBang(t, 1)
+	c := db.Chain(bang.Hash())
+	grow(t, c, newBuilder(c.ID(), 1), bang, 1, 3)
+	tipHash, _, err := c.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, err := c.Header(tipHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := newBuilder(c.ID(), 2).child(parent, tipHash, 5)
+	e := entry(q, 0)
+	e.IDs = quant.TxIDs(q.Txs)
+	if err := c.Connect(e); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	for i, id := range e.IDs {
+		loc, err := c.TxLocation(id)
+		if want := (Location{Height: q.Header.Height, Index: uint32(i)}); err != nil || loc != want {
+			t.Fatalf("TxLocation(%d) = %+v, %v, want %+v", i, loc, err, want)
+		}
+	}
+}
+
 func TestIterate(t *testing.T) {
 	db := openTest(t, "")
 	bang := testBang(t, 1)

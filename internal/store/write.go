@@ -282,9 +282,8 @@ func (c *Chain) putIndex(b *pebble.Batch, e Entry, h quant.Hash) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	key := make([]byte, 0, txIndexKeyLen)
-	ids := make([]quant.Hash, len(e.Quant.Txs))
-	for i, tx := range e.Quant.Txs {
-		ids[i] = tx.ID()
+	ids := e.txIDs()
+	for i := range e.Quant.Txs {
 		key = c.appendTxIndexKey(key[:0], ids[i])
 		if err := b.Set(key, encodeLocation(Location{Height: height, Index: uint32(i)}), nil); err != nil {
 			return fmt.Errorf("store: %w", err)
