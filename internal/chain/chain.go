@@ -300,11 +300,22 @@ func (c *Chain) checkNotCommitted(id quant.Hash) error {
 // chain's block limits are left out for a later quant. The caller seals the
 // quant (engine.Seal) and gives it to Add. Template keeps txs, not ids.
 func (c *Chain) Template(txs []*quant.Tx, ids []quant.Hash) (q *quant.Quant, dropped []quant.Hash, err error) {
+	head := c.Head()
+	return c.TemplateOn(head.Hash, []*quant.Header{&head.Header}, txs, ids)
+}
+
+// TemplateOn is Template on the quant parent instead of the tip. parents
+// are its header, then (optionally) those of its nearest ancestors, each
+// the parent of the one before: those that are not stored yet (quants in
+// flight, as a Raft leader pipelines them) must be given, the rest are
+// read from the store. Nothing checks that parent will join the chain:
+// Add does, when the quant comes back sealed.
+func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*quant.Tx, ids []quant.Hash) (q *quant.Quant, dropped []quant.Hash, err error) {
 	if len(ids) != len(txs) {
 		ids = quant.TxIDs(txs)
 	}
-	head := c.Head()
-	mtp, err := c.medianTimePast(&head.Header)
+	head := Head{Hash: parent, Header: *parents[0]}
+	mtp, err := c.medianTimePastOf(parents)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -354,12 +365,23 @@ const medianTimePastSpan = 11
 
 // medianTimePast is the median time of the last 11 quants ending at h.
 func (c *Chain) medianTimePast(h *quant.Header) (int64, error) {
+	return c.medianTimePastOf([]*quant.Header{h})
+}
+
+// medianTimePastOf is the median time of the last 11 quants ending at
+// hs[0], where hs are headers of that quant and its nearest ancestors
+// (each the parent of the one before); older ones are read from the store.
+func (c *Chain) medianTimePastOf(hs []*quant.Header) (int64, error) {
 	times := make([]int64, 0, medianTimePastSpan)
-	cur := h
-	for {
+	cur := hs[0]
+	for i := 1; ; i++ {
 		times = append(times, cur.Time)
 		if cur.Height == 0 || len(times) == medianTimePastSpan {
 			break
+		}
+		if i < len(hs) {
+			cur = hs[i]
+			continue
 		}
 		p, err := c.st.Header(cur.Prev)
 		if err != nil {

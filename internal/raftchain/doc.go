@@ -7,14 +7,18 @@
 //
 // Submit on any replica → on a follower, Forwarder.Forward to the leader →
 // Propose on the leader: chain.CheckTxs (all or none), queued → the leader
-// loop cuts a quant when max_quant_txs or max_quant_bytes (the bang's
-// engine parameters) is reached or the oldest queued transaction has
-// waited max_quant_interval_ms → chain.Template, seal at (term, next log
-// index), raft.Apply of the encoded quant → the FSM on every member
-// decodes the entry and adds the quant with chain.Add (every rule, the
-// same as for any quant) → Propose returns, then Submit on the follower
-// once its own FSM has applied it too. The leader has one quant in flight
-// at a time; what arrives meanwhile makes the next one.
+// loop cuts a quant at once when it has none in flight, else when
+// max_quant_txs or max_quant_bytes (the bang's engine parameters) is
+// reached or the oldest queued transaction has waited
+// max_quant_interval_ms → chain.TemplateOn the newest quant in flight (or
+// the tip), seal at (term, next log index), raft.Apply of the encoded
+// quant → the FSM on every member decodes the entry and adds the quant
+// with chain.Add (every rule, the same as for any quant) → Propose
+// returns, then Submit on the follower once its own FSM has applied it
+// too. The leader has up to Config.MaxInFlight quants in flight (default
+// one); what arrives meanwhile makes the next one (group commit). When a
+// quant in flight fails, those after it fail too (they were built on it):
+// their transactions are cut again once all are back.
 //
 // # Log entries
 //

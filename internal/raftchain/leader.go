@@ -398,14 +398,48 @@ func (r *Replica) stepDown() {
 // work.
 const idle = time.Hour
 
+// flight is a quant handed to Raft whose entry is not yet applied (or
+// refused) here. done is closed when its future has completed.
+type flight struct {
+	q      *quant.Quant
+	hash   quant.Hash
+	index  uint64
+	cut    []pendingTx
+	future hraft.ApplyFuture
+	start  time.Time
+	done   chan struct{}
+}
+
+// pipeline is the leader loop's quants in flight, oldest first; the loop
+// owns it. broken is set when one of them failed: those after it were
+// built on it and fail too, so nothing new is proposed until they are all
+// back.
+type pipeline struct {
+	flights []*flight
+	broken  bool
+}
+
+// head is the oldest quant in flight's done channel, or nil (blocks for
+// ever in a select) when none is.
+func (p *pipeline) head() <-chan struct{} {
+	if len(p.flights) == 0 {
+		return nil
+	}
+	return p.flights[0].done
+}
+
 // lead is the leader loop: while this replica leads, it cuts pending
-// transactions into quants, seals them and commits them through Raft, one
-// quant at a time (transactions that arrive meanwhile make the next one).
+// transactions into quants, seals them and commits them through Raft, with
+// up to Config.MaxInFlight quants in flight, each built on the one before.
+// With none in flight it cuts what is pending at once; with some, it waits
+// for the batch limits or max_quant_interval_ms, so that what arrives while
+// quants commit is batched.
 func (r *Replica) lead(ctx context.Context) {
 	t := time.NewTimer(idle)
 	defer t.Stop()
+	var p pipeline
 	for {
-		wait := r.leadOnce(ctx)
+		wait := r.leadOnce(ctx, &p)
 		if ctx.Err() != nil {
 			return
 		}
@@ -417,6 +451,7 @@ func (r *Replica) lead(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-r.kick:
+		case <-p.head():
 		case <-t.C:
 		}
 	}
@@ -424,28 +459,53 @@ func (r *Replica) lead(ctx context.Context) {
 
 // leadOnce does one step of the leader loop and returns how long to wait
 // before the next (0: at once).
-func (r *Replica) leadOnce(ctx context.Context) time.Duration {
+func (r *Replica) leadOnce(ctx context.Context, p *pipeline) time.Duration {
+	for len(p.flights) > 0 && isDone(p.flights[0].done) {
+		r.land(p, p.flights[0])
+		p.flights = p.flights[1:]
+	}
+	if len(p.flights) == 0 {
+		p.broken = false
+	}
 	if r.raft.State() != hraft.Leader {
 		r.stepDown()
-		return idle
+		return idle // or until the flights' futures fail
+	}
+	if p.broken || len(p.flights) >= r.cfg.MaxInFlight {
+		return idle // until the oldest flight lands
 	}
 	term := r.raft.CurrentTerm()
 	r.mu.Lock()
 	ready := r.mu.readyTerm
 	r.mu.Unlock()
 	if ready != term {
+		if len(p.flights) > 0 {
+			return idle // the barrier comes after them
+		}
 		if err := r.barrier(term); err != nil {
 			r.log.Debug("barrier failed", "term", term, "err", err)
 			return 10 * time.Millisecond
 		}
 		return 0
 	}
-	batch, wait := r.takeBatch(time.Now())
+	batch, wait := r.takeBatch(time.Now(), len(p.flights) == 0)
 	if len(batch) == 0 {
 		return wait
 	}
-	r.commit(ctx, term, batch)
+	if f := r.propose(ctx, term, batch, p); f != nil {
+		p.flights = append(p.flights, f)
+		r.metrics.inFlight.Observe(float64(len(p.flights)))
+	}
 	return 0
+}
+
+func isDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // barrier waits until everything earlier leaders committed is applied
@@ -472,9 +532,10 @@ func (r *Replica) barrier(term uint64) error {
 }
 
 // takeBatch takes the next quant's transactions from the pending ones if
-// the batch limits or the interval say it is time; else it returns how
-// long until the interval does.
-func (r *Replica) takeBatch(now time.Time) ([]pendingTx, time.Duration) {
+// now is the time: at once when idle (no quant in flight), else when the
+// batch limits or the interval say so; otherwise it returns how long until
+// the interval does.
+func (r *Replica) takeBatch(now time.Time, idleLeader bool) ([]pendingTx, time.Duration) {
 	b := r.engine.Batch()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -482,7 +543,7 @@ func (r *Replica) takeBatch(now time.Time) ([]pendingTx, time.Duration) {
 	if len(p) == 0 {
 		return nil, idle
 	}
-	if len(p) < b.MaxTxs && quant.MaxHeaderSize+r.mu.pendingBytes < b.MaxBytes {
+	if !idleLeader && len(p) < b.MaxTxs && quant.MaxHeaderSize+r.mu.pendingBytes < b.MaxBytes {
 		if waited := now.Sub(p[0].at); waited < b.MaxInterval {
 			return nil, b.MaxInterval - waited
 		}
@@ -508,21 +569,31 @@ func (r *Replica) requeue(batch []pendingTx) {
 	r.mu.pending = append(batch, r.mu.pending...)
 }
 
-// commit builds a quant of batch on the chain's tip, seals it at the log
-// position its entry will take (this term, the next index) and commits it
-// through Raft. The FSM tells the waiters of its transactions when it
-// joins the chain here; failures are told here.
-func (r *Replica) commit(ctx context.Context, term uint64, batch []pendingTx) {
+// propose builds a quant of batch on the newest quant in flight (or the
+// chain's tip), seals it at the log position its entry will take (this
+// term, the next index) and hands it to Raft without waiting. It returns
+// the flight, or nil when nothing was proposed (the transactions are then
+// requeued or failed).
+func (r *Replica) propose(ctx context.Context, term uint64, batch []pendingTx, p *pipeline) *flight {
 	txs := make([]*quant.Tx, len(batch))
 	ids := make([]quant.Hash, len(batch))
-	for i, p := range batch {
-		txs[i], ids[i] = p.tx, p.id
+	for i, b := range batch {
+		txs[i], ids[i] = b.tx, b.id
 	}
-	q, dropped, err := r.chain.Template(txs, ids)
+	head := r.chain.Head()
+	parent, parents := head.Hash, []*quant.Header{&head.Header}
+	if n := len(p.flights); n > 0 {
+		parent = p.flights[n-1].hash
+		parents = make([]*quant.Header, 0, n)
+		for k := n - 1; k >= 0; k-- {
+			parents = append(parents, &p.flights[k].q.Header)
+		}
+	}
+	q, dropped, err := r.chain.TemplateOn(parent, parents, txs, ids)
 	if err != nil {
 		r.log.Error("cannot build a quant", "err", err)
 		r.fail(pendingIDs(batch), err)
-		return
+		return nil
 	}
 	r.dropped(batch, dropped)
 	in := make(map[quant.Hash]struct{}, len(q.Txs))
@@ -534,54 +605,78 @@ func (r *Replica) commit(ctx context.Context, term uint64, batch []pendingTx) {
 		gone[id] = struct{}{}
 	}
 	var cut, later []pendingTx
-	for _, p := range batch {
-		if _, ok := in[p.id]; ok {
-			cut = append(cut, p)
-		} else if _, ok := gone[p.id]; !ok {
-			later = append(later, p)
+	for _, b := range batch {
+		if _, ok := in[b.id]; ok {
+			cut = append(cut, b)
+		} else if _, ok := gone[b.id]; !ok {
+			later = append(later, b)
 		}
 	}
 	if len(later) > 0 {
 		r.requeue(later)
 	}
 	if len(cut) == 0 {
-		return
+		return nil
 	}
 
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
 	if r.raft.CurrentTerm() != term || r.raft.State() != hraft.Leader {
 		r.requeue(cut) // stepDown fails them if leadership is gone
-		return
+		return nil
 	}
+	// The next index: after the newest flight, else after the log. A wrong
+	// guess (a membership change appended meanwhile) is refused by every
+	// member alike, and the quant is sealed again.
 	index := r.raft.LastIndex() + 1
+	if n := len(p.flights); n > 0 {
+		index = max(index, p.flights[n-1].index+1)
+	}
 	if err := raftengine.SetPosition(&q.Header, term, index); err != nil {
 		r.fail(pendingIDs(cut), err)
-		return
+		return nil
 	}
 	if err := r.engine.Seal(ctx, &q.Header); err != nil {
 		r.requeue(cut)
-		return
+		return nil
 	}
-	start := time.Now()
-	f := r.raft.Apply(EncodeEntry(q), r.cfg.ApplyTimeout)
-	if err := f.Error(); err != nil {
+	f := &flight{q: q, hash: q.Hash(), index: index, cut: cut, start: time.Now(), done: make(chan struct{})}
+	f.future = r.raft.Apply(EncodeEntry(q), r.cfg.ApplyTimeout)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		f.future.Error() // completes at the latest when Raft shuts down
+		close(f.done)
+		r.wake()
+	}()
+	return f
+}
+
+// land handles a flight whose future has completed. The FSM told the
+// waiters of its transactions when it joined the chain here; failures are
+// told here. A flight after a failed one was built on it: its transactions
+// go back to the pending ones, to be cut again.
+func (r *Replica) land(p *pipeline, f *flight) {
+	if err := f.future.Error(); err != nil {
 		// Not committed through this leader. The entry may yet be
 		// committed by the next one: the callers try again there, and a
 		// transaction that made it counts as committed.
-		r.fail(pendingIDs(cut), fmt.Errorf("%w: %v", ErrNotLeader, err))
+		r.fail(pendingIDs(f.cut), fmt.Errorf("%w: %v", ErrNotLeader, err))
+		p.broken = true
 		return
 	}
-	res, _ := f.Response().(applyResult)
+	res, _ := f.future.Response().(applyResult)
 	switch {
-	case errors.Is(res.err, errPosition):
-		r.log.Debug("quant's entry took another index: sealing again", "index", index)
-		r.requeue(cut)
-	case res.err != nil:
-		r.fail(pendingIDs(cut), res.err)
+	case res.err == nil:
+		r.metrics.commitSeconds.Observe(time.Since(f.start).Seconds())
+		r.metrics.quantTxs.Observe(float64(len(f.cut)))
+	case p.broken || errors.Is(res.err, errPosition):
+		r.log.Debug("quant's entry was refused after another or took another index: cutting again", "index", f.index, "err", res.err)
+		r.requeue(f.cut)
+		p.broken = true
 	default:
-		r.metrics.commitSeconds.Observe(time.Since(start).Seconds())
-		r.metrics.quantTxs.Observe(float64(len(cut)))
+		r.fail(pendingIDs(f.cut), res.err)
+		p.broken = true
 	}
 }
 

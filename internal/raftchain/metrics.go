@@ -14,6 +14,7 @@ type metrics struct {
 	restores      prometheus.Counter
 	commitSeconds prometheus.Histogram
 	quantTxs      prometheus.Histogram
+	inFlight      prometheus.Histogram
 	funcs         []prometheus.Collector
 }
 
@@ -39,6 +40,10 @@ func newMetrics(r *Replica) *metrics {
 			Name: "qbc_raft_quant_txs", Help: "Leader: transactions per quant cut.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 		}),
+		inFlight: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "qbc_raft_quants_in_flight", Help: "Leader: quants handed to Raft and not yet applied here when one is proposed, that one included.",
+			Buckets: prometheus.LinearBuckets(1, 1, 8),
+		}),
 	}
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
@@ -62,7 +67,7 @@ func newMetrics(r *Replica) *metrics {
 }
 
 func (m *metrics) all() []prometheus.Collector {
-	return append([]prometheus.Collector{m.quants, m.txs, m.refused, m.restores, m.commitSeconds, m.quantTxs}, m.funcs...)
+	return append([]prometheus.Collector{m.quants, m.txs, m.refused, m.restores, m.commitSeconds, m.quantTxs, m.inFlight}, m.funcs...)
 }
 
 // register adds the series to reg (nil: nowhere). A series reg already

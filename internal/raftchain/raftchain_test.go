@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
+	dto "github.com/prometheus/client_model/go"
 	"runtime"
 	"sync"
 	"testing"
@@ -17,8 +19,20 @@ import (
 
 // TestSubmitAtAnyMember: transactions submitted at each of three members
 // (leader and followers, concurrently) are committed, once, at all.
-func TestSubmitAtAnyMember(t *testing.T) {
-	c := newCluster(t, 3, nil)
+func TestSubmitAtAnyMember(t *testing.T) { inFlight(t, testSubmitAtAnyMember) }
+
+// inFlight runs test with one quant in flight at a time and with a
+// pipeline of four.
+func inFlight(t *testing.T, test func(t *testing.T, tune func(*Config))) {
+	for _, n := range []int{1, 4} {
+		t.Run(fmt.Sprintf("in_flight_%d", n), func(t *testing.T) {
+			test(t, func(cfg *Config) { cfg.MaxInFlight = n })
+		})
+	}
+}
+
+func testSubmitAtAnyMember(t *testing.T, tune func(*Config)) {
+	c := newCluster(t, 3, tune)
 	c.startVoters(3)
 	c.leader()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -86,11 +100,39 @@ func TestSubmitAtAnyMember(t *testing.T) {
 	}
 }
 
+// TestPipeline: with quants of two transactions and forty submitted at
+// once, the leader has several quants in flight, each built on the one
+// before, and every transaction is committed once on every member.
+func TestPipeline(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.MaxInFlight = 4 })
+	c.bang = newBang(t, c.keys, func(p *raftengine.Params) { p.MaxQuantTxs = 2 })
+	c.startVoters(3)
+	lead := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	txs := c.txs(40)
+	if err := lead.r.Submit(ctx, txs); err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	c.converged(20)
+	c.checkOnce(idsOf(txs))
+	var m dto.Metric
+	if err := lead.r.metrics.inFlight.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	h := m.GetHistogram()
+	if one := h.GetBucket()[0].GetCumulativeCount(); h.GetSampleCount() < 20 || one == h.GetSampleCount() {
+		t.Fatalf("%d quants proposed, %d of them with none other in flight: no pipeline", h.GetSampleCount(), one)
+	}
+}
+
 // TestLeaderFailover: the leader is shut down while goroutines submit at
 // every member; a new leader goes on, and every transaction whose Submit
 // succeeded is exactly once on both survivors.
-func TestLeaderFailover(t *testing.T) {
-	c := newCluster(t, 3, nil)
+func TestLeaderFailover(t *testing.T) { inFlight(t, testLeaderFailover) }
+
+func testLeaderFailover(t *testing.T, tune func(*Config)) {
+	c := newCluster(t, 3, tune)
 	c.startVoters(3)
 	old := c.leader()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)

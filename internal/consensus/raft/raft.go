@@ -130,7 +130,8 @@ func validID(id string) bool {
 
 // Batch are the limits the leader cuts quants by, resolved against the
 // chain's rules: a quant is cut when MaxTxs or MaxBytes is reached or the
-// oldest waiting transaction has waited MaxInterval, whichever comes first.
+// oldest waiting transaction has waited MaxInterval, whichever comes first
+// (a leader with no quant in flight cuts at once).
 type Batch struct {
 	MaxTxs      int
 	MaxBytes    int // as the chain counts: quant.MaxHeaderSize + Σ (4 + encoded size)
