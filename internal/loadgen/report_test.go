@@ -371,3 +371,26 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestBackOffOncePerRefusal: the requests in flight when the node first
+// refuses with pool_full pause the senders once, not once each; a refusal
+// of a request sent after the pause doubles it.
+func TestBackOffOncePerRefusal(t *testing.T) {
+	var s sender
+	sent := time.Now()
+	for range 8 {
+		s.backOff(sent)
+	}
+	if s.pause.backoff != backoffMin {
+		t.Fatalf("after 8 refusals of requests sent together, backoff %v, want %v", s.pause.backoff, backoffMin)
+	}
+	s.backOff(time.Now())
+	if s.pause.backoff != 2*backoffMin {
+		t.Fatalf("after a refusal of a later request, backoff %v, want %v", s.pause.backoff, 2*backoffMin)
+	}
+	s.relax()
+	s.backOff(sent)
+	if s.pause.backoff != backoffMin {
+		t.Fatalf("after a request taken whole, backoff %v, want %v", s.pause.backoff, backoffMin)
+	}
+}

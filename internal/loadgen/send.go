@@ -141,15 +141,26 @@ type sender struct {
 		sync.Mutex
 		until   time.Time     // no sender sends before this
 		backoff time.Duration // the last pause; 0 after a request taken whole
+		raised  time.Time     // when backoff was last raised
 	}
 }
 
-// backOff pauses every sender after a pool_full refusal.
-func (s *sender) backOff() {
+// backOff pauses every sender after a pool_full refusal of a request sent
+// at sent. The pause doubles only for a refusal of a request sent after
+// the last raise: the other requests in flight when the node first
+// refused were refused for the same full pool, and doubling for each of
+// them would pause the senders far longer than the node needs to make
+// room (with 8 workers, the 1 s maximum after one refusal), leaving it
+// idle.
+func (s *sender) backOff(sent time.Time) {
 	s.pause.Lock()
 	defer s.pause.Unlock()
-	s.pause.backoff = min(max(2*s.pause.backoff, backoffMin), backoffMax)
-	if until := time.Now().Add(s.pause.backoff); until.After(s.pause.until) {
+	now := time.Now()
+	if s.pause.backoff == 0 || !sent.Before(s.pause.raised) {
+		s.pause.backoff = min(max(2*s.pause.backoff, backoffMin), backoffMax)
+		s.pause.raised = now
+	}
+	if until := now.Add(s.pause.backoff); until.After(s.pause.until) {
 		s.pause.until = until
 	}
 }
@@ -240,13 +251,14 @@ func (s *sender) pace(sendCtx context.Context, n int) bool {
 func (s *sender) submit(ctx, sendCtx context.Context, url string, r *request) {
 	s.tr.sent(r.ids)
 	for {
+		sent := time.Now()
 		retry := s.post(ctx, url, r)
 		if len(retry) == 0 {
 			s.relax()
 			return
 		}
 		s.cnt.addError(api.CodePoolFull, len(retry))
-		s.backOff()
+		s.backOff(sent)
 		if !s.waitPause(sendCtx) {
 			s.cnt.addError(KindAbandoned, len(retry))
 			s.tr.dropped(pick(r.ids, retry))
