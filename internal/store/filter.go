@@ -1,12 +1,13 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
 
-	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/greatroar/blobloom"
 
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -27,11 +28,14 @@ const (
 // indexes them commits, and never removed (a reorganization that drops a
 // transaction leaves it in the filter, a false positive answered by
 // Pebble). It is a scalable Bloom filter: when a layer is full a new layer
-// twice as large takes new ids, and a lookup tests every layer.
+// twice as large takes new ids, and a lookup tests every layer. Each layer
+// is a blocked Bloom filter (blobloom): all of an id's bits lie in one
+// 64-byte block, so a lookup costs one cache miss per layer rather than
+// one per bit, and the id, itself a SHA-256 hash, is its own hash.
 type txFilter struct {
 	mu     sync.RWMutex
 	built  bool
-	layers []*bloom.BloomFilter
+	layers []*blobloom.Filter
 	n      uint // ids in the newest layer
 	cap    uint // the newest layer's capacity
 }
@@ -44,13 +48,19 @@ func (f *txFilter) mayHave(id quant.Hash) (maybe, ok bool) {
 	if !f.built {
 		return true, false
 	}
+	h := filterHash(id)
 	for _, l := range f.layers {
-		if l.Test(id[:]) {
+		if l.Has(h) {
 			return true, true
 		}
 	}
 	return false, true
 }
+
+// filterHash is the 64-bit hash of id in the filter: its first eight
+// bytes (an id is a SHA-256 hash already). A writer who grinds ids to
+// collide gains only false positives, which Pebble answers.
+func filterHash(id quant.Hash) uint64 { return binary.LittleEndian.Uint64(id[:8]) }
 
 // add puts ids in the filter, if built. The caller holds the chain's
 // write lock.
@@ -64,7 +74,7 @@ func (f *txFilter) add(ids []quant.Hash) {
 		if f.n >= f.cap {
 			f.grow(f.cap * 2)
 		}
-		f.layers[len(f.layers)-1].Add(id[:])
+		f.layers[len(f.layers)-1].Add(filterHash(id))
 		f.n++
 	}
 }
@@ -76,7 +86,7 @@ func (f *txFilter) grow(capacity uint) {
 		f.cap = ^uint(0)
 		return
 	}
-	f.layers = append(f.layers, bloom.NewWithEstimates(capacity, filterFPRate))
+	f.layers = append(f.layers, blobloom.NewOptimized(blobloom.Config{Capacity: uint64(capacity), FPRate: filterFPRate}))
 	f.n, f.cap = 0, capacity
 }
 
@@ -122,7 +132,7 @@ func (c *Chain) ensureFilter() error {
 			f.layers = nil
 			return fmt.Errorf("chain %s: transaction index key of %d bytes: %w", short(c.id), len(k), ErrCorrupt)
 		}
-		f.layers[0].Add(k[prefixLen+1:])
+		f.layers[0].Add(filterHash(quant.Hash(k[prefixLen+1:])))
 		n++
 	}
 	if err := it.Error(); err != nil {

@@ -81,3 +81,24 @@ func TestFilterGrows(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFilterMiss: the duplicate check of a new transaction id against
+// a filter holding 3,000,000 committed ids (two layers).
+func BenchmarkFilterMiss(b *testing.B) {
+	var f txFilter
+	f.built = true
+	f.grow(minFilterIDs)
+	ids := make([]quant.Hash, 3_000_000)
+	for i := range ids {
+		ids[i] = quant.Sum("bench", binary.BigEndian.AppendUint64(nil, uint64(i)))
+	}
+	f.add(ids)
+	probe := make([]quant.Hash, 1<<16)
+	for i := range probe {
+		probe[i] = quant.Sum("probe", binary.BigEndian.AppendUint64(nil, uint64(i)))
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		f.mayHave(probe[i%len(probe)])
+	}
+}
