@@ -41,7 +41,9 @@ Configuration, each level overriding the one before:
      QBC_SHUTDOWN_TIMEOUT, QBC_MEMORY_LIMIT (the Go runtime's soft limit in
      bytes; 0: the pool's bound + 320 MiB; -1: none; GOMEMLIMIT wins),
      QBC_FOLLOW (all: follow the chains peers follow; none), QBC_MAX_CHAINS,
-     QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
+     QBC_RAFT_COMMIT_TIMEOUT (how soon a raft leader tells idle followers
+     of a commit; 2ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
+     flight; 1), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
      bearer token; environment or file only)
   4. flags, and PORT
 
@@ -135,6 +137,15 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
 		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
+		{"QBC_RAFT_COMMIT_TIMEOUT", func(s *nodeSettings, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration like 2ms")
+			}
+			s.RaftCommitTimeout = node.Duration(d)
+			return nil
+		}},
+		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
 	}
 }
 

@@ -81,7 +81,9 @@ func (n *Node) openRaft(l *ledger, reg prometheus.Registerer) (*raftchain.Replic
 	r, err := raftchain.Open(raftchain.Config{
 		Dir: dir, Bind: bind, Store: l.st, Key: n.key,
 		Forwarder: httpForwarder{l: l}, Logger: n.log, Registerer: reg,
-		OnCommit: l.raftCommitted,
+		OnCommit:      l.raftCommitted,
+		CommitTimeout: time.Duration(n.cfg.RaftCommitTimeout),
+		MaxInFlight:   n.cfg.RaftInFlight,
 	})
 	if err != nil {
 		return nil, err
