@@ -96,14 +96,21 @@ func (r *Replica) add(q *quant.Quant) error {
 		return err
 	}
 	r.clock.raise(q.Header.Time)
-	if _, err := r.chain.Add(q); err != nil {
+	res, err := r.chain.Add(q)
+	if err != nil {
 		if quant.CodeOf(err) == "" {
 			r.halt(fmt.Errorf("quant %d: %w", q.Header.Height, err))
 			return fmt.Errorf("%w: %v", ErrHalted, err)
 		}
 		return err
 	}
-	r.committed(q)
+	var ids []quant.Hash
+	if len(res.ConnectedIDs) == 1 { // always: q extends the tip, and only the FSM writes the chain
+		ids = res.ConnectedIDs[0]
+	} else {
+		ids = quant.TxIDs(q.Txs)
+	}
+	r.committed(q, ids)
 	return nil
 }
 

@@ -331,8 +331,7 @@ func (r *Replica) resolveLocked(id quant.Hash, err error) {
 
 // committed records that q joined the chain: its transactions are no
 // longer queued, and their waiters are told.
-func (r *Replica) committed(q *quant.Quant) {
-	ids := quant.TxIDs(q.Txs)
+func (r *Replica) committed(q *quant.Quant, ids []quant.Hash) {
 	r.mu.Lock()
 	r.mu.applied++
 	for _, id := range ids {
