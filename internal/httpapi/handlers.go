@@ -16,6 +16,7 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/merkle"
+	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
 )
@@ -396,6 +397,14 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.writeError(w, r, err)
 			return
+		}
+		if pool := s.lg(r).Pool; pool != nil {
+			if free, _ := pool.Free(); free == 0 {
+				// A full pool refuses the whole batch before decoding it:
+				// a client under back-pressure sends it again anyway.
+				s.writeError(w, r, mempool.ErrFull)
+				return
+			}
 		}
 		txs, err := DecodeBatch(b, s.cfg.MaxBatch)
 		if err != nil {

@@ -318,6 +318,10 @@ func TestBadInput(t *testing.T) {
 	}
 	status, body = tn.do("POST", "/inject", "application/json", []byte(`{"data":99}`))
 	tn.wantError(status, body, 429, "pool_full")
+	// A binary batch to a full pool is refused whole, before it is decoded.
+	late := []*quant.Tx{signedTx(t, info.ID, key, `"late"`, 6), signedTx(t, info.ID, key, `"later"`, 7)}
+	status, body = tn.do("POST", "/v1/txs", httpapi.BatchMediaType, httpapi.EncodeBatch(late))
+	tn.wantError(status, body, 429, "pool_full")
 	// After all that the node is up and its chain intact.
 	var leap api.SeedQuant
 	tn.json("GET", "/leap", nil, 200, &leap)
