@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
-	"github.com/qbc-chain/qbc/internal/merkle"
 	"github.com/qbc-chain/qbc/internal/mempool"
+	"github.com/qbc-chain/qbc/internal/merkle"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
 )
