@@ -105,6 +105,16 @@ func nodeEnvs() []nodeEnv {
 			return nil
 		}
 	}
+	duration := func(example string, set func(s *nodeSettings, d node.Duration)) func(*nodeSettings, string) error {
+		return func(s *nodeSettings, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration like %s", example)
+			}
+			set(s, node.Duration(d))
+			return nil
+		}
+	}
 	return []nodeEnv{
 		{"QBC_ADDR", str(func(s *nodeSettings) *string { return &s.Addr })},
 		{"QBC_DATA_DIR", str(func(s *nodeSettings) *string { return &s.DataDir })},
@@ -125,26 +135,12 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_MAX_BODY_BYTES", integer(func(s *nodeSettings, n int64) { s.MaxBodyBytes = n })},
 		{"QBC_POOL_MAX_TXS", integer(func(s *nodeSettings, n int64) { s.PoolMaxTxs = int(n) })},
 		{"QBC_POOL_MAX_BYTES", integer(func(s *nodeSettings, n int64) { s.PoolMaxBytes = n })},
-		{"QBC_SHUTDOWN_TIMEOUT", func(s *nodeSettings, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("not a duration like 10s")
-			}
-			s.ShutdownTimeout = node.Duration(d)
-			return nil
-		}},
+		{"QBC_SHUTDOWN_TIMEOUT", duration("10s", func(s *nodeSettings, d node.Duration) { s.ShutdownTimeout = d })},
 		{"QBC_DEBUG_TOKEN", str(func(s *nodeSettings) *string { return &s.DebugToken })},
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
 		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
-		{"QBC_RAFT_COMMIT_TIMEOUT", func(s *nodeSettings, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("not a duration like 2ms")
-			}
-			s.RaftCommitTimeout = node.Duration(d)
-			return nil
-		}},
+		{"QBC_RAFT_COMMIT_TIMEOUT", duration("2ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
 	}
 }

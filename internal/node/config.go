@@ -14,6 +14,7 @@ import (
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/raftchain"
 )
 
 // Config is everything a node is started with. DefaultConfig gives the
@@ -95,17 +96,16 @@ const DefaultAddr = "127.0.0.1:5000"
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            DefaultAddr,
-		LogLevel:        "info",
-		MaxBodyBytes:    8 << 20,
-		PoolMaxTxs:      200_000,
-		PoolMaxBytes:    128 << 20,
-		ShutdownTimeout: Duration(10 * time.Second),
-		Follow:          FollowAll,
-		MaxChains:       64,
-		// As raftchain's defaults, measured in docs/performance.md.
-		RaftCommitTimeout: Duration(2 * time.Millisecond),
-		RaftInFlight:      1,
+		Addr:              DefaultAddr,
+		LogLevel:          "info",
+		MaxBodyBytes:      8 << 20,
+		PoolMaxTxs:        200_000,
+		PoolMaxBytes:      128 << 20,
+		ShutdownTimeout:   Duration(10 * time.Second),
+		Follow:            FollowAll,
+		MaxChains:         64,
+		RaftCommitTimeout: Duration(raftchain.DefaultCommitTimeout),
+		RaftInFlight:      raftchain.DefaultMaxInFlight,
 	}
 }
 

@@ -12,6 +12,13 @@ import (
 	"github.com/qbc-chain/qbc/internal/store"
 )
 
+// Defaults of Config's CommitTimeout and MaxInFlight (see there), which a
+// node's configuration shows.
+const (
+	DefaultCommitTimeout = 2 * time.Millisecond
+	DefaultMaxInFlight   = 1
+)
+
 // Config configures a Replica. EnsureDefaults fills the zero fields;
 // Validate names the first bad one.
 type Config struct {
@@ -48,7 +55,7 @@ type Config struct {
 	// Raft timing; defaults are hashicorp/raft's, but CommitTimeout (how
 	// soon an idle leader tells followers of a commit, so they apply it,
 	// and so how soon a follower answers a Submit) is 2 ms: 5 ms measured
-	// 4 to 8 ms slower at the median (docs/performance.md), at the cost of
+	// 5 to 8 ms slower at the median (docs/performance.md), at the cost of
 	// an AppendEntries per follower every 2 to 4 ms when idle.
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
@@ -90,7 +97,7 @@ func (c *Config) EnsureDefaults() {
 	set(&c.HeartbeatTimeout, time.Second)
 	set(&c.ElectionTimeout, time.Second)
 	set(&c.LeaderLeaseTimeout, 500*time.Millisecond)
-	set(&c.CommitTimeout, 2*time.Millisecond)
+	set(&c.CommitTimeout, DefaultCommitTimeout)
 	set(&c.SnapshotInterval, 30*time.Second)
 	set(&c.ApplyTimeout, 10*time.Second)
 	if c.SnapshotThreshold == 0 {
@@ -103,7 +110,7 @@ func (c *Config) EnsureDefaults() {
 		c.MaxPending = 100_000
 	}
 	if c.MaxInFlight == 0 {
-		c.MaxInFlight = 1
+		c.MaxInFlight = DefaultMaxInFlight
 	}
 }
 
