@@ -774,7 +774,7 @@ func txErr(i int, err error) error {
 // false for an engine that names its sealers (poa) when this node is not
 // one of them.
 func (c *Chain) CanSeal() bool {
-	if s, ok := c.engine.(interface{ CanSeal() bool }); ok {
+	if s, ok := c.engine.(consensus.Sealer); ok {
 		return s.CanSeal()
 	}
 	return true
@@ -783,9 +783,7 @@ func (c *Chain) CanSeal() bool {
 // MaySeal reports whether this node may seal a child of the tip now: false
 // while an engine's turn rules (poa's recents rule) hold it back.
 func (c *Chain) MaySeal() bool {
-	s, ok := c.engine.(interface {
-		MaySeal(consensus.ChainReader, *quant.Header) bool
-	})
+	s, ok := c.engine.(consensus.TurnTaker)
 	if !ok {
 		return c.CanSeal()
 	}
@@ -796,9 +794,9 @@ func (c *Chain) MaySeal() bool {
 // Finality says when a quant of this chain is final: "final" once
 // committed, for ordered engines (raft), or "depth" (the deeper, the
 // surer) for Nakamoto-style ones (pow, poa), which may reorganize.
-func (c *Chain) Finality() string {
-	if f, ok := c.engine.(interface{ Finality() string }); ok {
+func (c *Chain) Finality() consensus.Finality {
+	if f, ok := c.engine.(consensus.Finalizer); ok {
 		return f.Finality()
 	}
-	return "depth"
+	return consensus.FinalityDepth
 }

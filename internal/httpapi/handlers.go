@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/merkle"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -122,7 +123,7 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 // nonce returns a pow-style nonce for the seed's "proof" field, where the
 // engine has one.
 func (s *Server) nonce(r *http.Request, h *quant.Header) uint64 {
-	if e, ok := s.lg(r).Chain.Engine().(interface{ Nonce(*quant.Header) uint64 }); ok {
+	if e, ok := s.lg(r).Chain.Engine().(consensus.Nonces); ok {
 		return e.Nonce(h)
 	}
 	return 0
@@ -257,7 +258,7 @@ func (s *Server) statsFor(l *Ledger) api.Stats {
 		PoolBytes:       l.Pool.Bytes(),
 		QuantsPerMinute: c.QuantsPerMinute(),
 		Peers:           livePeers(l.Node.Peers()),
-		Finality:        c.Finality(),
+		Finality:        string(c.Finality()),
 		Raft:            l.Node.RaftStatus(),
 	}
 }

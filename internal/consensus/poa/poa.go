@@ -91,7 +91,11 @@ type Engine struct {
 	now    func() time.Time
 }
 
-var _ consensus.Engine = (*Engine)(nil)
+var (
+	_ consensus.Engine    = (*Engine)(nil)
+	_ consensus.Sealer    = (*Engine)(nil)
+	_ consensus.TurnTaker = (*Engine)(nil)
+)
 
 // Factory returns a consensus.Factory whose engines seal with signer (nil:
 // verify only).

@@ -75,7 +75,10 @@ type Engine struct {
 	workers int
 }
 
-var _ consensus.Engine = (*Engine)(nil)
+var (
+	_ consensus.Engine = (*Engine)(nil)
+	_ consensus.Nonces = (*Engine)(nil)
+)
 
 // New builds the engine for a chain's rules.
 func New(rules *quant.Rules) (consensus.Engine, error) {

@@ -148,7 +148,10 @@ type Engine struct {
 	member int // the signer's index in keys, or -1
 }
 
-var _ consensus.Engine = (*Engine)(nil)
+var (
+	_ consensus.Engine  = (*Engine)(nil)
+	_ consensus.Ordered = (*Engine)(nil)
+)
 
 // Factory returns a consensus.Factory whose engines seal with signer (nil:
 // verify only). A signer that is not a member's key verifies only.
@@ -192,7 +195,13 @@ func New(rules *quant.Rules, signer ed25519.PrivateKey) (*Engine, error) {
 func (e *Engine) Name() string { return Name }
 
 // Finality is "final": a committed quant never leaves the chain.
-func (e *Engine) Finality() string { return "final" }
+func (e *Engine) Finality() consensus.Finality { return consensus.FinalityFinal }
+
+// Member reports whether this node's key is one of the chain's members.
+func (e *Engine) Member() bool {
+	_, ok := e.Self()
+	return ok
+}
 
 // Batch returns the limits the leader cuts quants by.
 func (e *Engine) Batch() Batch { return e.batch }
