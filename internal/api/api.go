@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/big"
 	"time"
 
@@ -36,7 +38,13 @@ const (
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
 	CodeUnauthorized     = "unauthorized"
+	CodeInvalidRequest   = "invalid_request" // the request is not well formed
+	CodeNotSupported     = "not_supported"   // a fine request this node or chain does not serve
 )
+
+// ErrInvalid marks a JSON transaction that does not describe one (ToTx);
+// httpapi answers it 400 invalid_request.
+var ErrInvalid = errors.New("api: invalid transaction")
 
 // Data kinds as JSON writes them.
 const (
@@ -91,7 +99,7 @@ func (t *Tx) ToTx() (*quant.Tx, error) {
 	switch t.Kind {
 	case KindJSON, "":
 		if len(t.Data) == 0 {
-			return nil, quant.Errorf(quant.CodeInvalidRequest, "data: missing")
+			return nil, fmt.Errorf("%w: data: missing", ErrInvalid)
 		}
 		d, err := quant.CompactJSON(t.Data)
 		if err != nil {
@@ -101,15 +109,15 @@ func (t *Tx) ToTx() (*quant.Tx, error) {
 	case KindBytes:
 		var s string
 		if err := json.Unmarshal(t.Data, &s); err != nil {
-			return nil, quant.Errorf(quant.CodeInvalidRequest, "data: kind bytes needs a base64 string")
+			return nil, fmt.Errorf("%w: data: kind bytes needs a base64 string", ErrInvalid)
 		}
 		d, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return nil, quant.Errorf(quant.CodeInvalidRequest, "data: not base64: %v", err)
+			return nil, fmt.Errorf("%w: data: not base64: %v", ErrInvalid, err)
 		}
 		tx.Kind, tx.Data = quant.DataBytes, d
 	default:
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "kind: %q is not json or bytes", t.Kind)
+		return nil, fmt.Errorf("%w: kind: %q is not json or bytes", ErrInvalid, t.Kind)
 	}
 	if t.PubKey != "" || t.Sig != "" {
 		pk, err1 := hex.DecodeString(t.PubKey)
@@ -120,7 +128,7 @@ func (t *Tx) ToTx() (*quant.Tx, error) {
 		tx.PubKey, tx.Sig = pk, sig
 	}
 	if t.ID != nil && *t.ID != tx.ID() {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "id %s does not match the transaction (%s)", *t.ID, tx.ID())
+		return nil, fmt.Errorf("%w: id %s does not match the transaction (%s)", ErrInvalid, *t.ID, tx.ID())
 	}
 	return tx, nil
 }

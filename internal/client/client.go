@@ -365,7 +365,7 @@ func statusCode(status int) string {
 	case http.StatusTooManyRequests:
 		return api.CodePoolFull
 	case http.StatusBadRequest:
-		return string(quant.CodeInvalidRequest)
+		return api.CodeInvalidRequest
 	case http.StatusRequestEntityTooLarge:
 		return string(quant.CodeTooLarge)
 	}

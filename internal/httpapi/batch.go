@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -52,7 +53,7 @@ func DecodeBatch(b []byte, max int) ([]*quant.Tx, error) {
 		off += n
 	}
 	if len(txs) == 0 {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "batch is empty")
+		return nil, fmt.Errorf("%w: batch is empty", ErrBadRequest)
 	}
 	return txs, nil
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -76,7 +77,7 @@ func (s *Server) fork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(f.Rules) == 0 {
-		s.writeError(w, r, quant.Errorf(quant.CodeInvalidRequest, `body needs "height" and "rules"`))
+		s.writeError(w, r, fmt.Errorf(`%w: body needs "height" and "rules"`, ErrBadRequest))
 		return
 	}
 	rules, err := quant.ParseRules(f.Rules)

@@ -4,43 +4,91 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/mempool"
+	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
 )
 
-// statusOf is the one table from error codes to HTTP statuses.
-var statusOf = map[string]int{
-	string(quant.CodeMalformed):      http.StatusBadRequest,
-	string(quant.CodeInvalidRequest): http.StatusBadRequest,
-	string(quant.CodeBadVersion):     http.StatusBadRequest,
-	string(quant.CodeTooLarge):       http.StatusRequestEntityTooLarge,
-	string(quant.CodeDuplicate):      http.StatusConflict,
-	string(quant.CodeNotAllowed):     http.StatusForbidden,
-	string(quant.CodeWrongChain):     http.StatusUnprocessableEntity,
-	string(quant.CodeBadSignature):   http.StatusUnprocessableEntity,
-	string(quant.CodeBadData):        http.StatusUnprocessableEntity,
-	string(quant.CodeBadTime):        http.StatusUnprocessableEntity,
-	string(quant.CodeBadLink):        http.StatusUnprocessableEntity,
-	string(quant.CodeUnknownParent):  http.StatusUnprocessableEntity,
-	string(quant.CodeBadMerkleRoot):  http.StatusUnprocessableEntity,
-	string(quant.CodeBadSeal):        http.StatusUnprocessableEntity,
-	string(quant.CodeBadRules):       http.StatusUnprocessableEntity,
-	string(quant.CodeLimitExceeded):  http.StatusUnprocessableEntity,
-	api.CodeNotFound:                 http.StatusNotFound,
-	api.CodePoolFull:                 http.StatusTooManyRequests,
-	api.CodeUnsupportedMedia:         http.StatusUnsupportedMediaType,
-	api.CodeMethodNotAllowed:         http.StatusMethodNotAllowed,
-	api.CodeUnauthorized:             http.StatusUnauthorized,
-	api.CodeUnavailable:              http.StatusServiceUnavailable,
-	api.CodeInternal:                 http.StatusInternalServerError,
+// What the node may answer that is not a rule of the chain. The node wraps
+// them with its detail, fmt.Errorf("%w: quant %s is not stored here",
+// httpapi.ErrNotFound, h); the detail after the sentinel is the message the
+// client reads.
+var (
+	// ErrRetry marks a transient failure the client may retry (503
+	// unavailable).
+	ErrRetry = errors.New("retry later")
+	// ErrNotFound marks something this node does not have (404 not_found).
+	ErrNotFound = errors.New("not found")
+	// ErrNotSupported marks a well-formed request that this node or chain
+	// does not serve: a leap on a raft chain, a submission to a raft
+	// chain's observer (400 not_supported). It is a client error, not a
+	// conflict: 409 means duplicate to clients that read only the status,
+	// and a refused submission must not look accepted.
+	ErrNotSupported = errors.New("not supported here")
+	// ErrBadRequest marks a request that is not well formed (400
+	// invalid_request).
+	ErrBadRequest = errors.New("invalid request")
+)
+
+// errorTable is the one table from errors to the API's codes and HTTP
+// statuses. A *quant.RuleError is answered by the row of its code; any
+// other error by the first row with a sentinel it wraps (errors.Is); an
+// error no row names is 500 internal.
+var errorTable = []struct {
+	code   string
+	status int
+	// sentinels are the errors answered with this code.
+	sentinels []error
+	// msg, when set, replaces the error's text in the answer; otherwise
+	// the answer is the text after the sentinel's, or all of it when
+	// whole.
+	msg   string
+	whole bool
+}{
+	{code: string(quant.CodeMalformed), status: http.StatusBadRequest},
+	{code: string(quant.CodeBadVersion), status: http.StatusBadRequest},
+	{code: api.CodeInvalidRequest, status: http.StatusBadRequest,
+		sentinels: []error{ErrBadRequest, api.ErrInvalid, peer.ErrBadAddress}},
+	{code: api.CodeNotSupported, status: http.StatusBadRequest, sentinels: []error{ErrNotSupported}},
+	{code: api.CodeUnauthorized, status: http.StatusUnauthorized},
+	{code: string(quant.CodeNotAllowed), status: http.StatusForbidden},
+	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound}},
+	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{store.ErrNotFound}, msg: "not found"},
+	{code: api.CodeMethodNotAllowed, status: http.StatusMethodNotAllowed},
+	{code: string(quant.CodeDuplicate), status: http.StatusConflict},
+	{code: string(quant.CodeTooLarge), status: http.StatusRequestEntityTooLarge},
+	{code: api.CodeUnsupportedMedia, status: http.StatusUnsupportedMediaType},
+	{code: string(quant.CodeWrongChain), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadSignature), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadData), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadTime), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadLink), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeUnknownParent), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadMerkleRoot), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadSeal), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadRules), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeLimitExceeded), status: http.StatusUnprocessableEntity},
+	{code: api.CodePoolFull, status: http.StatusTooManyRequests,
+		sentinels: []error{mempool.ErrFull}, msg: "the transaction pool is full; retry later"},
+	{code: api.CodeInternal, status: http.StatusInternalServerError},
+	{code: api.CodeUnavailable, status: http.StatusServiceUnavailable, sentinels: []error{ErrRetry}, whole: true},
+	{code: api.CodeUnavailable, status: http.StatusServiceUnavailable,
+		sentinels: []error{context.Canceled, context.DeadlineExceeded}, msg: "request cancelled"},
 }
 
-// ErrRetry marks an error the client may retry (503); the node wraps its
-// transient failures with it.
-var ErrRetry = errors.New("retry later")
+// statusOf is the status of an error code (500 for a code the table lacks).
+func statusOf(code string) int {
+	for _, row := range errorTable {
+		if row.code == code {
+			return row.status
+		}
+	}
+	return http.StatusInternalServerError
+}
 
 // apiError is an error this package raises with a code of its own.
 type apiError struct{ code, msg string }
@@ -63,26 +111,37 @@ func classify(err error) (code, msg string) {
 		return string(re.Code), re.Description
 	case errors.As(err, &mb):
 		return string(quant.CodeTooLarge), "request body is over the node's limit"
-	case errors.Is(err, mempool.ErrFull):
-		return api.CodePoolFull, "the transaction pool is full; retry later"
-	case errors.Is(err, store.ErrNotFound):
-		return api.CodeNotFound, "not found"
-	case errors.Is(err, ErrRetry):
-		return api.CodeUnavailable, err.Error()
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return api.CodeUnavailable, "request cancelled"
+	}
+	for _, row := range errorTable {
+		for _, s := range row.sentinels {
+			if errors.Is(err, s) {
+				switch {
+				case row.msg != "":
+					return row.code, row.msg
+				case row.whole:
+					return row.code, err.Error()
+				}
+				return row.code, detail(err, s)
+			}
+		}
 	}
 	return api.CodeInternal, "internal error"
+}
+
+// detail is err's text without the sentinel's name when err wraps it as
+// fmt.Errorf("%w: detail", sentinel).
+func detail(err, sentinel error) string {
+	if d, ok := strings.CutPrefix(err.Error(), sentinel.Error()+": "); ok && d != "" {
+		return d
+	}
+	return err.Error()
 }
 
 // writeError sends err as api.Error with its status. Internal errors are
 // logged with their detail and sent without it.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := classify(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := statusOf(code)
 	if status >= 500 && code != api.CodeUnavailable {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {

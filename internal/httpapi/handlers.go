@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -39,10 +40,10 @@ func decodeJSON(r *http.Request, v any, strict bool) error {
 		if errors.As(err, &mb) {
 			return err
 		}
-		return quant.Errorf(quant.CodeInvalidRequest, "body is not the expected JSON: %v", err)
+		return fmt.Errorf("%w: body is not the expected JSON: %v", ErrBadRequest, err)
 	}
 	if dec.More() {
-		return quant.Errorf(quant.CodeInvalidRequest, "body holds more than one JSON value")
+		return fmt.Errorf("%w: body holds more than one JSON value", ErrBadRequest)
 	}
 	return nil
 }
@@ -92,7 +93,7 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 			return t.ToTx()
 		}
 		if len(t.Data) == 0 {
-			return nil, quant.Errorf(quant.CodeInvalidRequest, `body needs a "data" field`)
+			return nil, fmt.Errorf(`%w: body needs a "data" field`, ErrBadRequest)
 		}
 		return s.newOpenTx(r, t.Data)
 	case "application/x-www-form-urlencoded", "multipart/form-data":
@@ -101,11 +102,11 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 			if errors.As(err, &mb) {
 				return nil, err
 			}
-			return nil, quant.Errorf(quant.CodeInvalidRequest, "form: %v", err)
+			return nil, fmt.Errorf("%w: form: %v", ErrBadRequest, err)
 		}
 		v, ok := r.PostForm["data"]
 		if !ok || len(v) != 1 {
-			return nil, quant.Errorf(quant.CodeInvalidRequest, "form needs one data field")
+			return nil, fmt.Errorf("%w: form needs one data field", ErrBadRequest)
 		}
 		if json.Valid([]byte(v[0])) {
 			return s.newOpenTx(r, []byte(v[0]))
@@ -144,13 +145,13 @@ func pageParams(r *http.Request, defLimit, maxLimit uint64) (from, limit uint64,
 	q := r.URL.Query()
 	if v := q.Get("from"); v != "" {
 		if from, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return 0, 0, quant.Errorf(quant.CodeInvalidRequest, "from: not a height: %q", v)
+			return 0, 0, fmt.Errorf("%w: from: not a height: %q", ErrBadRequest, v)
 		}
 	}
 	limit = defLimit
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.ParseUint(v, 10, 64); err != nil || limit == 0 {
-			return 0, 0, quant.Errorf(quant.CodeInvalidRequest, "limit: not a positive count: %q", v)
+			return 0, 0, fmt.Errorf("%w: limit: not a positive count: %q", ErrBadRequest, v)
 		}
 	}
 	if maxLimit > 0 && (limit == 0 || limit > maxLimit) {
@@ -296,7 +297,7 @@ func (s *Server) discover(w http.ResponseWriter, r *http.Request) {
 		host = body.Host
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		if err := r.ParseForm(); err != nil {
-			s.writeError(w, r, quant.Errorf(quant.CodeInvalidRequest, "form: %v", err))
+			s.writeError(w, r, fmt.Errorf("%w: form: %v", ErrBadRequest, err))
 			return
 		}
 		host = r.PostForm.Get("host")
@@ -352,7 +353,7 @@ func (s *Server) lookupQuant(r *http.Request, ref string) (*quant.Quant, error) 
 	} else {
 		height, err := strconv.ParseUint(ref, 10, 64)
 		if err != nil {
-			return nil, quant.Errorf(quant.CodeInvalidRequest, "%q is neither a height nor a hash", ref)
+			return nil, fmt.Errorf("%w: %q is neither a height nor a hash", ErrBadRequest, ref)
 		}
 		if hash, err = s.lg(r).Store.HashAt(height); err != nil {
 			return nil, err
@@ -443,7 +444,7 @@ func strictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return quant.Errorf(quant.CodeInvalidRequest, "body is not the expected JSON: %v", err)
+		return fmt.Errorf("%w: body is not the expected JSON: %v", ErrBadRequest, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -144,7 +145,7 @@ func (s *Server) scoped(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := quant.ParseHash(r.PathValue("chain"))
 		if err != nil {
-			s.writeError(w, r, quant.Errorf(quant.CodeInvalidRequest, "chain id: %v", err))
+			s.writeError(w, r, fmt.Errorf("%w: chain id: %v", ErrBadRequest, err))
 			return
 		}
 		l, ok := s.cfg.Chains.Ledger(id)

@@ -19,10 +19,10 @@ const maxLineage = 16
 func (n *Node) Fork(ctx context.Context, parent quant.Hash, height uint64, rules *quant.Rules) (*httpapi.Ledger, error) {
 	p := n.ledger(parent)
 	if p == nil {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "this node does not follow chain %s", parent)
+		return nil, fmt.Errorf("%w: this node does not follow chain %s", httpapi.ErrNotFound, parent)
 	}
 	if tip := p.chain.Head().Header.Height; height > tip {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "chain %s is at height %d, below the fork height %d", parent, tip, height)
+		return nil, fmt.Errorf("%w: chain %s is at height %d, below the fork height %d", httpapi.ErrBadRequest, parent, tip, height)
 	}
 	hash, err := p.st.HashAt(height)
 	if err != nil {
@@ -48,7 +48,7 @@ func (n *Node) checkForkPoint(fp *quant.ForkPoint) error {
 func (n *Node) Lineage(id quant.Hash) ([]api.Ancestor, error) {
 	l := n.ledger(id)
 	if l == nil {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "this node does not follow chain %s", id)
+		return nil, fmt.Errorf("%w: this node does not follow chain %s", httpapi.ErrNotFound, id)
 	}
 	var out []api.Ancestor
 	for fp := l.chain.Rules().Parent; fp != nil; {

@@ -1,9 +1,11 @@
 package node
 
 import (
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -93,7 +95,7 @@ func TestForks(t *testing.T) {
 			t.Errorf("fork point %+v: %v, want bad_rules", fp, err)
 		}
 	}
-	if _, err := a.Fork(t.Context(), parent, 99, schemaRules(t, "late", `{"type":"object"}`)); quant.CodeOf(err) != quant.CodeInvalidRequest {
+	if _, err := a.Fork(t.Context(), parent, 99, schemaRules(t, "late", `{"type":"object"}`)); !errors.Is(err, httpapi.ErrBadRequest) {
 		t.Errorf("a fork past the tip: %v", err)
 	}
 }

@@ -278,7 +278,7 @@ func (l *ledger) countSubmit(err error) {
 // seals (a quant from a peer), it builds a new template, up to 3 times.
 func (l *ledger) Leap(ctx context.Context) (*quant.Quant, error) {
 	if l.chain.Rules().Engine == raftengine.Name {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "a raft chain's leader cuts quants by size and time: submit transactions instead")
+		return nil, fmt.Errorf("%w: a raft chain's leader cuts quants by size and time: submit transactions instead", httpapi.ErrNotSupported)
 	}
 	l.leapMu.Lock()
 	defer l.leapMu.Unlock()
@@ -374,7 +374,7 @@ func (l *ledger) Peers() []api.Peer {
 // it, learns its identity and chain, adds it, and tells its own peers.
 func (l *ledger) AddPeer(ctx context.Context, addr string) error {
 	_, err := l.p2p.Discover(ctx, addr)
-	if err != nil && quant.CodeOf(err) == "" {
+	if err != nil && quant.CodeOf(err) == "" && !errors.Is(err, peer.ErrBadAddress) {
 		return fmt.Errorf("%w: %v", httpapi.ErrRetry, err)
 	}
 	return err
@@ -430,7 +430,7 @@ func (l *ledger) HasQuant(h quant.Hash) bool {
 func (l *ledger) Quant(h quant.Hash) (*quant.Quant, error) {
 	q, err := l.st.Quant(h)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "quant %s is not stored here", h)
+		return nil, fmt.Errorf("%w: quant %s is not stored here", httpapi.ErrNotFound, h)
 	}
 	return q, err
 }
@@ -459,7 +459,7 @@ func (l *ledger) RaftStatus() *api.RaftStatus { return l.raftStatus() }
 // never be committed.
 func (l *ledger) observerRefusal() error {
 	if l.raft == nil && l.chain.Rules().Engine == raftengine.Name {
-		return quant.Errorf(quant.CodeInvalidRequest, "this node only observes raft chain %s: submit to one of its members", l.chain.ID())
+		return fmt.Errorf("%w: this node only observes raft chain %s: submit to one of its members", httpapi.ErrNotSupported, l.chain.ID())
 	}
 	return nil
 }

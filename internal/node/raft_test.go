@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -176,8 +177,8 @@ func TestRaftObserver(t *testing.T) {
 	tx := func(i int) *quant.Tx {
 		return &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}
 	}
-	if _, err := obs.Submit(tx(1)); quant.CodeOf(err) != quant.CodeInvalidRequest {
-		t.Fatalf("a submission at the observer: %v, want invalid_request", err)
+	if _, err := obs.Submit(tx(1)); !errors.Is(err, httpapi.ErrNotSupported) {
+		t.Fatalf("a submission at the observer: %v, want not_supported", err)
 	}
 	if obs.pool.Len() != 0 {
 		t.Fatal("the observer pooled a transaction")

@@ -359,15 +359,19 @@ func (s *Service) addrs() []string {
 	return out
 }
 
+// ErrBadAddress refuses an address that cannot be a peer's: not HOST:PORT,
+// or this node's own.
+var ErrBadAddress = errors.New("peer: not a peer's address")
+
 // Discover contacts the node at addr, learns its identity and chain, adds
 // it as a peer and tells the other peers about it (distributed
 // registration, as the seed's /discover).
 func (s *Service) Discover(ctx context.Context, addr string) (PeerInfo, error) {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return PeerInfo{}, quant.Errorf(quant.CodeInvalidRequest, "%q is not HOST:PORT", addr)
+		return PeerInfo{}, fmt.Errorf("%w: %q is not HOST:PORT", ErrBadAddress, addr)
 	}
 	if addr == s.cfg.Advertise {
-		return PeerInfo{}, quant.Errorf(quant.CodeInvalidRequest, "%s is this node", addr)
+		return PeerInfo{}, fmt.Errorf("%w: %s is this node", ErrBadAddress, addr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -408,7 +412,7 @@ func (s *Service) offered(hb helloBody) {
 func (s *Service) admit(key ed25519.PublicKey, addr string, hb helloBody) (*peerState, error) {
 	id := IDOf(key)
 	if id == s.self {
-		return nil, quant.Errorf(quant.CodeInvalidRequest, "%s is this node", addr)
+		return nil, fmt.Errorf("%w: %s is this node", ErrBadAddress, addr)
 	}
 	if hb.Chain != s.cfg.Host.Status().Chain {
 		return nil, quant.Errorf(quant.CodeWrongChain, "node %s at %s is on chain %s, not ours", id, addr, hb.Chain)

@@ -11,22 +11,21 @@ type Code string
 
 // Rule-failure codes. They are stable strings because they appear in the API.
 const (
-	CodeMalformed      Code = "malformed"       // bytes do not decode to the type
-	CodeTooLarge       Code = "too_large"       // a size limit is exceeded
-	CodeBadVersion     Code = "bad_version"     // unknown encoding version
-	CodeWrongChain     Code = "wrong_chain"     // names another chain
-	CodeBadSignature   Code = "bad_signature"   // signature missing, malformed or invalid
-	CodeNotAllowed     Code = "not_allowed"     // the chain's write policy refuses the writer
-	CodeBadData        Code = "bad_data"        // payload is not what the chain accepts
-	CodeBadTime        Code = "bad_time"        // timestamp out of bounds
-	CodeDuplicate      Code = "duplicate"       // already in the pool or the chain
-	CodeBadLink        Code = "bad_link"        // previous hash or height does not follow the parent
-	CodeUnknownParent  Code = "unknown_parent"  // the parent quant is not known
-	CodeBadMerkleRoot  Code = "bad_merkle_root" // transaction root does not match the body
-	CodeBadSeal        Code = "bad_seal"        // the engine's seal (work, signature) is invalid
-	CodeBadRules       Code = "bad_rules"       // a bang's rules are invalid
-	CodeLimitExceeded  Code = "limit_exceeded"  // a chain's block limits are exceeded
-	CodeInvalidRequest Code = "invalid_request" // a request is not well formed
+	CodeMalformed     Code = "malformed"       // bytes do not decode to the type
+	CodeTooLarge      Code = "too_large"       // a size limit is exceeded
+	CodeBadVersion    Code = "bad_version"     // unknown encoding version
+	CodeWrongChain    Code = "wrong_chain"     // names another chain
+	CodeBadSignature  Code = "bad_signature"   // signature missing, malformed or invalid
+	CodeNotAllowed    Code = "not_allowed"     // the chain's write policy refuses the writer
+	CodeBadData       Code = "bad_data"        // payload is not what the chain accepts
+	CodeBadTime       Code = "bad_time"        // timestamp out of bounds
+	CodeDuplicate     Code = "duplicate"       // already in the pool or the chain
+	CodeBadLink       Code = "bad_link"        // previous hash or height does not follow the parent
+	CodeUnknownParent Code = "unknown_parent"  // the parent quant is not known
+	CodeBadMerkleRoot Code = "bad_merkle_root" // transaction root does not match the body
+	CodeBadSeal       Code = "bad_seal"        // the engine's seal (work, signature) is invalid
+	CodeBadRules      Code = "bad_rules"       // a bang's rules are invalid
+	CodeLimitExceeded Code = "limit_exceeded"  // a chain's block limits are exceeded
 )
 
 // RuleError is a refusal with a code and a human-readable description.

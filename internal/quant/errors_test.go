@@ -72,7 +72,7 @@ func TestCodesStable(t *testing.T) {
 		CodeWrongChain: "wrong_chain", CodeBadSignature: "bad_signature", CodeNotAllowed: "not_allowed",
 		CodeBadData: "bad_data", CodeBadTime: "bad_time", CodeDuplicate: "duplicate", CodeBadLink: "bad_link",
 		CodeUnknownParent: "unknown_parent", CodeBadMerkleRoot: "bad_merkle_root", CodeBadSeal: "bad_seal",
-		CodeBadRules: "bad_rules", CodeLimitExceeded: "limit_exceeded", CodeInvalidRequest: "invalid_request",
+		CodeBadRules: "bad_rules", CodeLimitExceeded: "limit_exceeded",
 	}
 	for c, s := range want {
 		if string(c) != s {
