@@ -26,8 +26,11 @@ import (
 
 // ChainNode is what the API asks of the node for one chain beyond reads.
 type ChainNode interface {
-	Submit(tx *quant.Tx) (quant.Hash, error)
-	SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error)
+	// Submit checks tx and admits it, returning its id. It keeps tx.
+	Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error)
+	// SubmitBatch submits txs and returns each one's id and error (nil
+	// when accepted), in order. It keeps txs.
+	SubmitBatch(ctx context.Context, txs []*quant.Tx) ([]quant.Hash, []error)
 	Leap(ctx context.Context) (*quant.Quant, error)
 	Peers() []api.Peer
 	Syncing() (bool, uint64)

@@ -119,7 +119,7 @@ func benchEngine(b *testing.B, engine string) {
 				}
 				sentMu.Unlock()
 				at := time.Now()
-				ids, errs := ledgers[i].SubmitBatch(txs)
+				ids, errs := ledgers[i].SubmitBatch(b.Context(), txs)
 				for _, err := range errs {
 					if err != nil {
 						b.Error(err)

@@ -156,7 +156,7 @@ func (l *ledger) Offered(addr string, ids []quant.Hash) { l.node.offered(addr, i
 
 // Submit checks tx against the chain and admits it to the pool, returning
 // its id. It keeps tx.
-func (l *ledger) Submit(tx *quant.Tx) (quant.Hash, error) {
+func (l *ledger) Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error) {
 	if l.raft != nil {
 		ids, errs := l.raftSubmit([]*quant.Tx{tx})
 		return ids[0], errs[0]
@@ -177,7 +177,7 @@ func (l *ledger) Submit(tx *quant.Tx) (quant.Hash, error) {
 
 // SubmitBatch submits txs, checking their signatures in parallel on all
 // cores, and returns each one's id and error (nil when accepted), in order.
-func (l *ledger) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) {
+func (l *ledger) SubmitBatch(ctx context.Context, txs []*quant.Tx) ([]quant.Hash, []error) {
 	if l.raft != nil {
 		return l.raftSubmit(txs)
 	}

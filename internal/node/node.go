@@ -356,10 +356,14 @@ func (n *Node) P2P() *peer.Service { return n.def().p2p }
 // them.
 
 // Submit checks tx against the default chain and pools it.
-func (n *Node) Submit(tx *quant.Tx) (quant.Hash, error) { return n.def().Submit(tx) }
+func (n *Node) Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error) {
+	return n.def().Submit(ctx, tx)
+}
 
 // SubmitBatch submits txs to the default chain.
-func (n *Node) SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error) { return n.def().SubmitBatch(txs) }
+func (n *Node) SubmitBatch(ctx context.Context, txs []*quant.Tx) ([]quant.Hash, []error) {
+	return n.def().SubmitBatch(ctx, txs)
+}
 
 // Leap makes a quant of the default chain now.
 func (n *Node) Leap(ctx context.Context) (*quant.Quant, error) { return n.def().Leap(ctx) }

@@ -58,7 +58,7 @@ func TestRaftChain(t *testing.T) {
 		l := n.ledger(id)
 		for ctx.Err() == nil {
 			tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce.Add(1), Kind: quant.DataJSON, Data: []byte(`{"o":1}`)}
-			txid, err := l.Submit(tx)
+			txid, err := l.Submit(t.Context(), tx)
 			if err == nil {
 				mu.Lock()
 				acked = append(acked, txid)
@@ -138,7 +138,7 @@ func TestRaftMemberJoins(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 			l = nodes[i%3].ledger(id)
 		}
-		if _, err := l.Submit(&quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}); err != nil {
+		if _, err := l.Submit(t.Context(), &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}); err != nil {
 			t.Fatalf("three of four members commit: %v", err)
 		}
 	}
@@ -156,7 +156,7 @@ func TestRaftMemberJoins(t *testing.T) {
 		return len(voters) == 4
 	})
 	// The fourth member takes transactions too.
-	if _, err := late.ledger(id).Submit(&quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: 99, Kind: quant.DataJSON, Data: []byte(`{"a":2}`)}); err != nil {
+	if _, err := late.ledger(id).Submit(t.Context(), &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: 99, Kind: quant.DataJSON, Data: []byte(`{"a":2}`)}); err != nil {
 		t.Fatalf("a submission at the new member: %v", err)
 	}
 }
@@ -177,7 +177,7 @@ func TestRaftObserver(t *testing.T) {
 	tx := func(i int) *quant.Tx {
 		return &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}
 	}
-	if _, err := obs.Submit(tx(1)); !errors.Is(err, httpapi.ErrNotSupported) {
+	if _, err := obs.Submit(t.Context(), tx(1)); !errors.Is(err, httpapi.ErrNotSupported) {
 		t.Fatalf("a submission at the observer: %v, want not_supported", err)
 	}
 	if obs.pool.Len() != 0 {
@@ -187,7 +187,7 @@ func TestRaftObserver(t *testing.T) {
 		return nodes[0].ledger(id).raftStatus().Leader != ""
 	})
 	for i := range 5 {
-		if _, err := nodes[i%2].ledger(id).Submit(tx(10 + i)); err != nil {
+		if _, err := nodes[i%2].ledger(id).Submit(t.Context(), tx(10+i)); err != nil {
 			t.Fatal(err)
 		}
 	}
