@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -56,7 +57,7 @@ var errorTable = []struct {
 	{code: api.CodeNotSupported, status: http.StatusBadRequest, sentinels: []error{ErrNotSupported}},
 	{code: api.CodeUnauthorized, status: http.StatusUnauthorized},
 	{code: string(quant.CodeNotAllowed), status: http.StatusForbidden},
-	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound}},
+	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound, chain.ErrNotFound}},
 	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{store.ErrNotFound}, msg: "not found"},
 	{code: api.CodeMethodNotAllowed, status: http.StatusMethodNotAllowed},
 	{code: string(quant.CodeDuplicate), status: http.StatusConflict},

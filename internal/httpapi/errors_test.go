@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -25,6 +26,7 @@ func TestErrorTable(t *testing.T) {
 		msg    string
 	}{
 		{fmt.Errorf("%w: quant 12 is not stored here", ErrNotFound), api.CodeNotFound, http.StatusNotFound, "quant 12 is not stored here"},
+		{fmt.Errorf("%w: transaction 12", chain.ErrNotFound), api.CodeNotFound, http.StatusNotFound, "transaction 12"},
 		{fmt.Errorf("get: %w", store.ErrNotFound), api.CodeNotFound, http.StatusNotFound, "not found"},
 		{fmt.Errorf("%w: a raft chain's leader cuts quants", ErrNotSupported), api.CodeNotSupported, http.StatusBadRequest, "a raft chain's leader cuts quants"},
 		{fmt.Errorf("%w: batch is empty", ErrBadRequest), api.CodeInvalidRequest, http.StatusBadRequest, "batch is empty"},

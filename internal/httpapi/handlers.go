@@ -16,11 +16,10 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/mempool"
-	"github.com/qbc-chain/qbc/internal/merkle"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // mediaType is the request's media type without parameters ("" if none).
@@ -533,48 +532,24 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, api.TxStatus{Status: "pending", Tx: api.FromTx(tx)})
 		return
 	}
-	tx, loc, err := s.lg(r).Store.Tx(id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.writeError(w, r, errorf(api.CodeNotFound, "no transaction "+id.String()+" pending or committed"))
+	p, err := s.lg(r).Chain.TxProof(id)
+	if errors.Is(err, chain.ErrNotFound) {
+		s.writeError(w, r, fmt.Errorf("%w: no transaction %s pending or committed", ErrNotFound, id))
 		return
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	hash, err := s.lg(r).Store.HashAt(loc.Height)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	q, err := s.lg(r).Store.Quant(hash)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	leaves := make([][merkle.Size]byte, len(q.Txs))
-	for i, t := range q.Txs {
-		leaves[i] = t.ID()
-	}
-	path, err := merkle.Proof(leaves, int(loc.Index))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	proof := make([]quant.Hash, len(path))
-	for i, p := range path {
-		proof[i] = p
-	}
-	head := s.lg(r).Chain.Head()
 	writeJSON(w, http.StatusOK, api.TxStatus{
 		Status:        "committed",
-		Tx:            api.FromTx(tx),
-		Height:        loc.Height,
-		Index:         loc.Index,
-		Quant:         &hash,
-		Confirmations: head.Header.Height - loc.Height + 1,
-		Proof:         proof,
-		TxCount:       q.Header.TxCount,
+		Tx:            api.FromTx(p.Tx),
+		Height:        p.Height,
+		Index:         p.Index,
+		Quant:         &p.Quant,
+		Confirmations: p.Confirmations,
+		Proof:         p.Path,
+		TxCount:       p.Header.TxCount,
 	})
 }
 
