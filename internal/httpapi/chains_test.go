@@ -34,7 +34,7 @@ func TestChainRoutes(t *testing.T) {
 
 	var list []api.Chain
 	tn.json("GET", "/v1/chains", nil, 200, &list)
-	if len(list) != 2 || list[0].ID != tn.n.Chain().ID() || list[1].ID != c.ID {
+	if len(list) != 2 || list[0].ID != tn.chainID() || list[1].ID != c.ID {
 		t.Fatalf("GET /v1/chains: %d chains", len(list))
 	}
 	// The chain's schema applies on its routes only.
@@ -47,7 +47,7 @@ func TestChainRoutes(t *testing.T) {
 	if status != 201 && status != 202 {
 		t.Fatalf("a temperature: %d %s", status, body)
 	}
-	def := tn.n.Chain().ID().String()
+	def := tn.chainID().String()
 	status, body = tn.do("POST", "/v1/txs", "application/json", tx(def, `{"temp":"warm"}`, 3))
 	if status != 201 && status != 202 {
 		t.Fatalf("free data on the default chain: %d %s", status, body)
@@ -66,7 +66,7 @@ func TestChainRoutes(t *testing.T) {
 		t.Fatalf("temps stats: %+v", st)
 	}
 	tn.json("GET", "/v1/stats", nil, 200, &st)
-	if st.Chain != tn.n.Chain().ID() || st.Height != 0 || st.PoolTxs != 1 {
+	if st.Chain != tn.chainID() || st.Height != 0 || st.PoolTxs != 1 {
 		t.Fatalf("default chain stats: %+v", st)
 	}
 
@@ -80,7 +80,7 @@ func TestChainRoutes(t *testing.T) {
 	json.Unmarshal(body, &fc)
 	var lin []api.Ancestor
 	tn.json("GET", "/v1/chains/"+fc.ID.String()+"/lineage", nil, 200, &lin)
-	if len(lin) != 1 || !lin[0].Verified || lin[0].Chain != tn.n.Chain().ID() || lin[0].Hash != tn.n.Chain().ID() {
+	if len(lin) != 1 || !lin[0].Verified || lin[0].Chain != tn.chainID() || lin[0].Hash != tn.chainID() {
 		t.Fatalf("lineage: %+v", lin)
 	}
 	tn.json("GET", "/v1/lineage", nil, 200, &lin)
