@@ -78,7 +78,64 @@ func (r *run) notef(format string, args ...any) {
 	fmt.Fprintf(r.cfg.Progress, "bench: "+format+"\n", args...)
 }
 
+// run is a Run's steps: check the chain, sample the nodes, follow their
+// commits, make transactions ahead, send and drain, sample the nodes again
+// and report.
 func (r *run) run(ctx context.Context) (Report, error) {
+	rep := r.newReport()
+	chain, err := r.checkChain(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Chain = chain
+	if r.cfg.Reference {
+		r.notef("measuring this machine's reference figures (about 3s)")
+		ref, err := MeasureReference(ctx, r.cfg.ReferenceDir, time.Second)
+		if err != nil {
+			return rep, err
+		}
+		rep.Reference = &ref
+	}
+	before, err := r.sampleNodes(ctx)
+	if err != nil {
+		return rep, err
+	}
+	// Follow every node's commits before anything is sent.
+	fl, err := r.followNodes(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer fl.close()
+	// Make transactions ahead of the senders.
+	p := r.startProducers(ctx, chain)
+	defer p.close()
+	if err := p.waitPrefill(ctx, r.notef); err != nil {
+		return rep, err
+	}
+	prefilled := p.gen.made.Load()
+	cpu0 := selfCPU()
+
+	// The clock starts.
+	start := time.Now()
+	rep.Started = start
+	r.quants.start(start)
+	sendEnd, end := r.load(ctx, p, start)
+	fl.close()
+	p.close()
+	benchCPU := selfCPU() - cpu0
+
+	rep.NodeStats = r.nodeStats(before, end.Sub(start).Seconds())
+	r.results(&rep, p.gen, prefilled, start, sendEnd, end)
+	rep.BenchCPU = benchCPU.Seconds()
+	if rep.Reference != nil {
+		rep.Ratios = ratiosOf(&rep, rep.Reference)
+	}
+	return rep, ctx.Err()
+}
+
+// newReport is the report of the run's settings, before anything is
+// measured.
+func (r *run) newReport() Report {
 	cfg := &r.cfg
 	rep := Report{
 		Nodes: cfg.Nodes, Signed: !cfg.Unsigned, Batch: cfg.Batch, Rate: cfg.Rate,
@@ -97,35 +154,42 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	default:
 		rep.Encoding = "json"
 	}
-	chain, err := r.checkChain(ctx)
-	if err != nil {
-		return rep, err
-	}
-	rep.Chain = chain
+	return rep
+}
 
-	if cfg.Reference {
-		r.notef("measuring this machine's reference figures (about 3s)")
-		ref, err := MeasureReference(ctx, cfg.ReferenceDir, time.Second)
-		if err != nil {
-			return rep, err
-		}
-		rep.Reference = &ref
-	}
-
+// sampleNodes reads every node's process figures before the load, and
+// starts each one's peak memory from them.
+func (r *run) sampleNodes(ctx context.Context) ([]procSample, error) {
 	before := make([]procSample, len(r.urls))
 	for i, u := range r.urls {
 		s, err := scrape(ctx, r.hc, u)
 		if err != nil {
-			return rep, fmt.Errorf("loadgen: %s: %w", u, err)
+			return nil, fmt.Errorf("loadgen: %s: %w", u, err)
 		}
 		before[i] = s
 		r.peak[i] = s.rss
 	}
+	return before, nil
+}
 
-	// Follow every node's commits before anything is sent.
-	followCtx, stopFollow := context.WithCancel(ctx)
-	var follow errgroup.Group
-	defer func() { stopFollow(); follow.Wait() }()
+// following is the followers of every node's event stream.
+type following struct {
+	stop context.CancelFunc
+	g    errgroup.Group
+}
+
+// close stops the followers and waits for them. It may be called again.
+func (f *following) close() {
+	f.stop()
+	f.g.Wait()
+}
+
+// followNodes subscribes to every node's event stream and follows each in
+// a goroutine until close. It fails if a node has no stream within
+// subscribeTimeout.
+func (r *run) followNodes(ctx context.Context) (*following, error) {
+	followCtx, stop := context.WithCancel(ctx)
+	fl := &following{stop: stop}
 	for _, u := range r.urls {
 		f := &follower{url: u, api: r.api, hc: r.hc, stream: r.stream, tr: r.tr, quants: r.quants, cnt: r.cnt, note: r.notef}
 		// The stream's request lives as long as its context, so the
@@ -138,41 +202,65 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		}
 		if err != nil {
 			cancel()
-			return rep, err
+			fl.close()
+			return nil, err
 		}
-		follow.Go(func() error {
+		fl.g.Go(func() error {
 			defer cancel()
 			f.follow(fctx, body)
 			return nil
 		})
 	}
+	return fl, nil
+}
 
-	// Make transactions ahead of the senders.
-	gen := newGenerator(cfg, chain)
-	genCtx, stopGen := context.WithCancel(ctx)
+// producing is the generator's producers at work.
+type producing struct {
+	gen    *generator
+	stop   context.CancelFunc
+	closed chan struct{} // gen.out is closed once every producer has returned
+}
+
+// startProducers starts the generator's producers, which make
+// transactions into gen.out until stop.
+func (r *run) startProducers(ctx context.Context, chain quant.Hash) *producing {
+	genCtx, stop := context.WithCancel(ctx)
+	p := &producing{gen: newGenerator(&r.cfg, chain), stop: stop, closed: make(chan struct{})}
 	var producers errgroup.Group
 	for range numProducers() {
-		producers.Go(func() error { return gen.produce(genCtx) })
+		producers.Go(func() error { return p.gen.produce(genCtx) })
 	}
-	closed := make(chan struct{}) // gen.out is closed once every producer has returned
-	go func() { producers.Wait(); close(gen.out); close(closed) }()
-	defer func() { stopGen(); <-closed }()
-	if gen.prefill > 0 {
-		r.notef("making %s transactions before the clock starts", inum(gen.prefill))
+	go func() { producers.Wait(); close(p.gen.out); close(p.closed) }()
+	return p
+}
+
+// waitPrefill waits for the transactions made before the clock starts.
+func (p *producing) waitPrefill(ctx context.Context, notef func(string, ...any)) error {
+	if p.gen.prefill > 0 {
+		notef("making %s transactions before the clock starts", inum(p.gen.prefill))
 	}
 	select {
-	case <-gen.prefilled:
+	case <-p.gen.prefilled:
+		return nil
 	case <-ctx.Done():
-		stopGen()
-		return rep, ctx.Err()
+		p.stop()
+		return ctx.Err()
 	}
-	prefilled := gen.made.Load()
-	cpu0 := selfCPU()
+}
 
-	// The clock starts.
-	start := time.Now()
-	rep.Started = start
-	r.quants.start(start)
+// close stops the producers and waits for them. It may be called again.
+func (p *producing) close() {
+	p.stop()
+	<-p.closed
+}
+
+// load sends from start until Duration or Count is reached or ctx ends,
+// with the monitor (and the leap loop) beside the senders, then waits up
+// to Drain for the acknowledged transactions to commit. It returns when
+// sending ended and when draining ended, once the monitor and the leap
+// loop have stopped.
+func (r *run) load(ctx context.Context, p *producing, start time.Time) (sendEnd, end time.Time) {
+	cfg := &r.cfg
 	sendCtx, stopSend := context.WithDeadline(ctx, start.Add(cfg.Duration))
 	defer stopSend()
 	s := &sender{api: r.api, hc: r.hc, urls: r.urls, tr: r.tr, cnt: r.cnt, acked: cfg.Acked, rate: cfg.Rate, start: start}
@@ -187,30 +275,27 @@ func (r *run) run(ctx context.Context) (Report, error) {
 
 	var senders errgroup.Group
 	for range cfg.Workers {
-		senders.Go(func() error { s.work(ctx, sendCtx, gen.out); return nil })
+		senders.Go(func() error { s.work(ctx, sendCtx, p.gen.out); return nil })
 	}
 	senders.Wait()
-	sendEnd := time.Now()
+	sendEnd = time.Now()
 	stopSend()
-	stopGen()
+	p.stop()
 
 	// Drain: wait for the acknowledged transactions to commit.
 	if ctx.Err() == nil && cfg.Drain > 0 && r.tr.stats().outstanding() > 0 {
 		r.notef("sending done; waiting up to %s for %s transactions to commit", cfg.Drain, inum(r.tr.stats().outstanding()))
 		r.drain(ctx, cfg.Drain)
 	}
-	end := time.Now()
-	stopSide()
-	side.Wait()
-	stopFollow()
-	follow.Wait()
-	<-closed
-	benchCPU := selfCPU() - cpu0
+	return sendEnd, time.Now()
+}
 
-	// After.
+// nodeStats samples every node again after the load and reports its CPU
+// over wall seconds and its memory at the start, peak and end.
+func (r *run) nodeStats(before []procSample, wall float64) []NodeStats {
 	actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	wall := end.Sub(start).Seconds()
+	out := []NodeStats{}
 	for i, u := range r.urls {
 		// A series a node does not export reads as -1: reported as 0.
 		ns := NodeStats{Node: u, RSSStart: int64(max(before[i].rss, 0))}
@@ -228,9 +313,17 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		r.peakMu.Lock()
 		ns.RSSPeak = int64(max(r.peak[i], 0))
 		r.peakMu.Unlock()
-		rep.NodeStats = append(rep.NodeStats, ns)
+		out = append(out, ns)
 	}
+	return out
+}
 
+// results fills in what the run counted: requests and errors, sent,
+// accepted and committed transactions, their rates and latencies, quants,
+// leaps and the generator's work (prefilled transactions were made before
+// the clock started).
+func (r *run) results(rep *Report, gen *generator, prefilled int64, start, sendEnd, end time.Time) {
+	wall := end.Sub(start).Seconds()
 	ts := r.tr.stats()
 	errs, retries, requests, stall := r.cnt.snapshot()
 	rep.Errors = errs
@@ -261,11 +354,6 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		Producers: numProducers(), Made: gen.made.Load(), Prefilled: prefilled,
 		Busy: busy, PerSec: ratio(float64(gen.made.Load()), busy), Stall: stall.Seconds(),
 	}
-	rep.BenchCPU = benchCPU.Seconds()
-	if rep.Reference != nil {
-		rep.Ratios = ratiosOf(&rep, rep.Reference)
-	}
-	return rep, ctx.Err()
 }
 
 // checkChain finds the chain to load (Config.Chain, or the first node's)
