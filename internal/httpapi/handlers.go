@@ -377,66 +377,81 @@ func (s *Server) quant(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.FromQuant(q, true))
 }
 
-// submitTxs is POST /v1/txs: one transaction (JSON or canonical bytes) or a
-// JSON array of them.
+// submitTxs is POST /v1/txs: one transaction (JSON or canonical bytes), a
+// JSON array of them, or a binary batch (BatchMediaType).
 func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 	switch mt := mediaType(r); mt {
 	case "application/octet-stream":
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		tx, err := quant.DecodeTx(b)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.submitOne(w, r, tx.Clone())
+		s.submitCanonical(w, r)
 	case BatchMediaType:
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if pool := s.lg(r).Pool; pool != nil {
-			if free, _ := pool.Free(); free == 0 {
-				// A full pool refuses the whole batch before decoding it:
-				// a client under back-pressure sends it again anyway.
-				s.writeError(w, r, mempool.ErrFull)
-				return
-			}
-		}
-		txs, err := DecodeBatch(b, s.cfg.MaxBatch)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.submitDecoded(w, r, txs, make([]*api.ErrorBody, len(txs)))
+		s.submitBinaryBatch(w, r)
 	case "application/json", "":
-		var raw json.RawMessage
-		if err := decodeJSON(r, &raw, false); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if trimmed := strings.TrimLeft(string(raw), " \t\r\n"); strings.HasPrefix(trimmed, "[") {
-			s.submitBatch(w, r, raw)
-			return
-		}
-		var t api.Tx
-		if err := strictUnmarshal(raw, &t); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		tx, err := t.ToTx()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.submitOne(w, r, tx)
+		s.submitJSON(w, r)
 	default:
 		s.writeError(w, r, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not application/json or application/octet-stream"))
 	}
+}
+
+// submitCanonical submits one transaction in its canonical encoding.
+func (s *Server) submitCanonical(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tx, err := quant.DecodeTx(b)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.submitOne(w, r, tx.Clone())
+}
+
+// submitBinaryBatch submits a binary batch (EncodeBatch).
+func (s *Server) submitBinaryBatch(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if pool := s.lg(r).Pool; pool != nil {
+		if free, _ := pool.Free(); free == 0 {
+			// A full pool refuses the whole batch before decoding it:
+			// a client under back-pressure sends it again anyway.
+			s.writeError(w, r, mempool.ErrFull)
+			return
+		}
+	}
+	txs, err := DecodeBatch(b, s.cfg.MaxBatch)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.submitDecoded(w, r, txs, make([]*api.ErrorBody, len(txs)))
+}
+
+// submitJSON submits one api.Tx or a JSON array of them.
+func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
+	var raw json.RawMessage
+	if err := decodeJSON(r, &raw, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if trimmed := strings.TrimLeft(string(raw), " \t\r\n"); strings.HasPrefix(trimmed, "[") {
+		s.submitBatch(w, r, raw)
+		return
+	}
+	var t api.Tx
+	if err := strictUnmarshal(raw, &t); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tx, err := t.ToTx()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.submitOne(w, r, tx)
 }
 
 func strictUnmarshal(b []byte, v any) error {
