@@ -102,20 +102,36 @@ type stats struct {
 	Height uint64 `json:"height"`
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor checks cond every 250ms until it holds, and fails the test with
+// what and cond's last state if limit passes first. The nodes run in
+// containers, so their state is read over HTTP; the wait is bounded and
+// names what it waits for.
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	last := ""
-	for time.Now().Before(deadline) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
 		ok, state := cond()
 		if ok {
 			return
 		}
-		last = state
-		time.Sleep(250 * time.Millisecond) // polling a condition, with a deadline
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("%s: not reached in %v (last: %s)", what, limit, state)
+		}
 	}
-	t.Fatalf("%s: not reached in %v (last: %s)", what, limit, last)
+}
+
+// height is a node's main-chain height.
+func (c *compose) height(svc string) (uint64, error) {
+	var s stats
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := getJSON(ctx, c.url(svc)+"/stats", &s)
+	return s.Height, err
 }
 
 // converged reports whether the nodes agree on their history: all answer,
@@ -196,8 +212,9 @@ func TestComposeNetwork(t *testing.T) {
 
 	// Load on node1 and node2 while node3 is killed and restarted.
 	var (
-		mu    sync.Mutex
-		acked []string
+		mu        sync.Mutex
+		acked     []string
+		perWriter [2]int // acknowledged, by writer
 	)
 	ctx, stop := context.WithTimeout(context.Background(), 8*time.Second)
 	defer stop()
@@ -220,12 +237,18 @@ func TestComposeNetwork(t *testing.T) {
 				if resp.StatusCode == 201 {
 					mu.Lock()
 					acked = append(acked, sub.ID)
+					perWriter[w]++
 					mu.Unlock()
 				}
 			}
 		}(w, c.url(svc)) // node1 and node2 keep their ports while node3 is killed
 	}
-	time.Sleep(2 * time.Second) // let load build up before the kill
+	// Kill node3 once the load is under way: both writers acknowledged.
+	waitFor(t, "both writers' transactions acknowledged before the kill", 6*time.Second, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return perWriter[0] > 0 && perWriter[1] > 0, fmt.Sprintf("acknowledged %v", perWriter)
+	})
 	run(t, root, nil, "docker", "kill", "-s", "KILL", c.container("node3"))
 	wg.Wait()
 	phase("load done, node3 killed")
@@ -236,7 +259,19 @@ func TestComposeNetwork(t *testing.T) {
 	netName := project + "_default"
 	n2 := c.container("node2")
 	run(t, root, nil, "docker", "network", "disconnect", netName, n2)
-	time.Sleep(5 * time.Second) // the partition's length
+	// The partition lasts while node1's side mines 3 quants (node2, cut
+	// off, cannot be asked; it mines on its own meanwhile).
+	cut, err := c.height("node1")
+	if err != nil {
+		t.Fatalf("node1's height at the partition: %v", err)
+	}
+	waitFor(t, "node1's side to mine 3 quants during the partition", 60*time.Second, func() (bool, string) {
+		h, err := c.height("node1")
+		if err != nil {
+			return false, err.Error()
+		}
+		return h >= cut+3, fmt.Sprintf("node1 at %d, cut at %d", h, cut)
+	})
 	run(t, root, nil, "docker", "network", "connect", "--alias", "node2", netName, n2)
 	c.resolve()
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,16 +15,40 @@ import (
 	"github.com/qbc-chain/qbc/internal/api"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once,
+// which tells a waiting reader of each write.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu    sync.Mutex
+	b     strings.Builder
+	wrote chan struct{} // receives (without blocking the writer) after a write
 }
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{wrote: make(chan struct{}, 1)} }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	select {
+	case s.wrote <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+	return n, err
+}
+
+// waitFor waits until what was written satisfies cond, checking after each
+// write, and fails the test with what if timeout passes first.
+func (s *syncBuffer) waitFor(t *testing.T, timeout time.Duration, what string, cond func(string) bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for !cond(s.String()) {
+		select {
+		case <-s.wrote:
+		case <-deadline.C:
+			t.Fatalf("waiting for %s: not written after %s: %q", what, timeout, s.String())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -37,25 +62,21 @@ func (s *syncBuffer) String() string {
 func TestDevnet(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	out := newSyncBuffer()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"devnet", "--nodes", "3", "--base-port", "0", "--dir", t.TempDir(), "--target", "200ms"}, &out, io.Discard)
+		done <- run(ctx, []string{"devnet", "--nodes", "3", "--base-port", "0", "--dir", t.TempDir(), "--target", "200ms"}, out, io.Discard)
 	}()
 	var urls []string
-	deadline := time.Now().Add(30 * time.Second)
-	for len(urls) < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("devnet printed no addresses: %q", out.String())
-		}
+	out.waitFor(t, 30*time.Second, "the three nodes' addresses", func(s string) bool {
 		urls = urls[:0]
-		for _, line := range strings.Split(out.String(), "\n") {
+		for _, line := range strings.Split(s, "\n") {
 			if _, u, ok := strings.Cut(line, " http://"); ok && strings.HasPrefix(line, "node") {
 				urls = append(urls, "http://"+u)
 			}
 		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
-	}
+		return len(urls) == 3
+	})
 	stats := func(u string) api.Stats {
 		var s api.Stats
 		resp, err := http.Get(u + "/stats")
@@ -78,21 +99,27 @@ func TestDevnet(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&q)
 		return q.Hash.String()
 	}
-	deadline = time.Now().Add(60 * time.Second)
-	for {
+	oneChain := func() (bool, string) {
 		a, b, c := stats(urls[0]), stats(urls[1]), stats(urls[2])
+		state := fmt.Sprintf("heights %d/%d/%d peers %d/%d/%d", a.Height, b.Height, c.Height, a.Peers, b.Peers, c.Peers)
 		low := min(a.Height, b.Height, c.Height)
-		if low >= 3 && a.Peers == 2 && b.Peers == 2 && c.Peers == 2 {
-			h := hashAt(urls[0], low-1)
-			if h != "" && h == hashAt(urls[1], low-1) && h == hashAt(urls[2], low-1) {
-				break
-			}
+		if low < 3 || a.Peers != 2 || b.Peers != 2 || c.Peers != 2 {
+			return false, state
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("devnet nodes did not mine one chain together: %d/%d/%d peers %d/%d/%d",
-				a.Height, b.Height, c.Height, a.Peers, b.Peers, c.Peers)
+		h := hashAt(urls[0], low-1)
+		return h != "" && h == hashAt(urls[1], low-1) && h == hashAt(urls[2], low-1), state
+	}
+	// The answer changes when a node commits a quant: check again on each
+	// one any node announces.
+	quants := quantEvents(ctx, t, urls)
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	for ok, state := oneChain(); !ok; ok, state = oneChain() {
+		select {
+		case <-quants:
+		case <-deadline.C:
+			t.Fatalf("devnet nodes did not mine one chain together: %s", state)
 		}
-		time.Sleep(50 * time.Millisecond) // polling a condition, with a deadline
 	}
 	cancel()
 	select {
@@ -103,4 +130,39 @@ func TestDevnet(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("devnet did not stop")
 	}
+}
+
+// quantEvents follows the nodes' event streams (GET /v1/events?kinds=quant)
+// until ctx ends, and receives (without blocking the streams) after each
+// quant any of them commits.
+func quantEvents(ctx context.Context, t *testing.T, urls []string) <-chan struct{} {
+	t.Helper()
+	ch := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	for _, u := range urls {
+		req, err := http.NewRequestWithContext(ctx, "GET", u+"/v1/events?kinds=quant", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: events: %v", u, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer resp.Body.Close()
+			lines := bufio.NewScanner(resp.Body)
+			for lines.Scan() {
+				if strings.HasPrefix(lines.Text(), "event: quant") {
+					select {
+					case ch <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	return ch
 }
