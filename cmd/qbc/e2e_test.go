@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
@@ -351,7 +352,44 @@ func testSeedReadme(t *testing.T, bin string) {
 	if ts.Status != "committed" || ts.Height != 1 || ts.Quant == nil || ts.Quant.String() != leapt.Hash {
 		t.Errorf("tx status: %+v", ts)
 	}
+
+	// The node's own series are on /metrics (httpapi's tests check only
+	// that /metrics serves the registry it is given).
+	metrics := getText(t, p.addr, "/metrics")
+	label := `{chain="` + st.Chain.String() + `"}`
+	for _, want := range []string{"qbc_chain_height" + label + " 1", "qbc_leap_duration_seconds_count" + label + " 1",
+		"qbc_store_disk_bytes", "go_goroutines", `qbc_http_requests_total{route="GET /leap",status="200"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	// POST /discover host=ADDRESS registers another node, both ways.
+	other := startNode(t, bin, t.TempDir())
+	status, body = postRaw(t, p.addr, "/discover", "application/x-www-form-urlencoded", url.Values{"host": {other.addr}}.Encode())
+	if status != http.StatusOK || !strings.Contains(string(body), other.addr) {
+		t.Fatalf("discover: %d %s", status, body)
+	}
+	if peers := getText(t, other.addr, "/discover"); !strings.Contains(peers, p.addr) {
+		t.Errorf("the discovered node does not know the discoverer: %s", peers)
+	}
+	other.stop()
 	p.stop()
+}
+
+// getText GETs path from the node at addr and returns the body of a 200.
+func getText(t *testing.T, addr, path string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+	}
+	return string(b)
 }
 
 // testCLI drives a node with qbc's own client commands.
