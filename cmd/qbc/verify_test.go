@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/engines"
 	"github.com/qbc-chain/qbc/internal/node"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
@@ -29,7 +30,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := db.Chain(bang.Hash())
-	if err := chain.Init(st, bang, node.Engines()); err != nil {
+	if err := chain.Init(st, bang, engines.Consensus(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -73,7 +73,7 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.lg(r).Node.Submit(tx)
+	id, err := s.lg(r).Node.Submit(r.Context(), tx)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -449,7 +449,7 @@ func strictUnmarshal(b []byte, v any) error {
 }
 
 func (s *Server) submitOne(w http.ResponseWriter, r *http.Request, tx *quant.Tx) {
-	id, err := s.lg(r).Node.Submit(tx)
+	id, err := s.lg(r).Node.Submit(r.Context(), tx)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -481,7 +481,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.Ra
 		txs = append(txs, tx)
 		at = append(at, i)
 	}
-	ids, errs := s.lg(r).Node.SubmitBatch(txs)
+	ids, errs := s.lg(r).Node.SubmitBatch(r.Context(), txs)
 	for j, i := range at {
 		out.Results[i].ID = ids[j]
 		if errs[j] != nil {
@@ -494,7 +494,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.Ra
 // submitDecoded submits decoded transactions (pre[i] is nil for each).
 func (s *Server) submitDecoded(w http.ResponseWriter, r *http.Request, txs []*quant.Tx, pre []*api.ErrorBody) {
 	out := api.Batch{Results: make([]api.BatchResult, len(txs))}
-	ids, errs := s.lg(r).Node.SubmitBatch(txs)
+	ids, errs := s.lg(r).Node.SubmitBatch(r.Context(), txs)
 	for i := range txs {
 		out.Results[i].ID = ids[i]
 		if errs[i] != nil {

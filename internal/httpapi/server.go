@@ -25,8 +25,8 @@ import (
 
 // ChainNode is what the API asks of the node for one chain beyond reads.
 type ChainNode interface {
-	Submit(tx *quant.Tx) (quant.Hash, error)
-	SubmitBatch(txs []*quant.Tx) ([]quant.Hash, []error)
+	Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error)
+	SubmitBatch(ctx context.Context, txs []*quant.Tx) ([]quant.Hash, []error)
 	Leap(ctx context.Context) (*quant.Quant, error)
 	Peers() []api.Peer
 	Syncing() (bool, uint64)

@@ -46,7 +46,7 @@ func benchIngest(b *testing.B, signed bool) {
 		b.StopTimer()
 		txs := mk(r)
 		b.StartTimer()
-		_, errs := n.SubmitBatch(txs)
+		_, errs := n.SubmitBatch(b.Context(), txs)
 		for _, err := range errs {
 			if err != nil {
 				b.Fatal(err)

@@ -65,20 +65,20 @@ func TestChainsWithSchemas(t *testing.T) {
 	bt, _ := b.Ledger(tID)
 	bo, _ := b.Ledger(oID)
 	// Each chain takes its own kind of data and refuses the other's.
-	if _, err := bt.Node.Submit(dataTx(tID, 1, `{"temp":21.5}`)); err != nil {
+	if _, err := bt.Node.Submit(t.Context(), dataTx(tID, 1, `{"temp":21.5}`)); err != nil {
 		t.Fatalf("a temperature on temps: %v", err)
 	}
-	if _, err := bt.Node.Submit(dataTx(tID, 2, `{"order":"bread"}`)); quant.CodeOf(err) != quant.CodeBadData {
+	if _, err := bt.Node.Submit(t.Context(), dataTx(tID, 2, `{"order":"bread"}`)); quant.CodeOf(err) != quant.CodeBadData {
 		t.Fatalf("an order on temps: %v, want bad_data", err)
 	}
-	if _, err := bo.Node.Submit(dataTx(oID, 3, `{"temp":3}`)); quant.CodeOf(err) != quant.CodeBadData {
+	if _, err := bo.Node.Submit(t.Context(), dataTx(oID, 3, `{"temp":3}`)); quant.CodeOf(err) != quant.CodeBadData {
 		t.Fatalf("a temperature on orders: %v, want bad_data", err)
 	}
-	if _, err := bo.Node.Submit(dataTx(oID, 4, `{"order":"bread"}`)); err != nil {
+	if _, err := bo.Node.Submit(t.Context(), dataTx(oID, 4, `{"order":"bread"}`)); err != nil {
 		t.Fatalf("an order on orders: %v", err)
 	}
 	// A transaction names its chain: one made for temps is refused by orders.
-	if _, err := bo.Node.Submit(dataTx(tID, 5, `{"order":"milk"}`)); quant.CodeOf(err) != quant.CodeWrongChain {
+	if _, err := bo.Node.Submit(t.Context(), dataTx(tID, 5, `{"order":"milk"}`)); quant.CodeOf(err) != quant.CodeWrongChain {
 		t.Fatalf("a temps transaction on orders: %v, want wrong_chain", err)
 	}
 	// A leap on d's copy of temps takes b's transaction (gossiped) and

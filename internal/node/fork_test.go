@@ -19,7 +19,7 @@ func TestForks(t *testing.T) {
 	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(a) == 1 })
 	parent := a.Chain().ID()
 	for i := 0; i < 5; i++ {
-		if _, err := a.Submit(openTx(a, i)); err != nil {
+		if _, err := a.Submit(t.Context(), openTx(a, i)); err != nil {
 			t.Fatal(err)
 		}
 		leap(t, a)
@@ -44,10 +44,10 @@ func TestForks(t *testing.T) {
 		t.Fatal("iterating the fork")
 	}
 	// The fork goes its own way under its own rules; the parent goes on.
-	if _, err := f.Node.Submit(dataTx(fid, 1, `{"i":1}`)); quant.CodeOf(err) != quant.CodeBadData {
+	if _, err := f.Node.Submit(t.Context(), dataTx(fid, 1, `{"i":1}`)); quant.CodeOf(err) != quant.CodeBadData {
 		t.Fatalf("the parent's kind of data on the fork: %v, want bad_data", err)
 	}
-	if _, err := f.Node.Submit(dataTx(fid, 2, `{"reading":7}`)); err != nil {
+	if _, err := f.Node.Submit(t.Context(), dataTx(fid, 2, `{"reading":7}`)); err != nil {
 		t.Fatal(err)
 	}
 	fq, err := f.Node.Leap(t.Context())

@@ -52,7 +52,7 @@ func TestRestartKeepsChain(t *testing.T) {
 	var txs []*quant.Tx
 	for i := 0; i < 3; i++ {
 		tx := openTx(n, i)
-		if _, err := n.Submit(tx); err != nil {
+		if _, err := n.Submit(t.Context(), tx); err != nil {
 			t.Fatal(err)
 		}
 		txs = append(txs, tx)
@@ -73,7 +73,7 @@ func TestRestartKeepsChain(t *testing.T) {
 		t.Fatalf("after restart: tip %s (%d txs), want %s", got.Hash, got.Meta.Txs, head.Hash)
 	}
 	for _, tx := range txs {
-		if _, err := n.Submit(tx); quant.CodeOf(err) != quant.CodeDuplicate {
+		if _, err := n.Submit(t.Context(), tx); quant.CodeOf(err) != quant.CodeDuplicate {
 			t.Fatalf("replay of committed tx %s after restart: %v", tx.ID(), err)
 		}
 	}
@@ -137,7 +137,7 @@ func TestConcurrentSubmitAndLeap(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < 250; i++ {
-				id, err := n.Submit(openTx(n, w*1000+i))
+				id, err := n.Submit(t.Context(), openTx(n, w*1000+i))
 				if err != nil {
 					t.Errorf("submit: %v", err)
 					return
@@ -221,7 +221,7 @@ func TestSubmitBatchRefusesWhatCannotFit(t *testing.T) {
 	// A transaction past the room with a bad chain id: refused as full,
 	// not checked.
 	txs[20].ChainID = quant.Hash{9}
-	ids, errs := n.SubmitBatch(txs)
+	ids, errs := n.SubmitBatch(t.Context(), txs)
 	for i, err := range errs {
 		switch {
 		case i < 10 && err != nil:
@@ -236,7 +236,7 @@ func TestSubmitBatchRefusesWhatCannotFit(t *testing.T) {
 	if _, err := n.Leap(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	_, errs = n.SubmitBatch(txs[10:20])
+	_, errs = n.SubmitBatch(t.Context(), txs[10:20])
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("tx %d after a leap: %v", 10+i, err)

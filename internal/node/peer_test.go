@@ -130,7 +130,7 @@ func TestGossip(t *testing.T) {
 	eventually(t, "every node knows the other two", 15*time.Second, func() bool {
 		return livePeers(a) == 2 && livePeers(b) == 2 && livePeers(cc) == 2
 	})
-	id, err := a.Submit(openTx(a, 1))
+	id, err := a.Submit(t.Context(), openTx(a, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,11 +159,11 @@ func TestPartitionHeal(t *testing.T) {
 	eventually(t, "each half connected", 15*time.Second, func() bool { return livePeers(a) == 1 && livePeers(x) == 1 })
 
 	// Half 1 (a, b): 2 quants; half 2 (x, y): 4 quants, so more work.
-	txA, _ := a.Submit(openTx(a, 100))
+	txA, _ := a.Submit(t.Context(), openTx(a, 100))
 	leap(t, a)
 	eventually(t, "b follows a", 10*time.Second, func() bool { return sameTip(a, b) })
 	leap(t, b)
-	txX, _ := x.Submit(openTx(x, 200))
+	txX, _ := x.Submit(t.Context(), openTx(x, 200))
 	eventually(t, "x's tx reaches y", 10*time.Second, func() bool { return y.def().pool.Has(txX) })
 	for i := 0; i < 4; i++ {
 		leap(t, y)
@@ -409,7 +409,7 @@ func benchSync(b *testing.B, sources int) {
 			txs[j] = &quant.Tx{ChainID: a.Chain().ID(), Time: time.Now().UnixMilli(), Nonce: uint64(i*perQuant + j),
 				Kind: quant.DataJSON, Data: []byte(fmt.Sprintf(`{"i":%d,"p":"%s"}`, i*perQuant+j, pad))}
 		}
-		if _, errs := a.SubmitBatch(txs); errs[0] != nil {
+		if _, errs := a.SubmitBatch(b.Context(), txs); errs[0] != nil {
 			b.Fatal(errs[0])
 		}
 		leap(b, a)

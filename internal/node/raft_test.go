@@ -28,10 +28,10 @@ func TestRaftChain(t *testing.T) {
 	leaderOf := func(live []*Node) int {
 		for i, n := range live {
 			l := n.ledger(id)
-			if l == nil || l.raft == nil {
+			if l == nil || l.RaftStatus() == nil {
 				return -1
 			}
-			if st := l.raftStatus(); st.State == "Leader" {
+			if st := l.RaftStatus(); st.State == "Leader" {
 				return i
 			}
 		}
@@ -57,7 +57,7 @@ func TestRaftChain(t *testing.T) {
 		l := n.ledger(id)
 		for ctx.Err() == nil {
 			tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce.Add(1), Kind: quant.DataJSON, Data: []byte(`{"o":1}`)}
-			txid, err := l.Submit(tx)
+			txid, err := l.Submit(t.Context(), tx)
 			if err == nil {
 				mu.Lock()
 				acked = append(acked, txid)
@@ -137,7 +137,7 @@ func TestRaftMemberJoins(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 			l = nodes[i%3].ledger(id)
 		}
-		if _, err := l.Submit(&quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}); err != nil {
+		if _, err := l.Submit(t.Context(), &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}); err != nil {
 			t.Fatalf("three of four members commit: %v", err)
 		}
 	}
@@ -145,17 +145,17 @@ func TestRaftMemberJoins(t *testing.T) {
 	late = c.start(0, nodes[0].Addr())
 	eventually(t, "the fourth member is added and catches up", 30*time.Second, func() bool {
 		l := late.ledger(id)
-		if l == nil || l.raft == nil || l.chain.Head().Header.Height < height {
+		if l == nil || l.RaftStatus() == nil || l.chain.Head().Header.Height < height {
 			return false
 		}
-		voters, err := nodes[0].ledger(id).raft.Voters()
+		voters, err := votersOf(nodes[0].ledger(id))
 		if err != nil {
-			voters, _ = nodes[1].ledger(id).raft.Voters()
+			voters, _ = votersOf(nodes[1].ledger(id))
 		}
 		return len(voters) == 4
 	})
 	// The fourth member takes transactions too.
-	if _, err := late.ledger(id).Submit(&quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: 99, Kind: quant.DataJSON, Data: []byte(`{"a":2}`)}); err != nil {
+	if _, err := late.ledger(id).Submit(t.Context(), &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: 99, Kind: quant.DataJSON, Data: []byte(`{"a":2}`)}); err != nil {
 		t.Fatalf("a submission at the new member: %v", err)
 	}
 }
@@ -170,23 +170,23 @@ func TestRaftObserver(t *testing.T) {
 	id := created.Chain.ID()
 	eventually(t, "the observer follows the chain", 15*time.Second, func() bool { return nodes[2].ledger(id) != nil })
 	obs := nodes[2].ledger(id)
-	if obs.raft != nil {
+	if obs.RaftStatus() != nil {
 		t.Fatal("the observer runs a replica")
 	}
 	tx := func(i int) *quant.Tx {
 		return &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}
 	}
-	if _, err := obs.Submit(tx(1)); quant.CodeOf(err) != quant.CodeInvalidRequest {
+	if _, err := obs.Submit(t.Context(), tx(1)); quant.CodeOf(err) != quant.CodeInvalidRequest {
 		t.Fatalf("a submission at the observer: %v, want invalid_request", err)
 	}
 	if obs.pool.Len() != 0 {
 		t.Fatal("the observer pooled a transaction")
 	}
 	eventually(t, "the members elect a leader", 20*time.Second, func() bool {
-		return nodes[0].ledger(id).raftStatus().Leader != ""
+		return nodes[0].ledger(id).RaftStatus().Leader != ""
 	})
 	for i := range 5 {
-		if _, err := nodes[i%2].ledger(id).Submit(tx(10 + i)); err != nil {
+		if _, err := nodes[i%2].ledger(id).Submit(t.Context(), tx(10+i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -227,4 +227,18 @@ func createRaftChain(t *testing.T, n *Node, name string, keys ...string) *httpap
 		t.Fatal(err)
 	}
 	return created
+}
+
+// votersOf lists the voters of the ordered chain's cluster l is a member
+// of, as its replica knows them.
+func votersOf(l *ledger) ([]string, error) {
+	m, ok := l.prod.(*member)
+	if !ok {
+		return nil, fmt.Errorf("not a member")
+	}
+	v, ok := m.rep.(interface{ Voters() ([]string, error) })
+	if !ok {
+		return nil, fmt.Errorf("the replica does not list voters")
+	}
+	return v.Voters()
 }
