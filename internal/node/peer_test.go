@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -75,7 +76,25 @@ func (c *cluster) stop(i int) {
 	}
 }
 
-// eventually waits for cond, polling, with a deadline.
+// waitQuants waits, with a deadline, for cond to hold: it checks at once
+// and again after each quant n commits on any chain (an event on n's bus),
+// without polling.
+func waitQuants(t testing.TB, n *Node, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	sub := n.bus.SubscribeTo(64, events.Filter{Kinds: []events.Kind{events.KindQuant}})
+	defer sub.Close()
+	timeout := time.After(limit)
+	for !cond() {
+		select {
+		case <-sub.C:
+		case <-timeout:
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+	}
+}
+
+// eventually waits for cond, polling, with a deadline: for conditions no
+// event announces (peers connecting, a chain followed).
 func eventually(t testing.TB, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)

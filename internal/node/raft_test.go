@@ -132,11 +132,9 @@ func TestRaftMemberJoins(t *testing.T) {
 	created := createRaftChain(t, nodes[0], "four", nodeKey(nodes[0]), nodeKey(nodes[1]), nodeKey(nodes[2]), lateKey)
 	id := created.Chain.ID()
 	for i := 0; i < 20; i++ {
-		l := nodes[i%3].ledger(id)
-		for l == nil {
-			time.Sleep(10 * time.Millisecond)
-			l = nodes[i%3].ledger(id)
-		}
+		n := nodes[i%3]
+		eventually(t, "the node follows the chain", 10*time.Second, func() bool { return n.ledger(id) != nil })
+		l := n.ledger(id)
 		if _, err := l.Submit(t.Context(), &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}); err != nil {
 			t.Fatalf("three of four members commit: %v", err)
 		}
