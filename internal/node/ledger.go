@@ -365,7 +365,7 @@ func (l *ledger) Peers() []api.Peer {
 	var out []api.Peer
 	for _, p := range l.p2p.Peers() {
 		out = append(out, api.Peer{ID: p.ID.String(), Addr: p.Addr, Height: p.Height, Work: p.Work,
-			LastSeen: p.LastSeen, State: p.State, Score: p.Score, SyncedQuants: p.Synced})
+			LastSeen: p.LastSeen, State: string(p.State), Score: p.Score, SyncedQuants: p.Synced})
 	}
 	return out
 }

@@ -64,15 +64,13 @@ func (s *Service) flushTxs(ctx context.Context) {
 		}
 		for lo := 0; lo < len(items); lo += maxTxBatch {
 			body := encodeFrames(items[lo:min(lo+maxTxBatch, len(items))])
-			wg.Add(1)
-			go func(p peerState) {
-				defer wg.Done()
+			wg.Go(func() {
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
 				if _, err := s.callPeer(cctx, p, KindTx, body); err != nil {
 					s.log.Debug("tx gossip failed", "peer", p.addr, "err", err)
 				}
-			}(p)
+			})
 		}
 	}
 	wg.Wait()
@@ -99,12 +97,12 @@ func (s *Service) receiveTxs(body []byte, from ID) error {
 		case err == nil:
 			s.m.txsIn.Inc()
 			s.BroadcastTx(tx, from)
-		case invalid(err):
+		case senderFault(err):
 			bad = err
 		}
 	}
 	if bad != nil {
-		s.penalty(from, 5, bad)
+		s.penalty(from, costInvalidTx, bad)
 	}
 	return nil
 }

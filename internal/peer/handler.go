@@ -23,12 +23,23 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
-func (s *Service) refuse(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
-	s.m.refused.WithLabelValues(code).Inc()
+// refuse answers a message that failed the envelope checks with code.
+func (s *Service) refuse(w http.ResponseWriter, r *http.Request, code Code, err error) {
+	s.writeRefusal(w, r, code.Status(), code, err)
+}
+
+// refuseContent answers a message whose content could not be acted on:
+// 422, with the code of the rule it broke (refusalOf).
+func (s *Service) refuseContent(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeRefusal(w, r, http.StatusUnprocessableEntity, refusalOf(err), err)
+}
+
+func (s *Service) writeRefusal(w http.ResponseWriter, r *http.Request, status int, code Code, err error) {
+	s.m.refused.WithLabelValues(string(code)).Inc()
 	s.log.Warn("peer message refused", "remote", r.RemoteAddr, "code", code, "err", err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": err.Error()}})
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": err.Error()}})
 }
 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
@@ -38,53 +49,41 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	case s.serving <- struct{}{}:
 		defer func() { <-s.serving }()
 	default:
-		s.refuse(w, r, http.StatusServiceUnavailable, "busy", errors.New("too many peer messages at once; try again"))
+		s.refuse(w, r, CodeBusy, errors.New("too many peer messages at once; try again"))
 		return
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
 	if err != nil {
-		s.refuse(w, r, http.StatusRequestEntityTooLarge, "too_large", err)
+		s.refuse(w, r, CodeTooLarge, err)
 		return
 	}
 	e, err := DecodeEnvelope(b)
 	if err != nil {
-		s.refuse(w, r, http.StatusBadRequest, "malformed", err)
+		s.refuse(w, r, CodeMalformed, err)
 		return
 	}
 	e.Chain = s.chain
 	if err := s.guard.check(e, s.cfg.Now().UnixMilli()); err != nil {
-		switch {
-		case errors.Is(err, ErrNotMember):
-			s.refuse(w, r, http.StatusForbidden, "not_member", err)
-		default:
-			s.refuse(w, r, http.StatusUnauthorized, "unauthenticated", err)
-		}
+		s.refuse(w, r, guardRefusal(err), err)
 		return
 	}
 	from := IDOf(e.From)
 	if s.isBanned(from) {
-		s.refuse(w, r, http.StatusForbidden, "banned", ErrBanned)
+		s.refuse(w, r, CodeBanned, ErrBanned)
 		return
 	}
-	s.m.msgs.WithLabelValues(kindName(e.Kind), "in").Inc()
+	s.m.msgs.WithLabelValues(e.Kind.String(), "in").Inc()
 	answer, err := s.handle(r.Context(), e)
 	if err != nil {
-		if invalid(err) {
-			s.penalty(from, 20, err)
+		if senderFault(err) {
+			s.penalty(from, costBadMessage, err)
 		}
-		s.refuse(w, r, http.StatusUnprocessableEntity, string(codeOr(err, "refused")), err)
+		s.refuseContent(w, r, err)
 		return
 	}
 	rep := s.envelope(from, KindReply, replyBody(e.Nonce, answer))
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Write(rep.Encode())
-}
-
-func codeOr(err error, def quant.Code) quant.Code {
-	if c := quant.CodeOf(err); c != "" {
-		return c
-	}
-	return def
 }
 
 // handle acts on one checked envelope and returns the answer.
@@ -204,14 +203,7 @@ func (s *Service) fetchAnnounced(ctx context.Context, p peerState, ab announceBo
 	case quant.CodeOf(err) == quant.CodeUnknownParent:
 		s.seen.remove(ab.Hash)
 		s.kickSync()
-	case invalid(err):
-		s.penalty(p.id, 50, err)
-	}
-}
-
-func (s *Service) kickSync() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	case senderFault(err):
+		s.penalty(p.id, costInvalidQuant, err)
 	}
 }
