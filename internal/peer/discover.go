@@ -58,11 +58,12 @@ func (s *Service) Discover(ctx context.Context, addr string) (Info, error) {
 	s.offered(hb)
 	// Tell the others, and learn whom it knows.
 	s.queueDiscover(hb.Peers)
-	s.tellPeers(ctx, []string{addr}, p.id)
+	s.tellPeers([]string{addr}, p.id)
 	return s.info(p.id), nil
 }
 
-// offered passes on the chains a peer's hello lists.
+// offered passes on the chains a peer's hello lists to Host.Offered, on a
+// goroutine Run owns.
 func (s *Service) offered(hb helloBody) {
 	if _, _, err := net.SplitHostPort(hb.Addr); err != nil {
 		return
@@ -71,7 +72,7 @@ func (s *Service) offered(hb helloBody) {
 		hb.Chains = hb.Chains[:maxChains]
 	}
 	if len(hb.Chains) > 0 {
-		go s.cfg.Host.Offered(hb.Addr, hb.Chains)
+		s.offers.add(func(ctx context.Context) { s.cfg.Host.Offered(hb.Addr, hb.Chains) })
 	}
 }
 
@@ -97,14 +98,14 @@ func (s *Service) queueDiscover(addrs []string) {
 }
 
 // tellPeers asks every live peer but except to discover addrs.
-func (s *Service) tellPeers(ctx context.Context, addrs []string, except ID) {
+func (s *Service) tellPeers(addrs []string, except ID) {
 	body, _ := json.Marshal(peersBody{Addrs: addrs})
 	for _, p := range s.live(except) {
-		go func(p peerState) {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		s.sends.add(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			s.callPeer(ctx, p, KindPeers, body)
-		}(p)
+		})
 	}
 }
 

@@ -108,19 +108,20 @@ func (s *Service) receiveTxs(body []byte, from ID) error {
 }
 
 // AnnounceQuant tells every live peer but from of a quant this node
-// accepted.
+// accepted. The announcements are sent by goroutines Run owns; it does
+// not wait for them.
 func (s *Service) AnnounceQuant(q *quant.Quant, from ID) {
 	h := q.Hash()
 	s.seen.add(h)
 	body, _ := json.Marshal(announceBody{Hash: h, Height: q.Header.Height})
 	for _, p := range s.live(from) {
-		go func(p peerState) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.sends.add(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			if _, err := s.callPeer(ctx, p, KindAnnounce, body); err != nil {
 				s.log.Debug("announce failed", "peer", p.addr, "err", err)
 			}
-		}(p)
+		})
 	}
 }
 

@@ -126,7 +126,9 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 		if !ok {
 			return nil, nil // announcements only from known peers
 		}
-		go s.fetchAnnounced(context.WithoutCancel(ctx), p, ab)
+		if !s.seen.has(ab.Hash) && !s.cfg.Host.HasQuant(ab.Hash) {
+			s.fetches.add(func(ctx context.Context) { s.fetchAnnounced(ctx, p, ab) })
+		}
 		return nil, nil
 	case KindGetQuant:
 		if len(e.Body) != quant.HashSize {
@@ -177,7 +179,8 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 }
 
 // fetchAnnounced fetches an announced quant this node lacks and adds it;
-// an unknown parent means this node is behind: sync.
+// an unknown parent means this node is behind: sync. It runs on a
+// goroutine Run owns.
 func (s *Service) fetchAnnounced(ctx context.Context, p peerState, ab announceBody) {
 	if !s.seen.add(ab.Hash) || s.cfg.Host.HasQuant(ab.Hash) {
 		return

@@ -83,6 +83,11 @@ type Service struct {
 	client  *http.Client
 	m       *metrics
 
+	// Work asked for outside Run, done by goroutines Run owns.
+	sends   *workQueue // one message to one peer (announcements, peer lists)
+	fetches *workQueue // announced quants to fetch
+	offers  *workQueue // chains peers follow, passed to Host.Offered
+
 	mu      sync.Mutex
 	peers   map[ID]*peerState
 	pending map[string]*backoff // addresses to discover
@@ -123,6 +128,9 @@ func New(cfg Config) (*Service, error) {
 		serving: make(chan struct{}, maxServing),
 	}
 	s.m = newMetrics(cfg.Registry, s.livePeers)
+	s.sends = newWorkQueue("send", 16, 4096, s.m, s.log)
+	s.fetches = newWorkQueue("fetch", 8, 1024, s.m, s.log)
+	s.offers = newWorkQueue("offered", 2, 256, s.m, s.log)
 	for _, a := range cfg.Bootstrap {
 		if a != cfg.Advertise {
 			s.pending[a] = &backoff{}
@@ -134,14 +142,20 @@ func New(cfg Config) (*Service, error) {
 // ID is this node's id.
 func (s *Service) ID() ID { return s.self }
 
-// Run runs discovery, liveness, gossip and sync until ctx ends.
+// Run runs discovery, liveness, gossip and sync until ctx ends, and
+// returns once every goroutine it started has stopped.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.every(ctx, 500*time.Millisecond, s.discoverPending) })
 	g.Go(func() error { return s.every(ctx, s.cfg.PingInterval, s.pingAll) })
 	g.Go(func() error { return s.every(ctx, 25*time.Millisecond, s.flushTxs) })
 	g.Go(func() error { return s.syncLoop(ctx) })
-	return g.Wait()
+	s.sends.start(ctx, g)
+	s.fetches.start(ctx, g)
+	s.offers.start(ctx, g)
+	err := g.Wait()
+	s.client.CloseIdleConnections()
+	return err
 }
 
 func (s *Service) every(ctx context.Context, d time.Duration, fn func(context.Context)) error {
