@@ -9,6 +9,16 @@ import (
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
+func TestVerdictString(t *testing.T) {
+	for v, want := range map[Verdict]string{
+		Accepted: "accepted", Known: "known", Orphan: "orphan", Declined: "declined", Invalid: "invalid", 9: "verdict(9)",
+	} {
+		if got := v.String(); got != want {
+			t.Errorf("Verdict(%d).String() = %q, want %q", v, got, want)
+		}
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		code   Code

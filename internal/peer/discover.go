@@ -72,7 +72,7 @@ func (s *Service) offered(hb helloBody) {
 		hb.Chains = hb.Chains[:maxChains]
 	}
 	if len(hb.Chains) > 0 {
-		s.offers.add(func(ctx context.Context) { s.cfg.Host.Offered(hb.Addr, hb.Chains) })
+		s.offers.add(func(ctx context.Context) { s.cfg.Host.Offered(ctx, hb.Addr, hb.Chains) })
 	}
 }
 

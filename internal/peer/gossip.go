@@ -76,9 +76,10 @@ func (s *Service) flushTxs(ctx context.Context) {
 	wg.Wait()
 }
 
-// receiveTxs admits a batch of gossiped transactions; those accepted are
-// relayed onward. Invalid ones cost the sender.
-func (s *Service) receiveTxs(body []byte, from ID) error {
+// receiveTxs admits a batch of gossiped transactions; those the Host
+// accepts are relayed onward. A transaction that does not decode, or that
+// the Host finds invalid, costs the sender.
+func (s *Service) receiveTxs(ctx context.Context, body []byte, from ID) error {
 	items, err := decodeFrames(body, quant.MaxTxSize, maxTxBatch)
 	if err != nil {
 		return err
@@ -86,18 +87,19 @@ func (s *Service) receiveTxs(body []byte, from ID) error {
 	var bad error
 	for _, raw := range items {
 		tx, err := quant.DecodeTx(raw)
-		if err == nil {
-			tx = tx.Clone()
-			if s.seen.has(tx.ID()) {
-				continue
-			}
-			err = s.cfg.Host.SubmitTx(tx)
+		if err != nil {
+			bad = err
+			continue
 		}
-		switch {
-		case err == nil:
+		tx = tx.Clone()
+		if s.seen.has(tx.ID()) {
+			continue
+		}
+		switch v, err := s.cfg.Host.SubmitTx(ctx, tx); v {
+		case Accepted:
 			s.m.txsIn.Inc()
 			s.BroadcastTx(tx, from)
-		case senderFault(err):
+		case Invalid:
 			bad = err
 		}
 	}

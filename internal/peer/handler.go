@@ -116,7 +116,7 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 		s.queueDiscover(pb.Addrs)
 		return nil, nil
 	case KindTx:
-		return nil, s.receiveTxs(e.Body, from)
+		return nil, s.receiveTxs(ctx, e.Body, from)
 	case KindAnnounce:
 		var ab announceBody
 		if err := decodeBody(e.Body, &ab); err != nil {
@@ -196,17 +196,18 @@ func (s *Service) fetchAnnounced(ctx context.Context, p peerState, ab announceBo
 	if err == nil && q.Hash() != ab.Hash {
 		err = quant.Errorf(quant.CodeMalformed, "get_quant answered with another quant")
 	}
-	if err == nil {
-		err = s.cfg.Host.AddQuant(q)
+	if err != nil {
+		s.penalty(p.id, costInvalidQuant, err)
+		return
 	}
-	switch {
-	case err == nil:
+	switch v, err := s.cfg.Host.AddQuant(ctx, q); v {
+	case Accepted:
 		s.m.quantsIn.Inc()
 		s.AnnounceQuant(q, p.id)
-	case quant.CodeOf(err) == quant.CodeUnknownParent:
+	case Orphan:
 		s.seen.remove(ab.Hash)
 		s.kickSync()
-	case senderFault(err):
+	case Invalid:
 		s.penalty(p.id, costInvalidQuant, err)
 	}
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
-// fakeHost is a Host holding quants in a map.
+// fakeHost is a Host holding quants in a map. Offered blocks until its
+// context ends, so a Run that did not own the goroutine calling it would
+// never return.
 type fakeHost struct {
 	chain quant.Hash
 
@@ -32,16 +34,16 @@ func (h *fakeHost) Status() Status {
 	return Status{Chain: h.chain, Tip: h.chain, Work: big.NewInt(0)}
 }
 
-func (h *fakeHost) SubmitTx(tx *quant.Tx) error { return nil }
+func (h *fakeHost) SubmitTx(ctx context.Context, tx *quant.Tx) (Verdict, error) { return Declined, nil }
 
-func (h *fakeHost) AddQuant(q *quant.Quant) error {
+func (h *fakeHost) AddQuant(ctx context.Context, q *quant.Quant) (Verdict, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.quants[q.Hash()]; ok {
-		return quant.Errorf(quant.CodeDuplicate, "known")
+		return Known, nil
 	}
 	h.quants[q.Hash()] = q
-	return nil
+	return Accepted, nil
 }
 
 func (h *fakeHost) HasQuant(id quant.Hash) bool {
@@ -66,10 +68,11 @@ func (h *fakeHost) HashesAfter([]quant.Hash, int) ([]quant.Hash, error) { return
 
 func (h *fakeHost) Chains() []quant.Hash { return []quant.Hash{h.chain} }
 
-func (h *fakeHost) Offered(addr string, chains []quant.Hash) {
+func (h *fakeHost) Offered(ctx context.Context, addr string, chains []quant.Hash) {
 	h.mu.Lock()
 	h.offered = append(h.offered, addr)
 	h.mu.Unlock()
+	<-ctx.Done()
 }
 
 func (h *fakeHost) timesOffered() int {
@@ -118,7 +121,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // TestRunLeavesNoGoroutine runs two services that discover each other,
-// hear of each other's chains (Host.Offered) and gossip a quant (an announcement, then a fetch, each on
+// hear of each other's chains (Host.Offered, which blocks until its
+// context ends) and gossip a quant (an announcement, then a fetch, each on
 // a worker of Run), then ends their Run: every goroutine they started has
 // stopped when Run returns.
 func TestRunLeavesNoGoroutine(t *testing.T) {
@@ -147,7 +151,7 @@ func TestRunLeavesNoGoroutine(t *testing.T) {
 
 	q := &quant.Quant{Header: quant.Header{ChainID: chain, Height: 1, Prev: chain, TxRoot: quant.RootOfIDs(nil),
 		Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}}
-	b.host.AddQuant(q)
+	b.host.AddQuant(ctx, q)
 	b.svc.AnnounceQuant(q, ID{})
 	waitFor(t, "a to fetch the announced quant", func() bool { return a.host.HasQuant(q.Hash()) })
 

@@ -249,24 +249,25 @@ func (f *fetchRun) addReady(ctx context.Context) error {
 }
 
 // add adds a fetched run of quants; a quant the Host finds invalid scores
-// down the peer that served it and stops the sync.
+// down the peer that served it, and any quant the Host does not take
+// stops the sync.
 func (f *fetchRun) add(ctx context.Context, b fetched) error {
 	s := f.s
 	from := f.sources[b.from]
 	n := 0
 	defer func() { f.credit(b.from, n) }()
 	for _, q := range b.quants {
-		err := s.cfg.Host.AddQuant(q)
-		switch {
-		case err == nil:
+		v, err := s.cfg.Host.AddQuant(ctx, q)
+		switch v {
+		case Accepted:
 			n++
 			s.seen.add(q.Hash())
-		case quant.CodeOf(err) == quant.CodeDuplicate:
+		case Known:
+		case Invalid:
+			s.penalty(b.from, costInvalidQuant, err)
+			fallthrough
 		default:
-			if senderFault(err) {
-				s.penalty(b.from, costInvalidQuant, err)
-			}
-			return fmt.Errorf("quant %d from %s refused: %w", q.Header.Height, from.addr, err)
+			return fmt.Errorf("quant %d from %s not added (%v): %w", q.Header.Height, from.addr, v, err)
 		}
 	}
 	return nil
