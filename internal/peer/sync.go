@@ -44,26 +44,6 @@ func (s *Service) heavierPeers() []peerState {
 	return out
 }
 
-// moreSources adds to idle the live peers ahead of this node not yet
-// used in this plan, up to maxSyncPeers used in all. Peers that join
-// during a sync join it.
-func (s *Service) moreSources(idle []peerState, used map[ID]bool) []peerState {
-	if len(used) >= maxSyncPeers {
-		return idle
-	}
-	height := s.cfg.Host.Status().Height
-	for _, p := range s.live(ID{}) {
-		if len(used) == maxSyncPeers {
-			break
-		}
-		if !used[p.id] && p.status.Height > height {
-			used[p.id] = true
-			idle = append(idle, p)
-		}
-	}
-	return idle
-}
-
 // syncOnce catches up with the heaviest peer: it asks that peer for the
 // hashes of the quants this node lacks (the plan), fetches them in batches
 // from several peers at once, and adds them in order, each validated by the
