@@ -115,8 +115,8 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 // chains this node follows too, the peer becomes a peer there; chains this
 // node lacks it follows, unless its configuration says not to, after
 // fetching the bang from the peer and checking it hashes to the id.
-func (n *Node) offered(addr string, ids []quant.Hash) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+func (n *Node) offered(ctx context.Context, addr string, ids []quant.Hash) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	for _, id := range ids {
 		if l := n.ledger(id); l != nil {

@@ -142,7 +142,9 @@ func (l *ledger) Chains() []quant.Hash { return l.node.chainIDs() }
 
 // Offered is told by a peer at addr which chains it follows; the node
 // follows those it lacks where its configuration allows.
-func (l *ledger) Offered(addr string, ids []quant.Hash) { l.node.offered(addr, ids) }
+func (l *ledger) Offered(ctx context.Context, addr string, ids []quant.Hash) {
+	l.node.offered(ctx, addr, ids)
+}
 
 // Submit checks tx against the chain and submits it, returning its id.
 // It keeps tx.
@@ -261,7 +263,7 @@ func (l *ledger) Peers() []api.Peer {
 	var out []api.Peer
 	for _, p := range l.p2p.Peers() {
 		out = append(out, api.Peer{ID: p.ID.String(), Addr: p.Addr, Height: p.Height, Work: p.Work,
-			LastSeen: p.LastSeen, State: p.State, Score: p.Score, SyncedQuants: p.Synced})
+			LastSeen: p.LastSeen, State: string(p.State), Score: p.Score, SyncedQuants: p.Synced})
 	}
 	return out
 }
@@ -285,11 +287,11 @@ func (l *ledger) Status() peer.Status {
 // Syncing reports whether the node is syncing, and to which height.
 func (l *ledger) Syncing() (bool, uint64) { return l.p2p.Syncing() }
 
-// SubmitTx admits a transaction received from a peer. Duplicates are
-// refused with CodeDuplicate (the gossip already reached here).
-func (l *ledger) SubmitTx(tx *quant.Tx) error {
+// SubmitTx admits a transaction received from a peer. A chain whose
+// producer pools no gossip (an ordered chain) declines it.
+func (l *ledger) SubmitTx(ctx context.Context, tx *quant.Tx) (peer.Verdict, error) {
 	if pools, _ := l.prod.fromPeers(); !pools {
-		return quant.Errorf(quant.CodeDuplicate, "this node does not pool this chain's transactions") // not the peer's fault
+		return peer.Declined, errors.New("this node does not pool this chain's transactions")
 	}
 	id := tx.ID()
 	err := l.admit(tx, id)
@@ -297,20 +299,41 @@ func (l *ledger) SubmitTx(tx *quant.Tx) error {
 	if err == nil {
 		l.accepted(nil, []quant.Hash{id}, peer.ID{}) // the peer service relays it
 	}
-	return err
+	return verdictOf(err), err
 }
 
 // AddQuant checks and adds a quant received from a peer: the same
-// validation as a quant made here. It may reorganize the chain.
-func (l *ledger) AddQuant(q *quant.Quant) error {
+// validation as a quant made here. It may reorganize the chain. A member
+// of an ordered chain declines it: it takes quants from its log only.
+func (l *ledger) AddQuant(ctx context.Context, q *quant.Quant) (peer.Verdict, error) {
 	if _, syncs := l.prod.fromPeers(); !syncs {
 		if l.HasQuant(q.Hash()) {
-			return quant.Errorf(quant.CodeDuplicate, "quant %s is stored", q.Hash())
+			return peer.Known, nil
 		}
-		return quant.Errorf(quant.CodeUnknownParent, "this node takes this chain's quants from its log only")
+		return peer.Declined, errors.New("this node takes this chain's quants from its log only")
 	}
 	_, err := l.add(q)
-	return err
+	return verdictOf(err), err
+}
+
+// verdictOf is what a peer's transaction or quant comes to, from the error
+// admitting or adding it returned: the one place the node's errors become
+// verdicts for the peer layer's scoring.
+func verdictOf(err error) peer.Verdict {
+	var re *quant.RuleError
+	switch {
+	case err == nil:
+		return peer.Accepted
+	case errors.Is(err, mempool.ErrFull):
+		return peer.Declined
+	case quant.CodeOf(err) == quant.CodeDuplicate:
+		return peer.Known
+	case quant.CodeOf(err) == quant.CodeUnknownParent:
+		return peer.Orphan
+	case errors.As(err, &re):
+		return peer.Invalid
+	}
+	return peer.Declined // a store error: not the peer's fault
 }
 
 // HasQuant reports whether the quant is stored (main chain or side branch).

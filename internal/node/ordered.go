@@ -120,7 +120,7 @@ type directory struct{ l *ledger }
 func (d directory) Addr(key ed25519.PublicKey) (string, bool) {
 	want := peer.IDOf(key)
 	for _, p := range d.l.p2p.Peers() {
-		if p.ID == want && p.State == "live" {
+		if p.ID == want && p.State == peer.StateLive {
 			return p.Addr, true
 		}
 	}

@@ -285,7 +285,7 @@ func TestHostileMessages(t *testing.T) {
 	h := quant.Header{ChainID: a.Chain().ID(), Height: 1, Prev: a.Chain().ID(), TxRoot: quant.RootOfIDs(nil),
 		Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}
 	bad := &quant.Quant{Header: h}
-	if err := a.def().AddQuant(bad); quant.CodeOf(err) != quant.CodeBadSeal {
+	if v, err := a.def().AddQuant(t.Context(), bad); v != peer.Invalid || quant.CodeOf(err) != quant.CodeBadSeal {
 		t.Fatalf("quant with no work: %v", err)
 	}
 	// The node goes on.
