@@ -13,25 +13,7 @@ import (
 	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/schema"
-	"github.com/qbc-chain/qbc/internal/store"
 )
-
-// Store is what a chain needs of durable storage. *store.Chain implements
-// it.
-type Store interface {
-	Bang() (*quant.Quant, error)
-	Tip() (quant.Hash, store.Meta, error)
-	Header(h quant.Hash) (*quant.Header, error)
-	Meta(h quant.Hash) (store.Meta, error)
-	Quant(h quant.Hash) (*quant.Quant, error)
-	Has(h quant.Hash) (bool, error)
-	HashAt(height uint64) (quant.Hash, error)
-	HasTx(id quant.Hash) (bool, error)
-	TxLocation(id quant.Hash) (store.Location, error)
-	Connect(e store.Entry) error
-	Save(e store.Entry) error
-	Reorg(disconnect []quant.Hash, connect []store.Entry) error
-}
 
 // Engines maps engine names, as rules write them, to their factories.
 type Engines map[string]consensus.Factory
@@ -54,7 +36,7 @@ type Options struct {
 type Head struct {
 	Hash   quant.Hash
 	Header quant.Header
-	Meta   store.Meta
+	Meta   Meta
 }
 
 // Chain is one chain. It is safe for concurrent use: reads take a read
@@ -65,7 +47,8 @@ type Chain struct {
 	bang   *quant.Quant
 	engine consensus.Engine
 	schema *schema.Schema // nil: any data
-	st     Store
+	st     Reader
+	w      Writer // nil in VerifyStored, which never writes
 	opts   Options
 
 	addMu   sync.Mutex              // serializes Add: validation runs outside mu
@@ -78,7 +61,7 @@ type Chain struct {
 }
 
 // Init stores bang as the first quant of an empty store after checking it.
-func Init(st Store, bang *quant.Quant, engines Engines) error {
+func Init(w Writer, bang *quant.Quant, engines Engines) error {
 	rules, err := quant.CheckBang(bang)
 	if err != nil {
 		return err
@@ -89,7 +72,7 @@ func Init(st Store, bang *quant.Quant, engines Engines) error {
 	if _, err := compileSchema(rules); err != nil {
 		return err
 	}
-	return st.Connect(store.Entry{Quant: bang, Meta: store.Meta{Height: 0, Work: new(big.Int)}})
+	return w.Connect(Entry{Quant: bang, Meta: Meta{Height: 0, Work: new(big.Int)}})
 }
 
 // compileSchema compiles the rules' data schema, if any.
@@ -144,7 +127,7 @@ func Open(st Store, engines Engines, opts Options) (*Chain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain: load tip header: %w", err)
 	}
-	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st, opts: opts, invalid: map[quant.Hash]struct{}{}}
+	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st, w: st, opts: opts, invalid: map[quant.Hash]struct{}{}}
 	c.mu.head = Head{Hash: tipHash, Header: *tip, Meta: meta}
 	return c, nil
 }
@@ -441,7 +424,7 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 			return Result{}, err
 		}
 		meta := c.childMeta(&head.Meta, q)
-		if err := c.st.Connect(store.Entry{Quant: q, Meta: meta, IDs: ids}); err != nil {
+		if err := c.w.Connect(Entry{Quant: q, Meta: meta, IDs: ids}); err != nil {
 			return Result{}, fmt.Errorf("chain: commit quant %d: %w", q.Header.Height, err)
 		}
 		c.setHead(Head{Hash: hash, Header: q.Header, Meta: meta})
@@ -454,7 +437,7 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 // the heaviest.
 func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Head) (Result, error) {
 	parentHdr, err := c.st.Header(q.Header.Prev)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return Result{}, quant.Errorf(quant.CodeUnknownParent, "parent %s of quant %d is not known", q.Header.Prev, q.Header.Height)
 	}
 	if err != nil {
@@ -471,7 +454,7 @@ func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Head) (Result, err
 		return Result{}, err
 	}
 	meta := c.childMeta(&parentMeta, q)
-	if err := c.st.Save(store.Entry{Quant: q, Meta: meta}); err != nil {
+	if err := c.w.Save(Entry{Quant: q, Meta: meta}); err != nil {
 		return Result{}, fmt.Errorf("chain: save side quant %d: %w", q.Header.Height, err)
 	}
 	if meta.Work.Cmp(head.Meta.Work) <= 0 {
@@ -488,7 +471,7 @@ func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Head) (Result, err
 // fails, it and its descendants are marked invalid and the chain keeps the
 // valid part only if that part is still heavier.
 func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
-	var branch []store.Entry // newest first, then reversed
+	var branch []Entry // newest first, then reversed
 	for h := tip; ; {
 		hdr, err := c.st.Header(h)
 		if err != nil {
@@ -505,7 +488,7 @@ func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		branch = append(branch, store.Entry{Quant: q, Meta: meta})
+		branch = append(branch, Entry{Quant: q, Meta: meta})
 		h = hdr.Prev
 	}
 	slices.Reverse(branch)
@@ -545,7 +528,7 @@ func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
 		disconnect = append(disconnect, hash)
 		old = append(old, q)
 	}
-	if err := c.st.Reorg(disconnect, branch); err != nil {
+	if err := c.w.Reorg(disconnect, branch); err != nil {
 		return Result{}, fmt.Errorf("chain: reorganize at %d: %w", forkHeight, err)
 	}
 	last := branch[len(branch)-1]
@@ -574,7 +557,7 @@ func (c *Chain) checkBranchTxs(q *quant.Quant, ids []quant.Hash, forkHeight uint
 		if err == nil && loc.Height <= forkHeight {
 			return txErr(i, quant.Errorf(quant.CodeDuplicate, "transaction %s is already committed at %d", id, loc.Height))
 		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 	}
@@ -600,8 +583,8 @@ func (c *Chain) setHead(h Head) {
 
 // childMeta is the store meta of q, a child of the quant with meta parent:
 // accumulated weight and transaction count.
-func (c *Chain) childMeta(parent *store.Meta, q *quant.Quant) store.Meta {
-	return store.Meta{
+func (c *Chain) childMeta(parent *Meta, q *quant.Quant) Meta {
+	return Meta{
 		Height: q.Header.Height,
 		Work:   new(big.Int).Add(parent.Work, c.engine.Weight(&q.Header)),
 		Txs:    parent.Txs + uint64(len(q.Txs)),

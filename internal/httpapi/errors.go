@@ -6,9 +6,9 @@ import (
 	"net/http"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
@@ -65,7 +65,7 @@ func classify(err error) (code, msg string) {
 		return string(quant.CodeTooLarge), "request body is over the node's limit"
 	case errors.Is(err, mempool.ErrFull):
 		return api.CodePoolFull, "the transaction pool is full; retry later"
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, chain.ErrNotFound):
 		return api.CodeNotFound, "not found"
 	case errors.Is(err, ErrRetry):
 		return api.CodeUnavailable, err.Error()

@@ -6,9 +6,9 @@ import (
 	"fmt"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // maxLineage bounds how many forks deep a chain may be.
@@ -85,7 +85,7 @@ func (n *Node) ancestor(fp *quant.ForkPoint) api.Ancestor {
 	}
 	h, err := p.st.Header(fp.Hash)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, chain.ErrNotFound):
 		a.Problem = fmt.Sprintf("quant %s is not stored here (yet)", fp.Hash)
 		return a
 	case err != nil:
