@@ -51,8 +51,8 @@ func (c *Chain) checkTxRules(tx *quant.Tx, now int64) error {
 	if err := checkTxTime(tx, now, c.rules.MaxTimeDriftMs); err != nil {
 		return err
 	}
-	if len(tx.Data) > c.rules.MaxDataBytes {
-		return quant.Errorf(quant.CodeTooLarge, "payload is %d bytes, this chain's limit is %d", len(tx.Data), c.rules.MaxDataBytes)
+	if err := checkDataSize(tx, c.rules.MaxDataBytes); err != nil {
+		return err
 	}
 	if err := quant.CheckPayload(tx); err != nil {
 		return err
@@ -61,6 +61,15 @@ func (c *Chain) checkTxRules(tx *quant.Tx, now int64) error {
 		return err
 	}
 	return c.rules.Allows(tx)
+}
+
+// checkDataSize refuses a payload over the chain's limit. It stops one
+// writer from filling quants (and every node's disk) with large records.
+func checkDataSize(tx *quant.Tx, limit int) error {
+	if len(tx.Data) > limit {
+		return quant.Errorf(quant.CodeTooLarge, "payload is %d bytes, this chain's limit is %d", len(tx.Data), limit)
+	}
+	return nil
 }
 
 // checkSchema requires a transaction's data to match the chain's schema, if
@@ -99,14 +108,29 @@ func checkTxChain(tx *quant.Tx, id quant.Hash) error {
 	return nil
 }
 
-// checkTxTime refuses a transaction dated further in the future than the
-// chain's drift allows. It stops writers from post-dating records.
+// checkTxTime checks a transaction's time: not in the future beyond the
+// drift (checkTxNotTooNew), not before the epoch (checkTxNotTooOld).
 func checkTxTime(tx *quant.Tx, now, drift int64) error {
-	if tx.Time > now+drift {
-		return quant.Errorf(quant.CodeBadTime, "transaction time %d is more than %d ms ahead of %d", tx.Time, drift, now)
+	if err := checkTxNotTooNew(tx, now, drift); err != nil {
+		return err
 	}
+	return checkTxNotTooOld(tx)
+}
+
+// checkTxNotTooNew refuses a transaction dated further in the future than
+// the chain's drift allows. It stops writers from post-dating records.
+func checkTxNotTooNew(tx *quant.Tx, now, drift int64) error {
+	if tx.Time > now+drift {
+		return quant.Errorf(quant.CodeTimeTooNew, "transaction time %d is more than %d ms ahead of %d", tx.Time, drift, now)
+	}
+	return nil
+}
+
+// checkTxNotTooOld refuses a transaction dated before the epoch. It stops
+// a record from sorting before every real one in time order.
+func checkTxNotTooOld(tx *quant.Tx) error {
 	if tx.Time < 0 {
-		return quant.Errorf(quant.CodeBadTime, "transaction time %d is negative", tx.Time)
+		return quant.Errorf(quant.CodeTimeTooOld, "transaction time %d is negative", tx.Time)
 	}
 	return nil
 }

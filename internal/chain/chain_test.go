@@ -158,10 +158,10 @@ func TestRefusedQuants(t *testing.T) {
 		}, quant.CodeWrongChain},
 		{"time not after median past", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Time = t0 })
-		}, quant.CodeBadTime},
+		}, quant.CodeTimeTooOld},
 		{"time in the future", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Time = f.clock.t.UnixMilli() + 3*60*1000 })
-		}, quant.CodeBadTime},
+		}, quant.CodeTimeTooNew},
 		{"easier difficulty", nil, func(f *fixture) *quant.Quant {
 			q := f.quant(nil, nil)
 			_, n, _ := pow.DecodeSeal(q.Header.Seal)
@@ -204,7 +204,12 @@ func TestRefusedQuants(t *testing.T) {
 			tx := f.tx(`1`, false)
 			tx.Time += 10 * 60 * 1000
 			return f.quant([]*quant.Tx{tx}, nil)
-		}, quant.CodeBadTime},
+		}, quant.CodeTimeTooNew},
+		{"tx dated before the epoch", nil, func(f *fixture) *quant.Quant {
+			tx := f.tx(`1`, false)
+			tx.Time = -1
+			return f.quant([]*quant.Tx{tx}, nil)
+		}, quant.CodeTimeTooOld},
 		{"non-compact JSON payload", nil, func(f *fixture) *quant.Quant {
 			return f.quant([]*quant.Tx{f.tx(`{ "a": 1 }`, false)}, nil)
 		}, quant.CodeBadData},
@@ -234,6 +239,9 @@ func TestRefusedQuants(t *testing.T) {
 			}
 			if f.c.Head().Hash != before.Hash {
 				t.Fatal("a refused quant moved the tip")
+			}
+			if has, err := f.st.Has(q.Hash()); err != nil || has {
+				t.Fatalf("a refused quant was stored (%v)", err)
 			}
 			if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
 				t.Fatalf("store after refusal: %v", err)

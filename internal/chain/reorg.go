@@ -38,17 +38,15 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 	c.addMu.Lock()
 	defer c.addMu.Unlock()
 	hash := q.Hash()
-	if q.IsBang() {
-		return Result{}, quant.Errorf(quant.CodeBadLink, "a second bang cannot join a chain")
-	}
-	if has, err := c.st.Has(hash); err != nil {
+	if err := checkNotBang(q); err != nil {
 		return Result{}, err
-	} else if has {
-		return Result{}, quant.Errorf(quant.CodeDuplicate, "quant %d %s is already stored", q.Header.Height, hash)
 	}
-	if _, bad := c.invalid[q.Header.Prev]; bad {
+	if err := c.checkNotStored(q, hash); err != nil {
+		return Result{}, err
+	}
+	if err := c.checkAncestorValid(q, hash); err != nil {
 		c.markInvalid(hash)
-		return Result{}, quant.Errorf(quant.CodeBadLink, "quant %s descends from an invalid quant", hash)
+		return Result{}, err
 	}
 	head := c.Head()
 	if q.Header.Prev == head.Hash {
@@ -64,6 +62,38 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 		return Result{Connected: []*quant.Quant{q}, ConnectedIDs: [][]quant.Hash{ids}}, nil
 	}
 	return c.addSide(q, hash, head)
+}
+
+// checkNotBang refuses a height-0 quant. It stops a second genesis, with
+// other rules, from being spliced into a chain.
+func checkNotBang(q *quant.Quant) error {
+	if q.IsBang() {
+		return quant.Errorf(quant.CodeBadLink, "a second bang cannot join a chain")
+	}
+	return nil
+}
+
+// checkNotStored refuses a quant the chain already holds. It stops a peer
+// from making the chain validate the same quant over and over.
+func (c *Chain) checkNotStored(q *quant.Quant, hash quant.Hash) error {
+	has, err := c.st.Has(hash)
+	if err != nil {
+		return err
+	}
+	if has {
+		return quant.Errorf(quant.CodeDuplicate, "quant %d %s is already stored", q.Header.Height, hash)
+	}
+	return nil
+}
+
+// checkAncestorValid refuses a child of a quant found invalid (and so
+// every descendant of one). It stops a peer from making the chain
+// re-validate a branch it already refused, one quant at a time.
+func (c *Chain) checkAncestorValid(q *quant.Quant, hash quant.Hash) error {
+	if _, bad := c.invalid[q.Header.Prev]; bad {
+		return quant.Errorf(quant.CodeBadAncestor, "quant %s descends from an invalid quant", hash)
+	}
+	return nil
 }
 
 // addSide stores q on a side branch and reorganizes if that branch is now

@@ -60,8 +60,8 @@ func (c *Chain) validate(q *quant.Quant, parent *Head, notCommitted func(id quan
 	if err := checkQuantShape(q, c.rules); err != nil {
 		return nil, err
 	}
-	if h.ChainID != c.id {
-		return nil, quant.Errorf(quant.CodeWrongChain, "quant is for chain %s, not %s", h.ChainID, c.id)
+	if err := checkQuantChain(h, c.id); err != nil {
+		return nil, err
 	}
 	if err := checkLink(h, parent); err != nil {
 		return nil, err
@@ -90,8 +90,8 @@ func (c *Chain) validate(q *quant.Quant, parent *Head, notCommitted func(id quan
 // limits. It stops oversized quants and headers that lie about their body.
 func checkQuantShape(q *quant.Quant, r *quant.Rules) error {
 	h := &q.Header
-	if q.IsBang() {
-		return quant.Errorf(quant.CodeBadLink, "a second bang cannot join a chain")
+	if err := checkNotBang(q); err != nil {
+		return err
 	}
 	if int(h.TxCount) != len(q.Txs) {
 		return quant.Errorf(quant.CodeMalformed, "header declares %d transactions, body holds %d", h.TxCount, len(q.Txs))
@@ -109,6 +109,15 @@ func checkQuantShape(q *quant.Quant, r *quant.Rules) error {
 	return nil
 }
 
+// checkQuantChain requires the quant to name this chain. It stops a quant
+// sealed for one chain from being replayed on another.
+func checkQuantChain(h *quant.Header, id quant.Hash) error {
+	if h.ChainID != id {
+		return quant.Errorf(quant.CodeWrongChain, "quant is for chain %s, not %s", h.ChainID, id)
+	}
+	return nil
+}
+
 // checkLink requires the quant to follow its parent: the parent's hash and
 // the next height. It stops quants spliced in from elsewhere.
 func checkLink(h *quant.Header, parent *Head) error {
@@ -121,15 +130,32 @@ func checkLink(h *quant.Header, parent *Head) error {
 	return nil
 }
 
-// checkQuantTime requires the quant's time to be after the median of the
-// last 11 quants and not beyond now plus the chain's drift. It stops a miner
-// from dating quants far in the past or future to bend the difficulty.
+// checkQuantTime checks the quant's time: after the median of the last 11
+// quants (checkQuantNotTooOld) and not beyond now plus the chain's drift
+// (checkQuantNotTooNew).
 func checkQuantTime(h *quant.Header, mtp, now, drift int64) error {
-	if h.Time <= mtp {
-		return quant.Errorf(quant.CodeBadTime, "time %d is not after the median time past %d", h.Time, mtp)
+	if err := checkQuantNotTooOld(h, mtp); err != nil {
+		return err
 	}
+	return checkQuantNotTooNew(h, now, drift)
+}
+
+// checkQuantNotTooOld requires the quant's time to be after the median time
+// past. It stops a miner from dating quants in the past to bend the
+// difficulty down, and keeps quant times moving forward.
+func checkQuantNotTooOld(h *quant.Header, mtp int64) error {
+	if h.Time <= mtp {
+		return quant.Errorf(quant.CodeTimeTooOld, "time %d is not after the median time past %d", h.Time, mtp)
+	}
+	return nil
+}
+
+// checkQuantNotTooNew refuses a quant dated beyond now plus the chain's
+// drift. It stops a miner from dating quants in the future to bend the
+// difficulty, or to make later honest quants look too old.
+func checkQuantNotTooNew(h *quant.Header, now, drift int64) error {
 	if h.Time > now+drift {
-		return quant.Errorf(quant.CodeBadTime, "time %d is more than %d ms ahead of now (%d)", h.Time, drift, now)
+		return quant.Errorf(quant.CodeTimeTooNew, "time %d is more than %d ms ahead of now (%d)", h.Time, drift, now)
 	}
 	return nil
 }
