@@ -51,6 +51,8 @@ type Chain struct {
 	addMu   sync.Mutex              // serializes Add: validation runs outside mu
 	invalid map[quant.Hash]struct{} // quants found invalid, and their descendants; guarded by addMu
 
+	checkedForks sync.Map // quant.ForkPoint on this chain whose history was walked back to the bang
+
 	mu struct {
 		sync.RWMutex
 		head Head
