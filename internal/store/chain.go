@@ -13,6 +13,12 @@ import (
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
+// *Chain is the storage the chain package reads and writes through.
+var (
+	_ chain.Store  = (*Chain)(nil)
+	_ chain.Stored = (*Chain)(nil)
+)
+
 // txIDs returns e's transaction ids, computing them unless given.
 func txIDs(e *chain.Entry) []quant.Hash {
 	if len(e.IDs) == len(e.Quant.Txs) {
