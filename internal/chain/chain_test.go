@@ -153,6 +153,9 @@ func TestRefusedQuants(t *testing.T) {
 		{"wrong height", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Height++ })
 		}, quant.CodeBadLink},
+		{"a second bang", nil, func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.Height = 0 })
+		}, quant.CodeBadLink},
 		{"wrong chain", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.ChainID[0] ^= 1 })
 		}, quant.CodeWrongChain},
