@@ -55,7 +55,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 		},
 		Txs: []*quant.Tx{tx},
 	}
-	if err := db.Chain(bang.Hash()).Connect(store.Entry{Quant: q, Meta: store.Meta{Height: 1, Work: big.NewInt(1), Txs: 1}}); err != nil {
+	if err := db.Chain(bang.Hash()).Connect(chain.Entry{Quant: q, Meta: chain.Meta{Height: 1, Work: big.NewInt(1), Txs: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

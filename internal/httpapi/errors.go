@@ -6,9 +6,9 @@ import (
 	"net/http"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
@@ -22,8 +22,10 @@ var statusOf = map[string]int{
 	string(quant.CodeWrongChain):     http.StatusUnprocessableEntity,
 	string(quant.CodeBadSignature):   http.StatusUnprocessableEntity,
 	string(quant.CodeBadData):        http.StatusUnprocessableEntity,
-	string(quant.CodeBadTime):        http.StatusUnprocessableEntity,
+	string(quant.CodeTimeTooOld):     http.StatusUnprocessableEntity,
+	string(quant.CodeTimeTooNew):     http.StatusUnprocessableEntity,
 	string(quant.CodeBadLink):        http.StatusUnprocessableEntity,
+	string(quant.CodeBadAncestor):    http.StatusUnprocessableEntity,
 	string(quant.CodeUnknownParent):  http.StatusUnprocessableEntity,
 	string(quant.CodeBadMerkleRoot):  http.StatusUnprocessableEntity,
 	string(quant.CodeBadSeal):        http.StatusUnprocessableEntity,
@@ -65,7 +67,7 @@ func classify(err error) (code, msg string) {
 		return string(quant.CodeTooLarge), "request body is over the node's limit"
 	case errors.Is(err, mempool.ErrFull):
 		return api.CodePoolFull, "the transaction pool is full; retry later"
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, chain.ErrNotFound):
 		return api.CodeNotFound, "not found"
 	case errors.Is(err, ErrRetry):
 		return api.CodeUnavailable, err.Error()

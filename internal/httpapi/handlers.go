@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/merkle"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // mediaType is the request's media type without parameters ("" if none).
@@ -533,7 +533,7 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx, loc, err := s.lg(r).Store.Tx(id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, chain.ErrNotFound) {
 		s.writeError(w, r, errorf(api.CodeNotFound, "no transaction "+id.String()+" pending or committed"))
 		return
 	}

@@ -345,7 +345,7 @@ func (l *ledger) HasQuant(h quant.Hash) bool {
 // Quant returns a stored quant.
 func (l *ledger) Quant(h quant.Hash) (*quant.Quant, error) {
 	q, err := l.st.Quant(h)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, chain.ErrNotFound) {
 		return nil, quant.Errorf(quant.CodeInvalidRequest, "quant %s is not stored here", h)
 	}
 	return q, err
