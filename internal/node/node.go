@@ -48,9 +48,6 @@ type Node struct {
 	engines   engines.Set
 	followMu  sync.Mutex // one chain created or followed at a time
 	offers    offerSet
-	// verifiedForks holds the fork points (quant.ForkPoint) whose history
-	// was walked back to the parent's bang.
-	verifiedForks sync.Map
 
 	mu struct {
 		sync.Mutex
