@@ -13,7 +13,8 @@ import (
 // follow a raft chain with each other stop every goroutine they started
 // once Run has returned and Close is done.
 func TestRunLeavesNoGoroutines(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs after the cluster's cleanup
 	c := newCluster(t)
 	a := c.start(0)
 	b := c.start(1, a.Addr())

@@ -28,6 +28,9 @@ type cluster struct {
 	dir   string
 	nodes []*Node
 	stops []func()
+	// configure, if set, changes each node's configuration before it
+	// starts.
+	configure func(*Config)
 }
 
 func newCluster(t testing.TB) *cluster {
@@ -49,6 +52,9 @@ func (c *cluster) start(i int, peers ...string) *Node {
 	cfg.DataDir = filepath.Join(c.dir, fmt.Sprintf("n%d", i))
 	cfg.Genesis = filepath.Join(c.dir, "genesis.json")
 	cfg.Peers = peers
+	if c.configure != nil {
+		c.configure(&cfg)
+	}
 	n, err := New(cfg, quiet())
 	if err != nil {
 		c.t.Fatal(err)
