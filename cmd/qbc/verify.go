@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/engines"
 	"github.com/qbc-chain/qbc/internal/node"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
@@ -106,7 +107,7 @@ func verifyChain(ctx context.Context, e *env, st *store.Chain) error {
 	}
 	start := time.Now()
 	p := &progress{w: e.stderr, what: "verify: chain " + name, last: start}
-	err := chain.VerifyStored(ctx, st, node.Engines(), p.report)
+	err := chain.VerifyStored(ctx, st, engines.Consensus(nil), p.report)
 	if err != nil {
 		return fmt.Errorf("chain %s %s is damaged: %w", name, st.ID(), err)
 	}

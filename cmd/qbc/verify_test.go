@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/engines"
 	"github.com/qbc-chain/qbc/internal/node"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
@@ -29,7 +30,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := db.Chain(bang.Hash())
-	if err := chain.Init(st, bang, node.Engines()); err != nil {
+	if err := chain.Init(st, bang, engines.Consensus(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -54,7 +55,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 		},
 		Txs: []*quant.Tx{tx},
 	}
-	if err := db.Chain(bang.Hash()).Connect(store.Entry{Quant: q, Meta: store.Meta{Height: 1, Work: big.NewInt(1), Txs: 1}}); err != nil {
+	if err := db.Chain(bang.Hash()).Connect(chain.Entry{Quant: q, Meta: chain.Meta{Height: 1, Work: big.NewInt(1), Txs: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

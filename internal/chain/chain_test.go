@@ -11,7 +11,6 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/consensus/pow"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // clock is a settable clock for deterministic time rules.
@@ -26,13 +25,12 @@ var testEngines = Engines{pow.Name: pow.New}
 type fixture struct {
 	t     testing.TB
 	c     *Chain
-	st    *store.Chain
-	db    *store.DB
+	st    *memStore
 	clock *clock
 	key   ed25519.PrivateKey
 }
 
-// newFixture makes a chain on a real store in a temp dir, with a fixed
+// newFixture makes a chain on an in-memory store, with a fixed
 // pow difficulty and a clock the test moves.
 func newFixture(t testing.TB, edit func(r *quant.Rules)) *fixture {
 	t.Helper()
@@ -46,12 +44,7 @@ func newFixture(t testing.TB, edit func(r *quant.Rules)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := db.Chain(bang.Hash())
+	st := newMemStore(bang.Hash())
 	if err := Init(st, bang, testEngines); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +54,7 @@ func newFixture(t testing.TB, edit func(r *quant.Rules)) *fixture {
 		t.Fatal(err)
 	}
 	key := ed25519.NewKeyFromSeed(make([]byte, 32))
-	return &fixture{t: t, c: c, st: st, db: db, clock: clk, key: key}
+	return &fixture{t: t, c: c, st: st, clock: clk, key: key}
 }
 
 var nonce uint64
@@ -160,15 +153,18 @@ func TestRefusedQuants(t *testing.T) {
 		{"wrong height", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Height++ })
 		}, quant.CodeBadLink},
+		{"a second bang", nil, func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.Height = 0 })
+		}, quant.CodeBadLink},
 		{"wrong chain", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.ChainID[0] ^= 1 })
 		}, quant.CodeWrongChain},
 		{"time not after median past", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Time = t0 })
-		}, quant.CodeBadTime},
+		}, quant.CodeTimeTooOld},
 		{"time in the future", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Time = f.clock.t.UnixMilli() + 3*60*1000 })
-		}, quant.CodeBadTime},
+		}, quant.CodeTimeTooNew},
 		{"easier difficulty", nil, func(f *fixture) *quant.Quant {
 			q := f.quant(nil, nil)
 			_, n, _ := pow.DecodeSeal(q.Header.Seal)
@@ -211,7 +207,12 @@ func TestRefusedQuants(t *testing.T) {
 			tx := f.tx(`1`, false)
 			tx.Time += 10 * 60 * 1000
 			return f.quant([]*quant.Tx{tx}, nil)
-		}, quant.CodeBadTime},
+		}, quant.CodeTimeTooNew},
+		{"tx dated before the epoch", nil, func(f *fixture) *quant.Quant {
+			tx := f.tx(`1`, false)
+			tx.Time = -1
+			return f.quant([]*quant.Tx{tx}, nil)
+		}, quant.CodeTimeTooOld},
 		{"non-compact JSON payload", nil, func(f *fixture) *quant.Quant {
 			return f.quant([]*quant.Tx{f.tx(`{ "a": 1 }`, false)}, nil)
 		}, quant.CodeBadData},
@@ -241,6 +242,9 @@ func TestRefusedQuants(t *testing.T) {
 			}
 			if f.c.Head().Hash != before.Hash {
 				t.Fatal("a refused quant moved the tip")
+			}
+			if has, err := f.st.Has(q.Hash()); err != nil || has {
+				t.Fatalf("a refused quant was stored (%v)", err)
 			}
 			if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
 				t.Fatalf("store after refusal: %v", err)
@@ -312,7 +316,7 @@ func TestVerifyStoredFindsFault(t *testing.T) {
 	bad := f.quant(nil, nil)
 	badWork(t, f, bad)
 	head := f.c.Head()
-	if err := f.st.Connect(store.Entry{Quant: bad, Meta: f.c.childMeta(&head.Meta, bad)}); err != nil {
+	if err := f.st.Connect(Entry{Quant: bad, Meta: f.c.childMeta(&head.Meta, bad)}); err != nil {
 		t.Fatal(err)
 	}
 	err := VerifyStored(context.Background(), f.st, testEngines, nil)
@@ -412,12 +416,7 @@ func TestBadSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := Init(db.Chain(bang.Hash()), bang, testEngines); quant.CodeOf(err) != quant.CodeBadRules {
+	if err := Init(newMemStore(bang.Hash()), bang, testEngines); quant.CodeOf(err) != quant.CodeBadRules {
 		t.Fatalf("Init with an external schema ref: %v", err)
 	}
 }

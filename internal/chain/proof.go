@@ -6,12 +6,7 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/merkle"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
-
-// ErrNotFound says the chain does not hold what was asked for on its main
-// chain.
-var ErrNotFound = errors.New("chain: not found")
 
 // TxProof is where a committed transaction is on the main chain and the
 // Merkle proof that it is there: with Header.TxRoot and Header.TxCount,
@@ -37,7 +32,7 @@ type TxProof struct {
 // shares nothing with the chain's state.
 func (c *Chain) TxProof(id quant.Hash) (TxProof, error) {
 	loc, err := c.st.TxLocation(id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return TxProof{}, fmt.Errorf("%w: transaction %s", ErrNotFound, id)
 	}
 	if err != nil {

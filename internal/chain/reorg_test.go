@@ -116,8 +116,8 @@ func TestReorgRefusesReplayedTx(t *testing.T) {
 	if f.c.Head().Hash != a3.Hash() {
 		t.Fatal("the chain moved to a branch with a replayed transaction")
 	}
-	if _, err := f.c.Add(f.on(b4)); quant.CodeOf(err) != quant.CodeBadLink {
-		t.Fatalf("child of an invalid quant: %v, want bad_link", err)
+	if _, err := f.c.Add(f.on(b4)); quant.CodeOf(err) != quant.CodeBadAncestor {
+		t.Fatalf("child of an invalid quant: %v, want bad_ancestor", err)
 	}
 	if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
 		t.Fatal(err)

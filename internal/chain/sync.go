@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // Locator describes the main chain to a peer: the hashes at the tip, tip-1,
@@ -45,7 +44,7 @@ func (c *Chain) forkPoint(locator []quant.Hash) (uint64, error) {
 	}
 	for _, h := range locator {
 		hdr, err := c.st.Header(h)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {

@@ -7,14 +7,24 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
+
+// Stored is what VerifyStored reads: a chain's storage, its id, and a walk
+// of its main chain. *store.Chain implements it.
+type Stored interface {
+	Reader
+	// ID is the chain id the storage is kept under.
+	ID() quant.Hash
+	// Iterate calls fn with each main-chain quant from height from upward,
+	// in order, until the tip, fn's first error or the end of ctx.
+	Iterate(ctx context.Context, from uint64, fn func(*quant.Quant) error) error
+}
 
 // VerifyStored re-checks a stored chain from its bang: every quant against
 // its parent with the same rules Add applies, the height and transaction
 // indexes, and the stored accumulated weight and counts. It returns the first
 // fault, naming its height, and calls progress (if set) after each quant.
-func VerifyStored(ctx context.Context, st *store.Chain, engines Engines, progress func(height, tip uint64)) error {
+func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func(height, tip uint64)) error {
 	bang, err := st.Bang()
 	if err != nil {
 		return fmt.Errorf("verify: bang: %w", err)
@@ -40,7 +50,7 @@ func VerifyStored(ctx context.Context, st *store.Chain, engines Engines, progres
 	}
 	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st}
 	c.opts.Now = time.Now
-	parent := Head{Hash: bang.Hash(), Header: bang.Header, Meta: store.Meta{Work: new(big.Int)}}
+	parent := Head{Hash: bang.Hash(), Header: bang.Header, Meta: Meta{Work: new(big.Int)}}
 	err = st.Iterate(ctx, 1, func(q *quant.Quant) error {
 		height := q.Header.Height
 		at := func(id quant.Hash, i int) error {

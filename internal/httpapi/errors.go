@@ -11,7 +11,6 @@ import (
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // What the node may answer that is not a rule of the chain. The node wraps
@@ -57,8 +56,10 @@ var errorTable = []struct {
 	{code: api.CodeNotSupported, status: http.StatusBadRequest, sentinels: []error{ErrNotSupported}},
 	{code: api.CodeUnauthorized, status: http.StatusUnauthorized},
 	{code: string(quant.CodeNotAllowed), status: http.StatusForbidden},
-	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound, chain.ErrNotFound}},
-	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{store.ErrNotFound}, msg: "not found"},
+	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound}},
+	// A store's not-found, as a chain's reader wraps it: the detail names
+	// keys, not what the client asked for.
+	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{chain.ErrNotFound}, msg: "not found"},
 	{code: api.CodeMethodNotAllowed, status: http.StatusMethodNotAllowed},
 	{code: string(quant.CodeDuplicate), status: http.StatusConflict},
 	{code: string(quant.CodeTooLarge), status: http.StatusRequestEntityTooLarge},
@@ -66,8 +67,10 @@ var errorTable = []struct {
 	{code: string(quant.CodeWrongChain), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadSignature), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadData), status: http.StatusUnprocessableEntity},
-	{code: string(quant.CodeBadTime), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeTimeTooOld), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeTimeTooNew), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadLink), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadAncestor), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeUnknownParent), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadMerkleRoot), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadSeal), status: http.StatusUnprocessableEntity},

@@ -12,7 +12,6 @@ import (
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
-	"github.com/qbc-chain/qbc/internal/store"
 )
 
 // TestErrorTable: every kind of error the node may return is answered with
@@ -26,8 +25,7 @@ func TestErrorTable(t *testing.T) {
 		msg    string
 	}{
 		{fmt.Errorf("%w: quant 12 is not stored here", ErrNotFound), api.CodeNotFound, http.StatusNotFound, "quant 12 is not stored here"},
-		{fmt.Errorf("%w: transaction 12", chain.ErrNotFound), api.CodeNotFound, http.StatusNotFound, "transaction 12"},
-		{fmt.Errorf("get: %w", store.ErrNotFound), api.CodeNotFound, http.StatusNotFound, "not found"},
+		{fmt.Errorf("store: height 12: %w", chain.ErrNotFound), api.CodeNotFound, http.StatusNotFound, "not found"},
 		{fmt.Errorf("%w: a raft chain's leader cuts quants", ErrNotSupported), api.CodeNotSupported, http.StatusBadRequest, "a raft chain's leader cuts quants"},
 		{fmt.Errorf("%w: batch is empty", ErrBadRequest), api.CodeInvalidRequest, http.StatusBadRequest, "batch is empty"},
 		{fmt.Errorf("%w: data: missing", api.ErrInvalid), api.CodeInvalidRequest, http.StatusBadRequest, "data: missing"},
@@ -49,8 +47,8 @@ func TestErrorTable(t *testing.T) {
 	// Every rule code has a status of its own, not the 500 of a code the
 	// table lacks.
 	for _, c := range []quant.Code{quant.CodeMalformed, quant.CodeTooLarge, quant.CodeBadVersion, quant.CodeWrongChain,
-		quant.CodeBadSignature, quant.CodeNotAllowed, quant.CodeBadData, quant.CodeBadTime, quant.CodeDuplicate,
-		quant.CodeBadLink, quant.CodeUnknownParent, quant.CodeBadMerkleRoot, quant.CodeBadSeal, quant.CodeBadRules,
+		quant.CodeBadSignature, quant.CodeNotAllowed, quant.CodeBadData, quant.CodeTimeTooOld, quant.CodeTimeTooNew, quant.CodeDuplicate,
+		quant.CodeBadLink, quant.CodeBadAncestor, quant.CodeUnknownParent, quant.CodeBadMerkleRoot, quant.CodeBadSeal, quant.CodeBadRules,
 		quant.CodeLimitExceeded} {
 		if statusOf(string(c)) >= 500 {
 			t.Errorf("rule code %s has no status", c)

@@ -13,7 +13,7 @@ import (
 	"github.com/qbc-chain/qbc/internal/atomicfile"
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/client"
-	"github.com/qbc-chain/qbc/internal/consensus/poa"
+	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -54,28 +54,37 @@ func (n *Node) CreateChain(ctx context.Context, rules *quant.Rules) (*httpapi.Le
 			return nil, err
 		}
 	}
-	l, created, err := n.followBang(bang, n.cfg.Peers)
-	if err != nil {
-		return nil, err
-	}
-	if !created {
-		return nil, quant.Errorf(quant.CodeDuplicate, "this node already follows chain %s (%s)", bang.Hash(), rules.Name)
-	}
-	n.log.Info("chain created", "chain", bang.Hash().String(), "name", rules.Name, "engine", rules.Engine)
+	// Made here, it is one of this node's own chains: mined with Mine.
+	// Marked before it is followed, so that following starts the mining.
+	id := bang.Hash()
 	n.mu.Lock()
-	wasMined := n.mined(l) // follow started it then
-	if err := n.markMined(bang.Hash()); err != nil {
-		n.log.Warn("could not record the chain as mined here", "err", err)
-	}
-	if n.mu.run != nil && n.cfg.Mine && !wasMined {
-		// It is now one of this node's own chains: mine it.
-		ctx := n.mu.ctx
-		n.mu.run.Go(func() error { return l.mine(ctx) })
+	wasMarked := n.mu.mined[id]
+	if err := n.markMined(id); err != nil {
+		n.log.Warn("could not record the chain as made here", "err", err)
 	}
 	n.mu.Unlock()
+	l, created, err := n.followBang(bang, n.cfg.Peers)
+	if err != nil || !created {
+		if !wasMarked {
+			n.mu.Lock()
+			if err := n.unmarkMined(id); err != nil {
+				n.log.Warn("could not record the chain as not made here", "err", err)
+			}
+			n.mu.Unlock()
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, quant.Errorf(quant.CodeDuplicate, "this node already follows chain %s (%s)", id, rules.Name)
+	}
+	n.log.Info("chain created", "chain", id.String(), "name", rules.Name, "engine", rules.Engine)
 	// Peers learn of it from this node's hello.
 	for _, o := range n.ledgers() {
-		go o.p2p.Rehello(context.WithoutCancel(ctx))
+		n.task("hello", func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, peerTimeout)
+			defer cancel()
+			o.p2p.Rehello(ctx)
+		})
 	}
 	return l.api, nil
 }
@@ -95,7 +104,7 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 		return nil, false, quant.Errorf(quant.CodeTooLarge, "this node follows %d chains, its limit (max_chains)", n.cfg.MaxChains)
 	}
 	st := n.db.Chain(bang.Hash())
-	if err := chain.Init(st, bang, engines(n.key)); err != nil {
+	if err := chain.Init(st, bang, n.engines.Consensus(n.key)); err != nil {
 		return nil, false, err
 	}
 	l, err := n.follow(st, bootstrap)
@@ -106,8 +115,8 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 // chains this node follows too, the peer becomes a peer there; chains this
 // node lacks it follows, unless its configuration says not to, after
 // fetching the bang from the peer and checking it hashes to the id.
-func (n *Node) offered(addr string, ids []quant.Hash) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+func (n *Node) offered(ctx context.Context, addr string, ids []quant.Hash) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	for _, id := range ids {
 		if l := n.ledger(id); l != nil {
@@ -224,6 +233,17 @@ func (n *Node) loadMined() map[quant.Hash]bool {
 // caller holds n.mu.
 func (n *Node) markMined(id quant.Hash) error {
 	n.mu.mined[id] = true
+	return n.saveMined()
+}
+
+// unmarkMined undoes markMined. The caller holds n.mu.
+func (n *Node) unmarkMined(id quant.Hash) error {
+	delete(n.mu.mined, id)
+	return n.saveMined()
+}
+
+// saveMined writes minedFile. The caller holds n.mu.
+func (n *Node) saveMined() error {
 	var b strings.Builder
 	for id := range n.mu.mined {
 		b.WriteString(id.String() + "\n")
@@ -231,12 +251,18 @@ func (n *Node) markMined(id quant.Hash) error {
 	return atomicfile.Write(filepath.Join(n.cfg.DataDir, minedFile), []byte(b.String()), 0o600)
 }
 
-// mined reports whether Mine mines l: the default chain, chains made
-// here, and poa chains naming this node an authority. The caller holds
-// n.mu.
-func (n *Node) mined(l *ledger) bool {
+// mines reports whether the node mines l: with Mine, the default chain,
+// chains made here, and chains whose engine names its sealers (poa) when
+// this node is one of them.
+func (n *Node) mines(l *ledger) bool {
+	if !n.cfg.Mine {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if l == n.mu.def || n.mu.mined[l.chain.ID()] {
 		return true
 	}
-	return l.chain.Rules().Engine == poa.Name && l.chain.CanSeal()
+	_, names := l.chain.Engine().(consensus.Sealer)
+	return names && l.chain.CanSeal()
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/qbc-chain/qbc/internal/engines"
 	"net"
 	"os"
 	"path/filepath"
@@ -66,6 +67,10 @@ type Config struct {
 	// (raftchain.Config.MaxInFlight); default 1. More can pay when members
 	// are on machines of their own, far apart.
 	RaftInFlight int `json:"raft_in_flight"`
+
+	// Engines are the consensus engines the node runs; default every
+	// engine QBC ships (engines.Default). Not read from files.
+	Engines engines.Set `json:"-"`
 }
 
 // Follow policies.
@@ -123,6 +128,9 @@ func DefaultDataDir(addr string) string {
 // EnsureDefaults fills what is unset.
 func (c *Config) EnsureDefaults() {
 	d := DefaultConfig()
+	if c.Engines.Consensus == nil {
+		c.Engines = engines.Default()
+	}
 	if c.Addr == "" {
 		c.Addr = d.Addr
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -59,15 +60,18 @@ func benchEngine(b *testing.B, engine string) {
 		ledgers[i] = n.ledger(id)
 	}
 	if engine == "raft" {
-		for ledgers[0].raftStatus().Leader == "" {
+		for ledgers[0].RaftStatus().Leader == "" {
 			if time.Now().After(deadline.Add(20 * time.Second)) {
 				b.Fatal("no raft leader")
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	} else {
+		var miners sync.WaitGroup
+		ctx, stop := context.WithCancel(b.Context())
+		b.Cleanup(func() { stop(); miners.Wait() })
 		for _, l := range ledgers {
-			go l.mine(b.Context())
+			miners.Go(func() { l.prod.(*leaper).mine(ctx) })
 		}
 	}
 

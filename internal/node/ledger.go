@@ -4,18 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
-	"github.com/qbc-chain/qbc/internal/raftchain"
 	"log/slog"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/mempool"
@@ -28,6 +24,10 @@ import (
 // of pending transactions, its peers, and its metrics (labelled with the
 // chain id). A node holds one ledger per chain; each is the Host of its
 // own peer service and a chain of the HTTP API.
+//
+// How the chain gets its quants is the ledger's producer, chosen by what
+// the chain's engine declares (consensus.Ordered or not), never by its
+// name: see producer.
 type ledger struct {
 	node    *Node
 	log     *slog.Logger
@@ -38,11 +38,37 @@ type ledger struct {
 	metrics *metrics
 	p2p     *peer.Service
 	api     *httpapi.Ledger
-	// raft is the replica on a raft chain this node is a member of: it
-	// owns the chain; nil elsewhere.
-	raft *raftchain.Replica
+	prod    producer
+}
 
-	leapMu sync.Mutex // one leap at a time
+// A producer is how a ledger's chain gets its quants; the ledger's code
+// around it (admission checks, events, peers, metrics, the API) is the
+// same for every engine. There are three:
+//   - leaper: Nakamoto-style engines (pow, poa): transactions wait in the
+//     pool, this node makes quants (leaps, and mines with Mine), peers
+//     gossip transactions and quants, sync follows the heaviest branch;
+//   - member: an ordered engine (raft, later bft) on one of its members:
+//     transactions go to the replica of the chain's log, which is the only
+//     writer of the chain; nothing is taken from peers' gossip or sync;
+//   - observer: an ordered chain on a node that is not a member: it
+//     follows by peer sync and takes no transactions.
+type producer interface {
+	// submit takes transactions a client sent and returns each one's id
+	// and error (nil: accepted, or committed where the engine waits).
+	submit(ctx context.Context, txs []*quant.Tx) ([]quant.Hash, []error)
+	// leap makes a quant now.
+	leap(ctx context.Context) (*quant.Quant, error)
+	// run does the producer's own work (mining, keeping a replica's
+	// membership) until ctx ends; it returns nil then.
+	run(ctx context.Context) error
+	// fromPeers reports whether transactions (pooled) and quants (synced)
+	// that peers send are taken.
+	fromPeers() (txs, quants bool)
+	// status is an ordered chain's cluster as a member sees it; nil
+	// elsewhere.
+	status() *api.RaftStatus
+	// close releases what the producer holds; it is idempotent.
+	close() error
 }
 
 // openLedger opens a stored chain with a pool and a peer service of its
@@ -54,97 +80,61 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 		return nil, err
 	}
 	reg := prometheus.WrapRegistererWith(prometheus.Labels{"chain": st.ID().String()}, n.reg)
-	member, err := isRaftMember(st, n.key)
-	if err != nil {
-		return nil, err
-	}
-	if member {
-		if l.raft, err = n.openRaft(l, reg); err != nil {
-			return nil, err
-		}
-		l.chain = l.raft.Chain()
-	} else {
-		l.chain, err = chain.Open(st, engines(n.key), chain.Options{Logger: n.log, Verified: l.pool.Has})
-		if err != nil {
-			return nil, err
-		}
-	}
-	l.log = n.log.With("chain", l.chain.Rules().Name)
 	l.metrics = newMetrics(reg,
 		func() float64 { return float64(l.pool.Len()) },
 		func() float64 { return float64(l.pool.Bytes()) },
 	)
+	if err := l.openProducer(reg); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			l.prod.close()
+		}
+	}()
+	l.log = n.log.With("chain", l.chain.ID().String(), "name", l.chain.Rules().Name)
 	l.metrics.height.Set(float64(l.chain.Head().Header.Height))
+	_, syncs := l.prod.fromPeers()
 	l.p2p, err = peer.New(peer.Config{
 		Key: n.key, Advertise: n.advertise, Host: l, Bootstrap: bootstrap, Allow: n.allow,
-		Logger: n.log.With("chain", l.chain.Rules().Name), Registry: reg, NoSync: l.raft != nil,
+		Logger: l.log, Registry: reg, NoSync: !syncs,
 	})
 	if err != nil {
-		if l.raft != nil {
-			l.raft.Close()
-		}
 		return nil, err
 	}
 	l.api = &httpapi.Ledger{Chain: l.chain, Store: l.st, Pool: l.pool, Node: l}
 	return l, nil
 }
 
-// mine leaps continuously until ctx ends: on a chain whose engine names
-// its sealers, only if this node is one, and only when its turn rules let
-// it. A seal under way is abandoned as soon as another quant takes the tip
-// (from a peer), and the next leap builds on the new tip.
-func (l *ledger) mine(ctx context.Context) error {
-	if l.raft != nil || l.chain.Rules().Engine == raftengine.Name {
-		return nil // a raft chain's leader cuts quants; observers follow
+// openProducer opens the chain with the producer its engine calls for.
+func (l *ledger) openProducer(reg prometheus.Registerer) error {
+	n := l.node
+	bang, err := l.st.Bang()
+	if err != nil {
+		return err
 	}
-	if !l.chain.CanSeal() {
-		l.log.Info("not mining: this node cannot seal on this chain", "chain", l.chain.ID().String(), "engine", l.chain.Rules().Engine)
+	engine, err := chain.EngineOf(bang, n.engines.Consensus(n.key))
+	if err != nil {
+		return err
+	}
+	if o, ok := engine.(consensus.Ordered); ok && o.Member() {
+		m, err := l.openMember(engine.Name(), reg)
+		if err != nil {
+			return err
+		}
+		l.chain, l.prod = m.rep.Chain(), m
 		return nil
 	}
-	l.log.Info("mining", "chain", l.chain.ID().String())
-	for ctx.Err() == nil {
-		head := l.chain.Head().Hash
-		if !l.chain.MaySeal() {
-			l.waitHead(ctx, head, time.Second)
-			continue
-		}
-		lctx, cancel := context.WithCancel(ctx)
-		go func() {
-			l.waitHead(lctx, head, 0)
-			cancel()
-		}()
-		_, err := l.Leap(lctx)
-		cancel()
-		if err != nil && ctx.Err() == nil && lctx.Err() == nil {
-			l.log.Warn("leap failed", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
+	l.chain, err = chain.Open(l.st, n.engines.Consensus(n.key), chain.Options{Logger: n.log, Verified: l.pool.Has})
+	if err != nil {
+		return err
+	}
+	if _, ok := engine.(consensus.Ordered); ok {
+		l.prod = observer{l}
+	} else {
+		l.prod = &leaper{l: l}
 	}
 	return nil
-}
-
-// waitHead returns when the tip is no longer head, ctx ends, or limit
-// passes (0: no limit). It polls: the tip changes a few times a second at
-// most.
-func (l *ledger) waitHead(ctx context.Context, head quant.Hash, limit time.Duration) {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	var deadline <-chan time.Time
-	if limit > 0 {
-		deadline = time.After(limit)
-	}
-	for l.chain.Head().Hash == head {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline:
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // Chains lists the chains this node follows, for peers.
@@ -152,76 +142,25 @@ func (l *ledger) Chains() []quant.Hash { return l.node.chainIDs() }
 
 // Offered is told by a peer at addr which chains it follows; the node
 // follows those it lacks where its configuration allows.
-func (l *ledger) Offered(addr string, ids []quant.Hash) { l.node.offered(addr, ids) }
+func (l *ledger) Offered(ctx context.Context, addr string, ids []quant.Hash) {
+	l.node.offered(ctx, addr, ids)
+}
 
-// Submit checks tx against the chain and admits it to the pool, returning
-// its id. It keeps tx.
+// Submit checks tx against the chain and submits it, returning its id.
+// It keeps tx.
 func (l *ledger) Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error) {
-	if l.raft != nil {
-		ids, errs := l.raftSubmit([]*quant.Tx{tx})
-		return ids[0], errs[0]
-	}
-	id := tx.ID()
-	if err := l.observerRefusal(); err != nil {
-		l.countSubmit(err)
-		return id, err
-	}
-	err := l.admit(tx, id)
-	l.countSubmit(err)
-	if err != nil {
-		return id, err
-	}
-	l.accepted([]*quant.Tx{tx}, []quant.Hash{id}, peer.ID{})
-	return id, nil
+	ids, errs := l.SubmitBatch(ctx, []*quant.Tx{tx})
+	return ids[0], errs[0]
 }
 
 // SubmitBatch submits txs, checking their signatures in parallel on all
 // cores, and returns each one's id and error (nil when accepted), in order.
+// It keeps txs.
 func (l *ledger) SubmitBatch(ctx context.Context, txs []*quant.Tx) ([]quant.Hash, []error) {
-	if l.raft != nil {
-		return l.raftSubmit(txs)
+	ids, errs := l.prod.submit(ctx, txs)
+	for _, err := range errs {
+		l.countSubmit(err)
 	}
-	if err := l.observerRefusal(); err != nil {
-		ids, errs := quant.TxIDs(txs), make([]error, len(txs))
-		for i := range errs {
-			errs[i] = err
-			l.countSubmit(err)
-		}
-		return ids, errs
-	}
-	ids := make([]quant.Hash, len(txs))
-	errs := make([]error, len(txs))
-	// What cannot fit in the pool is refused before any of the work of
-	// checking it (a client under back-pressure retries it anyway).
-	fit := l.fitting(txs)
-	for i := fit; i < len(txs); i++ {
-		ids[i], errs[i] = txs[i].ID(), mempool.ErrFull
-	}
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	const chunk = 64 // a signature batch
-	for lo := 0; lo < fit; lo += chunk {
-		hi := min(lo+chunk, fit)
-		g.Go(func() error {
-			for i := lo; i < hi; i++ {
-				ids[i] = txs[i].ID()
-			}
-			copy(errs[lo:hi], l.chain.CheckTxs(txs[lo:hi], ids[lo:hi]))
-			return nil
-		})
-	}
-	g.Wait()
-	accepted, acceptedIDs := make([]*quant.Tx, 0, fit), make([]quant.Hash, 0, fit)
-	for i, tx := range txs {
-		if errs[i] == nil {
-			errs[i] = l.pool.Add(ids[i], tx) // refuses one already pending
-		}
-		l.countSubmit(errs[i])
-		if errs[i] == nil {
-			accepted, acceptedIDs = append(accepted, tx), append(acceptedIDs, ids[i])
-		}
-	}
-	l.accepted(accepted, acceptedIDs, peer.ID{})
 	return ids, errs
 }
 
@@ -236,19 +175,7 @@ func (l *ledger) accepted(txs []*quant.Tx, ids []quant.Hash, from peer.ID) {
 	l.p2p.BroadcastTxs(txs, ids, from)
 }
 
-// fitting is how many of txs, from the first, the pool has room for now.
-func (l *ledger) fitting(txs []*quant.Tx) int {
-	freeTxs, freeBytes := l.pool.Free()
-	fit := min(len(txs), freeTxs)
-	for i := 0; i < fit; i++ {
-		freeBytes -= int64(txs[i].EncodedSize())
-		if freeBytes < 0 {
-			return i
-		}
-	}
-	return fit
-}
-
+// admit checks one transaction and pools it.
 func (l *ledger) admit(tx *quant.Tx, id quant.Hash) error {
 	if l.pool.Has(id) {
 		return quant.Errorf(quant.CodeDuplicate, "transaction %s is already pending", id)
@@ -273,45 +200,8 @@ func (l *ledger) countSubmit(err error) {
 	l.metrics.submitted.WithLabelValues(result).Inc()
 }
 
-// Leap makes a quant now from the pool: template, seal (mine), validate and
-// commit. It returns the committed quant. If the chain moves on while it
-// seals (a quant from a peer), it builds a new template, up to 3 times.
-func (l *ledger) Leap(ctx context.Context) (*quant.Quant, error) {
-	if l.chain.Rules().Engine == raftengine.Name {
-		return nil, fmt.Errorf("%w: a raft chain's leader cuts quants by size and time: submit transactions instead", httpapi.ErrNotSupported)
-	}
-	l.leapMu.Lock()
-	defer l.leapMu.Unlock()
-	start := time.Now()
-	for attempt := 0; ; attempt++ {
-		r := l.chain.Rules()
-		txs, ids := l.pool.Take(r.MaxQuantTxs, int64(r.MaxQuantBytes))
-		q, dropped, err := l.chain.Template(txs, ids)
-		if err != nil {
-			return nil, err
-		}
-		if len(dropped) > 0 {
-			l.pool.Remove(dropped)
-			l.log.Info("dropped transactions that no longer pass", "count", len(dropped))
-		}
-		if err := l.chain.Engine().Seal(ctx, &q.Header); err != nil {
-			return nil, err
-		}
-		res, err := l.add(q)
-		if err != nil {
-			return nil, err
-		}
-		if !res.Extended() {
-			if attempt < 3 {
-				continue
-			}
-			return nil, ErrLeapStale
-		}
-		l.metrics.leapSeconds.Observe(time.Since(start).Seconds())
-		l.p2p.AnnounceQuant(q, peer.ID{})
-		return q, nil
-	}
-}
+// Leap makes a quant now, where the engine lets a node do that.
+func (l *ledger) Leap(ctx context.Context) (*quant.Quant, error) { return l.prod.leap(ctx) }
 
 // add gives q to the chain and does what follows: drop the committed
 // transactions from the pool, return those of abandoned quants to it,
@@ -330,8 +220,7 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 			committed[id] = struct{}{}
 		}
 		l.pool.Remove(ids)
-		l.metrics.quantsTotal.Inc()
-		l.metrics.txsTotal.Add(float64(len(c.Txs)))
+		l.counted(c)
 	}
 	returned := 0
 	for _, d := range res.Disconnected {
@@ -345,19 +234,28 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 			}
 		}
 	}
-	head := l.chain.Head()
-	l.metrics.height.Set(float64(head.Header.Height))
 	if len(res.Disconnected) > 0 {
 		l.metrics.reorgs.Inc()
-		l.log.Info("reorganized", "height", head.Header.Height,
+		l.log.Info("reorganized", "height", l.chain.Head().Header.Height,
 			"disconnected", len(res.Disconnected), "connected", len(res.Connected), "txs_returned", returned)
 	}
 	for _, c := range res.Connected {
-		l.log.Info("quant committed", "height", c.Header.Height,
-			"txs", len(c.Txs), "hash", c.Hash().String())
-		l.bus.Publish(events.Event{Kind: events.KindQuant, Chain: l.chain.ID().String(), Data: c})
+		l.committed(c)
 	}
 	return res, err
+}
+
+// counted updates the metrics of a quant that joined the chain.
+func (l *ledger) counted(q *quant.Quant) {
+	l.metrics.quantsTotal.Inc()
+	l.metrics.txsTotal.Add(float64(len(q.Txs)))
+	l.metrics.height.Set(float64(l.chain.Head().Header.Height))
+}
+
+// committed logs a quant that joined the chain and tells subscribers.
+func (l *ledger) committed(q *quant.Quant) {
+	l.log.Info("quant committed", "height", q.Header.Height, "txs", len(q.Txs), "hash", q.Hash().String())
+	l.bus.Publish(events.Event{Kind: events.KindQuant, Chain: l.chain.ID().String(), Data: q})
 }
 
 // Peers lists the nodes this node knows.
@@ -365,7 +263,7 @@ func (l *ledger) Peers() []api.Peer {
 	var out []api.Peer
 	for _, p := range l.p2p.Peers() {
 		out = append(out, api.Peer{ID: p.ID.String(), Addr: p.Addr, Height: p.Height, Work: p.Work,
-			LastSeen: p.LastSeen, State: p.State, Score: p.Score, SyncedQuants: p.Synced})
+			LastSeen: p.LastSeen, State: string(p.State), Score: p.Score, SyncedQuants: p.Synced})
 	}
 	return out
 }
@@ -389,14 +287,11 @@ func (l *ledger) Status() peer.Status {
 // Syncing reports whether the node is syncing, and to which height.
 func (l *ledger) Syncing() (bool, uint64) { return l.p2p.Syncing() }
 
-// SubmitTx admits a transaction received from a peer. Duplicates are
-// refused with CodeDuplicate (the gossip already reached here).
-func (l *ledger) SubmitTx(tx *quant.Tx) error {
-	if err := l.observerRefusal(); err != nil {
-		return quant.Errorf(quant.CodeDuplicate, "%v", err) // not the peer's fault
-	}
-	if l.raft != nil {
-		return quant.Errorf(quant.CodeDuplicate, "a raft member takes transactions from clients, not gossip")
+// SubmitTx admits a transaction received from a peer. A chain whose
+// producer pools no gossip (an ordered chain) declines it.
+func (l *ledger) SubmitTx(ctx context.Context, tx *quant.Tx) (peer.Verdict, error) {
+	if pools, _ := l.prod.fromPeers(); !pools {
+		return peer.Declined, errors.New("this node does not pool this chain's transactions")
 	}
 	id := tx.ID()
 	err := l.admit(tx, id)
@@ -404,20 +299,41 @@ func (l *ledger) SubmitTx(tx *quant.Tx) error {
 	if err == nil {
 		l.accepted(nil, []quant.Hash{id}, peer.ID{}) // the peer service relays it
 	}
-	return err
+	return verdictOf(err), err
 }
 
 // AddQuant checks and adds a quant received from a peer: the same
-// validation as a quant made here. It may reorganize the chain.
-func (l *ledger) AddQuant(q *quant.Quant) error {
-	if l.raft != nil {
+// validation as a quant made here. It may reorganize the chain. A member
+// of an ordered chain declines it: it takes quants from its log only.
+func (l *ledger) AddQuant(ctx context.Context, q *quant.Quant) (peer.Verdict, error) {
+	if _, syncs := l.prod.fromPeers(); !syncs {
 		if l.HasQuant(q.Hash()) {
-			return quant.Errorf(quant.CodeDuplicate, "quant %s is stored", q.Hash())
+			return peer.Known, nil
 		}
-		return quant.Errorf(quant.CodeUnknownParent, "a raft member takes quants from the Raft log only")
+		return peer.Declined, errors.New("this node takes this chain's quants from its log only")
 	}
 	_, err := l.add(q)
-	return err
+	return verdictOf(err), err
+}
+
+// verdictOf is what a peer's transaction or quant comes to, from the error
+// admitting or adding it returned: the one place the node's errors become
+// verdicts for the peer layer's scoring.
+func verdictOf(err error) peer.Verdict {
+	var re *quant.RuleError
+	switch {
+	case err == nil:
+		return peer.Accepted
+	case errors.Is(err, mempool.ErrFull):
+		return peer.Declined
+	case quant.CodeOf(err) == quant.CodeDuplicate:
+		return peer.Known
+	case quant.CodeOf(err) == quant.CodeUnknownParent:
+		return peer.Orphan
+	case errors.As(err, &re):
+		return peer.Invalid
+	}
+	return peer.Declined // a store error: not the peer's fault
 }
 
 // HasQuant reports whether the quant is stored (main chain or side branch).
@@ -429,7 +345,7 @@ func (l *ledger) HasQuant(h quant.Hash) bool {
 // Quant returns a stored quant.
 func (l *ledger) Quant(h quant.Hash) (*quant.Quant, error) {
 	q, err := l.st.Quant(h)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, chain.ErrNotFound) {
 		return nil, fmt.Errorf("%w: quant %s is not stored here", httpapi.ErrNotFound, h)
 	}
 	return q, err
@@ -451,15 +367,6 @@ func (l *ledger) HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, err
 	return l.chain.HashesAfter(locator, limit)
 }
 
-// RaftStatus is the cluster's state on a raft member; nil elsewhere.
-func (l *ledger) RaftStatus() *api.RaftStatus { return l.raftStatus() }
-
-// observerRefusal refuses transactions on a raft chain this node is not a
-// member of: only members propose, so a transaction pooled here would
-// never be committed.
-func (l *ledger) observerRefusal() error {
-	if l.raft == nil && l.chain.Rules().Engine == raftengine.Name {
-		return fmt.Errorf("%w: this node only observes raft chain %s: submit to one of its members", httpapi.ErrNotSupported, l.chain.ID())
-	}
-	return nil
-}
+// RaftStatus is the cluster's state on a member of an ordered chain; nil
+// elsewhere.
+func (l *ledger) RaftStatus() *api.RaftStatus { return l.prod.status() }

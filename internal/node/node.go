@@ -17,30 +17,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/atomicfile"
 	"github.com/qbc-chain/qbc/internal/chain"
-	"github.com/qbc-chain/qbc/internal/consensus/poa"
-	"github.com/qbc-chain/qbc/internal/consensus/pow"
-	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
+	"github.com/qbc-chain/qbc/internal/engines"
 	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
 )
-
-// Engines are the consensus engines a node can verify (poa without a
-// signing key: it checks seals but makes none).
-func Engines() chain.Engines { return engines(nil) }
-
-// engines are the engines of a node whose key is key: with it, the node
-// seals poa quants if it is one of the chain's authorities.
-func engines(key ed25519.PrivateKey) chain.Engines {
-	return chain.Engines{pow.Name: pow.New, poa.Name: poa.Factory(key), raftengine.Name: raftengine.Factory(key)}
-}
 
 // Node is one running QBC node: a registry of the chains it follows
 // (ledgers), one store, one listener serving the HTTP API and the peer
@@ -53,25 +40,24 @@ type Node struct {
 	reg       *prometheus.Registry
 	ln        net.Listener
 	server    *http.Server
+	handlers  sync.WaitGroup // requests being served
 	key       ed25519.PrivateKey
 	advertise string
 	allow     []ed25519.PublicKey
 	p2pMux    *http.ServeMux
+	engines   engines.Set
 	followMu  sync.Mutex // one chain created or followed at a time
 	offers    offerSet
-	// verifiedForks holds the fork points (quant.ForkPoint) whose history
-	// was walked back to the parent's bang.
-	verifiedForks sync.Map
 
 	mu struct {
 		sync.Mutex
 		ledgers map[quant.Hash]*ledger
 		def     *ledger
 		mined   map[quant.Hash]bool // chains made here (minedFile)
-		// run and ctx start the peer services (and mining) of chains
-		// followed while the node runs; nil before Run.
-		run *errgroup.Group
-		ctx context.Context
+		// run starts the work of chains followed while the node runs (their
+		// peer services, mining, replicas) and background tasks; nil before
+		// Run and after it returned.
+		run *group
 	}
 }
 
@@ -85,7 +71,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), p2pMux: http.NewServeMux()}
+	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), p2pMux: http.NewServeMux(), engines: cfg.Engines}
 	n.mu.ledgers = make(map[quant.Hash]*ledger)
 	n.mu.mined = n.loadMined()
 	defer func() {
@@ -150,7 +136,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	root.Handle("/p2p/", n.p2pMux)
 	root.Handle("/", api)
 	n.server = &http.Server{
-		Handler:           root,
+		Handler:           n.tracked(root),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -183,17 +169,11 @@ func (n *Node) follow(st *store.Chain, bootstrap []string) (*ledger, error) {
 	return l, nil
 }
 
-// start runs l's peer service (and mining) in the node's run group. The
-// caller holds n.mu.
+// start runs l's peer service and its producer's work (mining, a
+// replica's membership) in the node's run group. The caller holds n.mu.
 func (n *Node) start(l *ledger) {
-	ctx := n.mu.ctx
-	n.mu.run.Go(func() error { return l.p2p.Run(ctx) })
-	if l.raft != nil {
-		n.mu.run.Go(func() error { return l.bootstrapRaft(ctx) })
-	}
-	if n.cfg.Mine && n.mined(l) {
-		n.mu.run.Go(func() error { return l.mine(ctx) })
-	}
+	n.mu.run.do(l.p2p.Run)
+	n.mu.run.do(l.prod.run)
 }
 
 // ledger returns the ledger of chain id, or nil.
@@ -267,7 +247,7 @@ func (n *Node) openDefaultChain() (quant.Hash, error) {
 	switch {
 	case len(ids) == 0:
 		st := n.db.Chain(bang.Hash())
-		if err := chain.Init(st, bang, engines(n.key)); err != nil {
+		if err := chain.Init(st, bang, n.engines.Consensus(n.key)); err != nil {
 			return quant.Hash{}, fmt.Errorf("node: create chain: %w", err)
 		}
 		n.log.Info("chain created", "chain", bang.Hash().String(), "name", rules.Name)
@@ -296,33 +276,61 @@ func (n *Node) def() *ledger {
 
 // Run serves the API and every followed chain's peer service (and mines,
 // with Mine) until ctx ends, then shuts down gracefully within the
-// configured timeout.
+// configured timeout. It returns once every goroutine it started, and
+// every request handler, has returned.
 func (n *Node) Run(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
+	g := newGroup(ctx)
+	// Requests run under hctx: ended once the graceful shutdown's time is
+	// up, so a handler still waiting (a submission to an ordered chain)
+	// returns.
+	hctx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
+	n.server.BaseContext = func(net.Listener) context.Context { return hctx }
+	g.do(func(context.Context) error {
 		if err := n.server.Serve(n.ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("node: serve: %w", err)
 		}
 		return nil
 	})
+	g.do(func(ctx context.Context) error {
+		<-ctx.Done()
+		n.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(n.cfg.ShutdownTimeout))
+		defer cancel()
+		err := n.server.Shutdown(sctx)
+		endRequests()
+		if err != nil {
+			n.server.Close()
+		}
+		n.handlers.Wait()
+		return err
+	})
 	n.mu.Lock()
-	n.mu.run, n.mu.ctx = g, ctx
+	n.mu.run = g
 	for _, l := range n.mu.ledgers {
 		n.start(l)
 	}
 	n.mu.Unlock()
-	g.Go(func() error {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.cfg.ShutdownTimeout))
-		defer cancel()
-		n.log.Info("shutting down")
-		return n.server.Shutdown(sctx)
-	})
-	return g.Wait()
+	err := g.wait()
+	n.mu.Lock()
+	n.mu.run = nil
+	n.mu.Unlock()
+	return err
 }
 
-// Close releases the store and the listener. It is safe after a failed
-// New and more than once.
+// task runs f in the background of the running node (see group.task); a
+// node that does not run, or has too many tasks, skips it with a log line.
+func (n *Node) task(what string, f func(ctx context.Context)) {
+	n.mu.Lock()
+	g := n.mu.run
+	n.mu.Unlock()
+	if g == nil || !g.task(f) {
+		n.log.Debug("background task skipped", "task", what)
+	}
+}
+
+// Close releases the chains' producers, the store and the listener. It is
+// safe after a failed New and more than once; call it after Run returned.
 func (n *Node) Close() error {
 	var errs []error
 	if n.ln != nil {
@@ -330,9 +338,7 @@ func (n *Node) Close() error {
 	}
 	n.mu.Lock()
 	for _, l := range n.mu.ledgers {
-		if l.raft != nil {
-			errs = append(errs, l.raft.Close()) // idempotent
-		}
+		errs = append(errs, l.prod.close()) // idempotent
 	}
 	n.mu.Unlock()
 	if n.db != nil {
@@ -355,7 +361,7 @@ func (n *Node) P2P() *peer.Service { return n.def().p2p }
 // The default chain's operations, as the seed's routes and the tests use
 // them.
 
-// Submit checks tx against the default chain and pools it.
+// Submit checks tx against the default chain and submits it.
 func (n *Node) Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error) {
 	return n.def().Submit(ctx, tx)
 }
@@ -364,6 +370,9 @@ func (n *Node) Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error) {
 func (n *Node) SubmitBatch(ctx context.Context, txs []*quant.Tx) ([]quant.Hash, []error) {
 	return n.def().SubmitBatch(ctx, txs)
 }
+
+// peerTimeout bounds a background exchange with another node.
+const peerTimeout = 15 * time.Second
 
 // Leap makes a quant of the default chain now.
 func (n *Node) Leap(ctx context.Context) (*quant.Quant, error) { return n.def().Leap(ctx) }
@@ -378,7 +387,11 @@ func (n *Node) AddPeer(ctx context.Context, addr string) error {
 	err := n.def().AddPeer(ctx, addr)
 	if err == nil {
 		for _, l := range n.ledgers()[1:] {
-			go l.AddPeer(context.WithoutCancel(ctx), addr)
+			n.task("add peer", func(ctx context.Context) {
+				ctx, cancel := context.WithTimeout(ctx, peerTimeout)
+				defer cancel()
+				l.AddPeer(ctx, addr)
+			})
 		}
 	}
 	return err
@@ -386,3 +399,12 @@ func (n *Node) AddPeer(ctx context.Context, addr string) error {
 
 // Syncing reports whether the default chain is syncing, and to what height.
 func (n *Node) Syncing() (bool, uint64) { return n.def().Syncing() }
+
+// tracked counts the requests h serves, so Run can wait for them.
+func (n *Node) tracked(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.handlers.Add(1)
+		defer n.handlers.Done()
+		h.ServeHTTP(w, r)
+	})
+}

@@ -185,13 +185,7 @@ func TestMining(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for n.Chain().Head().Header.Height < 5 {
-		if time.Now().After(deadline) {
-			t.Fatalf("mining reached height %d in 30s", n.Chain().Head().Header.Height)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
-	}
+	waitQuants(t, n, "mining reaches height 5", 30*time.Second, func() bool { return n.Chain().Head().Header.Height >= 5 })
 	cancel()
 	select {
 	case err := <-done:

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -27,6 +28,9 @@ type cluster struct {
 	dir   string
 	nodes []*Node
 	stops []func()
+	// configure, if set, changes each node's configuration before it
+	// starts.
+	configure func(*Config)
 }
 
 func newCluster(t testing.TB) *cluster {
@@ -48,6 +52,9 @@ func (c *cluster) start(i int, peers ...string) *Node {
 	cfg.DataDir = filepath.Join(c.dir, fmt.Sprintf("n%d", i))
 	cfg.Genesis = filepath.Join(c.dir, "genesis.json")
 	cfg.Peers = peers
+	if c.configure != nil {
+		c.configure(&cfg)
+	}
 	n, err := New(cfg, quiet())
 	if err != nil {
 		c.t.Fatal(err)
@@ -75,7 +82,25 @@ func (c *cluster) stop(i int) {
 	}
 }
 
-// eventually waits for cond, polling, with a deadline.
+// waitQuants waits, with a deadline, for cond to hold: it checks at once
+// and again after each quant n commits on any chain (an event on n's bus),
+// without polling.
+func waitQuants(t testing.TB, n *Node, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	sub := n.bus.SubscribeTo(64, events.Filter{Kinds: []events.Kind{events.KindQuant}})
+	defer sub.Close()
+	timeout := time.After(limit)
+	for !cond() {
+		select {
+		case <-sub.C:
+		case <-timeout:
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+	}
+}
+
+// eventually waits for cond, polling, with a deadline: for conditions no
+// event announces (peers connecting, a chain followed).
 func eventually(t testing.TB, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -266,7 +291,7 @@ func TestHostileMessages(t *testing.T) {
 	h := quant.Header{ChainID: a.Chain().ID(), Height: 1, Prev: a.Chain().ID(), TxRoot: quant.RootOfIDs(nil),
 		Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}
 	bad := &quant.Quant{Header: h}
-	if err := a.def().AddQuant(bad); quant.CodeOf(err) != quant.CodeBadSeal {
+	if v, err := a.def().AddQuant(t.Context(), bad); v != peer.Invalid || quant.CodeOf(err) != quant.CodeBadSeal {
 		t.Fatalf("quant with no work: %v", err)
 	}
 	// The node goes on.

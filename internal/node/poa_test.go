@@ -37,7 +37,7 @@ func TestPoAFaultyAuthority(t *testing.T) {
 		eventually(t, "the node follows the poa chain", 10*time.Second, func() bool { return n.ledger(id) != nil })
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { n.ledger(id).mine(ctx); close(done) }()
+		go func() { n.ledger(id).prod.(*leaper).mine(ctx); close(done) }()
 		miners[n] = func() { cancel(); <-done }
 	}
 	for _, n := range []*Node{a, b, d} {

@@ -29,10 +29,10 @@ func TestRaftChain(t *testing.T) {
 	leaderOf := func(live []*Node) int {
 		for i, n := range live {
 			l := n.ledger(id)
-			if l == nil || l.raft == nil {
+			if l == nil || l.RaftStatus() == nil {
 				return -1
 			}
-			if st := l.raftStatus(); st.State == "Leader" {
+			if st := l.RaftStatus(); st.State == "Leader" {
 				return i
 			}
 		}
@@ -133,11 +133,9 @@ func TestRaftMemberJoins(t *testing.T) {
 	created := createRaftChain(t, nodes[0], "four", nodeKey(nodes[0]), nodeKey(nodes[1]), nodeKey(nodes[2]), lateKey)
 	id := created.Chain.ID()
 	for i := 0; i < 20; i++ {
-		l := nodes[i%3].ledger(id)
-		for l == nil {
-			time.Sleep(10 * time.Millisecond)
-			l = nodes[i%3].ledger(id)
-		}
+		n := nodes[i%3]
+		eventually(t, "the node follows the chain", 10*time.Second, func() bool { return n.ledger(id) != nil })
+		l := n.ledger(id)
 		if _, err := l.Submit(t.Context(), &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: uint64(i), Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}); err != nil {
 			t.Fatalf("three of four members commit: %v", err)
 		}
@@ -146,12 +144,12 @@ func TestRaftMemberJoins(t *testing.T) {
 	late = c.start(0, nodes[0].Addr())
 	eventually(t, "the fourth member is added and catches up", 30*time.Second, func() bool {
 		l := late.ledger(id)
-		if l == nil || l.raft == nil || l.chain.Head().Header.Height < height {
+		if l == nil || l.RaftStatus() == nil || l.chain.Head().Header.Height < height {
 			return false
 		}
-		voters, err := nodes[0].ledger(id).raft.Voters()
+		voters, err := votersOf(nodes[0].ledger(id))
 		if err != nil {
-			voters, _ = nodes[1].ledger(id).raft.Voters()
+			voters, _ = votersOf(nodes[1].ledger(id))
 		}
 		return len(voters) == 4
 	})
@@ -171,7 +169,7 @@ func TestRaftObserver(t *testing.T) {
 	id := created.Chain.ID()
 	eventually(t, "the observer follows the chain", 15*time.Second, func() bool { return nodes[2].ledger(id) != nil })
 	obs := nodes[2].ledger(id)
-	if obs.raft != nil {
+	if obs.RaftStatus() != nil {
 		t.Fatal("the observer runs a replica")
 	}
 	tx := func(i int) *quant.Tx {
@@ -184,7 +182,7 @@ func TestRaftObserver(t *testing.T) {
 		t.Fatal("the observer pooled a transaction")
 	}
 	eventually(t, "the members elect a leader", 20*time.Second, func() bool {
-		return nodes[0].ledger(id).raftStatus().Leader != ""
+		return nodes[0].ledger(id).RaftStatus().Leader != ""
 	})
 	for i := range 5 {
 		if _, err := nodes[i%2].ledger(id).Submit(t.Context(), tx(10+i)); err != nil {
@@ -228,4 +226,18 @@ func createRaftChain(t *testing.T, n *Node, name string, keys ...string) *httpap
 		t.Fatal(err)
 	}
 	return created
+}
+
+// votersOf lists the voters of the ordered chain's cluster l is a member
+// of, as its replica knows them.
+func votersOf(l *ledger) ([]string, error) {
+	m, ok := l.prod.(*member)
+	if !ok {
+		return nil, fmt.Errorf("not a member")
+	}
+	v, ok := m.rep.(interface{ Voters() ([]string, error) })
+	if !ok {
+		return nil, fmt.Errorf("the replica does not list voters")
+	}
+	return v.Voters()
 }

@@ -47,6 +47,20 @@ const (
 	KindGetQuants Kind = 10
 )
 
+var kindNames = map[Kind]string{
+	KindHello: "hello", KindStatus: "status", KindPeers: "peers", KindTx: "tx", KindAnnounce: "announce",
+	KindGetQuant: "get_quant", KindReply: "reply", KindHashes: "hashes", KindGetQuants: "get_quants",
+}
+
+// String names the kind, as the metrics label it ("unknown" for a kind
+// this version does not know).
+func (k Kind) String() string {
+	if n, ok := kindNames[k]; ok {
+		return n
+	}
+	return "unknown"
+}
+
 // Envelope is one signed node-to-node message.
 type Envelope struct {
 	From  ed25519.PublicKey // sender's node key

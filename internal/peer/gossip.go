@@ -64,23 +64,22 @@ func (s *Service) flushTxs(ctx context.Context) {
 		}
 		for lo := 0; lo < len(items); lo += maxTxBatch {
 			body := encodeFrames(items[lo:min(lo+maxTxBatch, len(items))])
-			wg.Add(1)
-			go func(p peerState) {
-				defer wg.Done()
+			wg.Go(func() {
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
 				if _, err := s.callPeer(cctx, p, KindTx, body); err != nil {
 					s.log.Debug("tx gossip failed", "peer", p.addr, "err", err)
 				}
-			}(p)
+			})
 		}
 	}
 	wg.Wait()
 }
 
-// receiveTxs admits a batch of gossiped transactions; those accepted are
-// relayed onward. Invalid ones cost the sender.
-func (s *Service) receiveTxs(body []byte, from ID) error {
+// receiveTxs admits a batch of gossiped transactions; those the Host
+// accepts are relayed onward. A transaction that does not decode, or that
+// the Host finds invalid, costs the sender.
+func (s *Service) receiveTxs(ctx context.Context, body []byte, from ID) error {
 	items, err := decodeFrames(body, quant.MaxTxSize, maxTxBatch)
 	if err != nil {
 		return err
@@ -88,41 +87,43 @@ func (s *Service) receiveTxs(body []byte, from ID) error {
 	var bad error
 	for _, raw := range items {
 		tx, err := quant.DecodeTx(raw)
-		if err == nil {
-			tx = tx.Clone()
-			if s.seen.has(tx.ID()) {
-				continue
-			}
-			err = s.cfg.Host.SubmitTx(tx)
+		if err != nil {
+			bad = err
+			continue
 		}
-		switch {
-		case err == nil:
+		tx = tx.Clone()
+		if s.seen.has(tx.ID()) {
+			continue
+		}
+		switch v, err := s.cfg.Host.SubmitTx(ctx, tx); v {
+		case Accepted:
 			s.m.txsIn.Inc()
 			s.BroadcastTx(tx, from)
-		case invalid(err):
+		case Invalid:
 			bad = err
 		}
 	}
 	if bad != nil {
-		s.penalty(from, 5, bad)
+		s.penalty(from, costInvalidTx, bad)
 	}
 	return nil
 }
 
 // AnnounceQuant tells every live peer but from of a quant this node
-// accepted.
+// accepted. The announcements are sent by goroutines Run owns; it does
+// not wait for them.
 func (s *Service) AnnounceQuant(q *quant.Quant, from ID) {
 	h := q.Hash()
 	s.seen.add(h)
 	body, _ := json.Marshal(announceBody{Hash: h, Height: q.Header.Height})
 	for _, p := range s.live(from) {
-		go func(p peerState) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.sends.add(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			if _, err := s.callPeer(ctx, p, KindAnnounce, body); err != nil {
 				s.log.Debug("announce failed", "peer", p.addr, "err", err)
 			}
-		}(p)
+		})
 	}
 }
 

@@ -23,12 +23,23 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
-func (s *Service) refuse(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
-	s.m.refused.WithLabelValues(code).Inc()
+// refuse answers a message that failed the envelope checks with code.
+func (s *Service) refuse(w http.ResponseWriter, r *http.Request, code Code, err error) {
+	s.writeRefusal(w, r, code.Status(), code, err)
+}
+
+// refuseContent answers a message whose content could not be acted on:
+// 422, with the code of the rule it broke (refusalOf).
+func (s *Service) refuseContent(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeRefusal(w, r, http.StatusUnprocessableEntity, refusalOf(err), err)
+}
+
+func (s *Service) writeRefusal(w http.ResponseWriter, r *http.Request, status int, code Code, err error) {
+	s.m.refused.WithLabelValues(string(code)).Inc()
 	s.log.Warn("peer message refused", "remote", r.RemoteAddr, "code", code, "err", err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": err.Error()}})
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": err.Error()}})
 }
 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
@@ -38,53 +49,41 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	case s.serving <- struct{}{}:
 		defer func() { <-s.serving }()
 	default:
-		s.refuse(w, r, http.StatusServiceUnavailable, "busy", errors.New("too many peer messages at once; try again"))
+		s.refuse(w, r, CodeBusy, errors.New("too many peer messages at once; try again"))
 		return
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
 	if err != nil {
-		s.refuse(w, r, http.StatusRequestEntityTooLarge, "too_large", err)
+		s.refuse(w, r, CodeTooLarge, err)
 		return
 	}
 	e, err := DecodeEnvelope(b)
 	if err != nil {
-		s.refuse(w, r, http.StatusBadRequest, "malformed", err)
+		s.refuse(w, r, CodeMalformed, err)
 		return
 	}
 	e.Chain = s.chain
 	if err := s.guard.check(e, s.cfg.Now().UnixMilli()); err != nil {
-		switch {
-		case errors.Is(err, ErrNotMember):
-			s.refuse(w, r, http.StatusForbidden, "not_member", err)
-		default:
-			s.refuse(w, r, http.StatusUnauthorized, "unauthenticated", err)
-		}
+		s.refuse(w, r, guardRefusal(err), err)
 		return
 	}
 	from := IDOf(e.From)
 	if s.isBanned(from) {
-		s.refuse(w, r, http.StatusForbidden, "banned", ErrBanned)
+		s.refuse(w, r, CodeBanned, ErrBanned)
 		return
 	}
-	s.m.msgs.WithLabelValues(kindName(e.Kind), "in").Inc()
+	s.m.msgs.WithLabelValues(e.Kind.String(), "in").Inc()
 	answer, err := s.handle(r.Context(), e)
 	if err != nil {
-		if invalid(err) {
-			s.penalty(from, 20, err)
+		if senderFault(err) {
+			s.penalty(from, costBadMessage, err)
 		}
-		s.refuse(w, r, http.StatusUnprocessableEntity, string(codeOr(err, "refused")), err)
+		s.refuseContent(w, r, err)
 		return
 	}
 	rep := s.envelope(from, KindReply, replyBody(e.Nonce, answer))
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Write(rep.Encode())
-}
-
-func codeOr(err error, def quant.Code) quant.Code {
-	if c := quant.CodeOf(err); c != "" {
-		return c
-	}
-	return def
 }
 
 // handle acts on one checked envelope and returns the answer.
@@ -117,7 +116,7 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 		s.queueDiscover(pb.Addrs)
 		return nil, nil
 	case KindTx:
-		return nil, s.receiveTxs(e.Body, from)
+		return nil, s.receiveTxs(ctx, e.Body, from)
 	case KindAnnounce:
 		var ab announceBody
 		if err := decodeBody(e.Body, &ab); err != nil {
@@ -127,7 +126,9 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 		if !ok {
 			return nil, nil // announcements only from known peers
 		}
-		go s.fetchAnnounced(context.WithoutCancel(ctx), p, ab)
+		if !s.seen.has(ab.Hash) && !s.cfg.Host.HasQuant(ab.Hash) {
+			s.fetches.add(func(ctx context.Context) { s.fetchAnnounced(ctx, p, ab) })
+		}
 		return nil, nil
 	case KindGetQuant:
 		if len(e.Body) != quant.HashSize {
@@ -178,7 +179,8 @@ func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
 }
 
 // fetchAnnounced fetches an announced quant this node lacks and adds it;
-// an unknown parent means this node is behind: sync.
+// an unknown parent means this node is behind: sync. It runs on a
+// goroutine Run owns.
 func (s *Service) fetchAnnounced(ctx context.Context, p peerState, ab announceBody) {
 	if !s.seen.add(ab.Hash) || s.cfg.Host.HasQuant(ab.Hash) {
 		return
@@ -194,24 +196,18 @@ func (s *Service) fetchAnnounced(ctx context.Context, p peerState, ab announceBo
 	if err == nil && q.Hash() != ab.Hash {
 		err = quant.Errorf(quant.CodeMalformed, "get_quant answered with another quant")
 	}
-	if err == nil {
-		err = s.cfg.Host.AddQuant(q)
+	if err != nil {
+		s.penalty(p.id, costInvalidQuant, err)
+		return
 	}
-	switch {
-	case err == nil:
+	switch v, err := s.cfg.Host.AddQuant(ctx, q); v {
+	case Accepted:
 		s.m.quantsIn.Inc()
 		s.AnnounceQuant(q, p.id)
-	case quant.CodeOf(err) == quant.CodeUnknownParent:
+	case Orphan:
 		s.seen.remove(ab.Hash)
 		s.kickSync()
-	case invalid(err):
-		s.penalty(p.id, 50, err)
-	}
-}
-
-func (s *Service) kickSync() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	case Invalid:
+		s.penalty(p.id, costInvalidQuant, err)
 	}
 }

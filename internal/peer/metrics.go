@@ -9,6 +9,7 @@ type metrics struct {
 	txsIn      prometheus.Counter
 	quantsIn   prometheus.Counter
 	syncQuants prometheus.Counter
+	dropped    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, live func() float64) *metrics {
@@ -31,9 +32,12 @@ func newMetrics(reg prometheus.Registerer, live func() float64) *metrics {
 		syncQuants: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qbc_p2p_sync_quants_total", Help: "Quants fetched and added while syncing.",
 		}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qbc_p2p_dropped_jobs_total", Help: "Peer work dropped because its queue was full, by queue.",
+		}, []string{"queue"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.msgs, m.refused, m.invalid, m.txsIn, m.quantsIn, m.syncQuants,
+		reg.MustRegister(m.msgs, m.refused, m.invalid, m.txsIn, m.quantsIn, m.syncQuants, m.dropped,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qbc_p2p_peers", Help: "Live peers."}, live))
 	}
 	return m

@@ -1,21 +1,14 @@
 package peer
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/quant"
-)
-
-// Sync tuning.
-const (
-	syncBatch    = 32 // quants asked of one peer at a time
-	syncWindow   = 16 // batches fetched ahead of the one being added
-	maxSyncPeers = 4  // peers fetched from at once
 )
 
 // syncLoop syncs on start, when kicked (a peer has more work, or an
@@ -51,26 +44,6 @@ func (s *Service) heavierPeers() []peerState {
 	return out
 }
 
-// moreSources adds to idle the live peers ahead of this node not yet
-// used in this plan, up to maxSyncPeers used in all. Peers that join
-// during a sync join it.
-func (s *Service) moreSources(idle []peerState, used map[ID]bool) []peerState {
-	if len(used) >= maxSyncPeers {
-		return idle
-	}
-	height := s.cfg.Host.Status().Height
-	for _, p := range s.live(ID{}) {
-		if len(used) == maxSyncPeers {
-			break
-		}
-		if !used[p.id] && p.status.Height > height {
-			used[p.id] = true
-			idle = append(idle, p)
-		}
-	}
-	return idle
-}
-
 // syncOnce catches up with the heaviest peer: it asks that peer for the
 // hashes of the quants this node lacks (the plan), fetches them in batches
 // from several peers at once, and adds them in order, each validated by the
@@ -87,7 +60,7 @@ func (s *Service) syncOnce(ctx context.Context) {
 			return
 		}
 		if s.cfg.Host.Status().Work.Cmp(best.status.Work) < 0 {
-			s.penalty(best.id, 10, quant.Errorf(quant.CodeMalformed, "claimed more work than it could show"))
+			s.penalty(best.id, costFalseClaim, quant.Errorf(quant.CodeMalformed, "claimed more work than it could show"))
 		}
 	}
 }
@@ -143,7 +116,7 @@ func (s *Service) syncPlan(ctx context.Context, p peerState) ([]quant.Hash, erro
 	}
 	hashes, err := splitHashes(b, maxSyncHashes)
 	if err != nil {
-		s.penalty(p.id, 50, err)
+		s.penalty(p.id, costInvalidQuant, err)
 	}
 	return hashes, err
 }
@@ -157,122 +130,126 @@ type syncRun struct {
 	added   int
 }
 
-// span is a run of plan positions [lo, hi) to fetch.
-type span struct{ lo, hi int }
-
-// fetched is a peer's answer for a span: the quants it had, from lo on.
-type fetched struct {
-	span   span
-	from   peerState
-	quants []*quant.Quant
-	lacks  bool  // the peer lacks the quant after the ones it sent
-	err    error // the call failed or the answer was malformed
+// fetchRun is the fetching of one plan: the scheduler's decisions carried
+// out, with up to maxSyncPeers requests in flight, each on a goroutine the
+// run waits for before it returns.
+type fetchRun struct {
+	*syncRun
+	sched   *scheduler
+	sources map[ID]peerState // every source, by id
+	results chan fetched
+	wg      sync.WaitGroup
 }
 
 // fetch gets the quants of a plan from the sources, up to syncWindow
 // batches ahead, and adds them in plan order. Fetching and adding overlap.
 func (r *syncRun) fetch(ctx context.Context, plan []quant.Hash) error {
 	ctx, cancel := context.WithCancel(ctx)
+	f := &fetchRun{
+		syncRun: r,
+		sched:   newScheduler(plan, r.best.id),
+		sources: map[ID]peerState{r.best.id: r.best},
+		results: make(chan fetched, maxSyncPeers),
+	}
+	defer f.wg.Wait()
 	defer cancel()
-	s := r.s
-	// The heaviest peer first, then others ahead of this node.
-	idle := []peerState{r.best}
-	used := map[ID]bool{r.best.id: true}
-	var (
-		todo     []span // spans to (re)fetch, first in plan order
-		next     int    // first plan position not yet in a span
-		inflight int
-		results  = make(chan fetched, maxSyncPeers)
-		ready    = map[int]fetched{} // fetched spans by lo, not yet added
-		commit   int                 // next plan position to add
-	)
-	for commit < len(plan) {
-		// Hand out work: failed spans first, then new ones in the window.
-		idle = s.moreSources(idle, used)
-		for len(idle) > 0 {
-			var sp span
-			switch {
-			case len(todo) > 0:
-				sp, todo = todo[0], todo[1:]
-			case next < len(plan) && next-commit < syncWindow*syncBatch:
-				sp = span{next, min(next+syncBatch, len(plan))}
-				next = sp.hi
-			default:
-				sp.hi = -1
-			}
-			if sp.hi < 0 {
-				break
-			}
-			p := idle[0]
-			idle = idle[1:]
-			inflight++
-			go func() { results <- s.getQuants(ctx, p, sp, plan[sp.lo:sp.hi]) }()
+	for !f.sched.done() {
+		f.joinSources()
+		f.dispatch(ctx)
+		if f.sched.stalled() {
+			return fmt.Errorf("no peer could serve quants %d..%d of the plan", f.sched.commit, len(plan))
 		}
-		if inflight == 0 {
-			return fmt.Errorf("no peer could serve quants %d..%d of the plan", commit, len(plan))
-		}
-		var f fetched
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case f = <-results:
+		case res := <-f.results:
+			f.collect(res)
 		}
-		inflight--
-		got := len(f.quants)
-		switch {
-		case f.err != nil:
-			s.log.Warn("sync: fetch failed", "peer", f.from.addr, "err", f.err)
-		case f.lacks && f.from.id == r.best.id:
-			// The peer that made the plan lacks a quant in it.
-			s.penalty(f.from.id, 10, quant.Errorf(quant.CodeMalformed, "lacks a quant of its own sync plan"))
-		case !f.lacks:
-			idle = append(idle, f.from) // a good source: more work for it
-		}
-		if got > 0 {
-			ready[f.span.lo] = fetched{span: span{f.span.lo, f.span.lo + got}, from: f.from, quants: f.quants}
-		}
-		if f.span.lo+got < f.span.hi {
-			todo = append(todo, span{f.span.lo + got, f.span.hi})
-			slices.SortFunc(todo, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
-		}
-		// Add what is ready, in plan order.
-		for {
-			g, ok := ready[commit]
-			if !ok {
-				break
-			}
-			delete(ready, commit)
-			if err := r.add(g); err != nil {
-				return err
-			}
-			commit = g.span.hi
+		if err := f.addReady(ctx); err != nil {
+			return err
 		}
 		r.progress()
 	}
 	return nil
 }
 
-// add adds a fetched run of quants; a quant the Host finds invalid scores
-// down the peer that served it and stops the sync.
-func (r *syncRun) add(f fetched) error {
-	s := r.s
-	n := 0
-	for _, q := range f.quants {
-		err := s.cfg.Host.AddQuant(q)
-		switch {
-		case err == nil:
-			n++
-			s.seen.add(q.Hash())
-		case quant.CodeOf(err) == quant.CodeDuplicate:
-		default:
-			if invalid(err) {
-				s.penalty(f.from.id, 50, err)
-			}
-			r.credit(f.from.id, n)
-			return fmt.Errorf("quant %d from %s refused: %w", q.Header.Height, f.from.addr, err)
+// joinSources offers the scheduler the live peers ahead of this node, so
+// that peers that come up during a sync join it.
+func (f *fetchRun) joinSources() {
+	if !f.sched.wantsSources() {
+		return
+	}
+	height := f.s.cfg.Host.Status().Height
+	for _, p := range f.s.live(ID{}) {
+		if !f.sched.wantsSources() {
+			break
+		}
+		if _, ok := f.sources[p.id]; !ok && p.status.Height > height {
+			f.sources[p.id] = p
+			f.sched.join(p.id)
 		}
 	}
-	r.credit(f.from.id, n)
+}
+
+// dispatch starts a request for every span the scheduler hands out.
+func (f *fetchRun) dispatch(ctx context.Context) {
+	for {
+		id, sp, ok := f.sched.assign()
+		if !ok {
+			return
+		}
+		p := f.sources[id]
+		want := f.sched.plan[sp.lo:sp.hi]
+		f.wg.Go(func() { f.results <- f.s.getQuants(ctx, p, sp, want) })
+	}
+}
+
+// collect gives an answer to the scheduler, and scores down the plan's
+// maker when it lacks a quant of its own plan.
+func (f *fetchRun) collect(res fetched) {
+	if res.err != nil {
+		f.s.log.Warn("sync: fetch failed", "peer", f.sources[res.from].addr, "err", res.err)
+	}
+	if f.sched.report(res) {
+		f.s.penalty(res.from, costFalseClaim, quant.Errorf(quant.CodeMalformed, "lacks a quant of its own sync plan"))
+	}
+}
+
+// addReady adds the fetched quants that come next in plan order.
+func (f *fetchRun) addReady(ctx context.Context) error {
+	for {
+		b, ok := f.sched.take()
+		if !ok {
+			return nil
+		}
+		if err := f.add(ctx, b); err != nil {
+			return err
+		}
+	}
+}
+
+// add adds a fetched run of quants; a quant the Host finds invalid scores
+// down the peer that served it, and any quant the Host does not take
+// stops the sync.
+func (f *fetchRun) add(ctx context.Context, b fetched) error {
+	s := f.s
+	from := f.sources[b.from]
+	n := 0
+	defer func() { f.credit(b.from, n) }()
+	for _, q := range b.quants {
+		v, err := s.cfg.Host.AddQuant(ctx, q)
+		switch v {
+		case Accepted:
+			n++
+			s.seen.add(q.Hash())
+		case Known:
+		case Invalid:
+			s.penalty(b.from, costInvalidQuant, err)
+			fallthrough
+		default:
+			return fmt.Errorf("quant %d from %s not added (%v): %w", q.Header.Height, from.addr, v, err)
+		}
+	}
 	return nil
 }
 
@@ -299,7 +276,7 @@ func (r *syncRun) progress() {
 // getQuants asks p for the quants of a span and checks that each is the
 // one asked for.
 func (s *Service) getQuants(ctx context.Context, p peerState, sp span, want []quant.Hash) fetched {
-	f := fetched{span: sp, from: p}
+	f := fetched{span: sp, from: p.id}
 	body := make([]byte, 0, len(want)*quant.HashSize)
 	for _, h := range want {
 		body = append(body, h[:]...)
@@ -333,9 +310,7 @@ func (s *Service) getQuants(ctx context.Context, p peerState, sp span, want []qu
 		f.lacks = true // an empty answer: it has none of them
 	}
 	if err != nil {
-		if invalid(err) {
-			s.penalty(p.id, 50, err)
-		}
+		s.penalty(p.id, costInvalidQuant, err)
 		f.err, f.quants = err, nil
 	}
 	return f

@@ -18,9 +18,11 @@ const (
 	CodeBadSignature  Code = "bad_signature"   // signature missing, malformed or invalid
 	CodeNotAllowed    Code = "not_allowed"     // the chain's write policy refuses the writer
 	CodeBadData       Code = "bad_data"        // payload is not what the chain accepts
-	CodeBadTime       Code = "bad_time"        // timestamp out of bounds
+	CodeTimeTooOld    Code = "time_too_old"    // timestamp not after the median time past, or negative
+	CodeTimeTooNew    Code = "time_too_new"    // timestamp beyond now plus the chain's drift
 	CodeDuplicate     Code = "duplicate"       // already in the pool or the chain
 	CodeBadLink       Code = "bad_link"        // previous hash or height does not follow the parent
+	CodeBadAncestor   Code = "bad_ancestor"    // descends from a quant found invalid
 	CodeUnknownParent Code = "unknown_parent"  // the parent quant is not known
 	CodeBadMerkleRoot Code = "bad_merkle_root" // transaction root does not match the body
 	CodeBadSeal       Code = "bad_seal"        // the engine's seal (work, signature) is invalid

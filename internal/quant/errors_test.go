@@ -70,7 +70,8 @@ func TestCodesStable(t *testing.T) {
 	want := map[Code]string{
 		CodeMalformed: "malformed", CodeTooLarge: "too_large", CodeBadVersion: "bad_version",
 		CodeWrongChain: "wrong_chain", CodeBadSignature: "bad_signature", CodeNotAllowed: "not_allowed",
-		CodeBadData: "bad_data", CodeBadTime: "bad_time", CodeDuplicate: "duplicate", CodeBadLink: "bad_link",
+		CodeBadData: "bad_data", CodeTimeTooOld: "time_too_old", CodeTimeTooNew: "time_too_new",
+		CodeDuplicate: "duplicate", CodeBadLink: "bad_link", CodeBadAncestor: "bad_ancestor",
 		CodeUnknownParent: "unknown_parent", CodeBadMerkleRoot: "bad_merkle_root", CodeBadSeal: "bad_seal",
 		CodeBadRules: "bad_rules", CodeLimitExceeded: "limit_exceeded",
 	}

@@ -699,7 +699,7 @@ func (r *Replica) dropped(batch []pendingTx, ids []quant.Hash) {
 		if quant.CodeOf(err) == quant.CodeDuplicate {
 			err = nil
 		} else if err == nil {
-			err = quant.Errorf(quant.CodeBadTime, "transaction %s no longer fits the chain's time rules", p.id)
+			err = quant.Errorf(quant.CodeTimeTooNew, "transaction %s no longer fits the chain's time rules", p.id)
 		}
 		r.mu.Lock()
 		if err == nil {

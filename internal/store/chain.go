@@ -5,42 +5,22 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/big"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
-// Meta is what the store keeps beside each quant.
-type Meta struct {
-	Height uint64
-	// Work is the cumulative weight of the branch ending at this quant, for
-	// fork choice. The store keeps a copy; a returned Work is the caller's.
-	Work *big.Int
-	// Txs is the number of transactions on the branch ending at this quant.
-	Txs uint64
-}
-
-// Location is where a committed transaction sits on the main chain.
-type Location struct {
-	Height uint64 // the quant's height
-	Index  uint32 // the transaction's index in the quant
-}
-
-// Entry is a quant with its meta.
-type Entry struct {
-	Quant *quant.Quant
-	Meta  Meta
-	// IDs, if set, are the ids of Quant's transactions, in order, as
-	// quant.Tx.ID computes them (a caller that has validated the quant has
-	// them already); otherwise Connect and Reorg compute them.
-	IDs []quant.Hash
-}
+// *Chain is the storage the chain package reads and writes through.
+var (
+	_ chain.Store  = (*Chain)(nil)
+	_ chain.Stored = (*Chain)(nil)
+)
 
 // txIDs returns e's transaction ids, computing them unless given.
-func (e *Entry) txIDs() []quant.Hash {
+func txIDs(e *chain.Entry) []quant.Hash {
 	if len(e.IDs) == len(e.Quant.Txs) {
 		return e.IDs
 	}
@@ -72,14 +52,14 @@ func (c *Chain) Bang() (*quant.Quant, error) {
 
 // Tip returns the hash and meta of the main chain's last quant, or
 // ErrNotFound if the chain has none.
-func (c *Chain) Tip() (quant.Hash, Meta, error) {
+func (c *Chain) Tip() (quant.Hash, chain.Meta, error) {
 	if err := c.db.enter(); err != nil {
-		return quant.Hash{}, Meta{}, err
+		return quant.Hash{}, chain.Meta{}, err
 	}
 	defer c.db.leave()
 	h, rec, err := c.tip(c.db.pdb)
 	if err != nil {
-		return quant.Hash{}, Meta{}, err
+		return quant.Hash{}, chain.Meta{}, err
 	}
 	return h, rec.meta(), nil
 }
@@ -115,14 +95,14 @@ func (c *Chain) Header(h quant.Hash) (*quant.Header, error) {
 }
 
 // Meta returns the meta of a stored quant, on the main chain or not.
-func (c *Chain) Meta(h quant.Hash) (Meta, error) {
+func (c *Chain) Meta(h quant.Hash) (chain.Meta, error) {
 	if err := c.db.enter(); err != nil {
-		return Meta{}, err
+		return chain.Meta{}, err
 	}
 	defer c.db.leave()
 	rec, err := c.record(c.db.pdb, h)
 	if err != nil {
-		return Meta{}, err
+		return chain.Meta{}, err
 	}
 	return rec.meta(), nil
 }
@@ -169,22 +149,22 @@ func (c *Chain) hashAt(r pebble.Reader, height uint64) (quant.Hash, error) {
 }
 
 // TxLocation returns where the transaction id sits on the main chain.
-func (c *Chain) TxLocation(id quant.Hash) (Location, error) {
+func (c *Chain) TxLocation(id quant.Hash) (chain.Location, error) {
 	if err := c.db.enter(); err != nil {
-		return Location{}, err
+		return chain.Location{}, err
 	}
 	defer c.db.leave()
 	return c.txLocation(c.db.pdb, id)
 }
 
-func (c *Chain) txLocation(r pebble.Reader, id quant.Hash) (Location, error) {
+func (c *Chain) txLocation(r pebble.Reader, id quant.Hash) (chain.Location, error) {
 	v, err := get(r, c.appendTxIndexKey(make([]byte, 0, txIndexKeyLen), id))
 	if err != nil {
-		return Location{}, fmt.Errorf("chain %s: transaction %s: %w", short(c.id), short(id), err)
+		return chain.Location{}, fmt.Errorf("chain %s: transaction %s: %w", short(c.id), short(id), err)
 	}
 	loc, err := decodeLocation(v)
 	if err != nil {
-		return Location{}, fmt.Errorf("chain %s: transaction %s: %w", short(c.id), short(id), err)
+		return chain.Location{}, fmt.Errorf("chain %s: transaction %s: %w", short(c.id), short(id), err)
 	}
 	return loc, nil
 }
@@ -192,29 +172,29 @@ func (c *Chain) txLocation(r pebble.Reader, id quant.Hash) (Location, error) {
 // Tx returns the main-chain transaction id and where it sits. It reads the
 // index entry, the height entry and that one transaction, from one
 // snapshot. The Tx is the caller's.
-func (c *Chain) Tx(id quant.Hash) (*quant.Tx, Location, error) {
+func (c *Chain) Tx(id quant.Hash) (*quant.Tx, chain.Location, error) {
 	if err := c.db.enter(); err != nil {
-		return nil, Location{}, err
+		return nil, chain.Location{}, err
 	}
 	defer c.db.leave()
 	snap := c.db.pdb.NewSnapshot()
 	defer snap.Close()
 	loc, err := c.txLocation(snap, id)
 	if err != nil {
-		return nil, Location{}, err
+		return nil, chain.Location{}, err
 	}
 	h, err := c.hashAt(snap, loc.Height)
 	if err != nil {
-		return nil, Location{}, fmt.Errorf("transaction %s: %w", short(id), corruptIfMissing(err))
+		return nil, chain.Location{}, fmt.Errorf("transaction %s: %w", short(id), corruptIfMissing(err))
 	}
 	v, err := get(snap, c.appendTxKey(make([]byte, 0, txKeyLen), h, loc.Index))
 	if err != nil {
-		return nil, Location{}, fmt.Errorf("chain %s: transaction %s at %d/%d: %w",
+		return nil, chain.Location{}, fmt.Errorf("chain %s: transaction %s at %d/%d: %w",
 			short(c.id), short(id), loc.Height, loc.Index, corruptIfMissing(err))
 	}
 	tx, err := quant.DecodeTx(v)
 	if err != nil {
-		return nil, Location{}, fmt.Errorf("chain %s: transaction %s: %v: %w", short(c.id), short(id), err, ErrCorrupt)
+		return nil, chain.Location{}, fmt.Errorf("chain %s: transaction %s: %v: %w", short(c.id), short(id), err, ErrCorrupt)
 	}
 	return tx, loc, nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -154,7 +155,7 @@ func checkCrashedStore(t *testing.T, dir string, last uint64) uint64 {
 		}
 		for i, tx := range q.Txs {
 			loc, err := c.TxLocation(tx.ID())
-			if err != nil || loc != (Location{Height: next, Index: uint32(i)}) {
+			if err != nil || loc != (chain.Location{Height: next, Index: uint32(i)}) {
 				return fmt.Errorf("quant %d: transaction %d indexed at %+v, %v", next, i, loc, err)
 			}
 		}
@@ -168,7 +169,7 @@ func checkCrashedStore(t *testing.T, dir string, last uint64) uint64 {
 	if prev != tipHash || next != tip.Height+1 {
 		t.Fatalf("main chain ends at %d %s, tip is %d %s", next-1, short(prev), tip.Height, short(tipHash))
 	}
-	if _, err := c.HashAt(tip.Height + 1); !errors.Is(err, ErrNotFound) {
+	if _, err := c.HashAt(tip.Height + 1); !errors.Is(err, chain.ErrNotFound) {
 		t.Fatalf("a height above the tip is indexed: %v", err)
 	}
 	if err := db.Close(); err != nil {
@@ -197,7 +198,7 @@ func TestCrashChild(t *testing.T) {
 	// Nonces must not repeat across runs, or transaction ids would.
 	b.nonce = seed << 40
 	tipHash, _, err := c.Tip()
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, chain.ErrNotFound) {
 		if err := c.Connect(entry(bang, 0)); err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +223,7 @@ func TestCrashChild(t *testing.T) {
 			}
 			a := b.child(parent, tip.Prev, 1+int(b.rng.IntN(40)))
 			a2 := b.child(&a.Header, a.Hash(), 1+int(b.rng.IntN(40)))
-			if err := c.Reorg([]quant.Hash{tipHash}, []Entry{entry(a, 0), entry(a2, 0)}); err != nil {
+			if err := c.Reorg([]quant.Hash{tipHash}, []chain.Entry{entry(a, 0), entry(a2, 0)}); err != nil {
 				t.Fatal(err)
 			}
 			tipHash, tip = a2.Hash(), &a2.Header

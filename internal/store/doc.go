@@ -6,6 +6,14 @@
 // branches), a main chain (a height index and a tip), and an index from
 // transaction id to where the transaction sits on the main chain.
 //
+// The chain package owns the domain types and the interfaces: *Chain
+// implements chain.Reader, chain.Writer (so chain.Store) and chain.Stored,
+// and takes and returns chain.Entry, chain.Meta and chain.Location. Lookups
+// of what is not stored return an error wrapping chain.ErrNotFound (this
+// package's ErrNotFound is the same value). This package keeps the
+// encodings of those types (the key layout below); store imports chain,
+// never the other way round.
+//
 // # Durability
 //
 // Everything Connect and Reorg change is written in one Pebble batch that is

@@ -1,12 +1,18 @@
 package store
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/qbc-chain/qbc/internal/chain"
+)
 
 // Errors returned by the store, wrapped with context; check them with
 // errors.Is.
 var (
-	// ErrNotFound: the quant, transaction, height or tip is not stored.
-	ErrNotFound = errors.New("store: not found")
+	// ErrNotFound: the quant, transaction, height or tip is not stored. It
+	// is chain.ErrNotFound (the same value), which the chain's Reader
+	// contract names; callers outside store check chain.ErrNotFound.
+	ErrNotFound = chain.ErrNotFound
 	// ErrBadLink: Connect was given a quant that is not a child of the tip,
 	// or Reorg lists that do not join up with the main chain and each other.
 	ErrBadLink = errors.New("store: does not link to the main chain")

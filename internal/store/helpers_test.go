@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -86,8 +87,8 @@ func (b *builder) child(parent *quant.Header, parentHash quant.Hash, n int, extr
 }
 
 // entry pairs q with a meta whose work is its height plus bonus.
-func entry(q *quant.Quant, bonus int64) Entry {
-	return Entry{Quant: q, Meta: Meta{Height: q.Header.Height, Work: big.NewInt(int64(q.Header.Height) + bonus)}}
+func entry(q *quant.Quant, bonus int64) chain.Entry {
+	return chain.Entry{Quant: q, Meta: chain.Meta{Height: q.Header.Height, Work: big.NewInt(int64(q.Header.Height) + bonus)}}
 }
 
 // grow connects n quants of txs transactions each on c's tip and returns

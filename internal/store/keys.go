@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -86,7 +87,7 @@ func (c *Chain) txBounds(h quant.Hash) (lower, upper []byte) {
 
 // encodeRecord encodes a quant record: what the store keeps of a quant
 // beside its transactions.
-func encodeRecord(q *quant.Quant, m Meta) []byte {
+func encodeRecord(q *quant.Quant, m chain.Meta) []byte {
 	work := m.Work.Bytes()
 	hdr := q.Header.Encode()
 	b := make([]byte, 0, 1+binary.MaxVarintLen64*2+len(work)+len(hdr)+len(q.Rules))
@@ -111,7 +112,9 @@ type record struct {
 	rules  []byte
 }
 
-func (r *record) meta() Meta { return Meta{Height: r.header.Height, Work: r.work, Txs: r.txs} }
+func (r *record) meta() chain.Meta {
+	return chain.Meta{Height: r.header.Height, Work: r.work, Txs: r.txs}
+}
 
 // decodeRecord decodes what encodeRecord wrote. b must not be Pebble's
 // buffer: the result aliases it.
@@ -155,22 +158,22 @@ func lengthPrefixed(b []byte, field string) (v, rest []byte, err error) {
 	return b[k : k+int(n)], b[k+int(n):], nil
 }
 
-func encodeLocation(l Location) []byte {
+func encodeLocation(l chain.Location) []byte {
 	b := make([]byte, 0, binary.MaxVarintLen64+binary.MaxVarintLen32)
 	b = binary.AppendUvarint(b, l.Height)
 	return binary.AppendUvarint(b, uint64(l.Index))
 }
 
-func decodeLocation(b []byte) (Location, error) {
+func decodeLocation(b []byte) (chain.Location, error) {
 	h, k := binary.Uvarint(b)
 	if k <= 0 {
-		return Location{}, fmt.Errorf("transaction index: %w", ErrCorrupt)
+		return chain.Location{}, fmt.Errorf("transaction index: %w", ErrCorrupt)
 	}
 	i, j := binary.Uvarint(b[k:])
 	if j <= 0 || k+j != len(b) || i > 1<<32-1 {
-		return Location{}, fmt.Errorf("transaction index: %w", ErrCorrupt)
+		return chain.Location{}, fmt.Errorf("transaction index: %w", ErrCorrupt)
 	}
-	return Location{Height: h, Index: uint32(i)}, nil
+	return chain.Location{Height: h, Index: uint32(i)}, nil
 }
 
 func decodeHash(b []byte, what string) (quant.Hash, error) {

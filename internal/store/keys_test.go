@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -18,7 +19,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		{bang, big.NewInt(0)},
 		{q, new(big.Int).Lsh(big.NewInt(1), 200)},
 	} {
-		rec, err := decodeRecord(encodeRecord(tt.q, Meta{Height: tt.q.Header.Height, Work: tt.work}))
+		rec, err := decodeRecord(encodeRecord(tt.q, chain.Meta{Height: tt.q.Header.Height, Work: tt.work}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,8 +34,8 @@ func TestRecordRoundTrip(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	bang := testBang(f, 1)
 	q := newBuilder(bang.Hash(), 1).child(&bang.Header, bang.Hash(), 1)
-	f.Add(encodeRecord(bang, Meta{Work: big.NewInt(1)}))
-	f.Add(encodeRecord(q, Meta{Height: 1, Work: big.NewInt(300)}))
+	f.Add(encodeRecord(bang, chain.Meta{Work: big.NewInt(1)}))
+	f.Add(encodeRecord(q, chain.Meta{Height: 1, Work: big.NewInt(300)}))
 	f.Add([]byte{recordVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, err := decodeRecord(b)
@@ -52,7 +53,7 @@ func FuzzDecodeRecord(f *testing.F) {
 // FuzzDecodeLocation checks that decodeLocation never panics and that what
 // it accepts re-encodes to the same location.
 func FuzzDecodeLocation(f *testing.F) {
-	f.Add(encodeLocation(Location{Height: 1 << 40, Index: 49_999}))
+	f.Add(encodeLocation(chain.Location{Height: 1 << 40, Index: 49_999}))
 	f.Add([]byte{0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		loc, err := decodeLocation(b)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -38,8 +39,8 @@ func TestConnectAndReadBack(t *testing.T) {
 	db := openTest(t, "")
 	bang := testBang(t, 1)
 	c := db.Chain(bang.Hash())
-	if _, _, err := c.Tip(); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Tip of empty chain: %v, want ErrNotFound", err)
+	if _, _, err := c.Tip(); !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("Tip of empty chain: %v, want chain.ErrNotFound", err)
 	}
 	b := newBuilder(c.ID(), 1)
 	qs := grow(t, c, b, bang, 5, 10)
@@ -81,8 +82,8 @@ func TestConnectAndReadBack(t *testing.T) {
 			t.Fatalf("Has(%d) = %v, %v", i, ok, err)
 		}
 	}
-	if _, err := c.HashAt(6); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("HashAt(6): %v, want ErrNotFound", err)
+	if _, err := c.HashAt(6); !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("HashAt(6): %v, want chain.ErrNotFound", err)
 	}
 	missing := quant.Sum("test", []byte("missing"))
 	if ok, err := c.Has(missing); ok || err != nil {
@@ -93,8 +94,8 @@ func TestConnectAndReadBack(t *testing.T) {
 		func() error { _, err := c.Meta(missing); return err },
 		func() error { _, err := c.Quant(missing); return err },
 	} {
-		if err := f(); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("lookup of a missing quant: %v, want ErrNotFound", err)
+		if err := f(); !errors.Is(err, chain.ErrNotFound) {
+			t.Fatalf("lookup of a missing quant: %v, want chain.ErrNotFound", err)
 		}
 	}
 	ids, err := db.Chains()
@@ -134,7 +135,7 @@ func TestTxLookup(t *testing.T) {
 	for height, q := range qs {
 		for i, tx := range q.Txs {
 			id := tx.ID()
-			want := Location{Height: uint64(height), Index: uint32(i)}
+			want := chain.Location{Height: uint64(height), Index: uint32(i)}
 			if loc, err := c.TxLocation(id); err != nil || loc != want {
 				t.Fatalf("TxLocation = %+v, %v, want %+v", loc, err, want)
 			}
@@ -151,11 +152,11 @@ func TestTxLookup(t *testing.T) {
 		}
 	}
 	missing := quant.Sum("test", []byte("no such tx"))
-	if _, _, err := c.Tx(missing); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Tx(missing): %v, want ErrNotFound", err)
+	if _, _, err := c.Tx(missing); !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("Tx(missing): %v, want chain.ErrNotFound", err)
 	}
-	if _, err := c.TxLocation(missing); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("TxLocation(missing): %v, want ErrNotFound", err)
+	if _, err := c.TxLocation(missing); !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("TxLocation(missing): %v, want chain.ErrNotFound", err)
 	}
 	if ok, err := c.HasTx(missing); ok || err != nil {
 		t.Fatalf("HasTx(missing) = %v, %v", ok, err)
@@ -185,7 +186,7 @@ func TestConnectWithIDs(t *testing.T) {
 	}
 	for i, id := range e.IDs {
 		loc, err := c.TxLocation(id)
-		if want := (Location{Height: q.Header.Height, Index: uint32(i)}); err != nil || loc != want {
+		if want := (chain.Location{Height: q.Header.Height, Index: uint32(i)}); err != nil || loc != want {
 			t.Fatalf("TxLocation(%d) = %+v, %v, want %+v", i, loc, err, want)
 		}
 	}
@@ -310,14 +311,14 @@ func TestConnectRefuses(t *testing.T) {
 
 	tests := []struct {
 		name string
-		e    Entry
+		e    chain.Entry
 		want error
 	}{
 		{"parent not tip", entry(b.child(&qs[2].Header, qs[2].Hash(), 1), 0), ErrBadLink},
 		{"tip again", entry(tip, 0), ErrBadLink},
 		{"height skips", entry(wrongHeight, 0), ErrBadLink},
 		{"bang again", entry(bang, 0), ErrBadLink},
-		{"nil quant", Entry{Meta: Meta{Work: big.NewInt(1)}}, ErrInvalid},
+		{"nil quant", chain.Entry{Meta: chain.Meta{Work: big.NewInt(1)}}, ErrInvalid},
 		{"meta height", badMeta, ErrInvalid},
 		{"nil work", noWork, ErrInvalid},
 		{"negative work", negWork, ErrInvalid},
@@ -385,7 +386,7 @@ func TestReorg(t *testing.T) {
 		t.Fatal(err)
 	}
 	disconnect := []quant.Hash{main[5].Hash(), main[4].Hash()}
-	connect := []Entry{entry(s4, 10), entry(s5, 10), entry(s6, 10)}
+	connect := []chain.Entry{entry(s4, 10), entry(s5, 10), entry(s6, 10)}
 	if err := c.Reorg(disconnect, connect); err != nil {
 		t.Fatalf("Reorg: %v", err)
 	}
@@ -427,12 +428,12 @@ func TestReorg(t *testing.T) {
 			}
 		}
 	}
-	if loc, err := c.TxLocation(shared.ID()); err != nil || loc != (Location{Height: 4, Index: 2}) {
+	if loc, err := c.TxLocation(shared.ID()); err != nil || loc != (chain.Location{Height: 4, Index: 2}) {
 		t.Fatalf("shared tx at %+v, %v; want 4/2", loc, err)
 	}
 	for _, q := range []*quant.Quant{s4, s5, s6} {
 		for i, tx := range q.Txs {
-			if _, loc, err := c.Tx(tx.ID()); err != nil || loc != (Location{Height: q.Header.Height, Index: uint32(i)}) {
+			if _, loc, err := c.Tx(tx.ID()); err != nil || loc != (chain.Location{Height: q.Header.Height, Index: uint32(i)}) {
 				t.Fatalf("Tx(new) at %+v, %v", loc, err)
 			}
 		}
@@ -440,11 +441,11 @@ func TestReorg(t *testing.T) {
 
 	// And back, disconnecting 3 and connecting 2: the main chain gets
 	// shorter and the heights above it are gone.
-	if err := c.Reorg([]quant.Hash{s6.Hash(), s5.Hash(), s4.Hash()}, []Entry{entry(main[4], 0), entry(main[5], 0)}); err != nil {
+	if err := c.Reorg([]quant.Hash{s6.Hash(), s5.Hash(), s4.Hash()}, []chain.Entry{entry(main[4], 0), entry(main[5], 0)}); err != nil {
 		t.Fatalf("Reorg back: %v", err)
 	}
-	if _, err := c.HashAt(6); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("HashAt(6) after shorter reorg: %v, want ErrNotFound", err)
+	if _, err := c.HashAt(6); !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("HashAt(6) after shorter reorg: %v, want chain.ErrNotFound", err)
 	}
 	if h, _, err := c.Tip(); err != nil || h != main[5].Hash() {
 		t.Fatalf("Tip = %s, %v; want main 5", short(h), err)
@@ -452,7 +453,7 @@ func TestReorg(t *testing.T) {
 	if ok, _ := c.HasTx(s6.Txs[0].ID()); ok {
 		t.Fatal("transaction of abandoned s6 still indexed")
 	}
-	if loc, err := c.TxLocation(shared.ID()); err != nil || loc != (Location{Height: 4, Index: 1}) {
+	if loc, err := c.TxLocation(shared.ID()); err != nil || loc != (chain.Location{Height: 4, Index: 1}) {
 		t.Fatalf("shared tx at %+v, %v; want 4/1", loc, err)
 	}
 
@@ -464,7 +465,7 @@ func TestReorg(t *testing.T) {
 		t.Fatalf("Tip after rollback = %s, %v", short(h), err)
 	}
 	// Connect only: the tip's child.
-	if err := c.Reorg(nil, []Entry{entry(main[5], 0)}); err != nil {
+	if err := c.Reorg(nil, []chain.Entry{entry(main[5], 0)}); err != nil {
 		t.Fatalf("Reorg connect only: %v", err)
 	}
 	if h, _, err := c.Tip(); err != nil || h != main[5].Hash() {
@@ -489,8 +490,8 @@ func TestReorgRefusesBadLinkage(t *testing.T) {
 		}
 		return out
 	}
-	e := func(qs ...*quant.Quant) []Entry {
-		var out []Entry
+	e := func(qs ...*quant.Quant) []chain.Entry {
+		var out []chain.Entry
 		for _, q := range qs {
 			out = append(out, entry(q, 10))
 		}
@@ -502,7 +503,7 @@ func TestReorgRefusesBadLinkage(t *testing.T) {
 	tests := []struct {
 		name       string
 		disconnect []quant.Hash
-		connect    []Entry
+		connect    []chain.Entry
 		want       error
 	}{
 		{"nothing", nil, nil, ErrInvalid},

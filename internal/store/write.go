@@ -6,6 +6,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -14,7 +15,7 @@ import (
 // without Sync: after a crash the quant is wholly stored or not at all, and
 // it is durable once a later Connect or Reorg returns. Saving a stored quant
 // again rewrites its meta. Save copies what it needs of e.
-func (c *Chain) Save(e Entry) error {
+func (c *Chain) Save(e chain.Entry) error {
 	if err := c.db.enterWrite(); err != nil {
 		return err
 	}
@@ -25,7 +26,7 @@ func (c *Chain) Save(e Entry) error {
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	b := c.db.pdb.NewBatchWithSize(batchSize([]Entry{e}))
+	b := c.db.pdb.NewBatchWithSize(batchSize([]chain.Entry{e}))
 	defer b.Close()
 	if err := c.putQuant(b, e, h); err != nil {
 		return err
@@ -41,7 +42,7 @@ func (c *Chain) Save(e Entry) error {
 // for each of its transactions, and the tip. e's parent must be the tip, or
 // the chain must be empty and e its bang; otherwise Connect returns
 // ErrBadLink and writes nothing. Connect copies what it needs of e.
-func (c *Chain) Connect(e Entry) error {
+func (c *Chain) Connect(e chain.Entry) error {
 	if err := c.db.enterWrite(); err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func (c *Chain) Connect(e Entry) error {
 	if err := c.checkExtendsTip(e); err != nil {
 		return err
 	}
-	b := c.db.pdb.NewBatchWithSize(batchSize([]Entry{e}))
+	b := c.db.pdb.NewBatchWithSize(batchSize([]chain.Entry{e}))
 	defer b.Close()
 	if err := c.putQuant(b, e, h); err != nil {
 		return err
@@ -75,7 +76,7 @@ func (c *Chain) Connect(e Entry) error {
 // checkExtendsTip refuses e unless it is the child of the tip, or the bang
 // of an empty chain. It stops a quant from being connected where its
 // parent is not, which would break the main chain's linkage.
-func (c *Chain) checkExtendsTip(e Entry) error {
+func (c *Chain) checkExtendsTip(e chain.Entry) error {
 	hdr := &e.Quant.Header
 	tipHash, tip, err := c.tip(c.db.pdb)
 	switch {
@@ -102,7 +103,7 @@ func (c *Chain) checkExtendsTip(e Entry) error {
 // Either list may be empty, not both. Lists that do not link, or that would
 // disconnect the bang, are refused with ErrBadLink and nothing is written.
 // Reorg copies what it needs of connect.
-func (c *Chain) Reorg(disconnect []quant.Hash, connect []Entry) error {
+func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 	if err := c.db.enterWrite(); err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (c *Chain) checkDisconnect(i int, h, want quant.Hash) error {
 // parentHeight: the fork point for i = 0, else connect[i-1]. It stops a
 // reorg from connecting a branch that does not hang off the main chain
 // where the disconnected part did.
-func (c *Chain) checkConnect(i int, e Entry, parent quant.Hash, parentHeight uint64) error {
+func (c *Chain) checkConnect(i int, e chain.Entry, parent quant.Hash, parentHeight uint64) error {
 	hdr := &e.Quant.Header
 	if hdr.Prev != parent || hdr.Height != parentHeight+1 {
 		what := "the fork point"
@@ -212,7 +213,7 @@ func (c *Chain) checkConnect(i int, e Entry, parent quant.Hash, parentHeight uin
 // quant whose stored parts would disagree (a meta for another height, a
 // body of another length than its header says, rules lost from a non-bang)
 // and a bang stored under a chain it does not name.
-func (c *Chain) checkEntry(e Entry) (quant.Hash, error) {
+func (c *Chain) checkEntry(e chain.Entry) (quant.Hash, error) {
 	q := e.Quant
 	switch {
 	case q == nil:
@@ -248,7 +249,7 @@ func (c *Chain) checkEntry(e Entry) (quant.Hash, error) {
 // putQuant adds quant h's record and, unless already stored, its
 // transactions to b. A stored quant's transactions are left alone: they are
 // keyed by its hash, so they are the same.
-func (c *Chain) putQuant(b *pebble.Batch, e Entry, h quant.Hash) error {
+func (c *Chain) putQuant(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 	key := c.appendQuantKey(make([]byte, 0, txKeyLen), h)
 	stored, err := has(c.db.pdb, key)
 	if err != nil {
@@ -276,16 +277,16 @@ func (c *Chain) putQuant(b *pebble.Batch, e Entry, h quant.Hash) error {
 
 // putIndex adds to b the main-chain index entries of quant h: its height
 // and its transactions' locations.
-func (c *Chain) putIndex(b *pebble.Batch, e Entry, h quant.Hash) error {
+func (c *Chain) putIndex(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 	height := e.Quant.Header.Height
 	if err := b.Set(c.appendHeightKey(make([]byte, 0, heightKeyLen), height), h[:], nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	key := make([]byte, 0, txIndexKeyLen)
-	ids := e.txIDs()
+	ids := txIDs(&e)
 	for i := range e.Quant.Txs {
 		key = c.appendTxIndexKey(key[:0], ids[i])
-		if err := b.Set(key, encodeLocation(Location{Height: height, Index: uint32(i)}), nil); err != nil {
+		if err := b.Set(key, encodeLocation(chain.Location{Height: height, Index: uint32(i)}), nil); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
@@ -331,7 +332,7 @@ func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header) er
 
 // batchSize estimates the bytes a batch writing entries takes, so that it
 // is allocated once.
-func batchSize(entries []Entry) int {
+func batchSize(entries []chain.Entry) int {
 	const perTx = txKeyLen + txIndexKeyLen + 16 + 32 // keys, location, framing
 	n := 1024
 	for _, e := range entries {

@@ -1,5 +1,12 @@
 // Package consensustest is the conformance suite every consensus engine
-// passes: consensustest.Run(t, newEngine).
+// passes: consensustest.Run(t, newEngine). Run checks the Engine contract
+// and each optional capability (consensus.Finalizer, Sealer, TurnTaker,
+// Ordered, Nonces) the engine declares.
+//
+// It also holds the test engine (Engine, Factory, name "test"): the
+// smallest engine that passes Run, for tests that need a chain without
+// proof of work or keys, and to show that an engine plugs in through its
+// Factory alone.
 package consensustest
 
 import (
@@ -17,6 +24,12 @@ import (
 type Setup struct {
 	Engine consensus.Engine
 	Bang   *quant.Quant
+	// Outsider is the same chain's engine on a node that may not seal:
+	// built without a key, or with one that is not a sealer's (or a
+	// member's). Required when Engine is a consensus.Sealer or
+	// consensus.Ordered; Run checks that it verifies the Engine's quants and
+	// cannot make one that verifies.
+	Outsider consensus.Engine
 }
 
 type headers map[quant.Hash]*quant.Header
@@ -29,9 +42,11 @@ func (m headers) Header(h quant.Hash) (*quant.Header, error) {
 }
 
 // Run checks the engine contract: a prepared and sealed child verifies and
-// has positive weight; a tampered header, a tampered seal and a child of the
-// wrong parent do not verify; Seal returns promptly once its context ends.
+// has positive weight; a tampered header and a tampered seal do not verify;
+// Seal returns promptly once its context ends. Then it checks each
+// capability the engine declares (see runCapabilities).
 func Run(t *testing.T, newSetup func(t *testing.T) Setup) {
+	runCapabilities(t, newSetup)
 	t.Run("SealThenVerify", func(t *testing.T) {
 		s := newSetup(t)
 		chain, parent := start(s)

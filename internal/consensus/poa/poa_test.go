@@ -50,7 +50,11 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return consensustest.Setup{Engine: e, Bang: bang}
+		out, err := New(r, nil, farFuture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return consensustest.Setup{Engine: e, Bang: bang, Outsider: out}
 	})
 }
 

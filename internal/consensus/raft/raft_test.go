@@ -59,7 +59,7 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return consensustest.Setup{Engine: newEngine(t, r, ks[1]), Bang: bang}
+		return consensustest.Setup{Engine: newEngine(t, r, ks[1]), Bang: bang, Outsider: newEngine(t, r, keys(4)[3])}
 	})
 }
 

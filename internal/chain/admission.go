@@ -1,0 +1,149 @@
+package chain
+
+import (
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// CheckTx checks a transaction for admission to this chain's pool: its
+// chain id, payload, signature, the write policy, its time, and that it is
+// not already in the chain.
+func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
+	if err := c.checkTxRules(tx, c.opts.Now().UnixMilli()); err != nil {
+		return err
+	}
+	if err := quant.CheckTxSignature(tx); err != nil {
+		return err
+	}
+	return c.checkNotCommitted(id)
+}
+
+// CheckTxs is CheckTx for a run of transactions (ids are their ids),
+// verifying signatures as a batch; it returns one error (or nil) per
+// transaction. It does not keep txs.
+func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
+	errs := make([]error, len(txs))
+	now := c.opts.Now().UnixMilli()
+	for i, tx := range txs {
+		errs[i] = c.checkTxRules(tx, now)
+	}
+	for skipFrom := 0; skipFrom < len(txs); {
+		i, err := quant.CheckTxSignatures(txs[skipFrom:], func(j int) bool { return errs[skipFrom+j] != nil })
+		if err == nil {
+			break
+		}
+		errs[skipFrom+i] = err
+		skipFrom += i + 1
+	}
+	for i := range txs {
+		if errs[i] == nil {
+			errs[i] = c.checkNotCommitted(ids[i])
+		}
+	}
+	return errs
+}
+
+// checkTxRules checks everything about one transaction but its signature
+// and duplicates.
+func (c *Chain) checkTxRules(tx *quant.Tx, now int64) error {
+	if err := checkTxChain(tx, c.id); err != nil {
+		return err
+	}
+	if err := checkTxTime(tx, now, c.rules.MaxTimeDriftMs); err != nil {
+		return err
+	}
+	if err := checkDataSize(tx, c.rules.MaxDataBytes); err != nil {
+		return err
+	}
+	if err := quant.CheckPayload(tx); err != nil {
+		return err
+	}
+	if err := c.checkSchema(tx); err != nil {
+		return err
+	}
+	return c.rules.Allows(tx)
+}
+
+// checkDataSize refuses a payload over the chain's limit. It stops one
+// writer from filling quants (and every node's disk) with large records.
+func checkDataSize(tx *quant.Tx, limit int) error {
+	if len(tx.Data) > limit {
+		return quant.Errorf(quant.CodeTooLarge, "payload is %d bytes, this chain's limit is %d", len(tx.Data), limit)
+	}
+	return nil
+}
+
+// checkSchema requires a transaction's data to match the chain's schema, if
+// it has one. It keeps data meant for another purpose off the chain.
+func (c *Chain) checkSchema(tx *quant.Tx) error {
+	if c.schema == nil {
+		return nil
+	}
+	if tx.Kind != quant.DataJSON {
+		return quant.Errorf(quant.CodeBadData, "this chain takes JSON data matching its schema, not bytes")
+	}
+	if err := c.schema.Validate(tx.Data); err != nil {
+		return quant.Errorf(quant.CodeBadData, "%v", err)
+	}
+	return nil
+}
+
+// checkTxNow checks what may have changed since a transaction was
+// admitted (its time against now) for one this node verified, and
+// everything for one it did not.
+func (c *Chain) checkTxNow(tx *quant.Tx, verified bool, now int64) error {
+	if verified {
+		return checkTxTime(tx, now, c.rules.MaxTimeDriftMs)
+	}
+	return c.checkTxRules(tx, now)
+}
+
+func (c *Chain) verified(id quant.Hash) bool { return c.opts.Verified != nil && c.opts.Verified(id) }
+
+// checkTxChain requires the transaction to name this chain. It stops a
+// record signed for one chain from being replayed on another.
+func checkTxChain(tx *quant.Tx, id quant.Hash) error {
+	if tx.ChainID != id {
+		return quant.Errorf(quant.CodeWrongChain, "transaction is for chain %s, not %s", tx.ChainID, id)
+	}
+	return nil
+}
+
+// checkTxTime checks a transaction's time: not in the future beyond the
+// drift (checkTxNotTooNew), not before the epoch (checkTxNotTooOld).
+func checkTxTime(tx *quant.Tx, now, drift int64) error {
+	if err := checkTxNotTooNew(tx, now, drift); err != nil {
+		return err
+	}
+	return checkTxNotTooOld(tx)
+}
+
+// checkTxNotTooNew refuses a transaction dated further in the future than
+// the chain's drift allows. It stops writers from post-dating records.
+func checkTxNotTooNew(tx *quant.Tx, now, drift int64) error {
+	if tx.Time > now+drift {
+		return quant.Errorf(quant.CodeTimeTooNew, "transaction time %d is more than %d ms ahead of %d", tx.Time, drift, now)
+	}
+	return nil
+}
+
+// checkTxNotTooOld refuses a transaction dated before the epoch. It stops
+// a record from sorting before every real one in time order.
+func checkTxNotTooOld(tx *quant.Tx) error {
+	if tx.Time < 0 {
+		return quant.Errorf(quant.CodeTimeTooOld, "transaction time %d is negative", tx.Time)
+	}
+	return nil
+}
+
+// checkNotCommitted refuses a transaction the chain already holds. It stops
+// replays of committed records.
+func (c *Chain) checkNotCommitted(id quant.Hash) error {
+	has, err := c.st.HasTx(id)
+	if err != nil {
+		return err
+	}
+	if has {
+		return quant.Errorf(quant.CodeDuplicate, "transaction %s is already committed", id)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package chain
+
+import (
+	"testing"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+func TestCheckForkPoint(t *testing.T) {
+	f := newFixture(t, nil)
+	f.add(f.quant(nil, nil))
+	q2 := f.quant(nil, nil)
+	f.add(q2)
+	// A quant stored without its parent: its history breaks.
+	orphan := &quant.Quant{Header: quant.Header{ChainID: f.c.ID(), Height: 7, Prev: quant.Hash{1}, TxRoot: quant.RootOfIDs(nil)}}
+	if err := f.st.Save(Entry{Quant: orphan, Meta: Meta{Height: 7, Work: f.c.Head().Meta.Work}}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.c.ID()
+	for _, tc := range []struct {
+		name string
+		fp   quant.ForkPoint
+		ok   bool
+	}{
+		{"the bang", quant.ForkPoint{Chain: id, Height: 0, Hash: id}, true},
+		{"a main-chain quant", quant.ForkPoint{Chain: id, Height: 2, Hash: q2.Hash()}, true},
+		{"wrong height", quant.ForkPoint{Chain: id, Height: 1, Hash: q2.Hash()}, false},
+		{"unknown quant", quant.ForkPoint{Chain: id, Height: 2, Hash: quant.Hash{9}}, false},
+		{"broken history", quant.ForkPoint{Chain: id, Height: 7, Hash: orphan.Hash()}, false},
+		{"another chain's id", quant.ForkPoint{Chain: quant.Hash{3}, Height: 2, Hash: q2.Hash()}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := f.c.CheckForkPoint(&tc.fp)
+			if tc.ok != (err == nil) {
+				t.Fatalf("CheckForkPoint: %v, want ok %v", err, tc.ok)
+			}
+			if err != nil && quant.CodeOf(err) != quant.CodeBadRules {
+				t.Fatalf("CheckForkPoint: %v, want code %s", err, quant.CodeBadRules)
+			}
+			if tc.fp.Chain == id {
+				if err2 := CheckForkPoint(f.st, &tc.fp); (err2 == nil) != (err == nil) {
+					t.Fatalf("the function says %v, the method %v", err2, err)
+				}
+			}
+		})
+	}
+}
+
+func TestLineage(t *testing.T) {
+	// Chains forked from each other's bangs: chains[i+1] from chains[i].
+	var chains []*Chain
+	byID := map[quant.Hash]*Chain{}
+	for i := 0; i <= MaxLineage+1; i++ {
+		var parent *quant.ForkPoint
+		if i > 0 {
+			p := chains[i-1].ID()
+			parent = &quant.ForkPoint{Chain: p, Height: 0, Hash: p}
+		}
+		f := newFixture(t, func(r *quant.Rules) { r.Name = "lineage"; r.Parent = parent })
+		chains = append(chains, f.c)
+		byID[f.c.ID()] = f.c
+	}
+	resolve := func(id quant.Hash) *Chain { return byID[id] }
+
+	lin, err := Lineage(chains[3].Rules(), resolve)
+	if err != nil || len(lin) != 3 {
+		t.Fatalf("Lineage of the fourth chain: %d ancestors, %v", len(lin), err)
+	}
+	for i, a := range lin {
+		if a.Point.Chain != chains[2-i].ID() || a.Err != nil || a.Name != "lineage" {
+			t.Fatalf("ancestor %d: %+v", i, a)
+		}
+	}
+	if lin, err := Lineage(chains[0].Rules(), resolve); err != nil || len(lin) != 0 {
+		t.Fatalf("a chain with no parent: %v, %v", lin, err)
+	}
+	if lin, err := Lineage(chains[MaxLineage+1].Rules(), resolve); quant.CodeOf(err) != quant.CodeBadRules || len(lin) != MaxLineage {
+		t.Fatalf("a lineage %d deep: %d ancestors, %v", MaxLineage+1, len(lin), err)
+	}
+	delete(byID, chains[1].ID())
+	lin, err = Lineage(chains[3].Rules(), resolve)
+	if err != nil || len(lin) != 2 || lin[0].Err != nil || lin[1].Err == nil || lin[1].Name != "" {
+		t.Fatalf("a parent not followed: %+v, %v", lin, err)
+	}
+}

@@ -1,0 +1,37 @@
+// Package engines is the list of consensus engines a node runs: each
+// engine's factory by name and, for ordered engines, the replica its
+// members run. It is the one place an engine is added; the node knows
+// engines only through this Set and the capabilities consensus declares.
+package engines
+
+import (
+	"crypto/ed25519"
+
+	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/consensus/poa"
+	"github.com/qbc-chain/qbc/internal/consensus/pow"
+	"github.com/qbc-chain/qbc/internal/consensus/raft"
+	"github.com/qbc-chain/qbc/internal/replica"
+)
+
+// Set is what a node needs to know of its engines.
+type Set struct {
+	// Consensus builds the engine factories of a node whose key is key
+	// (nil: a verifier that seals nothing, as `qbc verify`).
+	Consensus func(key ed25519.PrivateKey) chain.Engines
+	// Replicas opens, by engine name, the replica a member of an ordered
+	// chain runs. Every engine whose Engine is consensus.Ordered has one.
+	Replicas map[string]replica.Open
+}
+
+// Default is every engine QBC ships: pow, poa and raft.
+func Default() Set {
+	return Set{Consensus: Consensus, Replicas: map[string]replica.Open{}}
+}
+
+// Consensus is the factories of the engines QBC ships, for a node whose
+// key is key: with it, the node seals poa quants where it is an authority
+// and knows which raft chains list it as a member.
+func Consensus(key ed25519.PrivateKey) chain.Engines {
+	return chain.Engines{pow.Name: pow.New, poa.Name: poa.Factory(key), raft.Name: raft.Factory(key)}
+}

@@ -1,0 +1,196 @@
+package node
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/mempool"
+	"github.com/qbc-chain/qbc/internal/peer"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// leaper is the producer of a Nakamoto-style chain (pow, poa): clients'
+// and peers' transactions wait in the pool, and this node makes quants
+// from it (Leap; and continuously with Mine).
+type leaper struct {
+	l      *ledger
+	leapMu sync.Mutex // one leap at a time
+}
+
+// fromPeers: gossiped transactions are pooled, and quants synced.
+func (p *leaper) fromPeers() (txs, quants bool) { return true, true }
+
+func (p *leaper) status() *api.RaftStatus { return nil }
+
+func (p *leaper) close() error { return nil }
+
+// submit checks txs (signatures in parallel on all cores) and pools those
+// that pass, telling subscribers and peers.
+func (p *leaper) submit(_ context.Context, txs []*quant.Tx) ([]quant.Hash, []error) {
+	l := p.l
+	ids := make([]quant.Hash, len(txs))
+	errs := make([]error, len(txs))
+	// What cannot fit in the pool is refused before any of the work of
+	// checking it (a client under back-pressure retries it anyway).
+	fit := l.fitting(txs)
+	for i := fit; i < len(txs); i++ {
+		ids[i], errs[i] = txs[i].ID(), mempool.ErrFull
+	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	const chunk = 64 // a signature batch
+	for lo := 0; lo < fit; lo += chunk {
+		hi := min(lo+chunk, fit)
+		g.Go(func() error {
+			for i := lo; i < hi; i++ {
+				ids[i] = txs[i].ID()
+			}
+			copy(errs[lo:hi], l.chain.CheckTxs(txs[lo:hi], ids[lo:hi]))
+			return nil
+		})
+	}
+	g.Wait()
+	accepted, acceptedIDs := make([]*quant.Tx, 0, fit), make([]quant.Hash, 0, fit)
+	for i, tx := range txs[:fit] {
+		if errs[i] == nil {
+			errs[i] = l.pool.Add(ids[i], tx) // refuses one already pending
+		}
+		if errs[i] == nil {
+			accepted, acceptedIDs = append(accepted, tx), append(acceptedIDs, ids[i])
+		}
+	}
+	l.accepted(accepted, acceptedIDs, peer.ID{})
+	return ids, errs
+}
+
+// fitting is how many of txs, from the first, the pool has room for now.
+func (l *ledger) fitting(txs []*quant.Tx) int {
+	freeTxs, freeBytes := l.pool.Free()
+	fit := min(len(txs), freeTxs)
+	for i := 0; i < fit; i++ {
+		freeBytes -= int64(txs[i].EncodedSize())
+		if freeBytes < 0 {
+			return i
+		}
+	}
+	return fit
+}
+
+// leap makes a quant now from the pool: template, seal (mine), validate
+// and commit. It returns the committed quant. If the chain moves on while
+// it seals (a quant from a peer), it builds a new template, up to 3 times.
+func (p *leaper) leap(ctx context.Context) (*quant.Quant, error) {
+	l := p.l
+	p.leapMu.Lock()
+	defer p.leapMu.Unlock()
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		r := l.chain.Rules()
+		txs, ids := l.pool.Take(r.MaxQuantTxs, int64(r.MaxQuantBytes))
+		q, dropped, err := l.chain.Template(txs, ids)
+		if err != nil {
+			return nil, err
+		}
+		if len(dropped) > 0 {
+			l.pool.Remove(dropped)
+			l.log.Info("dropped transactions that no longer pass", "count", len(dropped))
+		}
+		if err := l.chain.Engine().Seal(ctx, &q.Header); err != nil {
+			return nil, err
+		}
+		res, err := l.add(q)
+		if err != nil {
+			return nil, err
+		}
+		if !res.Extended() {
+			if attempt < 3 {
+				continue
+			}
+			return nil, ErrLeapStale
+		}
+		l.metrics.leapSeconds.Observe(time.Since(start).Seconds())
+		l.p2p.AnnounceQuant(q, peer.ID{})
+		return q, nil
+	}
+}
+
+// run mines until ctx ends when the node mines this chain (Mine, and a
+// chain it mines).
+func (p *leaper) run(ctx context.Context) error {
+	if !p.l.node.mines(p.l) {
+		return nil
+	}
+	return p.mine(ctx)
+}
+
+// mine leaps until ctx ends: only if this node may seal on the chain at
+// all, and only when the engine's turn rules let it. A seal under way is
+// abandoned as soon as another quant takes the tip (from a peer), and the
+// next leap builds on the new tip.
+func (p *leaper) mine(ctx context.Context) error {
+	l := p.l
+	if !l.chain.CanSeal() {
+		l.log.Info("not mining: this node cannot seal on this chain", "engine", l.chain.Rules().Engine)
+		return nil
+	}
+	l.log.Info("mining")
+	for ctx.Err() == nil {
+		head := l.chain.Head().Hash
+		if !l.chain.MaySeal() {
+			l.waitHead(ctx, head, time.Second)
+			continue
+		}
+		if err := p.leapOnTip(ctx, head); err != nil && ctx.Err() == nil {
+			l.log.Warn("leap failed", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+// leapOnTip leaps, abandoning the seal if the tip moves off head. It
+// returns nil when abandoned.
+func (p *leaper) leapOnTip(ctx context.Context, head quant.Hash) error {
+	lctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		p.l.waitHead(lctx, head, 0)
+		cancel()
+	})
+	_, err := p.leap(lctx)
+	cancel()
+	wg.Wait()
+	if lctx.Err() != nil && ctx.Err() == nil {
+		return nil // the tip moved: leap again on the new one
+	}
+	return err
+}
+
+// waitHead returns when the tip is no longer head, ctx ends, or limit
+// passes (0: no limit). It polls: the tip changes a few times a second at
+// most.
+func (l *ledger) waitHead(ctx context.Context, head quant.Hash, limit time.Duration) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	var deadline <-chan time.Time
+	if limit > 0 {
+		deadline = time.After(limit)
+	}
+	for l.chain.Head().Hash == head {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-t.C:
+		}
+	}
+}

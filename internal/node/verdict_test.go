@@ -1,0 +1,32 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/qbc-chain/qbc/internal/mempool"
+	"github.com/qbc-chain/qbc/internal/peer"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+func TestVerdictOf(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want peer.Verdict
+	}{
+		{nil, peer.Accepted},
+		{quant.Errorf(quant.CodeDuplicate, "known"), peer.Known},
+		{fmt.Errorf("add: %w", quant.Errorf(quant.CodeDuplicate, "known")), peer.Known},
+		{quant.Errorf(quant.CodeUnknownParent, "no parent"), peer.Orphan},
+		{quant.Errorf(quant.CodeBadSeal, "no work"), peer.Invalid},
+		{quant.Errorf(quant.CodeMalformed, "bad"), peer.Invalid},
+		{mempool.ErrFull, peer.Declined},
+		{fmt.Errorf("pool: %w", mempool.ErrFull), peer.Declined},
+		{errors.New("store: disk full"), peer.Declined},
+	} {
+		if got := verdictOf(tc.err); got != tc.want {
+			t.Errorf("verdictOf(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

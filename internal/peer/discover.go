@@ -1,0 +1,167 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+func (s *Service) hello() helloBody {
+	st := s.cfg.Host.Status()
+	return helloBody{Addr: s.cfg.Advertise, Chain: st.Chain, Status: toStatusBody(st), Version: protocolName, Peers: s.addrs(),
+		Chains: s.cfg.Host.Chains()}
+}
+
+func toStatusBody(st Status) statusBody {
+	return statusBody{Height: st.Height, Tip: st.Tip, Work: st.Work.String()}
+}
+
+func fromStatusBody(b statusBody) (Status, error) {
+	w, ok := new(big.Int).SetString(b.Work, 10)
+	if !ok || w.Sign() < 0 {
+		return Status{}, quant.Errorf(quant.CodeMalformed, "status: work %q is not a number", b.Work)
+	}
+	return Status{Height: b.Height, Tip: b.Tip, Work: w}, nil
+}
+
+// ErrBadAddress refuses an address that cannot be a peer's: not HOST:PORT,
+// or this node's own.
+var ErrBadAddress = errors.New("peer: not a peer's address")
+
+// Discover contacts the node at addr, learns its identity and chain, adds
+// it as a peer and tells the other peers about it (distributed
+// registration, as the seed's /discover).
+func (s *Service) Discover(ctx context.Context, addr string) (Info, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return Info{}, fmt.Errorf("%w: %q is not HOST:PORT", ErrBadAddress, addr)
+	}
+	if addr == s.cfg.Advertise {
+		return Info{}, fmt.Errorf("%w: %s is this node", ErrBadAddress, addr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	h, _ := json.Marshal(s.hello())
+	b, key, err := s.call(ctx, addr, ID{}, nil, KindHello, h)
+	if err != nil {
+		return Info{}, fmt.Errorf("peer: discover %s: %w", addr, err)
+	}
+	var hb helloBody
+	if err := decodeBody(b, &hb); err != nil {
+		return Info{}, err
+	}
+	p, err := s.admit(key, addr, hb)
+	if err != nil {
+		return Info{}, err
+	}
+	s.offered(hb)
+	// Tell the others, and learn whom it knows.
+	s.queueDiscover(hb.Peers)
+	s.tellPeers([]string{addr}, p.id)
+	return s.info(p.id), nil
+}
+
+// offered passes on the chains a peer's hello lists to Host.Offered, on a
+// goroutine Run owns.
+func (s *Service) offered(hb helloBody) {
+	if _, _, err := net.SplitHostPort(hb.Addr); err != nil {
+		return
+	}
+	if len(hb.Chains) > maxChains {
+		hb.Chains = hb.Chains[:maxChains]
+	}
+	if len(hb.Chains) > 0 {
+		s.offers.add(func(ctx context.Context) { s.cfg.Host.Offered(ctx, hb.Addr, hb.Chains) })
+	}
+}
+
+// queueDiscover adds addresses a peer told of to those to discover.
+func (s *Service) queueDiscover(addrs []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := map[string]bool{}
+	for _, p := range s.peers {
+		known[p.addr] = true
+	}
+	for i, a := range addrs {
+		if i == maxPeersList {
+			break
+		}
+		if _, _, err := net.SplitHostPort(a); err != nil || a == s.cfg.Advertise || known[a] {
+			continue
+		}
+		if _, ok := s.pending[a]; !ok && len(s.pending) < maxPending {
+			s.pending[a] = &backoff{}
+		}
+	}
+}
+
+// tellPeers asks every live peer but except to discover addrs.
+func (s *Service) tellPeers(addrs []string, except ID) {
+	body, _ := json.Marshal(peersBody{Addrs: addrs})
+	for _, p := range s.live(except) {
+		s.sends.add(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			s.callPeer(ctx, p, KindPeers, body)
+		})
+	}
+}
+
+// discoverPending tries the addresses waiting for discovery whose time has
+// come, backing off on failure.
+func (s *Service) discoverPending(ctx context.Context) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	var due []string
+	for a, b := range s.pending {
+		if b.due(now) {
+			due = append(due, a)
+		}
+	}
+	s.mu.Unlock()
+	for _, a := range due {
+		if _, err := s.Discover(ctx, a); err != nil {
+			s.mu.Lock()
+			if b, ok := s.pending[a]; ok {
+				b.failed(now, s.cfg.MaxBackoff)
+				if b.givenUp(a, s.cfg.Bootstrap) {
+					delete(s.pending, a)
+					s.log.Info("peer address forgotten after failed attempts", "peer", a, "attempts", b.fails)
+				}
+			}
+			s.mu.Unlock()
+			s.log.Debug("discovery failed; retrying later", "peer", a, "err", err)
+		}
+	}
+}
+
+// Rehello sends this node's hello to every live peer again, so that they
+// learn what changed (the chains it follows), and takes in their answers.
+func (s *Service) Rehello(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, _ := json.Marshal(s.hello())
+	var wg sync.WaitGroup
+	for _, p := range s.live(ID{}) {
+		wg.Go(func() {
+			b, err := s.callPeer(ctx, p, KindHello, h)
+			if err != nil {
+				return
+			}
+			var hb helloBody
+			if decodeBody(b, &hb) == nil {
+				if _, err := s.admit(p.key, p.addr, hb); err == nil {
+					s.offered(hb)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,194 @@
+package peer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// fakeHost is a Host holding quants in a map. Offered blocks until its
+// context ends, so a Run that did not own the goroutine calling it would
+// never return.
+type fakeHost struct {
+	chain quant.Hash
+
+	mu      sync.Mutex
+	quants  map[quant.Hash]*quant.Quant
+	offered []string
+}
+
+func newFakeHost(chain quant.Hash) *fakeHost {
+	return &fakeHost{chain: chain, quants: make(map[quant.Hash]*quant.Quant)}
+}
+
+func (h *fakeHost) Status() Status {
+	return Status{Chain: h.chain, Tip: h.chain, Work: big.NewInt(0)}
+}
+
+func (h *fakeHost) SubmitTx(ctx context.Context, tx *quant.Tx) (Verdict, error) { return Declined, nil }
+
+func (h *fakeHost) AddQuant(ctx context.Context, q *quant.Quant) (Verdict, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.quants[q.Hash()]; ok {
+		return Known, nil
+	}
+	h.quants[q.Hash()] = q
+	return Accepted, nil
+}
+
+func (h *fakeHost) HasQuant(id quant.Hash) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.quants[id]
+	return ok
+}
+
+func (h *fakeHost) Quant(id quant.Hash) (*quant.Quant, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if q, ok := h.quants[id]; ok {
+		return q, nil
+	}
+	return nil, fmt.Errorf("quant %s is not stored here", id)
+}
+
+func (h *fakeHost) Locator() []quant.Hash { return []quant.Hash{h.chain} }
+
+func (h *fakeHost) HashesAfter([]quant.Hash, int) ([]quant.Hash, error) { return nil, nil }
+
+func (h *fakeHost) Chains() []quant.Hash { return []quant.Hash{h.chain} }
+
+func (h *fakeHost) Offered(ctx context.Context, addr string, chains []quant.Hash) {
+	h.mu.Lock()
+	h.offered = append(h.offered, addr)
+	h.mu.Unlock()
+	<-ctx.Done()
+}
+
+func (h *fakeHost) timesOffered() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.offered)
+}
+
+// testNode is a Service served over HTTP on loopback.
+type testNode struct {
+	svc  *Service
+	host *fakeHost
+	srv  *httptest.Server
+}
+
+func newTestNode(t *testing.T, chain quant.Hash, bootstrap ...string) *testNode {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	host := newFakeHost(chain)
+	svc, err := New(Config{Key: key, Advertise: srv.Listener.Addr().String(), Host: host, Bootstrap: bootstrap,
+		PingInterval: 50 * time.Millisecond, SyncInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = svc.Handler()
+	srv.Start()
+	return &testNode{svc: svc, host: host, srv: srv}
+}
+
+// waitFor waits for cond, failing the test after a deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// TestRunLeavesNoGoroutine runs two services that discover each other,
+// hear of each other's chains (Host.Offered, which blocks until its
+// context ends) and gossip a quant (an announcement, then a fetch, each on
+// a worker of Run), then ends their Run: every goroutine they started has
+// stopped when Run returns.
+func TestRunLeavesNoGoroutine(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	chain := quant.Hash{7}
+	b := newTestNode(t, chain)
+	a := newTestNode(t, chain, b.srv.Listener.Addr().String(), "127.0.0.1:1")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	for _, n := range []*testNode{a, b} {
+		go func() { done <- n.svc.Run(ctx) }()
+	}
+	live := func(n *testNode, other *testNode) func() bool {
+		return func() bool {
+			for _, p := range n.svc.Peers() {
+				if p.ID == other.svc.ID() && p.State == StateLive {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	waitFor(t, "a and b to be peers", func() bool { return live(a, b)() && live(b, a)() })
+	waitFor(t, "chains offered", func() bool { return a.host.timesOffered() > 0 && b.host.timesOffered() > 0 })
+
+	q := &quant.Quant{Header: quant.Header{ChainID: chain, Height: 1, Prev: chain, TxRoot: quant.RootOfIDs(nil),
+		Time: time.Now().UnixMilli(), Seal: make([]byte, 16)}}
+	b.host.AddQuant(ctx, q)
+	b.svc.AnnounceQuant(q, ID{})
+	waitFor(t, "a to fetch the announced quant", func() bool { return a.host.HasQuant(q.Hash()) })
+
+	cancel()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+	a.srv.Close()
+	b.srv.Close()
+}
+
+// TestRunUnreachable runs a service whose only peer cannot be reached and
+// ends it.
+func TestRunUnreachable(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := l.Addr().String()
+	l.Close()
+	n := newTestNode(t, quant.Hash{7}, gone)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.svc.Run(ctx) }()
+	waitFor(t, "a failed discovery", func() bool {
+		n.svc.mu.Lock()
+		defer n.svc.mu.Unlock()
+		b, ok := n.svc.pending[gone]
+		return ok && b.fails > 0
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	n.srv.Close()
+}
