@@ -1,6 +1,7 @@
 // Package api holds the JSON shapes of QBC's HTTP API and the conversions
 // between them and the core types: what the server (httpapi) writes and
-// clients (client, cmd/qbc) read. It knows nothing of HTTP itself.
+// clients (client, cmd/qbc) read, and the binary batch of POST /v1/txs
+// (EncodeBatch, DecodeBatch). It knows nothing of HTTP itself.
 package api
 
 import (
