@@ -394,7 +394,7 @@ func (r *Replica) changeMembership(ctx context.Context, change func() hraft.Inde
 	}
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
-	err := await(ctx, change())
+	err := r.await(ctx, change())
 	if errors.Is(err, hraft.ErrNotLeader) || errors.Is(err, hraft.ErrLeadershipLost) {
 		return fmt.Errorf("%w: %v", ErrNotLeader, err)
 	}
@@ -404,11 +404,23 @@ func (r *Replica) changeMembership(ctx context.Context, change func() hraft.Inde
 	return nil
 }
 
-// await waits for f or the end of ctx. The future itself always completes
-// (at the latest when Raft shuts down), and with it the goroutine.
-func await(ctx context.Context, f hraft.Future) error {
+// await waits for f or the end of ctx. The future itself always
+// completes (at the latest when Raft shuts down), and with it the
+// goroutine that waits for it: the replica owns that one, and Close waits
+// for it, so a caller that leaves when ctx ends leaves nothing running.
+func (r *Replica) await(ctx context.Context, f hraft.Future) error {
+	r.closeMu.Lock()
+	if r.closed {
+		r.closeMu.Unlock()
+		return ErrClosed
+	}
+	r.wg.Add(1) // under closeMu: never after Close began to wait
+	r.closeMu.Unlock()
 	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
+	go func() {
+		defer r.wg.Done()
+		done <- f.Error()
+	}()
 	select {
 	case err := <-done:
 		return err
