@@ -57,6 +57,14 @@ type Replica struct {
 	closed   bool
 	closeErr error
 
+	// spawnMu orders the goroutines await starts for callers before Close
+	// waits for them (wg): once spawnClosed, await starts none. Close
+	// holds it only to set spawnClosed (closeMu would deadlock: a caller
+	// of await may hold applyMu, which the leader loop Close waits for
+	// needs).
+	spawnMu     sync.Mutex
+	spawnClosed bool
+
 	mu struct {
 		sync.Mutex
 		// readyTerm is the term in which this replica leads and has
@@ -312,6 +320,9 @@ func (r *Replica) Close() error {
 		return r.closeErr
 	}
 	r.closed = true
+	r.spawnMu.Lock()
+	r.spawnClosed = true
+	r.spawnMu.Unlock()
 	close(r.closing)
 	r.cancel()
 	errRaft := r.stopRaft().Error()
@@ -409,13 +420,13 @@ func (r *Replica) changeMembership(ctx context.Context, change func() hraft.Inde
 // goroutine that waits for it: the replica owns that one, and Close waits
 // for it, so a caller that leaves when ctx ends leaves nothing running.
 func (r *Replica) await(ctx context.Context, f hraft.Future) error {
-	r.closeMu.Lock()
-	if r.closed {
-		r.closeMu.Unlock()
-		return ErrClosed
+	r.spawnMu.Lock()
+	if r.spawnClosed {
+		r.spawnMu.Unlock()
+		return ErrClosed // f completes as Raft shuts down
 	}
-	r.wg.Add(1) // under closeMu: never after Close began to wait
-	r.closeMu.Unlock()
+	r.wg.Add(1) // under spawnMu: never after Close began to wait
+	r.spawnMu.Unlock()
 	done := make(chan error, 1)
 	go func() {
 		defer r.wg.Done()
