@@ -1,6 +1,7 @@
 // Package api holds the JSON shapes of QBC's HTTP API and the conversions
 // between them and the core types: what the server (httpapi) writes and
-// clients (client, cmd/qbc) read. It knows nothing of HTTP itself.
+// clients (client, cmd/qbc) read, and the binary batch of POST /v1/txs
+// (EncodeBatch, DecodeBatch). It knows nothing of HTTP itself.
 package api
 
 import (
@@ -42,9 +43,9 @@ const (
 	CodeNotSupported     = "not_supported"   // a fine request this node or chain does not serve
 )
 
-// ErrInvalid marks a JSON transaction that does not describe one (ToTx);
-// httpapi answers it 400 invalid_request.
-var ErrInvalid = errors.New("api: invalid transaction")
+// ErrInvalid marks a request body that describes no transaction (ToTx, an
+// empty batch); httpapi answers it 400 invalid_request.
+var ErrInvalid = errors.New("api: invalid request")
 
 // Data kinds as JSON writes them.
 const (

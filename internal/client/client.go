@@ -105,6 +105,9 @@ type StatusError struct {
 	URL        string
 	StatusCode int
 	Err        *api.Error
+	// fromNode: the node sent Err; false when it was made from the status
+	// (an answer that was not the API's error shape, from a proxy say).
+	fromNode bool
 }
 
 // Error implements error.
@@ -323,17 +326,18 @@ func (c *Client) send(ctx context.Context, method, path, contentType string, bod
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	return nil, &StatusError{Method: method, URL: u, StatusCode: resp.StatusCode, Err: decodeError(resp)}
+	apiErr, fromNode := decodeError(resp)
+	return nil, &StatusError{Method: method, URL: u, StatusCode: resp.StatusCode, Err: apiErr, fromNode: fromNode}
 }
 
 // decodeError reads an error answer: the API's error shape, or, from
 // something that is not a QBC node (a proxy's HTML page), an error made
-// from the status and the start of the body.
-func decodeError(resp *http.Response) *api.Error {
+// from the status and the start of the body; fromNode says which.
+func decodeError(resp *http.Response) (e *api.Error, fromNode bool) {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var e api.Error
-	if err := json.Unmarshal(b, &e); err == nil && e.Err.Code != "" {
-		return &e
+	e = new(api.Error)
+	if err := json.Unmarshal(b, e); err == nil && e.Err.Code != "" {
+		return e, true
 	}
 	msg := strings.TrimSpace(string(b))
 	if len(msg) > 200 {
@@ -342,7 +346,7 @@ func decodeError(resp *http.Response) *api.Error {
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode)
 	}
-	return &api.Error{Err: api.ErrorBody{Code: statusCode(resp.StatusCode), Message: msg}}
+	return &api.Error{Err: api.ErrorBody{Code: statusCode(resp.StatusCode), Message: msg}}, false
 }
 
 // statusCode names an API error code for a status whose body carried none.

@@ -11,6 +11,7 @@ import (
 	"github.com/qbc-chain/qbc/internal/consensus/poa"
 	"github.com/qbc-chain/qbc/internal/consensus/pow"
 	"github.com/qbc-chain/qbc/internal/consensus/raft"
+	"github.com/qbc-chain/qbc/internal/raftchain"
 	"github.com/qbc-chain/qbc/internal/replica"
 )
 
@@ -26,7 +27,7 @@ type Set struct {
 
 // Default is every engine QBC ships: pow, poa and raft.
 func Default() Set {
-	return Set{Consensus: Consensus, Replicas: map[string]replica.Open{}}
+	return Set{Consensus: Consensus, Replicas: map[string]replica.Open{raft.Name: raftchain.OpenReplica}}
 }
 
 // Consensus is the factories of the engines QBC ships, for a node whose

@@ -3,6 +3,35 @@
 // file snapshots, all in one directory) whose state machine is the chain.
 // The chain's engine is internal/consensus/raft, which checks the seals.
 //
+// # On a node
+//
+// A node knows no engine by name: it runs the chains it is a member of
+// through the contract of internal/replica, and OpenReplica is raftchain's
+// replica.Open, which the node calls for a raft chain it is a member of.
+// It wraps a Replica with what a node needs around it:
+//
+//   - its directory (replica.Config.Dir): Raft's state and the file
+//     raft-addr, the address the transport bound first (on Config.Host, a
+//     port the system picked), bound again at every restart because the
+//     cluster's configuration names it;
+//   - Run, the membership loop: it finds the other members' nodes among
+//     the node's live peers (replica.Directory, by the member's key in the
+//     bang), asks each for its Raft address (GET /v1/chains/{id}/stats,
+//     with package client), bootstraps the cluster on the first listed
+//     member once a majority is reachable, and on the leader adds the
+//     listed members that are not voters yet;
+//   - forwarding (httpForwarder): a follower's Submit goes to the leader's
+//     node as one binary batch (client.SubmitBatchBinary on POST
+//     /v1/chains/{id}/txs), where that node's replica proposes it;
+//   - Submit under the caller's context, bounded on top of it, whose
+//     errors that say nothing about the transactions (no leader, the
+//     leader moved, busy or unreachable, the deadline) wrap
+//     replica.ErrUnavailable; Status as the chain's stats show it.
+//
+// The node keeps what is its own: the chain's store, metrics and events
+// (replica.Config.OnCommit), and one answer per transaction (one already
+// in the store is committed whatever Submit said).
+//
 // # Data path
 //
 // Submit on any replica → on a follower, Forwarder.Forward to the leader →
@@ -60,12 +89,12 @@
 // # Forwarding
 //
 // Followers hand Submit to the leader through a Forwarder. Local is the
-// in-process one the tests use (a direct call of the leader's Propose); a
-// node would implement it over its peer layer (the leader's member id
-// names its key in the bang, hence its peer). Submit tries again, with
-// backoff and at each leader change, while the error says the leader
-// moved (ErrNotLeader, ErrNoLeader, ErrUnavailable, ErrBusy). A
-// transaction already committed counts as done, so a retry after an
+// in-process one the tests use (a direct call of the leader's Propose);
+// OpenReplica's goes over the HTTP API to the leader's node (the leader's
+// member id names its key in the bang, hence its peer). Submit tries
+// again, with backoff and at each leader change, while the error says
+// the leader moved (ErrNotLeader, ErrNoLeader, ErrUnavailable, ErrBusy).
+// A transaction already committed counts as done, so a retry after an
 // unclear failure (the leader died after the commit) neither fails nor
 // commits twice.
 //

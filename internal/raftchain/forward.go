@@ -12,10 +12,10 @@ import (
 // Forwarder carries a Submit from a follower to the chain's leader.
 //
 // Local implements it in process (tests; several replicas in one
-// process). A node would implement it over its peer layer: the leader's
-// member id names its Ed25519 key in the bang, which names its peer; the
-// request is the transactions' canonical encodings in a signed envelope,
-// and the leader answers with Propose's result.
+// process). OpenReplica's (httpForwarder) goes over the HTTP API: the
+// leader's member id names its Ed25519 key in the bang, which names its
+// node among the live peers, and the transactions go there as a binary
+// batch.
 type Forwarder interface {
 	// Forward calls Propose(ctx, txs) on the replica whose member id is
 	// leader and returns its error, keeping what errors.Is and

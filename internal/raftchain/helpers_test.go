@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -188,20 +189,26 @@ func (c *cluster) running() []*member {
 	return out
 }
 
-// leader waits for a running member that leads and is ready.
+// leader waits for a running member that leads and is ready. It wakes at
+// each leader or state change of a member (a barrier's end included),
+// not on a clock.
 func (c *cluster) leader() *member {
 	c.t.Helper()
-	var found *member
-	waitFor(c.t, 15*time.Second, "a ready leader", func() bool {
+	deadline := time.NewTimer(15 * time.Second)
+	defer deadline.Stop()
+	for {
+		cases := []reflect.SelectCase{{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline.C)}}
 		for _, m := range c.running() {
+			moved := m.r.movedCh() // before the check: a change after it closes moved
 			if m.r.leading() {
-				found = m
-				return true
+				return m
 			}
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(moved)})
 		}
-		return false
-	})
-	return found
+		if i, _, _ := reflect.Select(cases); i == 0 {
+			c.t.Fatalf("timed out waiting for a ready leader")
+		}
+	}
 }
 
 // converged waits until every running member has the same tip, at least
@@ -272,15 +279,24 @@ func (c *cluster) checkOnce(ids []quant.Hash) {
 	}
 }
 
-// waitFor polls cond until it holds or the timeout passes.
+// waitFor checks cond at every tick until it holds, and fails the test
+// if it does not within timeout. Nothing sleeps: the wait is a select on
+// a ticker and the deadline.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
+			if cond() {
+				return
+			}
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		case <-tick.C:
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -57,6 +57,14 @@ type Replica struct {
 	closed   bool
 	closeErr error
 
+	// spawnMu orders the goroutines await starts for callers before Close
+	// waits for them (wg): once spawnClosed, await starts none. Close
+	// holds it only to set spawnClosed (closeMu would deadlock: a caller
+	// of await may hold applyMu, which the leader loop Close waits for
+	// needs).
+	spawnMu     sync.Mutex
+	spawnClosed bool
+
 	mu struct {
 		sync.Mutex
 		// readyTerm is the term in which this replica leads and has
@@ -312,6 +320,9 @@ func (r *Replica) Close() error {
 		return r.closeErr
 	}
 	r.closed = true
+	r.spawnMu.Lock()
+	r.spawnClosed = true
+	r.spawnMu.Unlock()
 	close(r.closing)
 	r.cancel()
 	errRaft := r.stopRaft().Error()
@@ -394,7 +405,7 @@ func (r *Replica) changeMembership(ctx context.Context, change func() hraft.Inde
 	}
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
-	err := await(ctx, change())
+	err := r.await(ctx, change())
 	if errors.Is(err, hraft.ErrNotLeader) || errors.Is(err, hraft.ErrLeadershipLost) {
 		return fmt.Errorf("%w: %v", ErrNotLeader, err)
 	}
@@ -404,11 +415,23 @@ func (r *Replica) changeMembership(ctx context.Context, change func() hraft.Inde
 	return nil
 }
 
-// await waits for f or the end of ctx. The future itself always completes
-// (at the latest when Raft shuts down), and with it the goroutine.
-func await(ctx context.Context, f hraft.Future) error {
+// await waits for f or the end of ctx. The future itself always
+// completes (at the latest when Raft shuts down), and with it the
+// goroutine that waits for it: the replica owns that one, and Close waits
+// for it, so a caller that leaves when ctx ends leaves nothing running.
+func (r *Replica) await(ctx context.Context, f hraft.Future) error {
+	r.spawnMu.Lock()
+	if r.spawnClosed {
+		r.spawnMu.Unlock()
+		return ErrClosed // f completes as Raft shuts down
+	}
+	r.wg.Add(1) // under spawnMu: never after Close began to wait
+	r.spawnMu.Unlock()
 	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
+	go func() {
+		defer r.wg.Done()
+		done <- f.Error()
+	}()
 	select {
 	case err := <-done:
 		return err

@@ -1,10 +1,10 @@
-package httpapi
+package api
 
 import (
 	"bytes"
 	"testing"
 
-	"github.com/qbc-chain/qbc/internal/api"
+	"errors"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -22,16 +22,20 @@ func TestBatchRoundTrip(t *testing.T) {
 		name string
 		b    []byte
 		max  int
-		code string // as the API answers it
+		code string // the rule code, or CodeInvalidRequest for ErrInvalid
 	}{
-		{"empty", nil, 10, api.CodeInvalidRequest},
+		{"empty", nil, 10, CodeInvalidRequest},
 		{"over max", b, 1, string(quant.CodeTooLarge)},
 		{"truncated length", b[:2], 10, string(quant.CodeMalformed)},
 		{"length past end", b[:len(b)-1], 10, string(quant.CodeMalformed)},
 		{"bad tx", append([]byte{0, 0, 0, 1}, 9), 10, string(quant.CodeBadVersion)},
 	} {
 		_, err := DecodeBatch(tc.b, tc.max)
-		if code, _ := classify(err); code != tc.code {
+		code := string(quant.CodeOf(err))
+		if errors.Is(err, ErrInvalid) {
+			code = CodeInvalidRequest
+		}
+		if code != tc.code {
 			t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 		}
 	}

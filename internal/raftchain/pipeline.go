@@ -20,358 +20,6 @@ type pendingTx struct {
 	at   time.Time
 }
 
-// waiter waits for transactions to join the chain: left counts those
-// still missing; done is closed when none is, or when one failed (err).
-// Its fields are guarded by Replica.mu.
-type waiter struct {
-	left int
-	err  error
-	done chan struct{}
-	shut bool
-}
-
-func (w *waiter) finish(err error) {
-	if w.shut {
-		return
-	}
-	w.shut, w.err = true, err
-	close(w.done)
-}
-
-// Submit commits txs to the chain and returns nil once every one of them
-// is in this replica's chain, whether this call or an earlier one put it
-// there (so a retry after an unclear failure is safe: a transaction is
-// never committed twice). On the leader it proposes them; on a follower
-// it forwards them to the leader (Config.Forwarder) and then waits for its
-// own chain to apply them. When the leader changes under it (ErrNotLeader,
-// ErrNoLeader, ErrUnavailable, ErrBusy) it tries again until ctx ends. A
-// transaction the chain refuses fails the call with its *quant.RuleError
-// (prefixed with its index), and then none of txs was proposed by this
-// call. If ctx ends first, txs may still be committed later. Submit keeps
-// txs: the caller must not change them.
-func (r *Replica) Submit(ctx context.Context, txs []*quant.Tx) error {
-	if len(txs) == 0 {
-		return nil
-	}
-	delay := 5 * time.Millisecond
-	for {
-		moved := r.movedCh()
-		err := r.submitOnce(ctx, txs)
-		if err == nil || !retryable(err) {
-			return err
-		}
-		if errors.Is(err, errNoForwarder) {
-			return err // the caller must go to the leader
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (last try: %v)", ctx.Err(), err)
-		case <-r.closing:
-			t.Stop()
-			return ErrClosed
-		case <-moved:
-		case <-t.C:
-		}
-		t.Stop()
-		delay = min(2*delay, 250*time.Millisecond)
-	}
-}
-
-// submitOnce is one try of Submit: Propose here, or forward to the leader
-// and wait for this replica's chain to apply txs.
-func (r *Replica) submitOnce(ctx context.Context, txs []*quant.Tx) error {
-	select {
-	case <-r.closing:
-		return ErrClosed
-	default:
-	}
-	if r.leading() {
-		return r.Propose(ctx, txs)
-	}
-	if err := r.haltedErr(); err != nil {
-		return err
-	}
-	leader, _ := r.Leader()
-	switch {
-	case leader == "":
-		return ErrNoLeader
-	case leader == r.self.ID:
-		return ErrNotLeader // elected, not yet ready
-	case r.cfg.Forwarder == nil:
-		return fmt.Errorf("%w: the leader is %s (%w)", ErrNotLeader, leader, errNoForwarder)
-	}
-	ids := quant.TxIDs(txs)
-	w, err := r.watch(ids)
-	if err != nil {
-		return err
-	}
-	if err := r.cfg.Forwarder.Forward(ctx, leader, txs); err != nil {
-		r.unwatch(w, ids)
-		return err
-	}
-	return r.wait(ctx, w, ids)
-}
-
-// Propose is the leader's side of Submit: it checks txs against the chain
-// (all or none: the first refused one fails the call with its
-// *quant.RuleError, prefixed with its index), queues those not yet
-// committed for the next quants, and returns once all of them are
-// committed and applied here. A replica that does not lead, or has not yet
-// applied what earlier leaders committed, returns ErrNotLeader. A
-// Forwarder calls it on the leader. It keeps txs.
-func (r *Replica) Propose(ctx context.Context, txs []*quant.Tx) error {
-	select {
-	case <-r.closing:
-		return ErrClosed
-	default:
-	}
-	if err := r.haltedErr(); err != nil {
-		return err
-	}
-	if !r.leading() {
-		return ErrNotLeader
-	}
-	r.mu.Lock()
-	seq := r.mu.applied
-	r.mu.Unlock()
-	ids := quant.TxIDs(txs)
-	errs := r.chain.CheckTxs(txs, ids)
-	limit := r.engine.Batch().MaxBytes
-	committed := make([]bool, len(txs))
-	for i, err := range errs {
-		if quant.CodeOf(err) == quant.CodeDuplicate {
-			committed[i] = true // CheckTxs's only duplicate: already committed
-			continue
-		}
-		if err == nil && quant.MaxHeaderSize+4+txs[i].EncodedSize() > limit {
-			err = quant.Errorf(quant.CodeTooLarge, "transaction of %d bytes cannot fit in a quant of %d", txs[i].EncodedSize(), limit)
-		}
-		if err != nil {
-			if code := quant.CodeOf(err); code != "" {
-				return quant.Errorf(code, "transaction %d: %v", i, err)
-			}
-			return fmt.Errorf("transaction %d: %w", i, err)
-		}
-	}
-	now := time.Now()
-	r.mu.Lock()
-	if r.mu.readyTerm == 0 {
-		r.mu.Unlock()
-		return ErrNotLeader
-	}
-	if r.mu.applied != seq {
-		// Quants joined the chain since CheckTxs: look again.
-		if err := r.recheckLocked(ids, committed); err != nil {
-			r.mu.Unlock()
-			return err
-		}
-	}
-	var add []pendingTx
-	seen := make(map[quant.Hash]struct{}, len(ids))
-	for i, id := range ids {
-		if _, dup := seen[id]; dup || committed[i] {
-			continue
-		}
-		seen[id] = struct{}{}
-		if _, ok := r.mu.queued[id]; !ok {
-			add = append(add, pendingTx{tx: txs[i], id: id, size: 4 + txs[i].EncodedSize(), at: now})
-		}
-	}
-	if len(add) > r.cfg.MaxPending {
-		r.mu.Unlock()
-		return quant.Errorf(quant.CodeTooLarge, "%d transactions in one call, the leader holds at most %d", len(add), r.cfg.MaxPending)
-	}
-	if len(r.mu.pending)+len(add) > r.cfg.MaxPending {
-		r.mu.Unlock()
-		return ErrBusy
-	}
-	w := r.watchLocked(ids, committed)
-	for _, p := range add {
-		r.mu.pending = append(r.mu.pending, p)
-		r.mu.pendingBytes += p.size
-		r.mu.queued[p.id] = struct{}{}
-	}
-	r.mu.Unlock()
-	if len(add) > 0 {
-		r.wake()
-	}
-	return r.wait(ctx, w, ids)
-}
-
-// leading reports whether this replica leads and is ready to propose.
-func (r *Replica) leading() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.mu.readyTerm != 0
-}
-
-// admitted reports whether the transaction id was checked by this
-// replica's Propose and waits for a quant (chain.Options.Verified: its
-// signature need not be checked again).
-func (r *Replica) admitted(id quant.Hash) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.mu.queued[id]
-	return ok
-}
-
-// watch registers a waiter for the transactions ids that are not yet in
-// the chain.
-func (r *Replica) watch(ids []quant.Hash) (*waiter, error) {
-	r.mu.Lock()
-	seq := r.mu.applied
-	r.mu.Unlock()
-	committed := make([]bool, len(ids))
-	for i, id := range ids {
-		has, err := r.st.HasTx(id)
-		if err != nil {
-			return nil, err
-		}
-		committed[i] = has
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.mu.applied != seq {
-		if err := r.recheckLocked(ids, committed); err != nil {
-			return nil, err
-		}
-	}
-	return r.watchLocked(ids, committed), nil
-}
-
-// recheckLocked looks in the chain again for the transactions not marked
-// committed.
-func (r *Replica) recheckLocked(ids []quant.Hash, committed []bool) error {
-	for i, id := range ids {
-		if committed[i] {
-			continue
-		}
-		has, err := r.st.HasTx(id)
-		if err != nil {
-			return err
-		}
-		committed[i] = has
-	}
-	return nil
-}
-
-// watchLocked registers a waiter for the ids not marked committed. The
-// chain's state it relies on must be current under r.mu (the FSM resolves
-// waiters under r.mu after each quant).
-func (r *Replica) watchLocked(ids []quant.Hash, committed []bool) *waiter {
-	w := &waiter{done: make(chan struct{})}
-	seen := make(map[quant.Hash]struct{}, len(ids))
-	for i, id := range ids {
-		if _, dup := seen[id]; dup || committed[i] {
-			continue
-		}
-		seen[id] = struct{}{}
-		r.mu.waiters[id] = append(r.mu.waiters[id], w)
-		w.left++
-	}
-	if w.left == 0 {
-		w.finish(nil)
-	}
-	return w
-}
-
-// unwatch removes w from the waiters of ids.
-func (r *Replica) unwatch(w *waiter, ids []quant.Hash) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, id := range ids {
-		ws := r.mu.waiters[id]
-		for i, x := range ws {
-			if x == w {
-				ws = append(ws[:i], ws[i+1:]...)
-				break
-			}
-		}
-		if len(ws) == 0 {
-			delete(r.mu.waiters, id)
-		} else {
-			r.mu.waiters[id] = ws
-		}
-	}
-}
-
-// wait waits for w.
-func (r *Replica) wait(ctx context.Context, w *waiter, ids []quant.Hash) error {
-	select {
-	case <-w.done:
-		if w.err != nil {
-			r.unwatch(w, ids) // it may still be listed for the others
-		}
-		return w.err
-	case <-ctx.Done():
-		r.unwatch(w, ids)
-		return ctx.Err()
-	case <-r.closing:
-		r.unwatch(w, ids)
-		return ErrClosed
-	}
-}
-
-// resolveLocked ends the wait for transaction id: success (err nil) counts
-// it for its waiters, failure fails them.
-func (r *Replica) resolveLocked(id quant.Hash, err error) {
-	for _, w := range r.mu.waiters[id] {
-		if err != nil {
-			w.finish(err)
-			continue
-		}
-		if w.left--; w.left == 0 {
-			w.finish(nil)
-		}
-	}
-	delete(r.mu.waiters, id)
-}
-
-// committed records that q joined the chain: its transactions are no
-// longer queued, and their waiters are told.
-func (r *Replica) committed(q *quant.Quant, ids []quant.Hash) {
-	r.mu.Lock()
-	r.mu.applied++
-	for _, id := range ids {
-		delete(r.mu.queued, id)
-		r.resolveLocked(id, nil)
-	}
-	r.mu.Unlock()
-	r.metrics.quants.Inc()
-	r.metrics.txs.Add(float64(len(ids)))
-	if r.cfg.OnCommit != nil {
-		r.cfg.OnCommit(q)
-	}
-}
-
-// failLocked fails the queued transactions ids with err.
-func (r *Replica) failLocked(ids []quant.Hash, err error) {
-	for _, id := range ids {
-		delete(r.mu.queued, id)
-		r.resolveLocked(id, err)
-	}
-}
-
-func (r *Replica) fail(ids []quant.Hash, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failLocked(ids, err)
-}
-
-// failAll fails every waiter and drops every pending transaction.
-func (r *Replica) failAll(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.mu.readyTerm = 0
-	r.mu.pending, r.mu.pendingBytes = nil, 0
-	clear(r.mu.queued)
-	for id := range r.mu.waiters {
-		r.resolveLocked(id, err)
-	}
-}
-
 // stepDown is what the leader loop does when the replica does not lead:
 // pending transactions are failed with ErrNotLeader (they are in no log
 // entry, so the callers can safely try the next leader).
@@ -574,27 +222,57 @@ func (r *Replica) requeue(batch []pendingTx) {
 // the flight, or nil when nothing was proposed (the transactions are then
 // requeued or failed).
 func (r *Replica) propose(ctx context.Context, term uint64, batch []pendingTx, p *pipeline) *flight {
+	q, cut := r.build(batch, p)
+	if len(cut) == 0 {
+		return nil
+	}
+	return r.hand(ctx, term, q, cut, p)
+}
+
+// build makes the quant of batch on the newest quant in flight, or the
+// chain's tip, and returns it with the transactions it holds (cut). Those
+// the chain's template left out are settled (dropped); those that did not
+// fit go back to the pending ones. An empty cut proposes nothing.
+func (r *Replica) build(batch []pendingTx, p *pipeline) (q *quant.Quant, cut []pendingTx) {
 	txs := make([]*quant.Tx, len(batch))
 	ids := make([]quant.Hash, len(batch))
 	for i, b := range batch {
 		txs[i], ids[i] = b.tx, b.id
 	}
-	head := r.chain.Head()
-	parent, parents := head.Hash, []*quant.Header{&head.Header}
-	if n := len(p.flights); n > 0 {
-		parent = p.flights[n-1].hash
-		parents = make([]*quant.Header, 0, n)
-		for k := n - 1; k >= 0; k-- {
-			parents = append(parents, &p.flights[k].q.Header)
-		}
-	}
+	parent, parents := r.parentOf(p)
 	q, dropped, err := r.chain.TemplateOn(parent, parents, txs, ids)
 	if err != nil {
 		r.log.Error("cannot build a quant", "err", err)
 		r.fail(pendingIDs(batch), err)
-		return nil
+		return nil, nil
 	}
 	r.dropped(batch, dropped)
+	cut, later := sortCut(batch, q, dropped)
+	if len(later) > 0 {
+		r.requeue(later)
+	}
+	return q, cut
+}
+
+// parentOf is where the next quant goes: after the newest quant in flight,
+// or the chain's tip; parents are the headers from there back, newest
+// first, down to the tip (chain.TemplateOn's).
+func (r *Replica) parentOf(p *pipeline) (quant.Hash, []*quant.Header) {
+	n := len(p.flights)
+	if n == 0 {
+		head := r.chain.Head()
+		return head.Hash, []*quant.Header{&head.Header}
+	}
+	parents := make([]*quant.Header, 0, n)
+	for k := n - 1; k >= 0; k-- {
+		parents = append(parents, &p.flights[k].q.Header)
+	}
+	return p.flights[n-1].hash, parents
+}
+
+// sortCut sorts batch by what became of each transaction in q: cut (in q),
+// later (left out for room, not dropped); dropped ones are in neither.
+func sortCut(batch []pendingTx, q *quant.Quant, dropped []quant.Hash) (cut, later []pendingTx) {
 	in := make(map[quant.Hash]struct{}, len(q.Txs))
 	for _, id := range quant.TxIDs(q.Txs) {
 		in[id] = struct{}{}
@@ -603,7 +281,6 @@ func (r *Replica) propose(ctx context.Context, term uint64, batch []pendingTx, p
 	for _, id := range dropped {
 		gone[id] = struct{}{}
 	}
-	var cut, later []pendingTx
 	for _, b := range batch {
 		if _, ok := in[b.id]; ok {
 			cut = append(cut, b)
@@ -611,17 +288,19 @@ func (r *Replica) propose(ctx context.Context, term uint64, batch []pendingTx, p
 			later = append(later, b)
 		}
 	}
-	if len(later) > 0 {
-		r.requeue(later)
-	}
-	if len(cut) == 0 {
-		return nil
-	}
+	return cut, later
+}
 
+// hand seals q at the log position its entry will take and hands it to
+// Raft without waiting; a goroutine the replica waits for (wg) closes the
+// flight's done when Raft answers. When the replica no longer leads in
+// term, or the seal fails, cut goes back to the pending ones (stepDown
+// fails them if leadership is gone) and hand returns nil.
+func (r *Replica) hand(ctx context.Context, term uint64, q *quant.Quant, cut []pendingTx, p *pipeline) *flight {
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
 	if r.raft.CurrentTerm() != term || r.raft.State() != hraft.Leader {
-		r.requeue(cut) // stepDown fails them if leadership is gone
+		r.requeue(cut)
 		return nil
 	}
 	// The next index: after the newest flight, else after the log. A wrong
