@@ -287,15 +287,16 @@ type Chain struct {
 // RaftStatus is a raft member's view of its chain's cluster: every
 // committed quant is final.
 type RaftStatus struct {
-	ID           string `json:"id"`   // this node's member id
-	Addr         string `json:"addr"` // its Raft transport address
-	State        string `json:"state"`
-	Term         uint64 `json:"term"`
-	CommitIndex  uint64 `json:"commit_index"`
-	AppliedIndex uint64 `json:"applied_index"`
-	Leader       string `json:"leader,omitempty"` // the leader's member id
-	Pending      int    `json:"pending"`          // transactions waiting at this leader
-	Halted       string `json:"halted,omitempty"`
+	ID           string   `json:"id"`   // this node's member id
+	Addr         string   `json:"addr"` // its Raft transport address
+	State        string   `json:"state"`
+	Term         uint64   `json:"term"`
+	CommitIndex  uint64   `json:"commit_index"`
+	AppliedIndex uint64   `json:"applied_index"`
+	Leader       string   `json:"leader,omitempty"` // the leader's member id
+	Voters       []string `json:"voters,omitempty"` // the member ids the cluster counts, as known here
+	Pending      int      `json:"pending"`          // transactions waiting at this leader
+	Halted       string   `json:"halted,omitempty"`
 }
 
 // Fork is the body of POST /v1/chains/{chain}/fork: the height of the

@@ -40,7 +40,9 @@ func TestNewEnginePlugsIn(t *testing.T) {
 	if f := created.Chain.Finality(); f != "depth" {
 		t.Fatalf("the test engine's finality is %q, want depth", f)
 	}
-	eventually(t, "b follows the new chain", 10*time.Second, func() bool { return b.ledger(id) != nil })
+	eventually(t, "a and b are peers on the new chain", 10*time.Second, func() bool {
+		return b.ledger(id) != nil && liveOn(a.ledger(id)) == 1 && liveOn(b.ledger(id)) == 1
+	})
 	tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: 1, Kind: quant.DataJSON, Data: []byte(`{"a":1}`)}
 	if _, err := a.ledger(id).Submit(t.Context(), tx); err != nil {
 		t.Fatal(err)

@@ -112,9 +112,12 @@ func eventually(t testing.TB, what string, limit time.Duration, cond func() bool
 	}
 }
 
-func livePeers(n *Node) int {
+func livePeers(n *Node) int { return liveOn(n.def()) }
+
+// liveOn counts l's live peers.
+func liveOn(l *ledger) int {
 	k := 0
-	for _, p := range n.Peers() {
+	for _, p := range l.Peers() {
 		if p.State == "live" {
 			k++
 		}

@@ -134,6 +134,9 @@ func (n *nodeReplica) Status() *api.RaftStatus {
 	s := n.r.Stats()
 	out := &api.RaftStatus{ID: s.ID, Addr: n.r.Addr(), State: s.State, Term: s.Term, CommitIndex: s.CommitIndex,
 		AppliedIndex: s.AppliedIndex, Leader: s.Leader, Pending: s.Pending}
+	if v, err := n.r.Voters(); err == nil {
+		out.Voters = v
+	}
 	if s.Halted != nil {
 		out.Halted = s.Halted.Error()
 	}
