@@ -80,7 +80,8 @@ chain's history up to its main-chain quant at height H, without copying it,
 and follows the rules in RULES.json (another engine, schema or write policy)
 after it. The node follows the fork and offers it to its peers. Prints the
 fork (id, rules naming the parent, stats) as JSON. --chain picks the chain
-to fork (default: the node's default chain); a fork of a fork works.
+to fork (default: QBC_CHAIN, else the node's default chain); a fork of a
+fork works.
 `
 
 const chainForkExample = `qbc chain fork --height 120 signed-only.json
@@ -88,8 +89,7 @@ qbc chain fork --chain "$(jq -r .id fork.json)" --height 3 strict.json`
 
 func runChainFork(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "chain fork", chainForkHelp, chainForkExample)
-	nf := fs.addNodeFlags(0)
-	chain := fs.String("chain", "", "`ID` of the chain to fork (default: the node's default chain)")
+	nf := fs.addChainFlags(0)
 	height := fs.Int64("height", -1, "`height` of the quant the fork grows from")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -101,12 +101,6 @@ func runChainFork(ctx context.Context, e *env, args []string) error {
 	if *height < 0 {
 		return usagef("chain fork: --height is required")
 	}
-	var id quant.Hash
-	if *chain != "" {
-		if id, err = quant.ParseHash(*chain); err != nil {
-			return usagef("chain fork: --chain: %v", err)
-		}
-	}
 	rules, err := os.ReadFile(pos[0])
 	if err != nil {
 		return usagef("chain fork: %v", err)
@@ -115,7 +109,7 @@ func runChainFork(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := c.Fork(ctx, id, uint64(*height), rules)
+	out, err := c.Fork(ctx, quant.Hash{}, uint64(*height), rules)
 	if err != nil {
 		return err
 	}
