@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/qbc-chain/qbc/internal/api"
@@ -66,4 +67,24 @@ func TestOpenRecordsOnAnyChain(t *testing.T) {
 	if len(quants) != 1 || quants[0].Hash != id {
 		t.Fatalf("json-chain of the chain: %+v", quants)
 	}
+}
+
+// TestIndex: GET / answers with where the API's description is and the
+// routes it documents, not 404; other unknown paths stay 404.
+func TestIndex(t *testing.T) {
+	tn := startNode(t, nil)
+	var idx struct {
+		OpenAPI string   `json:"openapi"`
+		Routes  []string `json:"routes"`
+	}
+	tn.json("GET", "/", nil, 200, &idx)
+	if idx.OpenAPI != "/v1/openapi.json" || !slices.Contains(idx.Routes, "POST /inject") || !slices.Contains(idx.Routes, "POST /v1/chains/{chain}/inject") {
+		t.Fatalf("index: %+v", idx)
+	}
+	status, _ := tn.do("GET", idx.OpenAPI, "", nil)
+	if status != 200 {
+		t.Fatalf("the index's openapi path answers %d", status)
+	}
+	status, body := tn.do("GET", "/nothing-here", "", nil)
+	tn.wantError(status, body, 404, "not_found")
 }

@@ -189,6 +189,7 @@ func (s *Server) routes() {
 	chainRoute("POST", "/fork", s.fork)
 	chainRoute("GET", "/lineage", s.lineage)
 	s.seedChainRoutes()
+	s.indexRoute()
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
