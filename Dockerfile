@@ -1,9 +1,11 @@
 # QBC node image: the static qbc binary and nothing else.
 #
 # There is no image registry here, so the binary is built on the host first
-# (no cgo, so it runs in an empty image) and copied in:
+# (no cgo, so it runs in an empty image; the -X flags stamp what 'qbc
+# version' prints) and copied in:
 #
-#   CGO_ENABLED=0 go build -trimpath -o bin/qbc ./cmd/qbc
+#   CGO_ENABLED=0 go build -trimpath -o bin/qbc \
+#     -ldflags "-X main.version=$(git describe --tags --always --dirty) -X main.commit=$(git rev-parse HEAD)" ./cmd/qbc
 #   docker build -t qbc .
 #   docker run --rm -p 5000:5000 -v qbc-data:/data qbc
 FROM scratch
