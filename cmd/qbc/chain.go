@@ -9,7 +9,7 @@ import (
 )
 
 const chainHelp = `Usage: qbc chain [flags]
-       qbc chain new RULES.json [flags]
+       qbc chain new [RULES.json] [flags]
        qbc chain list [flags]
        qbc chain fork --height H RULES.json [flags]
 
@@ -19,7 +19,8 @@ transactions. It streams: a long chain is printed as it arrives, never held
 whole in memory. --chain (or QBC_CHAIN) prints another chain the node
 follows (GET /v1/chains/{id}/json-chain).
 
-'qbc chain new' creates a chain on the node from a rules file; 'qbc chain
+'qbc chain new' creates a chain on the node from a rules file or flags
+(only a name is needed; examples/ has rules files); 'qbc chain
 list' lists the chains the node follows; 'qbc chain fork' forks a chain at
 a height with new rules. See 'qbc chain new --help', 'qbc chain fork --help'.
 `

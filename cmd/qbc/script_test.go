@@ -43,6 +43,12 @@ func TestScripts(t *testing.T) {
 					env.Setenv(name, "")
 				}
 			}
+			// $EXAMPLES is the repository's examples/, which scripts create.
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			env.Setenv("EXAMPLES", filepath.Join(wd, "..", "..", "examples"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
