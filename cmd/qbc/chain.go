@@ -9,22 +9,25 @@ import (
 )
 
 const chainHelp = `Usage: qbc chain [flags]
-       qbc chain new RULES.json [flags]
+       qbc chain new [RULES.json] [flags]
        qbc chain list [flags]
        qbc chain fork --height H RULES.json [flags]
 
 Print the node's chain as a JSON array of quants in the seed's shape (GET
 /json-chain): index, timestamp, data, previous_hash, proof, hash,
 transactions. It streams: a long chain is printed as it arrives, never held
-whole in memory.
+whole in memory. --chain (or QBC_CHAIN) prints another chain the node
+follows (GET /v1/chains/{id}/json-chain).
 
-'qbc chain new' creates a chain on the node from a rules file; 'qbc chain
+'qbc chain new' creates a chain on the node from a rules file or flags
+(only a name is needed; examples/ has rules files); 'qbc chain
 list' lists the chains the node follows; 'qbc chain fork' forks a chain at
 a height with new rules. See 'qbc chain new --help', 'qbc chain fork --help'.
 `
 
 const chainExample = `qbc chain --node 127.0.0.1:5000
-qbc chain --from 100 --limit 10`
+qbc chain --from 100 --limit 10
+qbc chain --chain "$TEMPS"`
 
 func runChain(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
@@ -38,7 +41,7 @@ func runChain(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	fs := newFlags(e, "chain", chainHelp, chainExample)
-	nf := fs.addNodeFlags(0)
+	nf := fs.addChainFlags(0)
 	from := fs.Uint64("from", 0, "first `height`")
 	limit := fs.Int("limit", 0, "at most `n` quants (0: to the tip)")
 	pos, err := fs.parse(args)

@@ -2,46 +2,144 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"os"
+	"strconv"
+	"strings"
 
+	"github.com/qbc-chain/qbc/internal/consensus/raft"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
-const chainNewHelp = `Usage: qbc chain new RULES.json [flags]
+const chainNewHelp = `Usage: qbc chain new [RULES.json] [flags]
 
-Create a chain on a node (POST /v1/chains) from a rules file, the same JSON
-as a genesis file: name, created, engine and engine_params, write_policy,
-writers, size limits and an optional JSON Schema ("schema") that every
-transaction's data must match. The node follows the new chain and offers it
-to its peers. Prints the chain (id, rules, stats) as JSON.
+Create a chain on a node (POST /v1/chains) from rules: a rules file (the
+same JSON as a genesis file), flags, or both, flags winning. Only the name
+is needed: the node fills in every field left out from its default chain's
+rules (engine, write_policy, size limits), the engine's parameters key by
+key from the engine's defaults, and "created" from its clock, so the same
+short file run twice makes two chains (give "created" to make one).
+
+The fields: name, created (Unix ms), engine (pow, poa, raft) and
+engine_params, write_policy (open, signed, allowlist), writers (hex keys,
+for allowlist), max_data_bytes, max_quant_txs, max_quant_bytes,
+max_time_drift_ms, and schema, a JSON Schema every transaction's data must
+match. examples/ holds a rules file for each kind of chain.
+
+The node follows the new chain and offers it to its peers. Prints the chain
+(id, rules, stats) as JSON.
 `
 
-const chainNewExample = `qbc chain new temps.json
-qbc chain new --node 127.0.0.1:5001 orders.json`
+const chainNewExample = `qbc chain new examples/temps.json
+qbc chain new --name temps --schema examples/temps.schema.json
+qbc chain new --name orders --write-policy signed
+qbc chain new --name ledger --engine raft --members m0=KEY0,m1=KEY1,m2=KEY2
+qbc chain new --name shared --engine poa --authorities KEY0,KEY1,KEY2`
 
 func runChainNew(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "chain new", chainNewHelp, chainNewExample)
 	nf := fs.addNodeFlags(0)
+	var (
+		name        = fs.String("name", "", "the chain's `name`")
+		engine      = fs.String("engine", "", "the consensus `engine`: pow, poa or raft (default: the node's default chain's)")
+		members     = fs.String("members", "", "raft members, comma-separated `[ID=]KEY,...` (hex public keys, 'qbc keys public'; ids default to m0, m1, ...)")
+		authorities = fs.String("authorities", "", "poa authorities, comma-separated hex public `KEY,...`")
+		schemaFile  = fs.String("schema", "", "JSON Schema `file` every transaction's data must match")
+		policy      = fs.String("write-policy", "", "who may write: open, signed or `allowlist`")
+		writers     = fs.String("writers", "", "the allowlist's hex public `KEY,...`")
+		created     = fs.Int64("created", 0, "creation time, Unix `ms` (default: now, so each run makes a new chain)")
+	)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs("chain new", pos, 1, 1); err != nil {
+	if err := wantArgs("chain new", pos, 0, 1); err != nil {
 		return err
 	}
-	rules, err := os.ReadFile(pos[0])
+	rules := map[string]json.RawMessage{}
+	if len(pos) == 1 {
+		b, err := os.ReadFile(pos[0])
+		if err != nil {
+			return usagef("chain new: %v", err)
+		}
+		if err := json.Unmarshal(b, &rules); err != nil || rules == nil {
+			return usagef("chain new: %s: not a JSON object of rules", pos[0])
+		}
+	}
+	set := func(field string, v any) {
+		b, _ := json.Marshal(v)
+		rules[field] = b
+	}
+	params := map[string]json.RawMessage{}
+	if raw, ok := rules["engine_params"]; ok {
+		if err := json.Unmarshal(raw, &params); err != nil || params == nil {
+			return usagef("chain new: engine_params: not a JSON object")
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "name":
+			set("name", *name)
+		case "engine":
+			set("engine", *engine)
+		case "write-policy":
+			set("write_policy", *policy)
+		case "writers":
+			set("writers", splitList(*writers))
+		case "created":
+			set("created", *created)
+		case "authorities":
+			b, _ := json.Marshal(splitList(*authorities))
+			params["authorities"] = b
+		case "members":
+			b, _ := json.Marshal(parseMembers(*members))
+			params["members"] = b
+		}
+	})
+	if *schemaFile != "" {
+		b, err := os.ReadFile(*schemaFile)
+		if err != nil {
+			return usagef("chain new: --schema: %v", err)
+		}
+		if !json.Valid(b) {
+			return usagef("chain new: --schema: %s is not JSON", *schemaFile)
+		}
+		rules["schema"] = b
+	}
+	if len(params) > 0 {
+		set("engine_params", params)
+	}
+	if _, ok := rules["name"]; !ok {
+		return usagef("chain new: a chain needs a name: give --name or a rules file with \"name\"\nRun 'qbc chain new --help' for usage.")
+	}
+	body, err := json.Marshal(rules)
 	if err != nil {
-		return usagef("chain new: %v", err)
+		return err
 	}
 	c, err := nf.client()
 	if err != nil {
 		return err
 	}
-	out, err := c.CreateChain(ctx, rules)
+	out, err := c.CreateChain(ctx, body)
 	if err != nil {
 		return err
 	}
 	return writeJSON(e.stdout, out)
+}
+
+// parseMembers reads --members: ID=KEY or KEY entries, ids defaulting to
+// m0, m1, ... by position.
+func parseMembers(s string) []raft.Member {
+	var out []raft.Member
+	for i, m := range splitList(s) {
+		id, key, ok := strings.Cut(m, "=")
+		if !ok {
+			id, key = "m"+strconv.Itoa(i), m
+		}
+		out = append(out, raft.Member{ID: strings.TrimSpace(id), Key: strings.ToLower(strings.TrimSpace(key))})
+	}
+	return out
 }
 
 const chainListHelp = `Usage: qbc chain list [flags]
@@ -80,7 +178,8 @@ chain's history up to its main-chain quant at height H, without copying it,
 and follows the rules in RULES.json (another engine, schema or write policy)
 after it. The node follows the fork and offers it to its peers. Prints the
 fork (id, rules naming the parent, stats) as JSON. --chain picks the chain
-to fork (default: the node's default chain); a fork of a fork works.
+to fork (default: QBC_CHAIN, else the node's default chain); a fork of a
+fork works.
 `
 
 const chainForkExample = `qbc chain fork --height 120 signed-only.json
@@ -88,8 +187,7 @@ qbc chain fork --chain "$(jq -r .id fork.json)" --height 3 strict.json`
 
 func runChainFork(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "chain fork", chainForkHelp, chainForkExample)
-	nf := fs.addNodeFlags(0)
-	chain := fs.String("chain", "", "`ID` of the chain to fork (default: the node's default chain)")
+	nf := fs.addChainFlags(0)
 	height := fs.Int64("height", -1, "`height` of the quant the fork grows from")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -101,12 +199,6 @@ func runChainFork(ctx context.Context, e *env, args []string) error {
 	if *height < 0 {
 		return usagef("chain fork: --height is required")
 	}
-	var id quant.Hash
-	if *chain != "" {
-		if id, err = quant.ParseHash(*chain); err != nil {
-			return usagef("chain fork: --chain: %v", err)
-		}
-	}
 	rules, err := os.ReadFile(pos[0])
 	if err != nil {
 		return usagef("chain fork: %v", err)
@@ -115,7 +207,7 @@ func runChainFork(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := c.Fork(ctx, id, uint64(*height), rules)
+	out, err := c.Fork(ctx, quant.Hash{}, uint64(*height), rules)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/client"
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 // env is what a command reads and writes besides its arguments: the
@@ -120,6 +121,7 @@ const defaultNode = "http://127.0.0.1:5000"
 type nodeFlags struct {
 	node    *string
 	timeout *time.Duration
+	chain   *string // nil for commands that are not about one chain
 }
 
 // addNodeFlags adds --node and --timeout. timeout is the default request
@@ -135,12 +137,41 @@ func (f *flags) addNodeFlags(timeout time.Duration) nodeFlags {
 	}
 }
 
-// client returns a client for the node the flags name.
+// addChainFlags adds --node, --timeout and --chain: the flags of a
+// command about one chain. Without --chain or QBC_CHAIN it is the node's
+// default chain.
+func (f *flags) addChainFlags(timeout time.Duration) nodeFlags {
+	n := f.addNodeFlags(timeout)
+	n.chain = f.String("chain", f.e.getenv("QBC_CHAIN"), "the chain's `ID` (default from QBC_CHAIN, else the node's default chain)")
+	return n
+}
+
+// chainID returns the chain --chain names; zero for the node's default.
+func (n nodeFlags) chainID() (quant.Hash, error) {
+	if n.chain == nil || *n.chain == "" {
+		return quant.Hash{}, nil
+	}
+	id, err := quant.ParseHash(strings.TrimSpace(*n.chain))
+	if err != nil {
+		return quant.Hash{}, usagef("--chain: %v", err)
+	}
+	if id.IsZero() {
+		return quant.Hash{}, usagef("--chain: the zero hash names no chain")
+	}
+	return id, nil
+}
+
+// client returns a client for the node the flags name, addressing the
+// chain --chain names.
 func (n nodeFlags) client() (*client.Client, error) {
 	if _, err := client.BaseURL(*n.node); err != nil {
 		return nil, usagef("--node: %v", err)
 	}
-	return client.New(*n.node, &http.Client{Timeout: *n.timeout}), nil
+	id, err := n.chainID()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(*n.node, &http.Client{Timeout: *n.timeout}).OnChain(id), nil
 }
 
 // writeJSON prints v as indented JSON, leaving <, > and & as they are.

@@ -15,20 +15,25 @@ argument is any JSON value ("-" reads it from standard input); --string
 sends the argument as a JSON string instead. The record waits in the pool
 until a leap puts it in a quant. Prints the transaction's id.
 
-Without --key the record is unsigned and goes to POST /inject. With --key
-it is signed: qbc reads the chain id from the node (GET /v1/chain) unless
---chain gives it, stamps the time and a random nonce, signs, and sends the
-transaction to POST /v1/txs.
+--chain ID (or QBC_CHAIN) sends it to another chain the node follows;
+without either it goes to the node's default chain.
+
+Without --key the record is unsigned and goes to POST /inject (POST
+/v1/chains/{id}/inject with --chain); the node stamps the chain, its time
+and a random nonce. With --key it is signed: qbc reads the chain id from
+the node (GET /v1/chain) unless --chain gives it, stamps the time and a
+random nonce, signs, and sends the transaction to POST /v1/txs (POST
+/v1/chains/{id}/txs with --chain).
 `
 
 const injectExample = `qbc inject --node 127.0.0.1:5000 '{"test":"test2"}'
-echo '{"sensor":7,"temp":21.5}' | qbc inject --key writer.key -`
+echo '{"sensor":7,"temp":21.5}' | qbc inject --key writer.key -
+qbc inject --chain "$TEMPS" '{"sensor":7,"temp":21.5}'`
 
 func runInject(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "inject", injectHelp, injectExample)
-	nf := fs.addNodeFlags(time.Minute)
+	nf := fs.addChainFlags(time.Minute)
 	keyFile := fs.String("key", "", "sign with the Ed25519 key in `file` (see 'qbc keys new')")
-	chainID := fs.String("chain", "", "chain `id` to sign for (default: ask the node)")
 	asString := fs.Bool("string", false, "send the argument as a JSON string")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -46,9 +51,6 @@ func runInject(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *keyFile == "" {
-		if *chainID != "" {
-			return usagef("inject: --chain is for signing: give --key too")
-		}
 		sub, err := c.Inject(ctx, data)
 		if err != nil {
 			return err
@@ -59,12 +61,8 @@ func runInject(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var id quant.Hash
-	if *chainID != "" {
-		if id, err = quant.ParseHash(*chainID); err != nil {
-			return usagef("inject: --chain: %v", err)
-		}
-	} else {
+	id := c.ChainID()
+	if id.IsZero() {
 		ch, err := c.Chain(ctx)
 		if err != nil {
 			return fmt.Errorf("inject: reading the chain id: %w", err)

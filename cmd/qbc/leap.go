@@ -11,13 +11,18 @@ Ask the node to make a quant now from the transactions in its pool (the
 seed's GET /leap: mine, seal or order it, by the chain's engine) and print
 it, once committed, in the seed's JSON shape: index, timestamp, data,
 previous_hash, proof, plus its hash and transaction ids.
+
+With --chain (or QBC_CHAIN) it leaps on another chain the node follows
+(POST /v1/chains/{id}/leap) and prints the quant as that route answers it:
+its header (chain, height, prev, time, ...) and its transactions.
 `
 
-const leapExample = `qbc leap --node 127.0.0.1:5000`
+const leapExample = `qbc leap --node 127.0.0.1:5000
+qbc leap --chain "$TEMPS"`
 
 func runLeap(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "leap", leapHelp, leapExample)
-	nf := fs.addNodeFlags(5 * time.Minute)
+	nf := fs.addChainFlags(5 * time.Minute)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -28,6 +33,13 @@ func runLeap(ctx context.Context, e *env, args []string) error {
 	c, err := nf.client()
 	if err != nil {
 		return err
+	}
+	if !c.ChainID().IsZero() {
+		q, err := c.LeapQuant(ctx)
+		if err != nil {
+			return err
+		}
+		return writeJSON(e.stdout, q)
 	}
 	q, err := c.Leap(ctx)
 	if err != nil {

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"flag"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -20,7 +27,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the command-line scenarios in testdata/script/*.txtar:
-// help, flags, keys, offline signing and configuration precedence. After a
+// help, flags, keys, offline signing, configuration precedence, and, with
+// startnode, commands against a running node. After a
 // deliberate change of output, refresh the files a script compares with:
 //
 //	go test ./cmd/qbc -run TestScripts -update
@@ -35,7 +43,108 @@ func TestScripts(t *testing.T) {
 					env.Setenv(name, "")
 				}
 			}
+			// $EXAMPLES is the repository's examples/, which scripts create.
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			env.Setenv("EXAMPLES", filepath.Join(wd, "..", "..", "examples"))
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"startnode": scriptStartNode,
+			"jsonenv":   setFromJSON,
+		},
 	})
+}
+
+// scriptStartNode is the script command "startnode [NODE FLAGS...]": it runs
+// 'qbc node' in the test process on 127.0.0.1:0 with its data in
+// $WORK/node, waits until it listens, and sets QBC_NODE to its address for
+// the commands after it. The node stops when the script ends.
+func scriptStartNode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("startnode does not fail")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out, outW := io.Pipe()
+	var logs syncBuffer
+	e := &env{
+		stdin:  strings.NewReader(""),
+		stdout: outW,
+		stderr: &logs,
+		getenv: func(name string) string {
+			if name == "GOMEMLIMIT" {
+				return "off" // leave the test process's memory limit alone
+			}
+			return ts.Getenv(name)
+		},
+	}
+	nodeArgs := append([]string{"node", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(ts.Getenv("WORK"), "node"), "--log-level", "warn"}, args...)
+	done := make(chan error, 1)
+	go func() {
+		err := runEnv(ctx, e, nodeArgs)
+		outW.Close()
+		done <- err
+	}()
+	listening := make(chan string, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				listening <- addr
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	ts.Defer(func() {
+		cancel()
+		if err := <-done; err != nil {
+			ts.Logf("node: %v\n%s", err, logs.String())
+		}
+		wg.Wait()
+	})
+	select {
+	case addr := <-listening:
+		ts.Setenv("QBC_NODE", "http://"+addr)
+	case err := <-done:
+		done <- err
+		ts.Fatalf("node did not start: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		ts.Fatalf("node did not listen within 30s\n%s", logs.String())
+	}
+}
+
+// setFromJSON is the script command "jsonenv VAR FIELD": it sets VAR to
+// the string or number at FIELD ("id", "stats.height") of the JSON the
+// last command printed, so a script can pass a chain's or a
+// transaction's id on.
+func setFromJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: jsonenv VAR FIELD")
+	}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile("stdout")))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		ts.Fatalf("jsonenv: stdout is not JSON: %v", err)
+	}
+	for _, f := range strings.Split(args[1], ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			ts.Fatalf("jsonenv: %s: not an object at %q", args[1], f)
+		}
+		v = m[f]
+	}
+	switch x := v.(type) {
+	case string:
+		ts.Setenv(args[0], x)
+	case json.Number:
+		ts.Setenv(args[0], x.String())
+	default:
+		ts.Fatalf("jsonenv: %s is %v, not a string or number", args[1], v)
+	}
 }

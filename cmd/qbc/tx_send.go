@@ -14,9 +14,11 @@ import (
 
 const txSendHelp = `Usage: qbc tx send [flags] FILE|-
 
-Send transactions, as 'qbc tx sign' prints them, to the node's pool (POST
-/v1/txs). The file ("-": standard input) holds one transaction, or a JSON
-array of them, sent as one batch. Each goes in its canonical encoding, so
+Send transactions, as 'qbc tx sign' prints them, to the pool of the chain
+they were signed for (POST /v1/chains/{id}/txs, the id read from the
+first transaction; --chain or QBC_CHAIN names it instead). The file ("-":
+standard input) holds one transaction, or a JSON array of them, sent as one
+batch. Each goes in its canonical encoding, so
 the node sees exactly the bytes that were signed. Prints the id (or, for a
 batch, each one's id or error); fails if any transaction was refused.
 `
@@ -26,7 +28,7 @@ qbc tx sign --key writer.key --chain "$CHAIN" '{"a":1}' | qbc tx send -`
 
 func runTxSend(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "tx send", txSendHelp, txSendExample)
-	nf := fs.addNodeFlags(time.Minute)
+	nf := fs.addChainFlags(time.Minute)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -54,6 +56,9 @@ func runTxSend(ctx context.Context, e *env, args []string) error {
 				return fmt.Errorf("tx send: transaction %d: %w", i, err)
 			}
 		}
+		if len(txs) > 0 {
+			c = onTxChain(c, txs[0])
+		}
 		res, err := c.SubmitBatch(ctx, txs)
 		if err != nil {
 			return err
@@ -74,9 +79,18 @@ func runTxSend(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("tx send: %w", err)
 	}
-	sub, err := c.SubmitTx(ctx, tx)
+	sub, err := onTxChain(c, tx).SubmitTx(ctx, tx)
 	if err != nil {
 		return err
 	}
 	return writeJSON(e.stdout, sub)
+}
+
+// onTxChain returns c, or, when --chain named no chain, a client for the
+// chain tx was made for, so that it goes to that chain's routes.
+func onTxChain(c *client.Client, tx *quant.Tx) *client.Client {
+	if c.ChainID().IsZero() {
+		return c.OnChain(tx.ChainID)
+	}
+	return c
 }

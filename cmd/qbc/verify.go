@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/chain"
@@ -31,7 +32,7 @@ QBC_ADDR (or 127.0.0.1:5000).
 
 const verifyExample = `qbc verify --data-dir ~/.qbc/127.0.0.1_5000`
 
-func runVerify(ctx context.Context, e *env, args []string) error {
+func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	fs := newFlags(e, "verify", verifyHelp, verifyExample)
 	dataDir := fs.String("data-dir", "", "the node's data `directory`")
 	only := fs.String("chain", "", "verify only the chain with this `id` (default: every chain)")
@@ -64,12 +65,27 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("verify: data directory %s is not a directory", dir)
 	}
+	// Pebble treats a damaged file as fatal and the store panics with its
+	// report (and logs it first): here that is the finding, told in one
+	// line, without the log line or the stack.
+	defer func() {
+		if p := recover(); p != nil {
+			err = damaged(dir, p)
+		}
+	}()
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger = slog.New(dropFatal{logger.Handler()})
 	db, err := store.Open(store.Options{Dir: dir, ReadOnly: true, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("verify: %w (a running node holds its data directory: stop it first, or verify a copy)", err)
 	}
-	defer db.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			err = damaged(dir, p) // db is not closed: Pebble stopped mid-read
+			return
+		}
+		db.Close()
+	}()
 	ids, err := db.Chains()
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
@@ -94,6 +110,44 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+// damaged turns the store's panic on a damaged file into verify's finding:
+// one line naming the directory and the damage.
+func damaged(dir string, p any) error {
+	msg := strings.TrimPrefix(fmt.Sprint(p), "store: pebble: ")
+	msg, _, _ = strings.Cut(msg, "\n")
+	if i := strings.Index(msg, "; bounds: "); i >= 0 {
+		// The key bounds are binary; the details after them name the block.
+		rest := msg[i+len("; bounds: "):]
+		msg = msg[:i]
+		if _, details, ok := strings.Cut(rest, "; details: "); ok {
+			msg += ": " + details
+		}
+	}
+	if len(msg) > 300 {
+		msg = msg[:300] + "..."
+	}
+	return fmt.Errorf("verify: data directory %s is damaged: %s", dir, strings.ToValidUTF8(msg, "?"))
+}
+
+// dropFatal drops the store's log record of a fatal Pebble error: verify
+// reports it as its finding instead.
+type dropFatal struct{ slog.Handler }
+
+func (h dropFatal) Handle(ctx context.Context, r slog.Record) error {
+	fatal := false
+	r.Attrs(func(a slog.Attr) bool {
+		fatal = fatal || a.Key == "fatal"
+		return !fatal
+	})
+	if fatal {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h dropFatal) WithAttrs(as []slog.Attr) slog.Handler { return dropFatal{h.Handler.WithAttrs(as)} }
+func (h dropFatal) WithGroup(name string) slog.Handler    { return dropFatal{h.Handler.WithGroup(name)} }
 
 // verifyChain verifies one stored chain, printing progress to stderr at
 // most about once a second or every tenth of the way, and a summary line

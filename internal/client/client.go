@@ -9,6 +9,13 @@
 //	var apiErr *api.Error
 //	if errors.As(err, &apiErr) && apiErr.Err.Code == api.CodeNotFound { ... }
 //
+// A client addresses the node's default chain; OnChain gives one that
+// addresses another chain the node follows, through its /v1/chains/{id}
+// routes:
+//
+//	temps := client.New(addr, nil).OnChain(id)
+//	temps.Inject(ctx, json.RawMessage(`{"temp":21.5}`))
+//
 // Every response body is read through a size limit, so a broken or hostile
 // server cannot make the client allocate without bound.
 package client
@@ -48,6 +55,41 @@ type Client struct {
 	base    string // scheme://host[:port][/path], no trailing slash
 	baseErr error  // why the base URL given to New is unusable, if it is
 	hc      *http.Client
+	chain   quant.Hash // the chain addressed; zero: the node's default
+}
+
+// OnChain returns a client for the chain id on the same node: every
+// chain-scoped method (Inject, SubmitTx, SubmitBatch, LeapQuant, Stats,
+// Chain, Quant, Quants, Tx, JSONChain, Fork) uses the
+// /v1/chains/{id}/... routes. A zero id addresses the node's default
+// chain, by the unscoped routes.
+func (c *Client) OnChain(id quant.Hash) *Client {
+	cc := *c
+	cc.chain = id
+	return &cc
+}
+
+// ChainID returns the chain the client addresses (zero: the node's
+// default).
+func (c *Client) ChainID() quant.Hash { return c.chain }
+
+// v1 is the path of a chain-scoped /v1 route ("/txs") for the chain the
+// client addresses.
+func (c *Client) v1(path string) string {
+	if c.chain.IsZero() {
+		return "/v1" + path
+	}
+	return "/v1/chains/" + c.chain.String() + path
+}
+
+// seed is the path of one of the seed's routes ("/inject") for the chain
+// the client addresses: the route itself on the default chain,
+// /v1/chains/{id}/inject on another.
+func (c *Client) seed(path string) string {
+	if c.chain.IsZero() {
+		return path
+	}
+	return "/v1/chains/" + c.chain.String() + path
 }
 
 // New returns a client for the node at baseURL: a URL
@@ -118,8 +160,10 @@ func (e *StatusError) Error() string {
 // Unwrap returns the API error.
 func (e *StatusError) Unwrap() error { return e.Err }
 
-// Inject adds data (any JSON value) to the node's transaction pool as an
-// unsigned transaction, as the seed's POST /inject did.
+// Inject adds data (any JSON value) to the chain's transaction pool as an
+// unsigned transaction, as the seed's POST /inject did (POST
+// /v1/chains/{id}/inject on a chain client); the node stamps the chain,
+// its time and a random nonce.
 func (c *Client) Inject(ctx context.Context, data json.RawMessage) (api.Submitted, error) {
 	var out api.Submitted
 	// The body is built by hand: json.Marshal would escape <, > and & in
@@ -130,15 +174,16 @@ func (c *Client) Inject(ctx context.Context, data json.RawMessage) (api.Submitte
 		return out, fmt.Errorf("client: inject: data is not valid JSON: %w", err)
 	}
 	body.WriteString(`}`)
-	err := c.do(ctx, http.MethodPost, "/inject", "application/json", body.Bytes(), MaxSmallResponse, &out)
+	err := c.do(ctx, http.MethodPost, c.seed("/inject"), "application/json", body.Bytes(), MaxSmallResponse, &out)
 	return out, err
 }
 
-// SubmitTx sends one transaction (signed or not) to POST /v1/txs in its
+// SubmitTx sends one transaction (signed or not) to POST /v1/txs (or the
+// chain's /v1/chains/{id}/txs) in its
 // canonical encoding, so the node sees exactly the bytes that were signed.
 func (c *Client) SubmitTx(ctx context.Context, tx *quant.Tx) (api.Submitted, error) {
 	var out api.Submitted
-	err := c.do(ctx, http.MethodPost, "/v1/txs", "application/octet-stream", tx.Encode(), MaxSmallResponse, &out)
+	err := c.do(ctx, http.MethodPost, c.v1("/txs"), "application/octet-stream", tx.Encode(), MaxSmallResponse, &out)
 	return out, err
 }
 
@@ -156,29 +201,43 @@ func (c *Client) SubmitBatch(ctx context.Context, txs []*quant.Tx) (api.Batch, e
 	if err != nil {
 		return out, fmt.Errorf("client: batch: %w", err)
 	}
-	err = c.do(ctx, http.MethodPost, "/v1/txs", "application/json", body, MaxLargeResponse, &out)
+	err = c.do(ctx, http.MethodPost, c.v1("/txs"), "application/json", body, MaxLargeResponse, &out)
 	return out, err
 }
 
-// Leap asks the node to make a quant now from its pool (the seed's /leap)
-// and returns it once committed.
+// Leap asks the node to make a quant now from its default chain's pool
+// (the seed's /leap) and returns it once committed, in the seed's shape. A
+// chain client has no seed-shaped leap: use LeapQuant.
 func (c *Client) Leap(ctx context.Context) (api.SeedQuant, error) {
 	var out api.SeedQuant
+	if !c.chain.IsZero() {
+		return out, errors.New("client: Leap is the default chain's seed route; use LeapQuant on a chain")
+	}
 	err := c.do(ctx, http.MethodPost, "/leap", "", nil, MaxLargeResponse, &out)
 	return out, err
 }
 
-// Stats returns the chain stats of GET /stats.
+// LeapQuant asks the node to make a quant now from the chain's pool (POST
+// /v1/leap or /v1/chains/{id}/leap) and returns it once committed, with its
+// transactions.
+func (c *Client) LeapQuant(ctx context.Context) (api.Quant, error) {
+	var out api.Quant
+	err := c.do(ctx, http.MethodPost, c.v1("/leap"), "", nil, MaxLargeResponse, &out)
+	return out, err
+}
+
+// Stats returns the chain stats of GET /stats (/v1/chains/{id}/stats on
+// a chain client).
 func (c *Client) Stats(ctx context.Context) (api.Stats, error) {
 	var out api.Stats
-	err := c.do(ctx, http.MethodGet, "/stats", "", nil, MaxSmallResponse, &out)
+	err := c.do(ctx, http.MethodGet, c.seed("/stats"), "", nil, MaxSmallResponse, &out)
 	return out, err
 }
 
 // Chain returns the node's chain: its id, rules and stats.
 func (c *Client) Chain(ctx context.Context) (api.Chain, error) {
 	var out api.Chain
-	err := c.do(ctx, http.MethodGet, "/v1/chain", "", nil, MaxSmallResponse, &out)
+	err := c.do(ctx, http.MethodGet, c.v1("/chain"), "", nil, MaxSmallResponse, &out)
 	return out, err
 }
 
@@ -189,7 +248,7 @@ func (c *Client) Quant(ctx context.Context, heightOrHash string) (api.Quant, err
 	if heightOrHash == "" {
 		return out, errors.New("client: quant: height or hash is empty")
 	}
-	err := c.do(ctx, http.MethodGet, "/v1/quants/"+url.PathEscape(heightOrHash), "", nil, MaxLargeResponse, &out)
+	err := c.do(ctx, http.MethodGet, c.v1("/quants/"+url.PathEscape(heightOrHash)), "", nil, MaxLargeResponse, &out)
 	return out, err
 }
 
@@ -199,7 +258,7 @@ func (c *Client) Quants(ctx context.Context, from uint64, limit int) ([]api.Quan
 	var out struct {
 		Quants []api.Quant `json:"quants"`
 	}
-	err := c.do(ctx, http.MethodGet, "/v1/quants"+rangeQuery(from, limit), "", nil, MaxLargeResponse, &out)
+	err := c.do(ctx, http.MethodGet, c.v1("/quants")+rangeQuery(from, limit), "", nil, MaxLargeResponse, &out)
 	return out.Quants, err
 }
 
@@ -208,7 +267,7 @@ func (c *Client) Quants(ctx context.Context, from uint64, limit int) ([]api.Quan
 // api.CodeNotFound.
 func (c *Client) Tx(ctx context.Context, id quant.Hash) (api.TxStatus, error) {
 	var out api.TxStatus
-	err := c.do(ctx, http.MethodGet, "/v1/txs/"+id.String(), "", nil, MaxSmallResponse+2*quant.MaxTxSize, &out)
+	err := c.do(ctx, http.MethodGet, c.v1("/txs/"+id.String()), "", nil, MaxSmallResponse+2*quant.MaxTxSize, &out)
 	return out, err
 }
 
@@ -217,12 +276,13 @@ func (c *Client) Tx(ctx context.Context, id quant.Hash) (api.TxStatus, error) {
 // holding the chain in memory. An error from fn stops the stream and is
 // returned as is.
 func (c *Client) JSONChain(ctx context.Context, from uint64, limit int, fn func(api.SeedQuant) error) error {
-	resp, err := c.send(ctx, http.MethodGet, "/json-chain"+rangeQuery(from, limit), "", nil)
+	path := c.seed("/json-chain")
+	resp, err := c.send(ctx, http.MethodGet, path+rangeQuery(from, limit), "", nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	where := "client: GET /json-chain"
+	where := "client: GET " + path
 	// Each element may be up to MaxLargeResponse; the budget is renewed
 	// before each one.
 	body := &budgetReader{r: resp.Body}
@@ -439,14 +499,14 @@ func (c *Client) CreateChain(ctx context.Context, rules []byte) (api.Chain, erro
 
 // Fork creates a chain sharing chain's history up to its quant at height,
 // with rules (a genesis file's JSON) after it. A zero chain forks the
-// node's default chain.
+// chain the client addresses.
 func (c *Client) Fork(ctx context.Context, chain quant.Hash, height uint64, rules []byte) (api.Chain, error) {
 	var out api.Chain
 	body, err := json.Marshal(api.Fork{Height: height, Rules: rules})
 	if err != nil {
 		return out, fmt.Errorf("client: fork: rules are not JSON: %w", err)
 	}
-	path := "/v1/fork"
+	path := c.v1("/fork")
 	if !chain.IsZero() {
 		path = "/v1/chains/" + chain.String() + "/fork"
 	}

@@ -6,6 +6,7 @@ package engines
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/consensus/poa"
@@ -35,4 +36,23 @@ func Default() Set {
 // and knows which raft chains list it as a member.
 func Consensus(key ed25519.PrivateKey) chain.Engines {
 	return chain.Engines{pow.Name: pow.New, poa.Name: poa.Factory(key), raft.Name: raft.Factory(key)}
+}
+
+// DefaultParams returns the engine parameters a new chain on engine gets
+// for those its rules leave out (quant.FillRules); nil for an engine QBC
+// does not ship.
+func DefaultParams(engine string) json.RawMessage {
+	var p any
+	switch engine {
+	case pow.Name:
+		p = pow.DefaultParams()
+	case poa.Name:
+		p = poa.DefaultParams()
+	case raft.Name:
+		p = raft.DefaultParams()
+	default:
+		return nil
+	}
+	b, _ := json.Marshal(p)
+	return b
 }

@@ -22,7 +22,8 @@ func (s *Server) listChains(w http.ResponseWriter, r *http.Request) {
 }
 
 // createChain is POST /v1/chains: a body of rules (JSON, the fields of a
-// genesis file) makes a bang and a new chain, which this node follows and
+// genesis file, of which only "name" is needed: see newRules) makes a bang
+// and a new chain, which this node follows and
 // offers to its peers. It answers 201 with the chain, 409 if this node
 // already follows a chain with these rules, 422 for rules that cannot make
 // a chain.
@@ -36,7 +37,7 @@ func (s *Server) createChain(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	rules, err := quant.ParseRules(b)
+	rules, err := s.newRules(b)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -54,15 +54,28 @@ func (s *Server) newOpenTx(r *http.Request, data []byte) (*quant.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	var nonce [8]byte
-	rand.Read(nonce[:])
-	return &quant.Tx{
-		ChainID: s.lg(r).Chain.ID(),
-		Time:    time.Now().UnixMilli(),
-		Nonce:   binary.BigEndian.Uint64(nonce[:]),
-		Kind:    quant.DataJSON,
-		Data:    d,
-	}, nil
+	tx := &quant.Tx{Kind: quant.DataJSON, Data: d}
+	s.stampOpen(r, tx)
+	return tx, nil
+}
+
+// stampOpen fills what an unsigned transaction left out, as the seed's
+// /inject did: the chain of the route, the node's time and a random nonce
+// (so two equal readings are two transactions). Fields already set are
+// kept. It must not be used on a signed transaction: the signature covers
+// these fields.
+func (s *Server) stampOpen(r *http.Request, tx *quant.Tx) {
+	if tx.ChainID.IsZero() {
+		tx.ChainID = s.lg(r).Chain.ID()
+	}
+	if tx.Time == 0 {
+		tx.Time = time.Now().UnixMilli()
+	}
+	if tx.Nonce == 0 {
+		var nonce [8]byte
+		rand.Read(nonce[:])
+		tx.Nonce = binary.BigEndian.Uint64(nonce[:])
+	}
 }
 
 // inject is the seed's POST /inject: {"data": value} as JSON, or the form
@@ -446,7 +459,7 @@ func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	tx, err := t.ToTx()
+	tx, err := s.txFromJSON(r, &t)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -488,7 +501,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.Ra
 		at  []int // out index of each tx
 	)
 	for i := range items {
-		tx, err := items[i].ToTx()
+		tx, err := s.txFromJSON(r, &items[i])
 		if err != nil {
 			out.Results[i].Error = s.body(err)
 			continue

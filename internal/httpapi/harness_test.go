@@ -17,7 +17,7 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/chain"
-	"github.com/qbc-chain/qbc/internal/consensus/pow"
+	"github.com/qbc-chain/qbc/internal/engines"
 	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/mempool"
@@ -37,7 +37,7 @@ const testGenesis = `{"name":"http-test","created":1700000000000,"engine":"pow",
 	"write_policy":"open","max_data_bytes":65536,"max_quant_txs":10000,"max_quant_bytes":16777216,
 	"max_time_drift_ms":120000}`
 
-var testEngines = chain.Engines{pow.Name: pow.New}
+var testEngines = engines.Consensus(nil)
 
 // testConfig is what a test may change of the API under test.
 type testConfig struct {

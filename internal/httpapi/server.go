@@ -192,6 +192,8 @@ func (s *Server) routes() {
 	chainRoute("GET", "/peers", s.peers)
 	chainRoute("POST", "/fork", s.fork)
 	chainRoute("GET", "/lineage", s.lineage)
+	s.seedChainRoutes()
+	s.indexRoute()
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)

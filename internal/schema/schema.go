@@ -12,9 +12,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"unicode/utf8"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Schema is a compiled JSON Schema.
@@ -70,14 +76,22 @@ func (s *Schema) Validate(data []byte) error {
 	return nil
 }
 
-// oneLine gives the deepest causes of a validation error on one line.
+// Limits on how a refusal is told: the first maxCauses causes, then "and
+// N more", in at most maxMessage bytes, so that a schema with many
+// properties cannot make a refusal (and the API's error answer) large.
+const (
+	maxCauses  = 5
+	maxMessage = 1 << 10
+)
+
+// oneLine gives the deepest causes of a validation error on one line, each
+// in words: "/sensor: want integer, got string; missing property temp".
 func oneLine(ve *jsonschema.ValidationError) string {
 	var leaves []string
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			loc := "/" + strings.Join(e.InstanceLocation, "/")
-			leaves = append(leaves, fmt.Sprintf("at %s: %v", loc, e.ErrorKind))
+			leaves = append(leaves, describe(e.InstanceLocation, e.ErrorKind))
 			return
 		}
 		for _, c := range e.Causes {
@@ -85,8 +99,46 @@ func oneLine(ve *jsonschema.ValidationError) string {
 		}
 	}
 	walk(ve)
-	if len(leaves) > 5 {
-		leaves = append(leaves[:5], fmt.Sprintf("and %d more", len(leaves)-5))
+	slices.Sort(leaves) // the library's order follows Go maps
+	if len(leaves) > maxCauses {
+		leaves = append(leaves[:maxCauses], fmt.Sprintf("and %d more", len(leaves)-maxCauses))
 	}
-	return strings.Join(leaves, "; ")
+	msg := strings.Join(leaves, "; ")
+	if len(msg) > maxMessage {
+		cut := maxMessage - len("...")
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "..."
+	}
+	return msg
+}
+
+// describe says what one cause is, in words, prefixed with where it is in
+// the data unless that is the whole document.
+func describe(location []string, k jsonschema.ErrorKind) string {
+	var what string
+	switch k := k.(type) {
+	case *kind.Type:
+		what = fmt.Sprintf("want %s, got %s", strings.Join(k.Want, " or "), k.Got)
+	case *kind.Required:
+		what = "missing propert" + plural(k.Missing, "y ", "ies ") + strings.Join(k.Missing, ", ")
+	case *kind.AdditionalProperties:
+		what = "propert" + plural(k.Properties, "y ", "ies ") + strings.Join(k.Properties, ", ") + plural(k.Properties, " is", " are") + " not allowed"
+	case *kind.FalseSchema:
+		what = "no value is allowed here"
+	default:
+		what = k.LocalizedString(message.NewPrinter(language.English))
+	}
+	if len(location) == 0 {
+		return what
+	}
+	return "/" + strings.Join(location, "/") + ": " + what
+}
+
+func plural(list []string, one, many string) string {
+	if len(list) == 1 {
+		return one
+	}
+	return many
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -68,4 +69,61 @@ func FuzzValidate(f *testing.F) {
 	}
 	f.Add([]byte(`{"id":"o-1","amount":5}`))
 	f.Fuzz(func(t *testing.T, b []byte) { _ = s.Validate(b) })
+}
+
+// TestRefusalInWords: a refusal says what is wrong in words, where in the
+// data, and stays short however many causes there are.
+func TestRefusalInWords(t *testing.T) {
+	const temps = `{"type":"object","required":["temp"],"additionalProperties":false,
+		"properties":{"temp":{"type":"number"},"sensor":{"type":"integer"},"name":{"type":"string","maxLength":3},
+		"tags":{"type":"array","items":{"enum":["a","b"]}}}}`
+	many := `{"type":"object","properties":{`
+	for i := range 300 {
+		if i > 0 {
+			many += ","
+		}
+		many += fmt.Sprintf(`"property_with_a_long_name_%03d":{"type":"integer"}`, i)
+	}
+	many += `}}`
+	manyData := "{"
+	for i := range 300 {
+		if i > 0 {
+			manyData += ","
+		}
+		manyData += fmt.Sprintf(`"property_with_a_long_name_%03d":"x"`, i)
+	}
+	manyData += "}"
+	for _, tc := range []struct {
+		name, schema, data, want string
+	}{
+		{"wrong type", temps, `{"temp":1,"sensor":"s7"}`, "/sensor: want integer, got string"},
+		{"missing property", temps, `{"sensor":7}`, "missing property temp"},
+		{"missing properties", `{"required":["a","b"]}`, `{}`, "missing properties a, b"},
+		{"extra property", temps, `{"temp":1,"extra":true}`, "property extra is not allowed"},
+		{"extra properties", temps, `{"temp":1,"x":1,"y":2}`, "properties x, y are not allowed"},
+		{"not an object", temps, `[1]`, "want object, got array"},
+		{"two causes", temps, `{"temp":"warm","sensor":1.5}`, "/sensor: want integer, got number; /temp: want number, got string"},
+		{"other kinds in the library's words", temps, `{"temp":1,"name":"long"}`, "/name: maxLength: got 4, want 3"},
+		{"deep location", temps, `{"temp":1,"tags":["a","z"]}`, "/tags/1: value must be one of 'a', 'b'"},
+		{"false schema", `false`, `1`, "no value is allowed here"},
+		{"many causes", many, manyData, "and 295 more"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Compile([]byte(tc.schema))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Validate([]byte(tc.data))
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("got %v, want ErrInvalid", err)
+			}
+			msg := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("refusal %q does not say %q", msg, tc.want)
+			}
+			if strings.Contains(msg, "&{") || len(msg) > maxMessage {
+				t.Errorf("refusal of %d bytes shows Go values or is too long: %q", len(msg), msg)
+			}
+		})
+	}
 }

@@ -57,6 +57,13 @@ type Params struct {
 	WiggleMs int64 `json:"wiggle_ms"`
 }
 
+// DefaultParams are what a new chain's rules get for the parameters they
+// leave out: a quant at most every second, an authority out of turn waiting
+// half a second more. The authorities have no default.
+func DefaultParams() Params {
+	return Params{PeriodMs: 1000, WiggleMs: 500}
+}
+
 // Validate names the first bad parameter.
 func (p Params) Validate() error {
 	if len(p.Authorities) == 0 || len(p.Authorities) > maxAuthorities {

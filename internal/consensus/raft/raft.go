@@ -57,6 +57,14 @@ type Params struct {
 	MaxQuantIntervalMs int64 `json:"max_quant_interval_ms"`
 }
 
+// DefaultParams are what a new chain's rules get for the parameters they
+// leave out: the chain's own quant limits, and a transaction waiting at
+// most 5 ms at the leader while quants are in flight (docs/performance.md
+// measured with it). The members have no default.
+func DefaultParams() Params {
+	return Params{MaxQuantIntervalMs: 5}
+}
+
 // ParseParams decodes a chain's engine parameters strictly (unknown fields
 // are refused) and validates them against its rules. The error, a
 // CodeBadRules RuleError, names the bad field.
