@@ -43,7 +43,9 @@ Configuration, each level overriding the one before:
      QBC_FOLLOW (all: follow the chains peers follow; none), QBC_MAX_CHAINS,
      QBC_RAFT_COMMIT_TIMEOUT (how soon a raft leader tells idle followers
      of a commit; 2ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
-     flight; 1), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
+     flight; 1), QBC_RAFT_ADDR (where a raft chain's transport binds:
+     HOST:PORT, further chains on the next free ports; default the
+     advertised host, a port the system picks), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
      bearer token; environment or file only)
   4. flags, and PORT
 
@@ -142,6 +144,7 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
 		{"QBC_RAFT_COMMIT_TIMEOUT", duration("2ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
+		{"QBC_RAFT_ADDR", str(func(s *nodeSettings) *string { return &s.RaftAddr })},
 	}
 }
 
@@ -155,6 +158,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		mine        = fs.Bool("mine", false, "leap continuously")
 		peers       = fs.String("peers", "", "other nodes, comma-separated `HOST:PORT,...`")
 		advertise   = fs.String("advertise", "", "this node's `HOST:PORT` as other nodes reach it (default the listen address)")
+		raftAddr    = fs.String("raft-addr", "", "where raft chains' transports bind, `HOST:PORT` (further chains: the next free ports)")
 		allow       = fs.String("network-allow", "", "close the network to these node public keys, comma-separated `HEX,...`")
 		logLevel    = fs.String("log-level", "", "`level`: debug, info, warn or error (default info)")
 		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
@@ -217,6 +221,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	}
 	if set["advertise"] {
 		s.Advertise = *advertise
+	}
+	if set["raft-addr"] {
+		s.RaftAddr = *raftAddr
 	}
 	if set["network-allow"] {
 		s.NetworkAllow = splitList(*allow)
