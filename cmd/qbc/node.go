@@ -20,6 +20,7 @@ import (
 )
 
 const nodeHelp = `Usage: qbc node [PORT] [flags]
+       qbc node info [--node HOST:PORT]
 
 Run a QBC node: keep its chain in the data directory, serve the HTTP API
 (the seed's /inject, /leap, /json-chain, /chain, /stats, /discover and the
@@ -51,11 +52,15 @@ Configuration, each level overriding the one before:
 
 Logs go to standard error (text or JSON). Standard output gets one line,
 "listening on HOST:PORT", once the node is ready.
+
+'qbc node info' prints a running node's id, public key, version and
+addresses (GET /v1/node); 'qbc node info --help' says more.
 `
 
 const nodeExample = `qbc node 3000 --mine
 QBC_PEERS=127.0.0.1:3000 qbc node --addr 127.0.0.1:3001 --data-dir ./node2
-qbc node --config qbc.json --print-config`
+qbc node --config qbc.json --print-config
+qbc node info --node 127.0.0.1:3000`
 
 // nodeSettings are the node's configuration and what cmd/qbc adds to it.
 // It is also the config file's shape: node.Config's fields plus
@@ -149,6 +154,9 @@ func nodeEnvs() []nodeEnv {
 }
 
 func runNode(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "info" {
+		return runNodeInfo(ctx, e, args[1:])
+	}
 	fs := newFlags(e, "node", nodeHelp, nodeExample)
 	var (
 		addr        = fs.String("addr", "", "listen `HOST:PORT` (default "+node.DefaultAddr+")")
@@ -251,6 +259,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, shown)
 	}
 
+	s.Version = qbcVersion()
 	n, err := node.New(s.Config, logger)
 	if err != nil {
 		return err

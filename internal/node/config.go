@@ -75,6 +75,10 @@ type Config struct {
 	// system picks. A chain's replica keeps the address it bound first.
 	RaftAddr string `json:"raft_addr"`
 
+	// Version is the node's version as 'qbc version' says it, which GET
+	// /v1/node tells. Not read from files.
+	Version string `json:"-"`
+
 	// Engines are the consensus engines the node runs; default every
 	// engine QBC ships (engines.Default). Not read from files.
 	Engines engines.Set `json:"-"`
