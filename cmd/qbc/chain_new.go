@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"strconv"
 	"strings"
 
-	"github.com/qbc-chain/qbc/internal/consensus/raft"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -25,7 +23,10 @@ The fields: name, created (Unix ms), engine (pow, poa, raft) and
 engine_params, write_policy (open, signed, allowlist), writers (hex keys,
 for allowlist), max_data_bytes, max_quant_txs, max_quant_bytes,
 max_time_drift_ms, and schema, a JSON Schema every transaction's data must
-match. examples/ holds a rules file for each kind of chain.
+match. examples/ holds a rules file for each kind of chain. A raft chain's
+--members may name running nodes by address (HOST:PORT) instead of key: the
+node fetches each one's key from its GET /v1/node ('qbc node info') and the
+chain's rules list the key.
 
 The node follows the new chain and offers it to its peers. Prints the chain
 (id, rules, stats) as JSON.
@@ -35,6 +36,7 @@ const chainNewExample = `qbc chain new examples/temps.json
 qbc chain new --name temps --schema examples/temps.schema.json
 qbc chain new --name orders --write-policy signed
 qbc chain new --name ledger --engine raft --members m0=KEY0,m1=KEY1,m2=KEY2
+qbc chain new --name ledger --engine raft --members :5000,:5001,:5002
 qbc chain new --name shared --engine poa --authorities KEY0,KEY1,KEY2`
 
 func runChainNew(ctx context.Context, e *env, args []string) error {
@@ -43,7 +45,7 @@ func runChainNew(ctx context.Context, e *env, args []string) error {
 	var (
 		name        = fs.String("name", "", "the chain's `name`")
 		engine      = fs.String("engine", "", "the consensus `engine`: pow, poa or raft (default: the node's default chain's)")
-		members     = fs.String("members", "", "raft members, comma-separated `[ID=]KEY,...` (hex public keys, 'qbc keys public'; ids default to m0, m1, ...)")
+		members     = fs.String("members", "", "raft members, comma-separated `[ID=]KEY|ADDR,...`: hex public keys ('qbc keys public'), or running nodes' HOST:PORT, whose keys the node fetches; ids default to m0, m1, ...")
 		authorities = fs.String("authorities", "", "poa authorities, comma-separated hex public `KEY,...`")
 		schemaFile  = fs.String("schema", "", "JSON Schema `file` every transaction's data must match")
 		policy      = fs.String("write-policy", "", "who may write: open, signed or `allowlist`")
@@ -128,16 +130,31 @@ func runChainNew(ctx context.Context, e *env, args []string) error {
 	return writeJSON(e.stdout, out)
 }
 
-// parseMembers reads --members: ID=KEY or KEY entries, ids defaulting to
-// m0, m1, ... by position.
-func parseMembers(s string) []raft.Member {
-	var out []raft.Member
-	for i, m := range splitList(s) {
-		id, key, ok := strings.Cut(m, "=")
+// memberFlag is one --members entry as the rules send it: a key, or a
+// node's address whose key the node creating the chain fetches.
+type memberFlag struct {
+	ID   string `json:"id,omitempty"`
+	Key  string `json:"key,omitempty"`
+	Addr string `json:"addr,omitempty"`
+}
+
+// parseMembers reads --members: [ID=]KEY or [ID=]HOST:PORT entries (an
+// entry with a colon is an address); the node gives ids left out m0, m1,
+// ... by position.
+func parseMembers(s string) []memberFlag {
+	var out []memberFlag
+	for _, m := range splitList(s) {
+		id, v, ok := strings.Cut(m, "=")
 		if !ok {
-			id, key = "m"+strconv.Itoa(i), m
+			id, v = "", m
 		}
-		out = append(out, raft.Member{ID: strings.TrimSpace(id), Key: strings.ToLower(strings.TrimSpace(key))})
+		f := memberFlag{ID: strings.TrimSpace(id)}
+		if v = strings.TrimSpace(v); strings.Contains(v, ":") {
+			f.Addr = v
+		} else {
+			f.Key = strings.ToLower(v)
+		}
+		out = append(out, f)
 	}
 	return out
 }

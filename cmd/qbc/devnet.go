@@ -112,6 +112,7 @@ func runDevnet(ctx context.Context, e *env, args []string) error {
 		cfg.Genesis = genesis
 		cfg.Mine = *mine
 		cfg.Peers = append([]string(nil), addrs...)
+		cfg.Version = qbcVersion()
 		n, err := node.New(cfg, logger.With("node", i+1))
 		if err != nil {
 			return fmt.Errorf("devnet: node %d: %w", i+1, err)

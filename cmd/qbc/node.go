@@ -20,6 +20,7 @@ import (
 )
 
 const nodeHelp = `Usage: qbc node [PORT] [flags]
+       qbc node info [--node HOST:PORT]
 
 Run a QBC node: keep its chain in the data directory, serve the HTTP API
 (the seed's /inject, /leap, /json-chain, /chain, /stats, /discover and the
@@ -43,17 +44,23 @@ Configuration, each level overriding the one before:
      QBC_FOLLOW (all: follow the chains peers follow; none), QBC_MAX_CHAINS,
      QBC_RAFT_COMMIT_TIMEOUT (how soon a raft leader tells idle followers
      of a commit; 2ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
-     flight; 1), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
+     flight; 1), QBC_RAFT_ADDR (where a raft chain's transport binds:
+     HOST:PORT, further chains on the next free ports; default the
+     advertised host, a port the system picks), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
      bearer token; environment or file only)
   4. flags, and PORT
 
 Logs go to standard error (text or JSON). Standard output gets one line,
 "listening on HOST:PORT", once the node is ready.
+
+'qbc node info' prints a running node's id, public key, version and
+addresses (GET /v1/node); 'qbc node info --help' says more.
 `
 
 const nodeExample = `qbc node 3000 --mine
 QBC_PEERS=127.0.0.1:3000 qbc node --addr 127.0.0.1:3001 --data-dir ./node2
-qbc node --config qbc.json --print-config`
+qbc node --config qbc.json --print-config
+qbc node info --node 127.0.0.1:3000`
 
 // nodeSettings are the node's configuration and what cmd/qbc adds to it.
 // It is also the config file's shape: node.Config's fields plus
@@ -142,10 +149,14 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
 		{"QBC_RAFT_COMMIT_TIMEOUT", duration("2ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
+		{"QBC_RAFT_ADDR", str(func(s *nodeSettings) *string { return &s.RaftAddr })},
 	}
 }
 
 func runNode(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "info" {
+		return runNodeInfo(ctx, e, args[1:])
+	}
 	fs := newFlags(e, "node", nodeHelp, nodeExample)
 	var (
 		addr        = fs.String("addr", "", "listen `HOST:PORT` (default "+node.DefaultAddr+")")
@@ -155,6 +166,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		mine        = fs.Bool("mine", false, "leap continuously")
 		peers       = fs.String("peers", "", "other nodes, comma-separated `HOST:PORT,...`")
 		advertise   = fs.String("advertise", "", "this node's `HOST:PORT` as other nodes reach it (default the listen address)")
+		raftAddr    = fs.String("raft-addr", "", "where raft chains' transports bind, `HOST:PORT` (further chains: the next free ports)")
 		allow       = fs.String("network-allow", "", "close the network to these node public keys, comma-separated `HEX,...`")
 		logLevel    = fs.String("log-level", "", "`level`: debug, info, warn or error (default info)")
 		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
@@ -218,6 +230,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if set["advertise"] {
 		s.Advertise = *advertise
 	}
+	if set["raft-addr"] {
+		s.RaftAddr = *raftAddr
+	}
 	if set["network-allow"] {
 		s.NetworkAllow = splitList(*allow)
 	}
@@ -244,6 +259,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, shown)
 	}
 
+	s.Version = qbcVersion()
 	n, err := node.New(s.Config, logger)
 	if err != nil {
 		return err

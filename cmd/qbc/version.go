@@ -34,9 +34,15 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs("version", pos, 0, 0); err != nil {
 		return err
 	}
-	bi, _ := debug.ReadBuildInfo()
-	fmt.Fprintf(e.stdout, "qbc %s %s %s/%s\n", versionString(version, commit, bi), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(e.stdout, "qbc %s %s %s/%s\n", qbcVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
+}
+
+// qbcVersion is this binary's versionString, which nodes also tell in GET
+// /v1/node.
+func qbcVersion() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionString(version, commit, bi)
 }
 
 // versionString says which qbc this is: the version and commit given at

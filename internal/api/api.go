@@ -220,7 +220,7 @@ func FromQuantSeed(q *quant.Quant, proof uint64) SeedQuant {
 // Submitted answers a transaction submission.
 type Submitted struct {
 	ID     quant.Hash `json:"id"`
-	Status string     `json:"status"` // "pending"
+	Status string     `json:"status"` // "pending", or "committed" once in the chain (a raft member answers then)
 }
 
 // BatchResult is one item of a batch submission's answer: an id, or an
@@ -282,6 +282,26 @@ type Chain struct {
 	ID    quant.Hash      `json:"id"`
 	Rules json.RawMessage `json:"rules"`
 	Stats Stats           `json:"stats"`
+}
+
+// NodeInfo answers GET /v1/node: who a node is and where it is reached,
+// what another node needs to name it a member of a raft chain.
+type NodeInfo struct {
+	ID        string `json:"id"`        // its peer id, hex
+	Key       string `json:"key"`       // its Ed25519 public key, hex
+	Version   string `json:"version"`   // as 'qbc version' says it
+	Addr      string `json:"addr"`      // where its API listens
+	Advertise string `json:"advertise"` // its API as other nodes reach it
+	// Replicas are the ordered chains (raft) it is a member of.
+	Replicas []NodeReplica `json:"replicas"`
+}
+
+// NodeReplica is a node's member of an ordered chain.
+type NodeReplica struct {
+	Chain  quant.Hash `json:"chain"`
+	Engine string     `json:"engine"`
+	Member string     `json:"member"` // its member id
+	Addr   string     `json:"addr"`   // its replica's transport address
 }
 
 // RaftStatus is a raft member's view of its chain's cluster: every

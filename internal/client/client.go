@@ -482,6 +482,14 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Node returns who the node is (GET /v1/node): its id, public key,
+// version, addresses and replicas.
+func (c *Client) Node(ctx context.Context) (api.NodeInfo, error) {
+	var out api.NodeInfo
+	err := c.do(ctx, http.MethodGet, "/v1/node", "", nil, MaxSmallResponse, &out)
+	return out, err
+}
+
 // Chains lists the chains the node follows, the default first.
 func (c *Client) Chains(ctx context.Context) ([]api.Chain, error) {
 	var out []api.Chain

@@ -5,6 +5,7 @@
 package engines
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 
@@ -24,11 +25,24 @@ type Set struct {
 	// Replicas opens, by engine name, the replica a member of an ordered
 	// chain runs. Every engine whose Engine is consensus.Ordered has one.
 	Replicas map[string]replica.Open
+	// Resolve, by engine name, fills in what a new chain's engine
+	// parameters name by a node's API address with what keyAt fetches from
+	// that node (raft: members given as {"addr"}), before the bang is
+	// made. An engine without one takes its parameters as given.
+	Resolve map[string]Resolve
 }
+
+// Resolve returns a new chain's engine parameters with the nodes they name
+// by address named by key, fetched with keyAt (see raft.ResolveMembers).
+type Resolve func(ctx context.Context, params json.RawMessage, keyAt func(ctx context.Context, addr string) (ed25519.PublicKey, error)) (json.RawMessage, error)
 
 // Default is every engine QBC ships: pow, poa and raft.
 func Default() Set {
-	return Set{Consensus: Consensus, Replicas: map[string]replica.Open{raft.Name: raftchain.OpenReplica}}
+	return Set{
+		Consensus: Consensus,
+		Replicas:  map[string]replica.Open{raft.Name: raftchain.OpenReplica},
+		Resolve:   map[string]Resolve{raft.Name: raft.ResolveMembers},
+	}
 }
 
 // Consensus is the factories of the engines QBC ships, for a node whose

@@ -21,6 +21,20 @@ func (s *Server) listChains(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// nodeInfo is GET /v1/node: the node's id, public key, version and
+// addresses, and its replica of each ordered chain it is a member of.
+func (s *Server) nodeInfo(w http.ResponseWriter, r *http.Request) {
+	info := s.cfg.Node.Info()
+	info.Replicas = []api.NodeReplica{}
+	for _, l := range s.cfg.Chains.Ledgers() {
+		if st := l.Node.RaftStatus(); st != nil {
+			info.Replicas = append(info.Replicas, api.NodeReplica{
+				Chain: l.Chain.ID(), Engine: l.Chain.Rules().Engine, Member: st.ID, Addr: st.Addr})
+		}
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
 // createChain is POST /v1/chains: a body of rules (JSON, the fields of a
 // genesis file, of which only "name" is needed: see newRules) makes a bang
 // and a new chain, which this node follows and

@@ -108,3 +108,47 @@ func TestChainRoutes(t *testing.T) {
 		tn.wantError(status, body, tc.status, tc.code)
 	}
 }
+
+// TestNodeInfo: GET /v1/node tells the node's id, key, version and
+// addresses, and its replica of each ordered chain it is a member of.
+func TestNodeInfo(t *testing.T) {
+	tn := startNode(t, nil)
+	var got api.NodeInfo
+	tn.json("GET", "/v1/node", nil, 200, &got)
+	if got.ID != fakeInfo.ID || got.Key != fakeInfo.Key || got.Version != fakeInfo.Version ||
+		got.Addr != fakeInfo.Addr || got.Advertise != fakeInfo.Advertise || got.Replicas == nil || len(got.Replicas) != 0 {
+		t.Fatalf("GET /v1/node: %+v", got)
+	}
+	// A chain with a replica (a raft member) is listed with its address.
+	var made api.Chain
+	tn.json("POST", "/v1/chains", map[string]string{"name": "members"}, 201, &made)
+	l, _ := tn.node.Ledger(made.ID)
+	l.Node.(*fakeChain).raft.Store(&api.RaftStatus{ID: "m1", Addr: "10.0.0.7:7400"})
+	tn.json("GET", "/v1/node", nil, 200, &got)
+	want := api.NodeReplica{Chain: made.ID, Engine: "pow", Member: "m1", Addr: "10.0.0.7:7400"}
+	if len(got.Replicas) != 1 || got.Replicas[0] != want {
+		t.Fatalf("replicas %+v, want [%+v]", got.Replicas, want)
+	}
+	status, body := tn.do("POST", "/v1/node", "application/json", nil)
+	tn.wantError(status, body, 405, api.CodeMethodNotAllowed)
+}
+
+// TestSubmitCommitted: a submission the node answers once committed (an
+// ordered chain's member) answers "committed"; one left in the pool,
+// "pending". /inject keeps its shape.
+func TestSubmitCommitted(t *testing.T) {
+	tn := startNode(t, nil)
+	var sub api.Submitted
+	tn.json("POST", "/v1/txs", map[string]any{"data": map[string]int{"n": 1}}, 201, &sub)
+	if sub.Status != "pending" {
+		t.Fatalf("pooled: %+v", sub)
+	}
+	tn.node.commits.Store(true)
+	for _, path := range []string{"/v1/txs", "/inject", "/v1/chains/" + tn.chainID().String() + "/inject"} {
+		var raw map[string]json.RawMessage
+		tn.json("POST", path, map[string]any{"data": map[string]string{"path": path}}, 201, &raw)
+		if len(raw) != 2 || string(raw["status"]) != `"committed"` || raw["id"] == nil {
+			t.Fatalf("%s, committed at once: %s", path, raw)
+		}
+	}
+}

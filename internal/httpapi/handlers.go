@@ -86,12 +86,13 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.lg(r).Node.Submit(r.Context(), tx)
+	l := s.lg(r)
+	id, err := l.Node.Submit(r.Context(), tx)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, api.Submitted{ID: id, Status: "pending"})
+	writeJSON(w, http.StatusCreated, submitted(l, id))
 }
 
 func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
@@ -476,13 +477,25 @@ func strictUnmarshal(b []byte, v any) error {
 	return nil
 }
 
+// submitted answers a transaction the node took: "committed" when the
+// chain's main chain holds it already (an ordered chain's member answers
+// once its log committed it), else "pending" (in the pool).
+func submitted(l *Ledger, id quant.Hash) api.Submitted {
+	status := "pending"
+	if has, err := l.Store.HasTx(id); err == nil && has {
+		status = "committed"
+	}
+	return api.Submitted{ID: id, Status: status}
+}
+
 func (s *Server) submitOne(w http.ResponseWriter, r *http.Request, tx *quant.Tx) {
-	id, err := s.lg(r).Node.Submit(r.Context(), tx)
+	l := s.lg(r)
+	id, err := l.Node.Submit(r.Context(), tx)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, api.Submitted{ID: id, Status: "pending"})
+	writeJSON(w, http.StatusCreated, submitted(l, id))
 }
 
 func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.RawMessage) {

@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -105,11 +107,22 @@ type fakeNode struct {
 	bus        *events.Bus
 	poolMaxTxs int
 
+	// commits makes Submit commit at once, as an ordered chain's member
+	// answers once its log committed a transaction.
+	commits atomic.Bool
+
 	mu      sync.Mutex
 	ledgers []*httpapi.Ledger // the default first
 	peers   []api.Peer
 	live    map[string]bool // addresses where a node answers
 }
+
+// fakeInfo is what the fakeNode says it is.
+var fakeInfo = api.NodeInfo{ID: strings.Repeat("ab", 32), Key: strings.Repeat("cd", 32), Version: "v1.2.3 (commit 0123456789ab)",
+	Addr: "127.0.0.1:5000", Advertise: "node.example:5000"}
+
+// Info implements httpapi.Node.
+func (n *fakeNode) Info() api.NodeInfo { return fakeInfo }
 
 // listen makes addr an address where a node answers AddPeer.
 func (n *fakeNode) listen(addr string) {
@@ -258,6 +271,7 @@ type fakeChain struct {
 	l    *httpapi.Ledger
 
 	leapMu sync.Mutex
+	raft   atomic.Pointer[api.RaftStatus] // RaftStatus's answer
 }
 
 // Submit implements httpapi.ChainNode.
@@ -273,6 +287,11 @@ func (c *fakeChain) Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error
 		return id, err
 	}
 	c.node.bus.Publish(events.Event{Kind: events.KindTx, Chain: c.l.Chain.ID().String(), Data: id})
+	if c.node.commits.Load() {
+		if _, err := c.Leap(ctx); err != nil {
+			return id, err
+		}
+	}
 	return id, nil
 }
 
@@ -321,7 +340,7 @@ func (c *fakeChain) Peers() []api.Peer { return c.node.peerList() }
 func (c *fakeChain) Syncing() (bool, uint64) { return false, 0 }
 
 // RaftStatus implements httpapi.ChainNode.
-func (c *fakeChain) RaftStatus() *api.RaftStatus { return nil }
+func (c *fakeChain) RaftStatus() *api.RaftStatus { return c.raft.Load() }
 
 // do sends a request and returns the status and body.
 func (tn *testNode) do(method, path, contentType string, body []byte, header ...string) (int, []byte) {

@@ -72,6 +72,9 @@ type Chains interface {
 type Node interface {
 	// AddPeer registers another node (the seed's /discover).
 	AddPeer(ctx context.Context, addr string) error
+	// Info says who the node is and where it is reached; the API adds the
+	// chains' replicas.
+	Info() api.NodeInfo
 }
 
 // Config wires the API to a node's parts.
@@ -178,6 +181,7 @@ func (s *Server) routes() {
 	h("GET /discover", s.peers)
 	h("POST /discover", s.discover)
 	// The versioned API.
+	h("GET /v1/node", s.nodeInfo)
 	h("GET /v1/chains", s.listChains)
 	h("POST /v1/chains", s.createChain)
 	h("GET /v1/chains/{chain}", s.scoped(s.chainInfo))

@@ -2,6 +2,9 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,6 +48,9 @@ func (n *Node) Ledgers() []*httpapi.Ledger {
 // and offers it to this node's peers, who follow it where their
 // configuration allows.
 func (n *Node) CreateChain(ctx context.Context, rules *quant.Rules) (*httpapi.Ledger, error) {
+	if err := n.resolveParams(ctx, rules); err != nil {
+		return nil, err
+	}
 	bang, err := quant.NewBang(*rules)
 	if err != nil {
 		return nil, err
@@ -265,4 +271,49 @@ func (n *Node) mines(l *ledger) bool {
 	}
 	_, names := l.chain.Engine().(consensus.Sealer)
 	return names && l.chain.CanSeal()
+}
+
+// keyTimeout bounds fetching one node's key for a new chain's rules.
+const keyTimeout = 5 * time.Second
+
+// resolveParams fills in, through the engine's Resolve, what the engine
+// parameters of a chain to create name by a node's address (a raft member
+// given as {"addr"}): each such node's key, fetched from its GET /v1/node,
+// so the bang holds keys only. A node that does not answer is a
+// CodeBadRules RuleError naming its address.
+func (n *Node) resolveParams(ctx context.Context, rules *quant.Rules) error {
+	resolve := n.engines.Resolve[rules.Engine]
+	if resolve == nil || len(rules.EngineParams) == 0 {
+		return nil
+	}
+	p, err := resolve(ctx, rules.EngineParams, n.keyAt)
+	if err != nil {
+		return err
+	}
+	var v any // the canonical form, as quant.ParseRules gives it
+	if err := json.Unmarshal(p, &v); err != nil {
+		return quant.Errorf(quant.CodeBadRules, "engine_params: %v", err)
+	}
+	rules.EngineParams, _ = json.Marshal(v)
+	return nil
+}
+
+// keyAt is the public key of the node whose API is at addr: this node's
+// own for its own address, else what that node's GET /v1/node tells,
+// within keyTimeout.
+func (n *Node) keyAt(ctx context.Context, addr string) (ed25519.PublicKey, error) {
+	if addr == n.advertise || addr == n.Addr() {
+		return n.key.Public().(ed25519.PublicKey), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, keyTimeout)
+	defer cancel()
+	info, err := client.New(addr, nil).Node(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := hex.DecodeString(info.Key)
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("key %q is not a hex Ed25519 public key", info.Key)
+	}
+	return ed25519.PublicKey(k), nil
 }

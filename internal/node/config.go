@@ -67,6 +67,17 @@ type Config struct {
 	// (raftchain.Config.MaxInFlight); default 1. More can pay when members
 	// are on machines of their own, far apart.
 	RaftInFlight int `json:"raft_in_flight"`
+	// RaftAddr is where the transport of a raft chain this node is a
+	// member of binds the first time (replica.Config.Bind): HOST:PORT, each
+	// further chain on the next free port; port 0: a port the system picks
+	// for each. An unspecified host (0.0.0.0) is told to the other members
+	// as the advertised host. Empty: the advertised host, on a port the
+	// system picks. A chain's replica keeps the address it bound first.
+	RaftAddr string `json:"raft_addr"`
+
+	// Version is the node's version as 'qbc version' says it, which GET
+	// /v1/node tells. Not read from files.
+	Version string `json:"-"`
 
 	// Engines are the consensus engines the node runs; default every
 	// engine QBC ships (engines.Default). Not read from files.
@@ -198,6 +209,13 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftInFlight < 1 || c.RaftInFlight > 64 {
 		return fmt.Errorf("config: raft_in_flight: must be 1 to 64")
+	}
+	if c.RaftAddr != "" {
+		if _, port, err := net.SplitHostPort(c.RaftAddr); err != nil {
+			return fmt.Errorf("config: raft_addr: %v", err)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("config: raft_addr: bad port %q", port)
+		}
 	}
 	pool := mempool.Options{MaxTxs: c.PoolMaxTxs, MaxBytes: c.PoolMaxBytes}
 	if err := pool.Validate(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -354,6 +355,18 @@ var ErrLeapStale = fmt.Errorf("node: the chain moved on while leaping: %w", http
 
 // NodeID is this node's id on the network.
 func (n *Node) NodeID() peer.ID { return n.def().p2p.ID() }
+
+// Info implements httpapi.Node: the node's id, key, version and
+// addresses.
+func (n *Node) Info() api.NodeInfo {
+	return api.NodeInfo{
+		ID:        n.NodeID().String(),
+		Key:       hex.EncodeToString(n.key.Public().(ed25519.PublicKey)),
+		Version:   n.cfg.Version,
+		Addr:      n.Addr(),
+		Advertise: n.advertise,
+	}
+}
 
 // P2P is the default chain's peer layer.
 func (n *Node) P2P() *peer.Service { return n.def().p2p }

@@ -44,7 +44,7 @@ func (l *ledger) openMember(engine string, reg prometheus.Registerer) (*member, 
 	host, _, _ := net.SplitHostPort(n.advertise)
 	m := &member{l: l}
 	rep, err := open(replica.Config{
-		Dir: dir, Store: l.st, Key: n.key, Host: host, Peers: directory{l},
+		Dir: dir, Store: l.st, Key: n.key, Host: host, Bind: n.cfg.RaftAddr, Peers: directory{l},
 		OnCommit: m.committed, Logger: n.log, Registerer: reg,
 		CommitTimeout: time.Duration(n.cfg.RaftCommitTimeout), MaxInFlight: n.cfg.RaftInFlight,
 	})

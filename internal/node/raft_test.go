@@ -4,14 +4,20 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/client"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -222,4 +228,84 @@ func createRaftChain(t *testing.T, n *Node, name string, keys ...string) *httpap
 		t.Fatal(err)
 	}
 	return created
+}
+
+// TestRaftMembersByAddress: a raft chain created over the API naming its
+// members by their nodes' addresses lists their keys (fetched from GET
+// /v1/node), its member on a node with raft_addr binds there, and a
+// submission at a member answers once committed, saying so. An address
+// where no node answers is refused, naming it.
+func TestRaftMembersByAddress(t *testing.T) {
+	c := newCluster(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raftAddr := ln.Addr().String() // free once closed
+	ln.Close()
+	c.configure = func(cfg *Config) {
+		if filepath.Base(cfg.DataDir) == "n1" {
+			cfg.RaftAddr = raftAddr
+		}
+	}
+	nodes := startThree(t, c)
+	ctx := t.Context()
+	cl := client.New(nodes[0].Addr(), nil)
+	made, err := cl.CreateChain(ctx, fmt.Appendf(nil, `{"name":"by-address","engine":"raft","engine_params":{"members":[
+		{"addr":%q},{"addr":%q,"id":"b"},{"addr":%q}]}}`, nodes[0].Addr(), nodes[1].Addr(), nodes[2].Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		EngineParams struct {
+			Members []map[string]string `json:"members"`
+		} `json:"engine_params"`
+	}
+	if err := json.Unmarshal(made.Rules, &rules); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]string{{"id": "m0", "key": nodeKey(nodes[0])}, {"id": "b", "key": nodeKey(nodes[1])}, {"id": "m2", "key": nodeKey(nodes[2])}}
+	if !reflect.DeepEqual(rules.EngineParams.Members, want) {
+		t.Fatalf("members %v, want %v", rules.EngineParams.Members, want)
+	}
+	id := made.ID
+	eventually(t, "every member runs its replica", 20*time.Second, func() bool {
+		for _, n := range nodes {
+			if l := n.ledger(id); l == nil || l.RaftStatus() == nil {
+				return false
+			}
+		}
+		return true
+	})
+	if got := nodes[1].ledger(id).RaftStatus().Addr; got != raftAddr {
+		t.Fatalf("the member on the node with raft_addr %s binds %s", raftAddr, got)
+	}
+	info, err := client.New(nodes[1].Addr(), nil).Node(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Key != nodeKey(nodes[1]) || info.Addr != nodes[1].Addr() || len(info.Replicas) != 1 ||
+		info.Replicas[0] != (api.NodeReplica{Chain: id, Engine: "raft", Member: "b", Addr: raftAddr}) {
+		t.Fatalf("GET /v1/node: %+v", info)
+	}
+	// At every member, leader or not: committed when answered.
+	for i, n := range nodes {
+		sub, err := client.New(n.Addr(), nil).OnChain(id).Inject(ctx, json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)))
+		if err != nil || sub.Status != "committed" {
+			t.Fatalf("inject at member %d: %+v, %v", i, sub, err)
+		}
+	}
+
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := ln.Addr().String()
+	ln.Close()
+	_, err = cl.CreateChain(ctx, fmt.Appendf(nil, `{"name":"nobody","engine":"raft","engine_params":{"members":[{"addr":%q},{"addr":%q}]}}`,
+		nodes[0].Addr(), nobody))
+	var se *client.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 422 || se.Err.Err.Code != string(quant.CodeBadRules) || !strings.Contains(se.Err.Err.Message, nobody) {
+		t.Fatalf("a member where no node answers: %v", err)
+	}
 }

@@ -11,9 +11,10 @@
 // It wraps a Replica with what a node needs around it:
 //
 //   - its directory (replica.Config.Dir): Raft's state and the file
-//     raft-addr, the address the transport bound first (on Config.Host, a
-//     port the system picked), bound again at every restart because the
-//     cluster's configuration names it;
+//     raft-addr, the address the transport bound first (Config.Bind or
+//     the next free port, else Config.Host on a port the system picked),
+//     bound again at every restart because the cluster's configuration
+//     names it;
 //   - Run, the membership loop: it finds the other members' nodes among
 //     the node's live peers (replica.Directory, by the member's key in the
 //     bang), asks each for its Raft address (GET /v1/chains/{id}/stats,

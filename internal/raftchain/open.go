@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +21,14 @@ import (
 )
 
 // addrFile holds, in a replica's directory, the address its Raft
-// transport bound first (a port the system picked), reused at restarts:
-// the cluster's configuration names it.
+// transport bound first, reused at restarts: the cluster's configuration
+// names it.
 const addrFile = "raft-addr"
+
+// bindTries is how many ports, from replica.Config.Bind's, a replica
+// opened the first time tries: a node that is a member of several raft
+// chains binds each chain's transport on the next free port.
+const bindTries = 64
 
 // submitBound bounds a node's Submit on top of the caller's context, so
 // that a caller without a deadline does not wait for ever while the
@@ -41,8 +48,9 @@ var _ replica.Replica = (*nodeReplica)(nil)
 
 // OpenReplica is raftchain's replica.Open: it opens the replica of a raft
 // chain on one of its members. cfg.Dir holds Raft's state and addrFile;
-// the transport binds on cfg.Host, on a port the system picks the first
-// time and on the same address at every restart. The returned replica
+// the transport binds where listenAddrs says: cfg.Bind (or the next free
+// port) or cfg.Host on a port the system picks the first time, the same
+// address at every restart. The returned replica
 // forwards a follower's Submit to the leader's node (found with cfg.Peers)
 // as a binary batch on the HTTP API; its Run bootstraps the cluster and
 // adds the members that join.
@@ -57,9 +65,13 @@ func OpenReplica(cfg replica.Config) (replica.Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	bind, advertise, err := listenAddrs(cfg)
+	if err != nil {
+		return nil, err
+	}
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	r, err := Open(Config{
-		Dir: cfg.Dir, Bind: bindAddr(cfg), Store: cfg.Store, Key: cfg.Key,
+		Dir: cfg.Dir, Bind: bind, Advertise: advertise, Store: cfg.Store, Key: cfg.Key,
 		Forwarder:     &httpForwarder{dir: dir, chain: cfg.Store.ID(), hc: hc},
 		Logger:        cfg.Logger,
 		OnCommit:      cfg.OnCommit,
@@ -71,7 +83,10 @@ func OpenReplica(cfg replica.Config) (replica.Replica, error) {
 		hc.CloseIdleConnections()
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(cfg.Dir, addrFile), []byte(r.Addr()+"\n"), 0o600); err != nil {
+	if _, port, _ := net.SplitHostPort(bind); port == "0" {
+		bind = r.Addr() // the port the system picked
+	}
+	if err := atomicfile.Write(filepath.Join(cfg.Dir, addrFile), []byte(bind+"\n"), 0o600); err != nil {
 		r.Close()
 		hc.CloseIdleConnections()
 		return nil, fmt.Errorf("raftchain: %w", err)
@@ -95,20 +110,101 @@ func validate(cfg replica.Config) error {
 	return nil
 }
 
-// bindAddr is where the transport listens: the address it bound first
-// (addrFile), else cfg.Host on a port the system picks. cfg.Host may carry
-// a port (the node's advertised HOST:PORT); it is not used.
-func bindAddr(cfg replica.Config) string {
-	if b, err := os.ReadFile(filepath.Join(cfg.Dir, addrFile)); err == nil {
-		if addr := strings.TrimSpace(string(b)); addr != "" {
-			return addr
-		}
-	}
+// listenAddrs are where the transport binds and the address it tells
+// other members (empty: the bound one). A replica opened before binds
+// where it did first (addrFile): the cluster's configuration names that
+// address, so a cfg.Bind it does not fit is logged and left unused. The
+// first time, it binds on cfg.Bind, or the first free port of bindTries
+// from cfg.Bind's (port 0: one the system picks); without cfg.Bind, on
+// cfg.Host (which may carry a port, not used) on a port the system picks.
+// A transport bound on an unspecified host (0.0.0.0, ::) is told to other
+// members at cfg.Host.
+func listenAddrs(cfg replica.Config) (bind, advertise string, err error) {
 	host := cfg.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	return net.JoinHostPort(host, "0")
+	if b, err := os.ReadFile(filepath.Join(cfg.Dir, addrFile)); err == nil {
+		bind = strings.TrimSpace(string(b))
+	}
+	switch {
+	case bind != "":
+		if cfg.Bind != "" && !fits(bind, cfg.Bind) {
+			log := cfg.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("raft: the configured raft address is not used: the chain's cluster knows this member at the address it bound first",
+				"raft_addr", cfg.Bind, "addr", bind, "file", filepath.Join(cfg.Dir, addrFile))
+		}
+	case cfg.Bind != "":
+		if bind, err = freeAddr(cfg.Bind); err != nil {
+			return "", "", err
+		}
+	default:
+		bind = net.JoinHostPort(host, "0")
+	}
+	h, port, err := net.SplitHostPort(bind)
+	if err != nil {
+		return "", "", fmt.Errorf("raftchain: raft address %q: %w", bind, err)
+	}
+	if ip := net.ParseIP(h); h == "" || ip != nil && ip.IsUnspecified() {
+		if port == "0" { // pick it now, to tell it
+			if bind, err = freeAddr(bind); err != nil {
+				return "", "", err
+			}
+			_, port, _ = net.SplitHostPort(bind)
+		}
+		advertise = net.JoinHostPort(host, port)
+	}
+	return bind, advertise, nil
+}
+
+// freeAddr is addr if a listener can bind it now, else the first of the
+// next bindTries-1 ports that can be. On an unspecified host, port 0 is
+// the port the system picks now; elsewhere, port 0 is left to the
+// transport.
+func freeAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("raftchain: raft address %q: %w", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return "", fmt.Errorf("raftchain: raft address %q: bad port", addr)
+	}
+	if ip := net.ParseIP(host); p == 0 && host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return addr, nil
+	}
+	var last error
+	for i := 0; i < bindTries && p+i <= 65535; i++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p+i)))
+		if err != nil {
+			last = err
+			if p == 0 {
+				break
+			}
+			continue
+		}
+		_, got, _ := net.SplitHostPort(ln.Addr().String())
+		ln.Close()
+		return net.JoinHostPort(host, got), nil
+	}
+	return "", fmt.Errorf("raftchain: no free port for raft from %s (%d tried): %w", addr, bindTries, last)
+}
+
+// fits reports whether bound is an address a first open with the setting
+// bind could have chosen: the same host, on bind's port or one of the
+// bindTries after it (any port for port 0).
+func fits(bound, bind string) bool {
+	bh, bp, err1 := net.SplitHostPort(bound)
+	sh, sp, err2 := net.SplitHostPort(bind)
+	if err1 != nil || err2 != nil || bh != sh {
+		return false
+	}
+	b, err1 := strconv.Atoi(bp)
+	s, err2 := strconv.Atoi(sp)
+	return err1 == nil && err2 == nil && (s == 0 || b >= s && b < s+bindTries)
 }
 
 // Chain implements replica.Replica.

@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -278,4 +281,74 @@ func TestOpenReplica(t *testing.T) {
 		f.srv.Close()
 	}
 	waitFor(t, 5*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestListenAddrs: where a replica's transport binds and what it tells the
+// other members, from replica.Config's Host and Bind and the address a
+// replica bound before.
+func TestListenAddrs(t *testing.T) {
+	free := func() (string, int) { // a port nothing holds now
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+	}
+	addrs := func(cfg replica.Config) (string, string) {
+		t.Helper()
+		if cfg.Dir == "" {
+			cfg.Dir = t.TempDir()
+		}
+		bind, adv, err := listenAddrs(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bind, adv
+	}
+
+	// No setting: the advertised host, a port the system picks.
+	if bind, adv := addrs(replica.Config{Host: "127.0.0.1:5000"}); bind != "127.0.0.1:0" || adv != "" {
+		t.Fatalf("no setting: bind %q, advertise %q", bind, adv)
+	}
+	// A free configured port is taken as it is.
+	host, port := free()
+	want := net.JoinHostPort(host, strconv.Itoa(port))
+	if bind, adv := addrs(replica.Config{Host: "127.0.0.1", Bind: want}); bind != want || adv != "" {
+		t.Fatalf("free %s: bind %q, advertise %q", want, bind, adv)
+	}
+	// A port in use (another chain's transport): the next free one.
+	held, err := net.Listen("tcp", want)
+	if err != nil {
+		t.Skipf("port %d taken meanwhile: %v", port, err)
+	}
+	defer held.Close()
+	bind, _ := addrs(replica.Config{Host: "127.0.0.1", Bind: want})
+	if _, p, _ := net.SplitHostPort(bind); p == strconv.Itoa(port) || !fits(bind, want) {
+		t.Fatalf("%s in use: bind %q", want, bind)
+	}
+	// An unspecified host listens everywhere and tells the advertised
+	// host, with the port picked now.
+	bind, adv := addrs(replica.Config{Host: "10.1.2.3:5000", Bind: "0.0.0.0:0"})
+	h, p, _ := net.SplitHostPort(bind)
+	if h != "0.0.0.0" || p == "0" || adv != net.JoinHostPort("10.1.2.3", p) {
+		t.Fatalf("0.0.0.0:0: bind %q, advertise %q", bind, adv)
+	}
+	// A replica bound before keeps its address; a setting it does not fit
+	// is logged.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, addrFile), []byte("127.0.0.1:9999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	bind, _ = addrs(replica.Config{Dir: dir, Host: "127.0.0.1", Bind: "127.0.0.1:7000", Logger: log})
+	if bind != "127.0.0.1:9999" || !strings.Contains(logged.String(), "raft_addr=127.0.0.1:7000") {
+		t.Fatalf("after a first bind at 127.0.0.1:9999, setting 127.0.0.1:7000: bind %q, log %q", bind, logged.String())
+	}
+	logged.Reset()
+	addrs(replica.Config{Dir: dir, Host: "127.0.0.1", Bind: "127.0.0.1:9990", Logger: log})
+	if logged.Len() != 0 {
+		t.Fatalf("a setting the bound address fits is logged: %q", logged.String())
+	}
 }

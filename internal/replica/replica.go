@@ -70,8 +70,14 @@ type Config struct {
 	// Key is the node's key; the bang lists it as a member.
 	Key ed25519.PrivateKey
 	// Host is the node's advertised host: the replica's own listener, if
-	// it has one, binds there.
+	// it has one, binds there unless Bind says otherwise, and other members
+	// reach it there.
 	Host string
+	// Bind is where the replica's own listener, if it has one, binds the
+	// first time it opens (HOST:PORT; the engine says how it treats a port
+	// in use and port 0). Empty: Host, on a port the system picks. Later
+	// opens keep the address bound first, which the cluster knows.
+	Bind string
 	// Peers finds other members' nodes.
 	Peers Directory
 	// OnCommit is called with each quant the log adds, in order, on the
