@@ -353,14 +353,14 @@ func (n *Node) Close() error {
 // sealed.
 var ErrLeapStale = fmt.Errorf("node: the chain moved on while leaping: %w", httpapi.ErrRetry)
 
-// NodeID is this node's id on the network.
-func (n *Node) NodeID() peer.ID { return n.def().p2p.ID() }
+// ID is this node's id on the network.
+func (n *Node) ID() peer.ID { return n.def().p2p.ID() }
 
 // Info implements httpapi.Node: the node's id, key, version and
 // addresses.
 func (n *Node) Info() api.NodeInfo {
 	return api.NodeInfo{
-		ID:        n.NodeID().String(),
+		ID:        n.ID().String(),
 		Key:       hex.EncodeToString(n.key.Public().(ed25519.PublicKey)),
 		Version:   n.cfg.Version,
 		Addr:      n.Addr(),

@@ -264,13 +264,13 @@ func TestHostileMessages(t *testing.T) {
 		e.Sign(key)
 		return e
 	}
-	good := env(a.NodeID(), peer.KindStatus, nil, time.Now())
+	good := env(a.ID(), peer.KindStatus, nil, time.Now())
 	if s, _ := post(good.Encode()); s != 200 {
 		t.Fatalf("a well-formed status request: %d", s)
 	}
-	tampered := env(a.NodeID(), peer.KindStatus, []byte("x"), time.Now()).Encode()
+	tampered := env(a.ID(), peer.KindStatus, []byte("x"), time.Now()).Encode()
 	tampered[len(tampered)-70] ^= 1
-	unsigned := env(a.NodeID(), peer.KindStatus, nil, time.Now())
+	unsigned := env(a.ID(), peer.KindStatus, nil, time.Now())
 	unsigned.Sig = make([]byte, 64)
 	for _, tc := range []struct {
 		name   string
@@ -281,10 +281,10 @@ func TestHostileMessages(t *testing.T) {
 		{"tampered", tampered, 401},
 		{"unsigned", unsigned.Encode(), 401},
 		{"for another node", env(peer.ID{1}, peer.KindStatus, nil, time.Now()).Encode(), 401},
-		{"stale", env(a.NodeID(), peer.KindStatus, nil, time.Now().Add(-time.Hour)).Encode(), 401},
+		{"stale", env(a.ID(), peer.KindStatus, nil, time.Now().Add(-time.Hour)).Encode(), 401},
 		{"garbage", []byte("hello"), 400},
 		{"oversized", make([]byte, peer.MaxEnvelope+1), 413},
-		{"bad body", env(a.NodeID(), peer.KindHashes, []byte("{"), time.Now()).Encode(), 422},
+		{"bad body", env(a.ID(), peer.KindHashes, []byte("{"), time.Now()).Encode(), 422},
 	} {
 		if s, code := post(tc.b); s != tc.status {
 			t.Errorf("%s: status %d (%s), want %d", tc.name, s, code, tc.status)

@@ -88,94 +88,132 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 
 // handle acts on one checked envelope and returns the answer.
 func (s *Service) handle(ctx context.Context, e *Envelope) ([]byte, error) {
-	from := IDOf(e.From)
 	switch e.Kind {
 	case KindHello:
-		var hb helloBody
-		if err := decodeBody(e.Body, &hb); err != nil {
-			return nil, err
-		}
-		if _, err := s.admit(e.From, hb.Addr, hb); err != nil {
-			return nil, err
-		}
-		s.offered(hb)
-		s.queueDiscover(hb.Peers)
-		return json.Marshal(s.hello())
+		return s.handleHello(e)
 	case KindStatus:
-		s.mu.Lock()
-		if p, ok := s.peers[from]; ok {
-			p.lastSeen = s.cfg.Now()
-		}
-		s.mu.Unlock()
-		return json.Marshal(toStatusBody(s.cfg.Host.Status()))
+		return s.handleStatus(e)
 	case KindPeers:
-		var pb peersBody
-		if err := decodeBody(e.Body, &pb); err != nil {
-			return nil, err
-		}
-		s.queueDiscover(pb.Addrs)
-		return nil, nil
+		return s.handlePeers(e)
 	case KindTx:
-		return nil, s.receiveTxs(ctx, e.Body, from)
+		return nil, s.receiveTxs(ctx, e.Body, IDOf(e.From))
 	case KindAnnounce:
-		var ab announceBody
-		if err := decodeBody(e.Body, &ab); err != nil {
-			return nil, err
-		}
-		p, ok := s.peerByKey(e.From)
-		if !ok {
-			return nil, nil // announcements only from known peers
-		}
-		if !s.seen.has(ab.Hash) && !s.cfg.Host.HasQuant(ab.Hash) {
-			s.fetches.add(func(ctx context.Context) { s.fetchAnnounced(ctx, p, ab) })
-		}
-		return nil, nil
+		return s.handleAnnounce(e)
 	case KindGetQuant:
-		if len(e.Body) != quant.HashSize {
-			return nil, quant.Errorf(quant.CodeMalformed, "get_quant: body is not a hash")
-		}
-		q, err := s.cfg.Host.Quant(quant.Hash(e.Body))
-		if err != nil {
-			return nil, err
-		}
-		return q.Encode(), nil
+		return s.handleGetQuant(e)
 	case KindHashes:
-		var sb syncBody
-		if err := decodeBody(e.Body, &sb); err != nil {
-			return nil, err
-		}
-		hashes, err := s.cfg.Host.HashesAfter(sb.Locator, min(max(sb.Limit, 1), maxSyncHashes))
-		if err != nil {
-			return nil, err
-		}
-		out := make([]byte, 0, len(hashes)*quant.HashSize)
-		for _, h := range hashes {
-			out = append(out, h[:]...)
-		}
-		return out, nil
+		return s.handleHashes(e)
 	case KindGetQuants:
-		hashes, err := splitHashes(e.Body, maxGetQuants)
-		if err != nil {
-			return nil, err
-		}
-		items := make([][]byte, 0, len(hashes))
-		size := 0
-		for _, h := range hashes {
-			q, err := s.cfg.Host.Quant(h)
-			if err != nil {
-				items = append(items, nil)
-				continue
-			}
-			enc := q.Encode()
-			if size+len(enc) > maxSyncBytes && len(items) > 0 {
-				break
-			}
-			size += len(enc)
-			items = append(items, enc)
-		}
-		return encodeFrames(items), nil
+		return s.handleGetQuants(e)
 	}
 	return nil, quant.Errorf(quant.CodeMalformed, "unknown message kind %d", e.Kind)
+}
+
+// handleHello admits the sender as a peer, takes note of the chains and
+// peers it names, and answers with this node's hello.
+func (s *Service) handleHello(e *Envelope) ([]byte, error) {
+	var hb helloBody
+	if err := decodeBody(e.Body, &hb); err != nil {
+		return nil, err
+	}
+	if _, err := s.admit(e.From, hb.Addr, hb); err != nil {
+		return nil, err
+	}
+	s.offered(hb)
+	s.queueDiscover(hb.Peers)
+	return json.Marshal(s.hello())
+}
+
+// handleStatus marks a known sender seen and answers with this node's tip.
+func (s *Service) handleStatus(e *Envelope) ([]byte, error) {
+	s.mu.Lock()
+	if p, ok := s.peers[IDOf(e.From)]; ok {
+		p.lastSeen = s.cfg.Now()
+	}
+	s.mu.Unlock()
+	return json.Marshal(toStatusBody(s.cfg.Host.Status()))
+}
+
+// handlePeers queues the addresses the sender names for discovery.
+func (s *Service) handlePeers(e *Envelope) ([]byte, error) {
+	var pb peersBody
+	if err := decodeBody(e.Body, &pb); err != nil {
+		return nil, err
+	}
+	s.queueDiscover(pb.Addrs)
+	return nil, nil
+}
+
+// handleAnnounce queues the fetch of an announced quant this node lacks;
+// announcements count only from known peers.
+func (s *Service) handleAnnounce(e *Envelope) ([]byte, error) {
+	var ab announceBody
+	if err := decodeBody(e.Body, &ab); err != nil {
+		return nil, err
+	}
+	p, ok := s.peerByKey(e.From)
+	if !ok {
+		return nil, nil
+	}
+	if !s.seen.has(ab.Hash) && !s.cfg.Host.HasQuant(ab.Hash) {
+		s.fetches.add(func(ctx context.Context) { s.fetchAnnounced(ctx, p, ab) })
+	}
+	return nil, nil
+}
+
+// handleGetQuant answers one stored quant.
+func (s *Service) handleGetQuant(e *Envelope) ([]byte, error) {
+	if len(e.Body) != quant.HashSize {
+		return nil, quant.Errorf(quant.CodeMalformed, "get_quant: body is not a hash")
+	}
+	q, err := s.cfg.Host.Quant(quant.Hash(e.Body))
+	if err != nil {
+		return nil, err
+	}
+	return q.Encode(), nil
+}
+
+// handleHashes answers the main chain's hashes after the fork point of the
+// sender's locator (a sync plan), at most maxSyncHashes.
+func (s *Service) handleHashes(e *Envelope) ([]byte, error) {
+	var sb syncBody
+	if err := decodeBody(e.Body, &sb); err != nil {
+		return nil, err
+	}
+	hashes, err := s.cfg.Host.HashesAfter(sb.Locator, min(max(sb.Limit, 1), maxSyncHashes))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(hashes)*quant.HashSize)
+	for _, h := range hashes {
+		out = append(out, h[:]...)
+	}
+	return out, nil
+}
+
+// handleGetQuants answers the quants asked for, in order, as frames (an
+// empty frame for one not stored here), up to maxSyncBytes.
+func (s *Service) handleGetQuants(e *Envelope) ([]byte, error) {
+	hashes, err := splitHashes(e.Body, maxGetQuants)
+	if err != nil {
+		return nil, err
+	}
+	items := make([][]byte, 0, len(hashes))
+	size := 0
+	for _, h := range hashes {
+		q, err := s.cfg.Host.Quant(h)
+		if err != nil {
+			items = append(items, nil)
+			continue
+		}
+		enc := q.Encode()
+		if size+len(enc) > maxSyncBytes && len(items) > 0 {
+			break
+		}
+		size += len(enc)
+		items = append(items, enc)
+	}
+	return encodeFrames(items), nil
 }
 
 // fetchAnnounced fetches an announced quant this node lacks and adds it;
