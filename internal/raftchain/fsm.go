@@ -132,7 +132,7 @@ func (r *Replica) refuse(index uint64, err error) applyResult {
 
 // sealIndex is the log index in h's raft seal (0 for the bang).
 func sealIndex(h *quant.Header) uint64 {
-	if h.Height == 0 {
+	if h.IsBang() {
 		return 0
 	}
 	_, index, err := raftengine.Position(h)
