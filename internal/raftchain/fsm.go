@@ -169,7 +169,7 @@ func (r *Replica) restore(rd io.Reader) error {
 		return fmt.Errorf("%w: it names quant %d but the store ends at %d", ErrBadSnapshot, h.height, head.Header.Height)
 	}
 	added := 0
-	err = readSnapQuants(rd, h, r.chain.Rules().MaxQuantBytes, func(q *quant.Quant) error {
+	err = readSnapQuants(rd, h, r.chain.Base(), r.chain.Rules().MaxQuantBytes, func(q *quant.Quant) error {
 		if q.Header.Height <= head.Header.Height {
 			at, err := r.st.HashAt(q.Header.Height)
 			if err != nil {
