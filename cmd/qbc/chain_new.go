@@ -193,8 +193,10 @@ const chainForkHelp = `Usage: qbc chain fork --height H RULES.json [flags]
 Fork a chain (POST /v1/chains/{id}/fork): create a chain that shares the
 chain's history up to its main-chain quant at height H, without copying it,
 and follows the rules in RULES.json (another engine, schema or write policy)
-after it. The node follows the fork and offers it to its peers. Prints the
-fork (id, rules naming the parent, stats) as JSON. --chain picks the chain
+after it. The fork continues the chain's heights: its bang sits at H and its
+first quant is at H+1; its reads (quants, quant) show the shared history
+below unless asked with ?shared=false. The node follows the fork and offers
+it to its peers. Prints the fork (id, rules naming the parent, stats) as JSON. --chain picks the chain
 to fork (default: QBC_CHAIN, else the node's default chain); a fork of a
 fork works.
 `

@@ -8,9 +8,10 @@ import (
 const quantHelp = `Usage: qbc quant [flags] HEIGHT|HASH
 
 Print one quant of the node's chain, by height or hash, with its header and
-transactions (or, for the bang at height 0, the chain's rules), from GET
+transactions (or, for the bang, the chain's rules), from GET
 /v1/quants/{height|hash}. --chain (or QBC_CHAIN) picks another chain the
-node follows (GET /v1/chains/{id}/quants/{height|hash}).
+node follows (GET /v1/chains/{id}/quants/{height|hash}); on a fork, a height
+up to the fork point is the parent's quant there.
 `
 
 const quantExample = `qbc quant --node 127.0.0.1:5000 0

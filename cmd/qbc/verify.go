@@ -154,9 +154,10 @@ func (h dropFatal) WithGroup(name string) slog.Handler    { return dropFatal{h.H
 // to stdout.
 func verifyChain(ctx context.Context, e *env, st *store.Chain) error {
 	name := "?"
+	base := uint64(0) // the bang's height: a fork's starts at its fork point's
 	if bang, err := st.Bang(); err == nil {
 		if r, err := quant.CheckBang(bang); err == nil {
-			name = r.Name
+			name, base = r.Name, bang.Header.Height
 		}
 	}
 	start := time.Now()
@@ -170,8 +171,8 @@ func verifyChain(ctx context.Context, e *env, st *store.Chain) error {
 		return fmt.Errorf("chain %s %s: tip: %w", name, st.ID(), err)
 	}
 	p.done()
-	fmt.Fprintf(e.stdout, "ok: chain %s %s: %d quants (heights 0 to %d), tip %s, verified in %s\n",
-		name, st.ID(), meta.Height+1, meta.Height, tip, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "ok: chain %s %s: %d quants (heights %d to %d), tip %s, verified in %s\n",
+		name, st.ID(), meta.Height-base+1, base, meta.Height, tip, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

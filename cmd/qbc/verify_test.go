@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"math/big"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,5 +82,76 @@ func TestVerifyFindsDamage(t *testing.T) {
 	}
 	if _, _, err := runT(t, nil, "verify", "--data-dir", dir, "--chain", strings.Repeat("0", 64)); err == nil || !strings.Contains(err.Error(), "holds no chain") {
 		t.Errorf("verify --chain of an unknown chain: %v", err)
+	}
+}
+
+// TestVerifyFork runs a node, forks its chain at height 2, leaps on both,
+// and checks that qbc verify passes the data directory: the fork's stored
+// chain (its bang at 2, its quants from 3) verifies on its own.
+func TestVerifyFork(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "genesis.json")
+	if err := os.WriteFile(gen, []byte(benchGenesis), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	forkRules := filepath.Join(dir, "fork.json")
+	if err := os.WriteFile(forkRules, []byte(strings.Replace(benchGenesis, "bench-test", "fork-test", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := node.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Genesis = gen
+	n, err := node.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	stop := func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node run: %v", err)
+		}
+		if err := n.Close(); err != nil {
+			t.Errorf("node close: %v", err)
+		}
+	}
+	defer func() {
+		if ctx.Err() == nil {
+			stop()
+		}
+	}()
+	vars := map[string]string{"QBC_NODE": n.Addr()}
+	for i := 0; i < 3; i++ {
+		if _, errOut, err := runT(t, vars, "leap"); err != nil {
+			t.Fatalf("leap: %v\n%s", err, errOut)
+		}
+	}
+	out, errOut, err := runT(t, vars, "chain", "fork", "--height", "2", forkRules)
+	if err != nil {
+		t.Fatalf("chain fork: %v\n%s", err, errOut)
+	}
+	var fork struct {
+		ID quant.Hash `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(out), &fork); err != nil {
+		t.Fatalf("chain fork printed %q: %v", out, err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, errOut, err := runT(t, vars, "leap", "--chain", fork.ID.String()); err != nil {
+			t.Fatalf("leap on the fork: %v\n%s", err, errOut)
+		}
+	}
+	stop()
+
+	out, _, err = runT(t, nil, "verify", "--data-dir", cfg.DataDir, "--chain", fork.ID.String())
+	if err != nil || !strings.HasPrefix(out, "ok: chain fork-test "+fork.ID.String()+": 3 quants (heights 2 to 4)") {
+		t.Fatalf("verify of the fork: %q, %v", out, err)
+	}
+	out, _, err = runT(t, nil, "verify", "--data-dir", cfg.DataDir)
+	if err != nil || strings.Count(out, "ok: chain ") != 2 {
+		t.Fatalf("verify of the data directory: %q, %v", out, err)
 	}
 }

@@ -60,6 +60,7 @@ type Chain struct {
 }
 
 // Init stores bang as the first quant of an empty store after checking it.
+// A fork's bang is stored at its fork point's height.
 func Init(w Writer, bang *quant.Quant, engines Engines) error {
 	rules, err := quant.CheckBang(bang)
 	if err != nil {
@@ -71,7 +72,7 @@ func Init(w Writer, bang *quant.Quant, engines Engines) error {
 	if _, err := compileSchema(rules); err != nil {
 		return err
 	}
-	return w.Connect(Entry{Quant: bang, Meta: Meta{Height: 0, Work: new(big.Int)}})
+	return w.Connect(Entry{Quant: bang, Meta: Meta{Height: bang.Header.Height, Work: new(big.Int)}})
 }
 
 // compileSchema compiles the rules' data schema, if any.
@@ -140,6 +141,11 @@ func (c *Chain) Rules() *quant.Rules { return c.rules }
 // Bang is the chain's genesis quant. The caller must not change it.
 func (c *Chain) Bang() *quant.Quant { return c.bang }
 
+// Base is the height of the chain's bang: 0, or a fork's fork point
+// height. The chain's own quants are above it; a fork's heights up to it
+// are its parent's.
+func (c *Chain) Base() uint64 { return c.bang.Header.Height }
+
 // Engine is the chain's consensus engine.
 func (c *Chain) Engine() consensus.Engine { return c.engine }
 
@@ -165,8 +171,9 @@ func (c *Chain) setHead(h Head) {
 func (c *Chain) QuantsPerMinute() float64 {
 	head := c.Head()
 	h := &head.Header
+	first := c.Base() + 1
 	n := 0
-	for n < 20 && h.Height > 1 {
+	for n < 20 && h.Height > first {
 		p, err := c.st.Header(h.Prev)
 		if err != nil {
 			break

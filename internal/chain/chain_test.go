@@ -154,7 +154,16 @@ func TestRefusedQuants(t *testing.T) {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Height++ })
 		}, quant.CodeBadLink},
 		{"a second bang", nil, func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.ChainID = quant.Hash{} })
+		}, quant.CodeBadLink},
+		{"height 0", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.Height = 0 })
+		}, quant.CodeBadLink},
+		{"fork: first quant at 1, not after the fork point", forkAt(120), func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.Height = 1 })
+		}, quant.CodeBadLink},
+		{"fork: first quant at the fork point's height", forkAt(120), func(f *fixture) *quant.Quant {
+			return f.quant(nil, func(q *quant.Quant) { q.Header.Height = 120 })
 		}, quant.CodeBadLink},
 		{"wrong chain", nil, func(f *fixture) *quant.Quant {
 			return f.quant(nil, func(q *quant.Quant) { q.Header.ChainID[0] ^= 1 })
@@ -250,6 +259,66 @@ func TestRefusedQuants(t *testing.T) {
 				t.Fatalf("store after refusal: %v", err)
 			}
 		})
+	}
+}
+
+// forkAt makes the fixture's chain a fork, at height, of a chain the test
+// does not hold (the chain package does not check fork points when it
+// stores a bang: the node does, against the parent, before it creates one).
+func forkAt(height uint64) func(r *quant.Rules) {
+	return func(r *quant.Rules) {
+		r.Parent = &quant.ForkPoint{Chain: quant.Hash{0xaa}, Height: height, Hash: quant.Hash{0xbb}}
+	}
+}
+
+// TestForkHeights checks that a fork's heights continue its parent's: its
+// bang at the fork point's height, its first quant one above, the rest
+// following, and its locator, sync plan and stored-chain check working
+// from the bang's height.
+func TestForkHeights(t *testing.T) {
+	for _, base := range []uint64{0, 1, 120} {
+		var f *fixture
+		if base == 0 {
+			f = newFixture(t, nil)
+		} else {
+			f = newFixture(t, forkAt(base))
+		}
+		if got := f.c.Head().Header.Height; got != base || f.c.Base() != base {
+			t.Fatalf("base %d: bang at %d, Base %d", base, got, f.c.Base())
+		}
+		if at, err := f.st.HashAt(base); err != nil || at != f.c.ID() {
+			t.Fatalf("base %d: HashAt(%d) = %s, %v; want the bang", base, base, at, err)
+		}
+		var hashes []quant.Hash
+		for i := uint64(1); i <= 12; i++ {
+			q := f.quant(nil, nil)
+			if q.Header.Height != base+i {
+				t.Fatalf("base %d: template at %d, want %d", base, q.Header.Height, base+i)
+			}
+			f.add(q)
+			hashes = append(hashes, q.Hash())
+		}
+		if got := f.c.Head().Meta.Height; got != base+12 {
+			t.Fatalf("base %d: tip meta height %d", base, got)
+		}
+		loc, err := f.c.Locator()
+		if err != nil || loc[len(loc)-1] != f.c.ID() || loc[0] != hashes[11] {
+			t.Fatalf("base %d: locator %v, %v; want the tip first and the bang last", base, loc, err)
+		}
+		plan, err := f.c.HashesAfter([]quant.Hash{{0xcc}}, 100)
+		if err != nil || len(plan) != 12 || plan[0] != hashes[0] {
+			t.Fatalf("base %d: plan for an unknown locator: %d hashes, %v", base, len(plan), err)
+		}
+		plan, err = f.c.HashesAfter(loc[2:], 100)
+		if err != nil || len(plan) != 2 || plan[1] != hashes[11] {
+			t.Fatalf("base %d: plan after tip-2: %v, %v", base, plan, err)
+		}
+		if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
+			t.Fatalf("base %d: VerifyStored: %v", base, err)
+		}
+		if r := f.c.QuantsPerMinute(); r <= 0 {
+			t.Fatalf("base %d: %v quants per minute", base, r)
+		}
 	}
 }
 

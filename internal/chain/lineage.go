@@ -2,6 +2,8 @@ package chain
 
 import (
 	"errors"
+	"math"
+	"slices"
 
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -11,7 +13,8 @@ const MaxLineage = 16
 
 // CheckForkPoint requires the quant a fork point names to be stored in its
 // parent chain's storage at the named height and to link back, header by
-// header, to the parent's bang. It stops a fork from claiming a history its
+// header, to the parent's bang (at height 0, or at its own fork point's
+// height when the parent is itself a fork). It stops a fork from claiming a history its
 // parent does not have. The walk reads headers only: the parent's quants
 // were validated when stored. A failed check is a *quant.RuleError with
 // CodeBadRules whose description says what is wrong; an error of the
@@ -26,9 +29,9 @@ func CheckForkPoint(parent Reader, fp *quant.ForkPoint) error {
 	case h.Height != fp.Height:
 		return quant.Errorf(quant.CodeBadRules, "quant %s is at height %d, not %d", fp.Hash, h.Height, fp.Height)
 	}
-	for h.Height > 0 {
+	for !h.IsBang() {
 		prev, err := parent.Header(h.Prev)
-		if err != nil || prev.Height != h.Height-1 {
+		if err != nil || h.Height == 0 || prev.Height != h.Height-1 {
 			return quant.Errorf(quant.CodeBadRules, "the history of quant %s breaks at height %d", fp.Hash, h.Height)
 		}
 		h = prev
@@ -88,4 +91,59 @@ func Lineage(rules *quant.Rules, resolve func(id quant.Hash) *Chain) ([]Ancestor
 		fp = p.Rules().Parent
 	}
 	return out, nil
+}
+
+// A Span is a run of heights in a chain's history that one chain's own
+// storage holds on its main chain: From to To, both included (To is
+// math.MaxUint64 for the chain itself, whose tip moves).
+type Span struct {
+	Chain    *Chain
+	From, To uint64
+}
+
+// History lists the spans that make up c's history, oldest first. A chain
+// that is not a fork is one span from its bang. A fork's history is its
+// parent's up to and including the fork point, then its own quants after
+// its bang (which sits at the fork point's height, behind the parent's
+// quant there); and so on up a lineage. resolve returns a followed chain by
+// id, or nil.
+//
+// The walk stops at a parent that is not followed, at one whose main chain
+// no longer holds the fork point at its height (a reorganisation took it
+// off), and after MaxLineage forks: the oldest span then starts at its
+// chain's bang, and heights below it are not in the history this node can
+// show. History reads only the stored height index, through each chain's
+// Reader.
+func History(c *Chain, resolve func(id quant.Hash) *Chain) ([]Span, error) {
+	spans := []Span{{Chain: c, From: c.Base(), To: math.MaxUint64}}
+	for cur := c; cur.rules.Parent != nil && len(spans) <= MaxLineage; {
+		fp := cur.rules.Parent
+		p := resolve(fp.Chain)
+		if p == nil {
+			break
+		}
+		at, err := p.st.HashAt(fp.Height)
+		if errors.Is(err, ErrNotFound) || (err == nil && at != fp.Hash) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		spans[len(spans)-1].From = cur.Base() + 1 // behind the parent's quant at the fork point
+		spans = append(spans, Span{Chain: p, From: p.Base(), To: fp.Height})
+		cur = p
+	}
+	slices.Reverse(spans)
+	return spans, nil
+}
+
+// SpanAt returns the span of spans (as History returns them) that holds
+// height, or false if none does.
+func SpanAt(spans []Span, height uint64) (Span, bool) {
+	for _, s := range spans {
+		if height >= s.From && height <= s.To {
+			return s, true
+		}
+	}
+	return Span{}, false
 }

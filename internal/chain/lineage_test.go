@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"math"
+	"slices"
 	"testing"
 
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -46,6 +48,31 @@ func TestCheckForkPoint(t *testing.T) {
 	}
 }
 
+// TestCheckForkPointOfAFork checks a fork point on a chain that is itself
+// a fork: its history links back to the fork's bang, at the bang's height.
+func TestCheckForkPointOfAFork(t *testing.T) {
+	f := newFixture(t, forkAt(40))
+	q41 := f.quant(nil, nil)
+	f.add(q41)
+	q42 := f.quant(nil, nil)
+	f.add(q42)
+	id := f.c.ID()
+	for _, tc := range []struct {
+		name string
+		fp   quant.ForkPoint
+		ok   bool
+	}{
+		{"the fork's first quant", quant.ForkPoint{Chain: id, Height: 41, Hash: q41.Hash()}, true},
+		{"the fork's second quant", quant.ForkPoint{Chain: id, Height: 42, Hash: q42.Hash()}, true},
+		{"the fork's bang", quant.ForkPoint{Chain: id, Height: 40, Hash: id}, true},
+		{"the second quant at 2", quant.ForkPoint{Chain: id, Height: 2, Hash: q42.Hash()}, false},
+	} {
+		if err := f.c.CheckForkPoint(&tc.fp); tc.ok != (err == nil) {
+			t.Errorf("%s: CheckForkPoint: %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
 func TestLineage(t *testing.T) {
 	// Chains forked from each other's bangs: chains[i+1] from chains[i].
 	var chains []*Chain
@@ -81,5 +108,54 @@ func TestLineage(t *testing.T) {
 	lin, err = Lineage(chains[3].Rules(), resolve)
 	if err != nil || len(lin) != 2 || lin[0].Err != nil || lin[1].Err == nil || lin[1].Name != "" {
 		t.Fatalf("a parent not followed: %+v, %v", lin, err)
+	}
+}
+
+// TestHistory checks the spans of a fork's history: the parent's heights
+// up to the fork point, then the fork's own after its bang; and only the
+// fork's own (from its bang) when the parent is not followed or no longer
+// holds the fork point.
+func TestHistory(t *testing.T) {
+	p := newFixture(t, nil)
+	for i := 0; i < 4; i++ {
+		p.add(p.quant(nil, nil))
+	}
+	at2, err := p.st.HashAt(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(r *quant.Rules) {
+		r.Name = "fork"
+		r.Parent = &quant.ForkPoint{Chain: p.c.ID(), Height: 2, Hash: at2}
+	})
+	f.add(f.quant(nil, nil))
+	byID := map[quant.Hash]*Chain{p.c.ID(): p.c, f.c.ID(): f.c}
+	resolve := func(id quant.Hash) *Chain { return byID[id] }
+
+	spans, err := History(f.c, resolve)
+	if err != nil || len(spans) != 2 ||
+		spans[0] != (Span{Chain: p.c, From: 0, To: 2}) || spans[1] != (Span{Chain: f.c, From: 3, To: math.MaxUint64}) {
+		t.Fatalf("History of the fork: %+v, %v", spans, err)
+	}
+	for h, want := range map[uint64]*Chain{0: p.c, 2: p.c, 3: f.c, 99: f.c} {
+		if s, ok := SpanAt(spans, h); !ok || s.Chain != want {
+			t.Errorf("SpanAt(%d) = %+v, %v", h, s, ok)
+		}
+	}
+	if spans, err := History(p.c, resolve); err != nil || len(spans) != 1 || spans[0].From != 0 || spans[0].Chain != p.c {
+		t.Fatalf("History of the parent: %+v, %v", spans, err)
+	}
+	own := []Span{{Chain: f.c, From: 2, To: math.MaxUint64}}
+	delete(byID, p.c.ID())
+	if spans, err := History(f.c, resolve); err != nil || !slices.Equal(spans, own) {
+		t.Fatalf("History with the parent not followed: %+v, %v", spans, err)
+	}
+	// A parent whose main chain no longer holds the fork point there.
+	other := newFixture(t, func(r *quant.Rules) { r.Name = "other" })
+	other.add(other.quant(nil, nil))
+	other.add(other.quant(nil, nil))
+	byID[p.c.ID()] = other.c
+	if spans, err := History(f.c, resolve); err != nil || !slices.Equal(spans, own) {
+		t.Fatalf("History with the fork point gone: %+v, %v", spans, err)
 	}
 }

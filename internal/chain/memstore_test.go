@@ -23,7 +23,8 @@ type memStore struct {
 
 	mu     sync.Mutex
 	quants map[quant.Hash]Entry
-	main   []quant.Hash // main chain by height
+	main   []quant.Hash // main chain by height, from base
+	base   uint64       // the bang's height (a fork's fork point height)
 	txs    map[quant.Hash]Location
 }
 
@@ -93,10 +94,10 @@ func (m *memStore) Has(h quant.Hash) (bool, error) {
 func (m *memStore) HashAt(height uint64) (quant.Hash, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if height >= uint64(len(m.main)) {
+	if height < m.base || height-m.base >= uint64(len(m.main)) {
 		return quant.Hash{}, fmt.Errorf("memstore: height %d: %w", height, ErrNotFound)
 	}
-	return m.main[height], nil
+	return m.main[height-m.base], nil
 }
 
 func (m *memStore) HasTx(id quant.Hash) (bool, error) {
@@ -117,13 +118,13 @@ func (m *memStore) TxLocation(id quant.Hash) (Location, error) {
 // Iterate walks the main chain as it is when called.
 func (m *memStore) Iterate(ctx context.Context, from uint64, fn func(*quant.Quant) error) error {
 	m.mu.Lock()
-	main := append([]quant.Hash(nil), m.main...)
+	main, base := append([]quant.Hash(nil), m.main...), m.base
 	m.mu.Unlock()
-	for h := from; h < uint64(len(main)); h++ {
+	for h := max(from, base); h-base < uint64(len(main)); h++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		q, err := m.Quant(main[h])
+		q, err := m.Quant(main[h-base])
 		if err != nil {
 			return err
 		}
@@ -149,7 +150,8 @@ func (m *memStore) Connect(e Entry) error {
 		if !e.Quant.IsBang() || e.Quant.Hash() != m.id {
 			return fmt.Errorf("memstore: connect quant %d to an empty chain: %w", hdr.Height, errBadLink)
 		}
-	} else if hdr.Prev != m.main[len(m.main)-1] || hdr.Height != uint64(len(m.main)) {
+		m.base = hdr.Height
+	} else if hdr.Prev != m.main[len(m.main)-1] || hdr.Height != m.base+uint64(len(m.main)) {
 		return fmt.Errorf("memstore: connect quant %d: not a child of the tip: %w", hdr.Height, errBadLink)
 	}
 	m.putLocked(e)
@@ -171,7 +173,7 @@ func (m *memStore) Reorg(disconnect []quant.Hash, connect []Entry) error {
 	}
 	fork := m.main[n-1-len(disconnect)]
 	for i, e := range connect {
-		if e.Quant.Header.Prev != fork || e.Quant.Header.Height != uint64(n-len(disconnect)+i) {
+		if e.Quant.Header.Prev != fork || e.Quant.Header.Height != m.base+uint64(n-len(disconnect)+i) {
 			return fmt.Errorf("memstore: reorg: connect[%d] does not link: %w", i, errBadLink)
 		}
 		fork = e.Quant.Hash()

@@ -64,8 +64,8 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 	return c.addSide(q, hash, head)
 }
 
-// checkNotBang refuses a height-0 quant. It stops a second genesis, with
-// other rules, from being spliced into a chain.
+// checkNotBang refuses a bang (a quant naming no chain). It stops a second
+// genesis, with other rules, from being spliced into a chain.
 func checkNotBang(q *quant.Quant) error {
 	if q.IsBang() {
 		return quant.Errorf(quant.CodeBadLink, "a second bang cannot join a chain")

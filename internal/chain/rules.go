@@ -24,7 +24,7 @@ func (c *Chain) medianTimePastOf(hs []*quant.Header) (int64, error) {
 	cur := hs[0]
 	for i := 1; ; i++ {
 		times = append(times, cur.Time)
-		if cur.Height == 0 || len(times) == medianTimePastSpan {
+		if cur.IsBang() || len(times) == medianTimePastSpan {
 			break
 		}
 		if i < len(hs) {
@@ -119,7 +119,9 @@ func checkQuantChain(h *quant.Header, id quant.Hash) error {
 }
 
 // checkLink requires the quant to follow its parent: the parent's hash and
-// the next height. It stops quants spliced in from elsewhere.
+// the next height. It stops quants spliced in from elsewhere, and on a fork
+// (whose bang sits at its fork point's height) a first quant whose height
+// does not continue the parent chain's.
 func checkLink(h *quant.Header, parent *Head) error {
 	if h.Prev != parent.Hash {
 		return quant.Errorf(quant.CodeBadLink, "previous hash %s is not the parent %s", h.Prev, parent.Hash)

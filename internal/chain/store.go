@@ -42,7 +42,8 @@ type Entry struct {
 // and the index of committed transactions. Lookups of what is not held
 // return an error wrapping ErrNotFound.
 type Reader interface {
-	// Bang returns the chain's height-0 quant.
+	// Bang returns the chain's bang: at height 0, or a fork's at its fork
+	// point's height.
 	Bang() (*quant.Quant, error)
 	// Tip returns the hash and meta of the main chain's last quant.
 	Tip() (quant.Hash, Meta, error)

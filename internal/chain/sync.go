@@ -7,10 +7,11 @@ import (
 )
 
 // Locator describes the main chain to a peer: the hashes at the tip, tip-1,
-// tip-2, tip-4, tip-8, ... and the bang. A peer finds the first one it also
-// has on its main chain, which is where the two chains part.
+// tip-2, tip-4, tip-8, ... and the bang (at Base). A peer finds the first
+// one it also has on its main chain, which is where the two chains part.
 func (c *Chain) Locator() ([]quant.Hash, error) {
 	head := c.Head()
+	base := c.Base()
 	var out []quant.Hash
 	step := uint64(1)
 	for h := head.Header.Height; ; {
@@ -19,14 +20,14 @@ func (c *Chain) Locator() ([]quant.Hash, error) {
 			return nil, err
 		}
 		out = append(out, hash)
-		if h == 0 {
+		if h <= base {
 			return out, nil
 		}
 		if len(out) >= 10 {
 			step *= 2
 		}
-		if h < step {
-			h = 0
+		if h-base < step {
+			h = base
 		} else {
 			h -= step
 		}
@@ -37,7 +38,7 @@ func (c *Chain) Locator() ([]quant.Hash, error) {
 const maxLocator = 128
 
 // forkPoint is the height of the first locator hash that is on the main
-// chain (0, the bang, if none is).
+// chain (Base, the bang's, if none is).
 func (c *Chain) forkPoint(locator []quant.Hash) (uint64, error) {
 	if len(locator) > maxLocator {
 		return 0, quant.Errorf(quant.CodeTooLarge, "locator of %d hashes, limit %d", len(locator), maxLocator)
@@ -54,7 +55,7 @@ func (c *Chain) forkPoint(locator []quant.Hash) (uint64, error) {
 			return hdr.Height, nil
 		}
 	}
-	return 0, nil
+	return c.Base(), nil
 }
 
 // HashesAfter returns the hashes of the main-chain quants after the

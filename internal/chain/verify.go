@@ -31,10 +31,10 @@ func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func
 	}
 	rules, err := quant.CheckBang(bang)
 	if err != nil {
-		return fmt.Errorf("verify: quant 0: %w", err)
+		return fmt.Errorf("verify: bang: %w", err)
 	}
 	if bang.Hash() != st.ID() {
-		return fmt.Errorf("verify: quant 0: bang hash %s is not the chain id %s", bang.Hash(), st.ID())
+		return fmt.Errorf("verify: bang: its hash %s is not the chain id %s", bang.Hash(), st.ID())
 	}
 	engine, err := newEngine(rules, engines)
 	if err != nil {
@@ -50,8 +50,11 @@ func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func
 	}
 	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st}
 	c.opts.Now = time.Now
-	parent := Head{Hash: bang.Hash(), Header: bang.Header, Meta: Meta{Work: new(big.Int)}}
-	err = st.Iterate(ctx, 1, func(q *quant.Quant) error {
+	parent := Head{Hash: bang.Hash(), Header: bang.Header, Meta: Meta{Height: bang.Header.Height, Work: new(big.Int)}}
+	if at, err := st.HashAt(bang.Header.Height); err != nil || at != parent.Hash {
+		return fmt.Errorf("verify: quant %d: the height index does not hold the bang there", bang.Header.Height)
+	}
+	err = st.Iterate(ctx, bang.Header.Height+1, func(q *quant.Quant) error {
 		height := q.Header.Height
 		at := func(id quant.Hash, i int) error {
 			loc, err := st.TxLocation(id)

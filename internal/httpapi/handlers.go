@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -330,9 +331,62 @@ func (s *Server) chainInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.chainOf(s.lg(r)))
 }
 
-// quants is GET /v1/quants?from=&limit=: headers, a page at a time.
+// span is a run of heights of a chain's history that one followed chain's
+// own storage holds (chain.Span, with the ledger that serves it).
+type span struct {
+	l        *Ledger
+	from, to uint64
+}
+
+// history is what a read of l shows, as spans oldest first: with
+// ?shared=true (the default), l's whole history as chain.History gives it
+// (for a fork, its parent's quants up to the fork point, then its own);
+// with ?shared=false, l's own storage alone, from its bang.
+func (s *Server) history(r *http.Request, l *Ledger) ([]span, error) {
+	shared := true
+	if v := r.URL.Query().Get("shared"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: shared: not true or false: %q", ErrBadRequest, v)
+		}
+		shared = b
+	}
+	if !shared {
+		return []span{{l: l, from: l.Chain.Base(), to: math.MaxUint64}}, nil
+	}
+	spans, err := chain.History(l.Chain, func(id quant.Hash) *chain.Chain {
+		if p, ok := s.cfg.Chains.Ledger(id); ok {
+			return p.Chain
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]span, 0, len(spans))
+	for _, sp := range spans {
+		sl := l
+		if id := sp.Chain.ID(); id != l.Chain.ID() {
+			p, ok := s.cfg.Chains.Ledger(id)
+			if !ok {
+				continue // stopped following since History looked
+			}
+			sl = p
+		}
+		out = append(out, span{l: sl, from: sp.From, to: sp.To})
+	}
+	return out, nil
+}
+
+// quants is GET /v1/quants?from=&limit=&shared=: headers, a page at a
+// time, in height order across the spans of the chain's history.
 func (s *Server) quants(w http.ResponseWriter, r *http.Request) {
 	from, limit, err := pageParams(r, 20, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	spans, err := s.history(r, s.lg(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -340,39 +394,79 @@ func (s *Server) quants(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Quants []api.Quant `json:"quants"`
 	}{Quants: []api.Quant{}}
-	err = s.lg(r).Store.IterateHeaders(r.Context(), from, func(h *quant.Header) error {
-		if uint64(len(out.Quants)) == limit {
-			return errStop
+	for _, sp := range spans {
+		if sp.to < from || uint64(len(out.Quants)) == limit {
+			continue
 		}
-		out.Quants = append(out.Quants, api.Quant{Header: api.FromHeader(h)})
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		s.writeError(w, r, err)
-		return
+		err = sp.l.Store.IterateHeaders(r.Context(), max(from, sp.from), func(h *quant.Header) error {
+			if uint64(len(out.Quants)) == limit || h.Height > sp.to {
+				return errStop
+			}
+			out.Quants = append(out.Quants, api.Quant{Header: api.FromHeader(h)})
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// lookupQuant finds a main-chain quant by height or hash.
+// lookupQuant finds a quant by height, in the spans of the chain's
+// history, or by hash: stored by the chain itself (on its main chain or
+// not), or on an ancestor's main chain within the shared history.
 func (s *Server) lookupQuant(r *http.Request, ref string) (*quant.Quant, error) {
-	var hash quant.Hash
+	spans, err := s.history(r, s.lg(r))
+	if err != nil {
+		return nil, err
+	}
 	if len(ref) == 2*quant.HashSize {
-		h, err := quant.ParseHash(ref)
+		hash, err := quant.ParseHash(ref)
 		if err != nil {
 			return nil, err
 		}
-		hash = h
-	} else {
-		height, err := strconv.ParseUint(ref, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %q is neither a height nor a hash", ErrBadRequest, ref)
+		q, err := s.lg(r).Store.Quant(hash)
+		if !errors.Is(err, chain.ErrNotFound) {
+			return q, err
 		}
-		if hash, err = s.lg(r).Store.HashAt(height); err != nil {
-			return nil, err
+		for _, sp := range spans {
+			if sp.l == s.lg(r) {
+				continue
+			}
+			h, err := sp.l.Store.Header(hash)
+			if err != nil || h.Height < sp.from || h.Height > sp.to {
+				continue
+			}
+			if at, err := sp.l.Store.HashAt(h.Height); err == nil && at == hash {
+				return sp.l.Store.Quant(hash)
+			}
+		}
+		return nil, err
+	}
+	height, err := strconv.ParseUint(ref, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q is neither a height nor a hash", ErrBadRequest, ref)
+	}
+	sp, ok := spanAt(spans, height)
+	if !ok {
+		return nil, fmt.Errorf("%w: height %d is not in the history this node holds of chain %s", ErrNotFound, height, s.lg(r).Chain.ID())
+	}
+	hash, err := sp.l.Store.HashAt(height)
+	if err != nil {
+		return nil, err
+	}
+	return sp.l.Store.Quant(hash)
+}
+
+// spanAt is the span of spans that holds height.
+func spanAt(spans []span, height uint64) (span, bool) {
+	for _, sp := range spans {
+		if height >= sp.from && height <= sp.to {
+			return sp, true
 		}
 	}
-	return s.lg(r).Store.Quant(hash)
+	return span{}, false
 }
 
 // quant is GET /v1/quants/{height|hash}: JSON, or the canonical encoding

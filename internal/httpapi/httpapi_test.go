@@ -201,6 +201,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown tx", "GET", "/v1/txs/" + strings.Repeat("ab", 32), "", nil, 404, "not_found"},
 		{"unknown quant", "GET", "/v1/quants/99", "", nil, 404, "not_found"},
 		{"bad height", "GET", "/v1/quants/-1", "", nil, 400, "invalid_request"},
+		{"bad shared", "GET", "/v1/quants?shared=maybe", "", nil, 400, "invalid_request"},
+		{"bad shared, one quant", "GET", "/v1/quants/0?shared=maybe", "", nil, 400, "invalid_request"},
 		{"bad page", "GET", "/json-chain?limit=x", "", nil, 400, "invalid_request"},
 		{"unknown route", "GET", "/nope", "", nil, 404, "not_found"},
 		{"wrong method", "DELETE", "/inject", "", nil, 405, "method_not_allowed"},

@@ -14,8 +14,11 @@ import (
 // maxLineage bounds how many forks deep a chain may be.
 const maxLineage = chain.MaxLineage
 
-// Fork creates a chain that shares parent's history up to its main-chain
-// quant at height, under rules (whose parent is set here) after it.
+// Fork creates a chain that shares parent's history up to its quant at
+// height, under rules (whose parent is set here) after it. A height in
+// history parent shares with its own parent (parent is a fork, and height
+// at most its fork point's) names that ancestor's quant: the new chain is
+// a fork of the ancestor, whose history is all it shares.
 func (n *Node) Fork(ctx context.Context, parent quant.Hash, height uint64, rules *quant.Rules) (*httpapi.Ledger, error) {
 	p := n.ledger(parent)
 	if p == nil {
@@ -24,12 +27,33 @@ func (n *Node) Fork(ctx context.Context, parent quant.Hash, height uint64, rules
 	if tip := p.chain.Head().Header.Height; height > tip {
 		return nil, fmt.Errorf("%w: chain %s is at height %d, below the fork height %d", httpapi.ErrBadRequest, parent, tip, height)
 	}
-	hash, err := p.st.HashAt(height)
+	spans, err := chain.History(p.chain, n.followed)
 	if err != nil {
 		return nil, err
 	}
-	rules.Parent = &quant.ForkPoint{Chain: parent, Height: height, Hash: hash}
+	s, ok := chain.SpanAt(spans, height)
+	if !ok {
+		return nil, fmt.Errorf("%w: height %d of chain %s is shared history this node does not hold", httpapi.ErrBadRequest, height, parent)
+	}
+	owner := n.ledger(s.Chain.ID())
+	if owner == nil {
+		return nil, fmt.Errorf("%w: this node does not follow chain %s", httpapi.ErrNotFound, s.Chain.ID())
+	}
+	hash, err := owner.st.HashAt(height)
+	if err != nil {
+		return nil, err
+	}
+	rules.Parent = &quant.ForkPoint{Chain: owner.chain.ID(), Height: height, Hash: hash}
 	return n.CreateChain(ctx, rules)
+}
+
+// followed returns the chain id names if this node follows it, else nil:
+// the resolver of chain.Lineage and chain.History.
+func (n *Node) followed(id quant.Hash) *chain.Chain {
+	if l := n.ledger(id); l != nil {
+		return l.chain
+	}
+	return nil
 }
 
 // checkForkPoint requires a new fork's parent to be followed here and the
@@ -53,12 +77,7 @@ func (n *Node) Lineage(id quant.Hash) ([]api.Ancestor, error) {
 	if l == nil {
 		return nil, fmt.Errorf("%w: this node does not follow chain %s", httpapi.ErrNotFound, id)
 	}
-	lin, err := chain.Lineage(l.chain.Rules(), func(id quant.Hash) *chain.Chain {
-		if p := n.ledger(id); p != nil {
-			return p.chain
-		}
-		return nil
-	})
+	lin, err := chain.Lineage(l.chain.Rules(), n.followed)
 	var out []api.Ancestor
 	for _, a := range lin {
 		anc := api.Ancestor{Chain: a.Point.Chain, Name: a.Name, Height: a.Point.Height, Hash: a.Point.Hash, Verified: a.Err == nil}
@@ -77,4 +96,17 @@ func problem(err error) string {
 		return re.Description
 	}
 	return err.Error()
+}
+
+// staleFork reports whether st holds a fork made before a fork's bang sat
+// at its fork point's height: a bang at 0 whose rules name a parent quant
+// above 0. quant.CheckBang refuses such a bang; the node skips the chain
+// rather than refusing to start.
+func staleFork(st chain.Reader) bool {
+	bang, err := st.Bang()
+	if err != nil || !bang.IsBang() || bang.Header.Height != 0 {
+		return false
+	}
+	r, err := quant.DecodeRules(bang.Rules)
+	return err == nil && r.Parent != nil && r.Parent.Height != 0
 }

@@ -118,6 +118,11 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		if n.ledger(id) != nil {
 			continue
 		}
+		if id != defID && staleFork(n.db.Chain(id)) {
+			n.log.Warn("chain not followed: a fork stored before forks continued their parent's heights (its bang is at 0); fork the parent again",
+				"chain", id.String())
+			continue
+		}
 		if _, err := n.follow(n.db.Chain(id), cfg.Peers); err != nil {
 			return nil, fmt.Errorf("node: chain %s: %w", id, err)
 		}

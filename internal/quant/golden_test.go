@@ -45,6 +45,29 @@ func goldenBang(tb testing.TB) *Quant {
 	return q
 }
 
+// goldenForkRules are the rules of a fork of the golden chain at height 1
+// (the golden quant): a signed-only chain one second younger.
+func goldenForkRules(tb testing.TB) Rules {
+	tb.Helper()
+	r := goldenRules()
+	r.Name = "golden-fork"
+	r.Created = 1700000020000
+	r.WritePolicy = PolicySigned
+	r.Parent = &ForkPoint{Chain: goldenBang(tb).Hash(), Height: 1, Hash: goldenQuant(tb).Hash()}
+	return r
+}
+
+// goldenForkBang is the bang of goldenForkRules: at height 1, its fork
+// point's height.
+func goldenForkBang(tb testing.TB) *Quant {
+	tb.Helper()
+	q, err := NewBang(goldenForkRules(tb))
+	if err != nil {
+		tb.Fatalf("NewBang(goldenForkRules()): %v", err)
+	}
+	return q
+}
+
 // goldenTxs returns the three transactions of the golden quant: an unsigned
 // JSON record, a signed JSON record and an unsigned opaque one, all for the
 // golden chain.
@@ -137,12 +160,14 @@ type quantVector struct {
 // vectors is the layout of testdata/vectors.json. All byte strings are
 // lower-case hex.
 type vectors struct {
-	Comment string       `json:"comment"`
-	Key     keyVector    `json:"key"`
-	Bang    bangVector   `json:"bang"`
-	Txs     []txVector   `json:"txs"`
-	Header  headerVector `json:"header"`
-	Quant   quantVector  `json:"quant"`
+	Comment string     `json:"comment"`
+	Key     keyVector  `json:"key"`
+	Bang    bangVector `json:"bang"`
+	// ForkBang is the bang of a fork of the golden chain at height 1.
+	ForkBang bangVector   `json:"fork_bang"`
+	Txs      []txVector   `json:"txs"`
+	Header   headerVector `json:"header"`
+	Quant    quantVector  `json:"quant"`
 }
 
 func makeTxVector(desc string, tx *Tx) txVector {
@@ -162,6 +187,16 @@ func makeTxVector(desc string, tx *Tx) txVector {
 		v.Signature = hex.EncodeToString(tx.Sig)
 	}
 	return v
+}
+
+func makeBangVector(bang *Quant) bangVector {
+	return bangVector{
+		RulesJSON: string(bang.Rules),
+		RulesHash: bang.Header.TxRoot.String(),
+		Header:    hex.EncodeToString(bang.Header.Encode()),
+		Encoding:  hex.EncodeToString(bang.Encode()),
+		ChainID:   bang.Hash().String(),
+	}
 }
 
 // makeVectors computes every golden vector from the code.
@@ -186,6 +221,7 @@ func makeVectors(tb testing.TB) vectors {
 			Encoding:  hex.EncodeToString(bang.Encode()),
 			ChainID:   bang.Hash().String(),
 		},
+		ForkBang: makeBangVector(goldenForkBang(tb)),
 		Txs: []txVector{
 			makeTxVector("unsigned JSON", txs[0]),
 			makeTxVector("signed JSON, by the golden key", txs[1]),
@@ -319,6 +355,22 @@ func TestGoldenDecode(t *testing.T) {
 		t.Errorf("chain id = %s, golden %s", got, v.Bang.ChainID)
 	}
 
+	fork, err := DecodeQuant(unhex(t, v.ForkBang.Encoding))
+	if err != nil {
+		t.Fatalf("fork bang: %v", err)
+	}
+	forkRules, err := CheckBang(fork)
+	if err != nil {
+		t.Fatalf("CheckBang(fork bang): %v", err)
+	}
+	if p := forkRules.Parent; p == nil || p.Chain.String() != v.Bang.ChainID || p.Height != 1 ||
+		p.Hash.String() != v.Quant.Hash || fork.Header.Height != 1 {
+		t.Errorf("fork bang: height %d, parent %+v", fork.Header.Height, forkRules.Parent)
+	}
+	if got := fork.Hash().String(); got != v.ForkBang.ChainID {
+		t.Errorf("fork chain id = %s, golden %s", got, v.ForkBang.ChainID)
+	}
+
 	var txs []*Tx
 	for _, tv := range v.Txs {
 		tx, err := DecodeTx(unhex(t, tv.Encoding))
@@ -404,7 +456,9 @@ func TestProtocolDocVectors(t *testing.T) {
 		"key.seed": v.Key.Seed, "key.public_key": v.Key.PublicKey,
 		"bang.rules_json": v.Bang.RulesJSON, "bang.rules_hash": v.Bang.RulesHash,
 		"bang.header": v.Bang.Header, "bang.encoding": v.Bang.Encoding, "bang.chain_id": v.Bang.ChainID,
-		"header.encoding": v.Header.Encoding, "header.hash": v.Header.Hash,
+		"fork_bang.rules_json": v.ForkBang.RulesJSON, "fork_bang.header": v.ForkBang.Header,
+		"fork_bang.chain_id": v.ForkBang.ChainID,
+		"header.encoding":    v.Header.Encoding, "header.hash": v.Header.Hash,
 		"quant.tx_root": v.Quant.TxRoot, "quant.header": v.Quant.Header,
 		"quant.encoding": v.Quant.Encoding, "quant.hash": v.Quant.Hash,
 	}

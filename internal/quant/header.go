@@ -14,13 +14,18 @@ const (
 // Header is a quant's header. Its hash is the quant's hash.
 type Header struct {
 	ChainID Hash   // the chain's id (zero in the bang, whose hash is the id)
-	Height  uint64 // 0 for the bang
+	Height  uint64 // 0 for a bang, a fork's bang: its fork point's height
 	Prev    Hash   // the parent quant's hash (zero in the bang)
 	TxRoot  Hash   // Merkle root of the transaction ids (the rules hash in a bang)
 	Time    int64  // Unix milliseconds
 	TxCount uint32 // number of transactions in the body
 	Seal    []byte // the engine's seal: opaque to everything but the engine
 }
+
+// IsBang reports whether h is a bang's header: the one quant of a chain
+// that names no chain (its hash is the chain's id). A bang is at height 0,
+// a fork's bang at its fork point's height (CheckBang).
+func (h *Header) IsBang() bool { return h.ChainID.IsZero() }
 
 // Encode returns the canonical encoding (docs/protocol.md, "Header").
 func (h *Header) Encode() []byte {

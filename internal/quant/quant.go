@@ -12,8 +12,9 @@ const (
 	MaxRulesSize = 1 << 20
 )
 
-// Quant is a block: a header and its body. The body of a bang (height 0) is
-// the chain's rules; the body of every other quant is its transactions.
+// Quant is a block: a header and its body. The body of a bang (the quant
+// whose header names no chain) is the chain's rules; the body of every
+// other quant is its transactions.
 type Quant struct {
 	Header Header
 	Txs    []*Tx
@@ -23,8 +24,8 @@ type Quant struct {
 // Hash is the quant's hash (its header's).
 func (q *Quant) Hash() Hash { return q.Header.Hash() }
 
-// IsBang reports whether q is a chain's genesis quant.
-func (q *Quant) IsBang() bool { return q.Header.Height == 0 }
+// IsBang reports whether q is a chain's genesis quant (Header.IsBang).
+func (q *Quant) IsBang() bool { return q.Header.IsBang() }
 
 // Encode returns the canonical encoding: the header, then for a bang the
 // rules, else each transaction, each preceded by its u32 length.
@@ -58,7 +59,7 @@ func DecodeQuant(b []byte) (*Quant, error) {
 		return nil, err
 	}
 	q := &Quant{Header: *h}
-	if h.Height == 0 {
+	if h.IsBang() {
 		if h.TxCount != 0 {
 			return nil, Errorf(CodeMalformed, "quant: bang declares %d transactions", h.TxCount)
 		}

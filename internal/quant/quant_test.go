@@ -222,10 +222,13 @@ func TestQuantLayout(t *testing.T) {
 	}
 }
 
-// quantBytes is a height-1 header claiming count transactions, followed by
-// body.
+// quantBytes is a header at height claiming count transactions, followed by
+// body. At height 0 it is a bang's header (no chain id), else a quant's.
 func quantBytes(height uint64, count uint32, body ...byte) []byte {
 	h := Header{ChainID: testChain(1), Height: height, TxCount: count}
+	if height == 0 {
+		h.ChainID = Hash{}
+	}
 	return append(h.Encode(), body...)
 }
 

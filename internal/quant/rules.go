@@ -207,7 +207,8 @@ func (r *Rules) Allows(tx *Tx) error {
 }
 
 // NewBang builds the genesis quant of a chain with rules r; its hash is the
-// chain's id.
+// chain's id. A fork's bang (r.Parent set) sits at its fork point's height,
+// so that the fork's quants continue the parent's heights.
 func NewBang(r Rules) (*Quant, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -220,19 +221,27 @@ func NewBang(r Rules) (*Quant, error) {
 		return nil, Errorf(CodeTooLarge, "rules are %d bytes, limit %d", len(b), MaxRulesSize)
 	}
 	return &Quant{
-		Header: Header{Height: 0, TxRoot: Sum(DomainRules, b), Time: r.Created},
+		Header: Header{Height: r.BangHeight(), TxRoot: Sum(DomainRules, b), Time: r.Created},
 		Rules:  b,
 	}, nil
 }
 
+// BangHeight is the height of the bang of a chain with rules r: 0, or for a
+// fork its fork point's height (the fork's first quant is one above it).
+func (r *Rules) BangHeight() uint64 {
+	if r.Parent == nil {
+		return 0
+	}
+	return r.Parent.Height
+}
+
 // CheckBang checks that q is a well-formed bang and returns its rules. It
 // stops a bang whose header does not commit to its rules (so a chain id
-// could name two rule sets).
+// could name two rule sets), and a bang at another height than its rules
+// give (checkBangHeight).
 func CheckBang(q *Quant) (*Rules, error) {
 	h := &q.Header
 	switch {
-	case h.Height != 0:
-		return nil, Errorf(CodeBadRules, "bang height is %d", h.Height)
 	case !h.ChainID.IsZero() || !h.Prev.IsZero():
 		return nil, Errorf(CodeBadRules, "bang must have zero chain id and previous hash")
 	case h.TxCount != 0 || len(q.Txs) != 0 || len(h.Seal) != 0:
@@ -247,7 +256,21 @@ func CheckBang(q *Quant) (*Rules, error) {
 	if h.Time != r.Created {
 		return nil, Errorf(CodeBadRules, "bang time %d is not the rules' created time %d", h.Time, r.Created)
 	}
+	if err := checkBangHeight(h, r); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// checkBangHeight requires a bang at height 0, and a fork's bang at its
+// fork point's height. It stops one rule set from naming two chains (the
+// same bang at two heights) and a fork whose heights do not continue its
+// parent's.
+func checkBangHeight(h *Header, r *Rules) error {
+	if want := r.BangHeight(); h.Height != want {
+		return Errorf(CodeBadRules, "bang height is %d, its rules put it at %d", h.Height, want)
+	}
+	return nil
 }
 
 // String gives a short description for logs.

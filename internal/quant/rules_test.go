@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -124,6 +125,16 @@ func TestCheckBangRefuses(t *testing.T) {
 		if r != nil {
 			t.Errorf("%s: rules returned", tc.name)
 		}
+	}
+	// A fork's bang sits at its fork point's height (checkBangHeight).
+	for _, height := range []uint64{0, 2} {
+		q := goldenForkBang(t)
+		q.Header.Height = height
+		_, err := CheckBang(q)
+		wantCode(t, fmt.Sprintf("fork bang at %d, not 1", height), err, CodeBadRules)
+	}
+	if _, err := CheckBang(goldenForkBang(t)); err != nil {
+		t.Errorf("fork bang at its fork point's height: %v", err)
 	}
 }
 

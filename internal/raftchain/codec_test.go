@@ -48,7 +48,7 @@ func readStream(b []byte, maxQuant int) (snapHeader, []*quant.Quant, error) {
 		return h, nil, err
 	}
 	var qs []*quant.Quant
-	err = readSnapQuants(r, h, maxQuant, func(q *quant.Quant) error { qs = append(qs, q); return nil })
+	err = readSnapQuants(r, h, 0, maxQuant, func(q *quant.Quant) error { qs = append(qs, q); return nil })
 	return h, qs, err
 }
 
@@ -194,4 +194,34 @@ func FuzzSnapshotStream(f *testing.F) {
 			t.Fatalf("error that is not ErrBadSnapshot: %v", err)
 		}
 	})
+}
+
+// TestSnapQuantsOfAFork: a fork's full stream holds its quants after its
+// bang (at the fork point's height), and reads with that base.
+func TestSnapQuantsOfAFork(t *testing.T) {
+	id := quant.Hash{7}
+	qs := sampleQuants(id, 7)[4:] // heights 5 to 7: a fork at 4
+	h := snapHeader{kind: snapKindFull, chain: id, height: 7, tip: qs[2].Hash()}
+	b := h.encode()
+	for _, q := range qs {
+		enc := q.Encode()
+		b = binary.BigEndian.AppendUint32(b, uint32(len(enc)))
+		b = append(b, enc...)
+	}
+	read := func(base uint64) ([]*quant.Quant, error) {
+		r := bytes.NewReader(b)
+		h, err := readSnapHeader(r)
+		if err != nil {
+			return nil, err
+		}
+		var got []*quant.Quant
+		err = readSnapQuants(r, h, base, 1<<20, func(q *quant.Quant) error { got = append(got, q); return nil })
+		return got, err
+	}
+	if got, err := read(4); err != nil || len(got) != 3 || got[0].Header.Height != 5 {
+		t.Fatalf("fork stream from base 4: %d quants, %v", len(got), err)
+	}
+	if _, err := read(0); !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("fork stream read from base 0: %v, want ErrBadSnapshot", err)
+	}
 }

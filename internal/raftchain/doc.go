@@ -81,7 +81,8 @@
 // nothing however long the chain. When Raft sends a snapshot to a member
 // that is too far behind for the log (a new member, say), the snapshot
 // store's Open expands the marker into a full stream: the same header,
-// then every quant from height 1 to the tip, each a u32 length and its
+// then every quant after the bang (from height 1, or on a fork from its
+// fork point's height plus one) to the tip, each a u32 length and its
 // canonical encoding, read from the store. The member keeps the stream and
 // restores from it: quants it has are checked against it, the others are
 // validated and added with chain.Add. Raft then resumes the log after the

@@ -132,7 +132,7 @@ func (r *Replica) refuse(index uint64, err error) applyResult {
 
 // sealIndex is the log index in h's raft seal (0 for the bang).
 func sealIndex(h *quant.Header) uint64 {
-	if h.Height == 0 {
+	if h.IsBang() {
 		return 0
 	}
 	_, index, err := raftengine.Position(h)
@@ -169,7 +169,7 @@ func (r *Replica) restore(rd io.Reader) error {
 		return fmt.Errorf("%w: it names quant %d but the store ends at %d", ErrBadSnapshot, h.height, head.Header.Height)
 	}
 	added := 0
-	err = readSnapQuants(rd, h, r.chain.Rules().MaxQuantBytes, func(q *quant.Quant) error {
+	err = readSnapQuants(rd, h, r.chain.Base(), r.chain.Rules().MaxQuantBytes, func(q *quant.Quant) error {
 		if q.Header.Height <= head.Header.Height {
 			at, err := r.st.HashAt(q.Header.Height)
 			if err != nil {

@@ -87,17 +87,18 @@ func readSnapHeader(r io.Reader) (snapHeader, error) {
 	return decodeSnapHeader(b[:])
 }
 
-// readSnapQuants reads the quants of a full stream after its header,
-// calling fn with each in order (fn may keep it). It refuses a quant
-// longer than maxQuant bytes before reading it, a quant out of height
-// order, a last quant that is not the header's tip, and trailing bytes.
-func readSnapQuants(r io.Reader, h snapHeader, maxQuant int, fn func(*quant.Quant) error) error {
+// readSnapQuants reads the quants of a full stream after its header (those
+// above base, the chain's bang's height), calling fn with each in order
+// (fn may keep it). It refuses a quant longer than maxQuant bytes before
+// reading it, a quant out of height order, a last quant that is not the
+// header's tip, and trailing bytes.
+func readSnapQuants(r io.Reader, h snapHeader, base uint64, maxQuant int, fn func(*quant.Quant) error) error {
 	if h.kind != snapKindFull {
 		return nil
 	}
 	var lb [4]byte
 	var last quant.Hash
-	for height := uint64(1); height <= h.height; height++ {
+	for height := base + 1; height <= h.height; height++ {
 		if _, err := io.ReadFull(r, lb[:]); err != nil {
 			return fmt.Errorf("%w: quant %d: %v", ErrBadSnapshot, height, err)
 		}
@@ -121,7 +122,7 @@ func readSnapQuants(r io.Reader, h snapHeader, maxQuant int, fn func(*quant.Quan
 			return err
 		}
 	}
-	if h.height > 0 && last != h.tip {
+	if h.height > base && last != h.tip {
 		return fmt.Errorf("%w: last quant %s is not the tip %s", ErrBadSnapshot, last, h.tip)
 	}
 	if n, _ := io.ReadFull(r, lb[:1]); n != 0 {
@@ -185,14 +186,19 @@ func (s *snapshotStore) Open(id string) (*hraft.SnapshotMeta, io.ReadCloser, err
 		return meta, readCloser{io.MultiReader(bytes.NewReader(head), rc), rc}, nil
 	}
 	rc.Close()
-	size, err := expandedSize(s.st, h)
+	bang, err := s.st.Bang()
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot %s: %w", id, err)
+	}
+	base := bang.Header.Height
+	size, err := expandedSize(s.st, h, base)
 	if err != nil {
 		return nil, nil, fmt.Errorf("snapshot %s: %w", id, err)
 	}
 	m := *meta
 	m.Size = size
 	h.kind = snapKindFull
-	return &m, &quantStream{st: s.st, next: 1, last: h.height, buf: h.encode()}, nil
+	return &m, &quantStream{st: s.st, next: base + 1, last: h.height, buf: h.encode()}, nil
 }
 
 type readCloser struct {
@@ -204,9 +210,10 @@ type readCloser struct {
 var errStop = errors.New("stop")
 
 // expandedSize is the length of the full stream of the marker h: it reads
-// the chain's quants up to h's height (whose hash must be h's tip).
-func expandedSize(st *store.Chain, h snapHeader) (int64, error) {
-	if h.height > 0 {
+// the chain's quants after its bang (at base) up to h's height (whose hash
+// must be h's tip).
+func expandedSize(st *store.Chain, h snapHeader, base uint64) (int64, error) {
+	if h.height > base {
 		at, err := st.HashAt(h.height)
 		if err != nil {
 			return 0, fmt.Errorf("%w: tip at %d: %v", ErrBadSnapshot, h.height, err)
@@ -216,7 +223,7 @@ func expandedSize(st *store.Chain, h snapHeader) (int64, error) {
 		}
 	}
 	size := int64(snapHeaderSize)
-	err := st.Iterate(context.Background(), 1, func(q *quant.Quant) error {
+	err := st.Iterate(context.Background(), base+1, func(q *quant.Quant) error {
 		if q.Header.Height > h.height {
 			return errStop
 		}

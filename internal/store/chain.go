@@ -41,7 +41,8 @@ type Chain struct {
 // ID returns the chain's id: its bang's hash.
 func (c *Chain) ID() quant.Hash { return c.id }
 
-// Bang returns the chain's height-0 quant, whose hash is the chain id.
+// Bang returns the chain's bang (at height 0, or a fork's at its fork
+// point's height), whose hash is the chain id.
 func (c *Chain) Bang() (*quant.Quant, error) {
 	q, err := c.Quant(c.id)
 	if err != nil {
@@ -249,7 +250,8 @@ func (c *Chain) IterateHeaders(ctx context.Context, from uint64, fn func(*quant.
 }
 
 // iterate calls fn with the snapshot and the hash of each main-chain quant
-// from height from to the tip.
+// from height from (or from the bang, for a fork whose bang sits above
+// from) to the tip.
 func (c *Chain) iterate(ctx context.Context, from uint64, fn func(pebble.Reader, quant.Hash) error) error {
 	if err := c.db.enter(); err != nil {
 		return err
@@ -273,12 +275,19 @@ func (c *Chain) iterate(ctx context.Context, from uint64, fn func(pebble.Reader,
 			return err
 		}
 		k := it.Key()
-		if len(k) != heightKeyLen || binary.BigEndian.Uint64(k[prefixLen+1:]) != want {
+		if len(k) != heightKeyLen {
 			return fmt.Errorf("chain %s: height index: key %x where height %d was due: %w", short(c.id), k, want, ErrCorrupt)
 		}
+		height := binary.BigEndian.Uint64(k[prefixLen+1:])
 		h, err := decodeHash(it.Value(), "height index")
 		if err != nil {
-			return fmt.Errorf("chain %s: height %d: %w", short(c.id), want, err)
+			return fmt.Errorf("chain %s: height %d: %w", short(c.id), height, err)
+		}
+		if height > want && want == from && h == c.id {
+			want = height // a fork's index starts at its bang, at the fork point's height
+		}
+		if height != want {
+			return fmt.Errorf("chain %s: height index: key %x where height %d was due: %w", short(c.id), k, want, ErrCorrupt)
 		}
 		if err := fn(snap, h); err != nil {
 			return err

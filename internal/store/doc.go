@@ -45,7 +45,8 @@
 //	                         work (big-endian magnitude), uvarint len(header),
 //	                         canonical header, then for a bang its rules
 //	0x02 C 't' H u32(i)      transaction i of quant H: canonical encoding
-//	0x02 C 'n' u64(height)   main chain: hash at height: H
+//	0x02 C 'n' u64(height)   main chain: hash at height: H (from the bang's height: 0,
+//	                         or a fork's fork point height)
 //	0x02 C 'x' T             main chain: uvarint height, uvarint index
 //	0x02 C 'z'               main chain tip: H
 //

@@ -141,7 +141,7 @@ func decodeRecord(b []byte) (*record, error) {
 		return nil, fmt.Errorf("quant record: %v: %w", err, ErrCorrupt)
 	}
 	r := &record{header: h, work: new(big.Int).SetBytes(work), txs: txs}
-	if h.Height == 0 {
+	if h.IsBang() {
 		r.rules = b
 	} else if len(b) != 0 {
 		return nil, fmt.Errorf("quant record: %d trailing bytes: %w", len(b), ErrCorrupt)

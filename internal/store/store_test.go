@@ -638,3 +638,47 @@ func TestReopen(t *testing.T) {
 		}
 	})
 }
+
+// TestForkHeights: a fork's bang is stored at its fork point's height and
+// its quants above it; the height index starts there, Iterate from below
+// it starts at the bang, and a reorg still refuses to disconnect the bang.
+func TestForkHeights(t *testing.T) {
+	db := openTest(t, "")
+	parent := testBang(t, 1)
+	r := quant.DefaultRules("fork", 2)
+	r.Engine = "pow"
+	r.Parent = &quant.ForkPoint{Chain: parent.Hash(), Height: 120, Hash: quant.Hash{7}}
+	bang, err := quant.NewBang(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := db.Chain(bang.Hash())
+	b := newBuilder(c.ID(), 1)
+	if err := c.Connect(chain.Entry{Quant: bang, Meta: chain.Meta{Height: 120, Work: big.NewInt(0)}}); err != nil {
+		t.Fatalf("Connect the fork's bang: %v", err)
+	}
+	q := b.child(&bang.Header, bang.Hash(), 2)
+	if err := c.Connect(entry(q, 0)); err != nil || q.Header.Height != 121 {
+		t.Fatalf("Connect quant %d: %v", q.Header.Height, err)
+	}
+	if at, err := c.HashAt(120); err != nil || at != bang.Hash() {
+		t.Fatalf("HashAt(120) = %s, %v; want the bang", at, err)
+	}
+	if _, err := c.HashAt(0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("HashAt(0) on a fork: %v, want not found", err)
+	}
+	got, err := c.Bang()
+	if err != nil || got.Hash() != bang.Hash() || string(got.Rules) != string(bang.Rules) {
+		t.Fatalf("Bang: %v", err)
+	}
+	var heights []uint64
+	if err := c.Iterate(context.Background(), 0, func(q *quant.Quant) error {
+		heights = append(heights, q.Header.Height)
+		return nil
+	}); err != nil || !slices.Equal(heights, []uint64{120, 121}) {
+		t.Fatalf("Iterate(0): %v, %v", heights, err)
+	}
+	if err := c.Reorg([]quant.Hash{q.Hash(), bang.Hash()}, nil); !errors.Is(err, ErrBadLink) {
+		t.Fatalf("Reorg off the fork's bang: %v, want ErrBadLink", err)
+	}
+}

@@ -136,7 +136,7 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 		if err != nil {
 			return fmt.Errorf("reorg: disconnect[%d]: %w", i, err)
 		}
-		if rec.header.Height == 0 {
+		if rec.header.IsBang() {
 			return fmt.Errorf("chain %s: reorg: disconnect[%d] is the bang: %w", short(c.id), i, ErrBadLink)
 		}
 		gone[i] = rec.header

@@ -128,7 +128,7 @@ func start(s Setup) (headers, *quant.Header) {
 
 func template(parent *quant.Header) *quant.Header {
 	chainID := parent.ChainID
-	if parent.Height == 0 {
+	if parent.IsBang() {
 		chainID = parent.Hash()
 	}
 	return &quant.Header{

@@ -221,7 +221,7 @@ func (e *Engine) checkSigner(h *quant.Header) (int, error) {
 // checkPeriod requires at least period_ms since the parent. It stops an
 // authority from flooding the chain with quants.
 func (e *Engine) checkPeriod(parent, h *quant.Header) error {
-	if parent.Height > 0 && h.Time < parent.Time+e.params.PeriodMs {
+	if !parent.IsBang() && h.Time < parent.Time+e.params.PeriodMs {
 		return quant.Errorf(quant.CodeBadSeal, "quant %d ms after its parent, the period is %d ms", h.Time-parent.Time, e.params.PeriodMs)
 	}
 	return nil
@@ -233,7 +233,7 @@ func (e *Engine) checkPeriod(parent, h *quant.Header) error {
 func (e *Engine) checkRecents(chain consensus.ChainReader, parent *quant.Header, index int) error {
 	limit := len(e.keys) / 2
 	cur := parent
-	for i := 0; i < limit && cur.Height > 0; i++ {
+	for i := 0; i < limit && !cur.IsBang(); i++ {
 		if len(cur.Seal) == SealSize && int(binary.BigEndian.Uint16(cur.Seal)) == index {
 			return quant.Errorf(quant.CodeBadSeal, "authority %d sealed quant %d, one of the last %d", index, cur.Height, limit)
 		}

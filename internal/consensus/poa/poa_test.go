@@ -64,7 +64,7 @@ func (m headers) Header(h quant.Hash) (*quant.Header, error) { return m[h], nil 
 
 func seal(t *testing.T, e *Engine, m headers, parent *quant.Header) *quant.Header {
 	t.Helper()
-	h := &quant.Header{Height: parent.Height + 1, Prev: parent.Hash(), Time: parent.Time}
+	h := &quant.Header{ChainID: quant.Hash{1}, Height: parent.Height + 1, Prev: parent.Hash(), Time: parent.Time}
 	if err := e.Prepare(m, parent, h); err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +166,11 @@ func TestSealWaits(t *testing.T) {
 		ks := keys(2)
 		r := rulesFor(t, ks, 1000)
 		start := time.Now()
-		parent := &quant.Header{Height: 1, Time: start.UnixMilli()}
+		parent := &quant.Header{ChainID: quant.Hash{1}, Height: 1, Time: start.UnixMilli()}
 		for i, wantWait := range []time.Duration{1000 * time.Millisecond, 1500 * time.Millisecond} {
 			// Height 2 is authority 0's turn.
 			e, _ := New(r, ks[i], time.Now)
-			h := &quant.Header{Height: 2, Prev: parent.Hash(), Time: parent.Time}
+			h := &quant.Header{ChainID: quant.Hash{1}, Height: 2, Prev: parent.Hash(), Time: parent.Time}
 			if err := e.Prepare(nil, parent, h); err != nil {
 				t.Fatal(err)
 			}

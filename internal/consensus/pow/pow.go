@@ -147,17 +147,22 @@ func (e *Engine) Prepare(chain consensus.ChainReader, parent, h *quant.Header) e
 // a miner from choosing an easy difficulty for its own quants.
 func (e *Engine) NextDifficulty(chain consensus.ChainReader, parent *quant.Header) (uint64, error) {
 	p := e.params
-	if p.Window == 0 || parent.Height == 0 {
+	if p.Window == 0 || parent.IsBang() {
 		return p.InitialDifficulty, nil
 	}
 	parentD, _, err := DecodeSeal(parent.Seal)
 	if err != nil {
 		return 0, err
 	}
-	n := min(uint64(p.Window), parent.Height)
+	// The window ends at the bang: at height 0, or at a fork's fork point.
+	n := uint64(p.Window)
 	sum := new(big.Int)
 	first := parent
 	for i := uint64(0); i < n; i++ {
+		if first.IsBang() {
+			n = i
+			break
+		}
 		d, _, err := DecodeSeal(first.Seal)
 		if err != nil {
 			return 0, err

@@ -85,7 +85,7 @@ func buildChain(t *testing.T, e *Engine, n int, gapMs int64) (chainMap, *quant.H
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := &quant.Header{Height: parent.Height + 1, Prev: parent.Hash(), Time: parent.Time + gapMs, Seal: EncodeSeal(d, 0)}
+		h := &quant.Header{ChainID: quant.Hash{1}, Height: parent.Height + 1, Prev: parent.Hash(), Time: parent.Time + gapMs, Seal: EncodeSeal(d, 0)}
 		m[h.Hash()] = h
 		parent = h
 	}
@@ -122,7 +122,7 @@ func TestWrongDifficultyRefused(t *testing.T) {
 	e := NewWithParams(Params{TargetMs: 1000, InitialDifficulty: 1 << 12, MinDifficulty: 1, Window: 0})
 	parent := &quant.Header{}
 	m := chainMap{parent.Hash(): parent}
-	h := &quant.Header{Height: 1, Prev: parent.Hash(), Time: 1, Seal: EncodeSeal(1, 0)}
+	h := &quant.Header{ChainID: quant.Hash{1}, Height: 1, Prev: parent.Hash(), Time: 1, Seal: EncodeSeal(1, 0)}
 	// Difficulty 1 is met by any hash: only the difficulty rule refuses it.
 	if err := e.VerifySeal(m, parent, h); quant.CodeOf(err) != quant.CodeBadSeal {
 		t.Fatalf("easy difficulty: err = %v", err)
@@ -155,7 +155,7 @@ func FuzzDecodeSeal(f *testing.F) {
 func BenchmarkSeal(b *testing.B) {
 	e := NewWithParams(Params{TargetMs: 1000, InitialDifficulty: 1 << 16, MinDifficulty: 1})
 	for i := 0; b.Loop(); i++ {
-		h := &quant.Header{Height: 1, Time: int64(i), Seal: EncodeSeal(1<<16, 0)}
+		h := &quant.Header{ChainID: quant.Hash{1}, Height: 1, Time: int64(i), Seal: EncodeSeal(1<<16, 0)}
 		if err := e.Seal(context.Background(), h); err != nil {
 			b.Fatal(err)
 		}

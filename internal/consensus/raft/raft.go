@@ -250,7 +250,7 @@ func (e *Engine) Prepare(_ consensus.ChainReader, parent, h *quant.Header) error
 		return errNotMember()
 	}
 	var term, index uint64 = 1, 1
-	if parent.Height > 0 {
+	if !parent.IsBang() {
 		ps, err := DecodeSeal(parent.Seal)
 		if err != nil {
 			return err
@@ -322,7 +322,7 @@ func checkOrder(parent *quant.Header, s Seal) error {
 	if s.Term == 0 || s.Index == 0 {
 		return quant.Errorf(quant.CodeBadSeal, "seal position (term %d, index %d): both must be at least 1", s.Term, s.Index)
 	}
-	if parent.Height == 0 {
+	if parent.IsBang() {
 		return nil
 	}
 	ps, err := DecodeSeal(parent.Seal)

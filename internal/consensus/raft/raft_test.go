@@ -66,7 +66,7 @@ func TestConformance(t *testing.T) {
 // sealed makes a child of parent sealed by e at (term, index).
 func sealed(t *testing.T, e *Engine, parent *quant.Header, term, index uint64) *quant.Header {
 	t.Helper()
-	h := &quant.Header{Height: parent.Height + 1, Prev: parent.Hash(), Time: parent.Time + 1}
+	h := &quant.Header{ChainID: quant.Hash{1}, Height: parent.Height + 1, Prev: parent.Hash(), Time: parent.Time + 1}
 	if err := e.Prepare(nil, parent, h); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("moved seal: %v", err)
 	}
 	// Unsigned (Prepare only).
-	h = &quant.Header{Height: 1, Prev: bang.Hash()}
+	h = &quant.Header{ChainID: quant.Hash{1}, Height: 1, Prev: bang.Hash()}
 	if err := member.Prepare(nil, bang, h); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestSealStopsOnCancel(t *testing.T) {
 	ks := keys(1)
 	e := newEngine(t, rulesWith(t, paramsFor(ks)), ks[0])
 	bang := &quant.Header{}
-	h := &quant.Header{Height: 1, Prev: bang.Hash()}
+	h := &quant.Header{ChainID: quant.Hash{1}, Height: 1, Prev: bang.Hash()}
 	if err := e.Prepare(nil, bang, h); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func FuzzDecodeSeal(f *testing.F) {
 		if !bytes.Equal(s.Encode(), b) {
 			t.Fatalf("re-encoding differs: %x from %x", s.Encode(), b)
 		}
-		h := &quant.Header{Height: 2, Seal: b}
+		h := &quant.Header{ChainID: quant.Hash{1}, Height: 2, Seal: b}
 		if _, err := newEngine(t, rulesWith(t, paramsFor(keys(2))), nil).checkSigner(h); err == nil {
 			t.Fatal("fuzzed seal verifies")
 		}
