@@ -57,6 +57,19 @@ func TestParamsValidate(t *testing.T) {
 			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
 		}
 	}
+	// The default chain's parameters encode as they always did: its bang,
+	// and so its id, does not change.
+	if b, _ := json.Marshal(DefaultParams()); string(b) != `{"target_ms":10000,"initial_difficulty":65536,"min_difficulty":1024,"window":16}` {
+		t.Errorf("DefaultParams encode as %s", b)
+	}
+	for _, p := range []Params{
+		{TargetMs: 1, InitialDifficulty: 4, MinDifficulty: 1, MaxStep: 1},
+		{TargetMs: 1, InitialDifficulty: 4, MinDifficulty: 1, HeartbeatMs: -1},
+	} {
+		if p.Validate() == nil {
+			t.Errorf("%+v: valid", p)
+		}
+	}
 	r := quant.DefaultRules("x", 1)
 	r.Engine = "raft"
 	if _, err := New(&r); quant.CodeOf(err) != quant.CodeBadRules {
@@ -108,8 +121,8 @@ func TestRetarget(t *testing.T) {
 		t.Errorf("fast quants: difficulty %d did not rise above %d", got, p.InitialDifficulty)
 	}
 	parent, _ := m.Header(tip.Prev)
-	if got, pd := d(tip), d(parent); got > pd+pd/maxStep {
-		t.Errorf("one step rose from %d to %d, more than 1/%d", pd, got, maxStep)
+	if got, pd := d(tip), d(parent); got > pd+pd/defaultMaxStep {
+		t.Errorf("one step rose from %d to %d, more than 1/%d", pd, got, defaultMaxStep)
 	}
 	// Too slow: it falls, but never under the minimum.
 	_, tip = buildChain(t, e, 200, 100_000)
@@ -161,4 +174,55 @@ func BenchmarkSeal(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(1<<16)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mhash/s")
+}
+
+// TestRetargetConverges: miners whose hash rate is far above the initial
+// difficulty's (a quant every 10 ms for a 10 s target) mine quants that
+// take difficulty/rate each (synthetic times, no randomness). The interval
+// comes within ±50% of the target, and stays there, within a bound number
+// of quants: the old step (1/8 a quant, MaxStep absent) takes 54, with
+// MaxStep 3, 23, overshooting by at most a third.
+func TestRetargetConverges(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		maxStep uint64
+		within  int
+	}{
+		{"max_step absent (8)", 0, 64},
+		{"max_step 3", 3, 25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := DefaultParams()
+			p.MaxStep = tc.maxStep
+			e := NewWithParams(p)
+			rate := float64(p.InitialDifficulty) * 1000 / float64(p.TargetMs) // hashes per ms: the start's quants take 10 ms
+			parent := &quant.Header{}
+			m := chainMap{parent.Hash(): parent}
+			reached, now := -1, int64(0)
+			for i := 1; i <= 200; i++ {
+				d, err := e.NextDifficulty(m, parent)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The template is made when the parent is found; sealing
+				// takes d hashes.
+				h := &quant.Header{Height: parent.Height + 1, Prev: parent.Hash(), Time: now, Seal: EncodeSeal(d, 0)}
+				m[h.Hash()] = h
+				parent = h
+				interval := int64(float64(d) / rate)
+				now += interval
+				within := interval >= p.TargetMs/2 && interval <= p.TargetMs*3/2
+				switch {
+				case within && reached < 0:
+					reached = i
+				case !within && reached >= 0:
+					t.Fatalf("quant %d: interval %d ms left ±50%% of %d after reaching it at quant %d", i, interval, p.TargetMs, reached)
+				}
+			}
+			if reached < 0 || reached > tc.within {
+				t.Fatalf("interval within ±50%% of target from quant %d, want by quant %d", reached, tc.within)
+			}
+			t.Logf("within ±50%% of target from quant %d", reached)
+		})
+	}
 }
