@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -21,7 +22,8 @@ import (
 // from it (Leap; and continuously with Mine).
 type leaper struct {
 	l      *ledger
-	leapMu sync.Mutex // one leap at a time
+	leapMu sync.Mutex    // one leap at a time
+	idled  atomic.Uint64 // times a leap found nothing to do (tests read it)
 }
 
 // fromPeers: gossiped transactions are pooled, and quants synced.
@@ -114,6 +116,7 @@ func (p *leaper) leapIf(ctx context.Context, empty func() bool) (*quant.Quant, e
 			l.log.Info("dropped transactions that no longer pass", "count", len(dropped))
 		}
 		if len(q.Txs) == 0 && !empty() {
+			p.idled.Add(1)
 			return nil, errIdle
 		}
 		if err := l.chain.Engine().Seal(ctx, &q.Header); err != nil {
@@ -227,8 +230,9 @@ func (p *leaper) leapOnTip(ctx context.Context, moved <-chan struct{}, empty fun
 	_, err := p.leapIf(lctx, empty)
 	close(done)
 	wg.Wait()
+	abandoned := lctx.Err() != nil && ctx.Err() == nil // before our own cancel
 	cancel()
-	if lctx.Err() != nil && ctx.Err() == nil {
+	if abandoned {
 		return nil // the tip moved: leap again on the new one
 	}
 	return err

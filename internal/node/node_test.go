@@ -195,6 +195,11 @@ func TestMining(t *testing.T) {
 		want := uint64(i + 1)
 		waitQuants(t, n, "mining commits the transaction", 30*time.Second, func() bool { return n.Chain().Head().Meta.Txs >= want })
 	}
+	// Between transactions the miner waited: a few times each, not a
+	// spin.
+	if idled := n.def().prod.(*leaper).idled.Load(); idled > 50 {
+		t.Fatalf("the miner found nothing to do %d times for 5 transactions: it polls", idled)
+	}
 	// The node mined while the pool held something, never an empty quant.
 	for h := uint64(1); h <= n.Chain().Head().Header.Height; h++ {
 		hash, err := n.def().st.HashAt(h)
