@@ -23,7 +23,7 @@ import (
 type leaper struct {
 	l      *ledger
 	leapMu sync.Mutex    // one leap at a time
-	idled  atomic.Uint64 // times a leap found nothing to do (tests read it)
+	rounds atomic.Uint64 // turns of mine's loop (tests read it: an idle miner turns no more)
 }
 
 // fromPeers: gossiped transactions are pooled, and quants synced.
@@ -116,7 +116,6 @@ func (p *leaper) leapIf(ctx context.Context, empty func() bool) (*quant.Quant, e
 			l.log.Info("dropped transactions that no longer pass", "count", len(dropped))
 		}
 		if len(q.Txs) == 0 && !empty() {
-			p.idled.Add(1)
 			return nil, errIdle
 		}
 		if err := l.chain.Engine().Seal(ctx, &q.Header); err != nil {
@@ -166,10 +165,11 @@ func (p *leaper) mine(ctx context.Context) error {
 	}
 	l.log.Info("mining", "heartbeat", beat)
 	for ctx.Err() == nil {
+		p.rounds.Add(1)
 		moved := l.tipMoved() // before reading the tip: no move is missed
 		head := l.chain.Head()
 		if !l.chain.MaySeal() {
-			wait(ctx, moved, nil, 0)
+			wait(ctx, moved, nil, -1) // the turn rules read the tip only
 			continue
 		}
 		added := l.pool.Changed() // before leapIf takes from the pool

@@ -55,6 +55,14 @@ func TestPoAFaultyAuthority(t *testing.T) {
 		return height(a) >= 4 && tip(a) == tip(b) && tip(b) == tip(d)
 	})
 
+	// Between quants the authorities wait (on the tip, the pool, the
+	// heartbeat): their loops turn a few times a quant, not thousands.
+	for _, n := range []*Node{a, b, d} {
+		if rounds, h := n.ledger(id).prod.(*leaper).rounds.Load(), height(n); rounds > 10*h+50 {
+			t.Fatalf("an authority's loop turned %d times for %d quants: it polls", rounds, h)
+		}
+	}
+
 	// d fails.
 	miners[d]()
 	delete(miners, d)
