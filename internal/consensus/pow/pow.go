@@ -48,6 +48,13 @@ type Params struct {
 	// miners' hash rate reaches its target interval in 23 quants instead
 	// of 54, overshooting by at most a third.
 	MaxStep uint64 `json:"max_step,omitempty"`
+	// Retarget is the version of the difficulty rule. 0 or 1 (absent, as
+	// in every chain made before version 2, the default chain's too): the
+	// first Window quants' retarget spans back to the bang, whose time is
+	// the chain's creation (often long before anyone mined), so those
+	// quants look slow and the difficulty falls 1/MaxStep a quant for
+	// Window quants. 2: the window never reaches the bang.
+	Retarget int `json:"retarget,omitempty"`
 	// HeartbeatMs is how old the tip may get before a miner with nothing
 	// in its pool makes an empty quant anyway; 0 (absent): never, a miner
 	// with nothing to include waits for a transaction. It is a rule for
@@ -87,6 +94,8 @@ func (p Params) Validate() error {
 		return errors.New("pow: min_difficulty: must be 1 to initial_difficulty")
 	case p.Window < 0 || p.Window > 1024:
 		return errors.New("pow: window: must be 0 to 1024")
+	case p.Retarget < 0 || p.Retarget > 2:
+		return errors.New("pow: retarget: must be 1 or 2 (0 or absent: 1)")
 	case p.MaxStep == 1 || p.MaxStep > 1024:
 		return errors.New("pow: max_step: must be 2 to 1024 (0 or absent: 8)")
 	case p.HeartbeatMs < 0:
@@ -176,8 +185,9 @@ func (e *Engine) Prepare(chain consensus.ChainReader, parent, h *quant.Header) e
 // difficulty; otherwise the average difficulty of the last Window quants
 // scaled by how much faster or slower than TargetMs they came, moved at
 // most 1/MaxStep (default 8) from the parent's, and never under
-// MinDifficulty. It stops
-// a miner from choosing an easy difficulty for its own quants.
+// MinDifficulty. With Retarget 2 the window leaves the bang out (quant 2
+// gets InitialDifficulty too). It stops a miner from choosing an easy
+// difficulty for its own quants.
 func (e *Engine) NextDifficulty(chain consensus.ChainReader, parent *quant.Header) (uint64, error) {
 	p := e.params
 	if p.Window == 0 || parent.Height == 0 {
@@ -188,6 +198,12 @@ func (e *Engine) NextDifficulty(chain consensus.ChainReader, parent *quant.Heade
 		return 0, err
 	}
 	n := min(uint64(p.Window), parent.Height)
+	if p.Retarget >= 2 {
+		n = min(uint64(p.Window), parent.Height-1) // not back to the bang
+		if n == 0 {
+			return p.InitialDifficulty, nil
+		}
+	}
 	sum := new(big.Int)
 	first := parent
 	for i := uint64(0); i < n; i++ {
