@@ -69,6 +69,18 @@ func DefaultParams() Params {
 	return Params{TargetMs: 10_000, InitialDifficulty: 1 << 16, MinDifficulty: 1 << 10, Window: 16}
 }
 
+// NewChainParams are what a new chain's rules get for the pow parameters
+// they leave out: DefaultParams with difficulty rule 2 (the first window
+// leaves out the bang) and a step of a third (MaxStep 3), so that the
+// difficulty climbs from its low start to the miners' hash rate in about
+// 25 quants rather than 90 (TestRetargetConverges). The default chain
+// keeps DefaultParams: its bang, and so its id, does not change.
+func NewChainParams() Params {
+	p := DefaultParams()
+	p.Retarget, p.MaxStep = 2, 3
+	return p
+}
+
 // defaultMaxStep bounds how far one quant's difficulty may move from its
 // parent's (1/8 either way) when the rules set no MaxStep, so that a burst
 // of fast or slow quants (or a lying timestamp) moves the difficulty
