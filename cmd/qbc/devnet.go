@@ -48,7 +48,7 @@ func runDevnet(ctx context.Context, e *env, args []string) error {
 	dir := f.String("dir", "", "data `directory` of the network (default $HOME/.qbc/devnet)")
 	target := f.Duration("target", 0, "target time between quants (default 2s)")
 	difficulty := f.Uint64("difficulty", 1<<12, "initial proof-of-work `difficulty`")
-	mine := f.Bool("mine", true, "mine continuously on every node")
+	mine := f.Bool("mine", true, "mine on every node whenever transactions wait")
 	logLevel := f.String("log-level", "warn", "log `level`: debug, info, warn or error")
 	pos, err := f.parse(args)
 	if err != nil {

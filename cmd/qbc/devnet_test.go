@@ -109,6 +109,25 @@ func TestDevnet(t *testing.T) {
 		h := hashAt(urls[0], low-1)
 		return h != "" && h == hashAt(urls[1], low-1) && h == hashAt(urls[2], low-1), state
 	}
+	// A miner with an empty pool waits: a trickle of transactions to the
+	// first node keeps them mining.
+	var trickle sync.WaitGroup
+	defer func() { cancel(); trickle.Wait() }()
+	trickle.Go(func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			resp, err := http.Post(urls[0]+"/inject", "application/json", strings.NewReader(fmt.Sprintf(`{"data":{"n":%d}}`, i)))
+			if err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
 	// The answer changes when a node commits a quant: check again on each
 	// one any node announces.
 	quants := quantEvents(ctx, t, urls)

@@ -163,7 +163,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		dataDir     = fs.String("data-dir", "", "data `directory` (default $HOME/.qbc/HOST_PORT)")
 		configFile  = fs.String("config", "", "JSON config `file` (default from QBC_CONFIG)")
 		genesis     = fs.String("genesis", "", "rules JSON `file` of the chain to create in an empty data directory")
-		mine        = fs.Bool("mine", false, "leap continuously")
+		mine        = fs.Bool("mine", false, "leap whenever transactions wait (or the rules ask for a heartbeat)")
 		peers       = fs.String("peers", "", "other nodes, comma-separated `HOST:PORT,...`")
 		advertise   = fs.String("advertise", "", "this node's `HOST:PORT` as other nodes reach it (default the listen address)")
 		raftAddr    = fs.String("raft-addr", "", "where raft chains' transports bind, `HOST:PORT` (further chains: the next free ports)")

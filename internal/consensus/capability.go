@@ -1,6 +1,10 @@
 package consensus
 
-import "github.com/qbc-chain/qbc/internal/quant"
+import (
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
 
 // The optional capabilities below are interfaces an Engine may also
 // implement; the chain asks for them with a type assertion, and
@@ -50,4 +54,13 @@ type Ordered interface {
 // shape shows (pow).
 type Nonces interface {
 	Nonce(h *quant.Header) uint64
+}
+
+// Heartbeat is an engine whose rules may ask producers for a quant at
+// least every Heartbeat() even when no transaction waits (pow, poa with
+// heartbeat_ms). A producer with nothing to include waits for a
+// transaction, or until the tip is that old; 0 (or an engine without
+// Heartbeat): it waits for a transaction however long that takes.
+type Heartbeat interface {
+	Heartbeat() time.Duration
 }

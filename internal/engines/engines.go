@@ -59,7 +59,7 @@ func DefaultParams(engine string) json.RawMessage {
 	var p any
 	switch engine {
 	case pow.Name:
-		p = pow.DefaultParams()
+		p = pow.NewChainParams()
 	case poa.Name:
 		p = poa.DefaultParams()
 	case raft.Name:

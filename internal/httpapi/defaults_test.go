@@ -28,7 +28,20 @@ func TestCreateChainDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "short" || got.Engine != def.Engine || string(got.EngineParams) != string(def.EngineParams) ||
+	// The default chain's engine parameters, and those it predates (pow's
+	// retarget and max_step, from pow.NewChainParams).
+	var gotParams, defParams map[string]any
+	json.Unmarshal(got.EngineParams, &gotParams)
+	json.Unmarshal(def.EngineParams, &defParams)
+	for k, v := range defParams {
+		if gotParams[k] != v {
+			t.Errorf("engine_params.%s = %v, the default chain's %v", k, gotParams[k], v)
+		}
+	}
+	if gotParams["retarget"] != 2.0 || gotParams["max_step"] != 3.0 {
+		t.Errorf("engine_params %s: want retarget 2 and max_step 3 on a new pow chain", got.EngineParams)
+	}
+	if got.Name != "short" || got.Engine != def.Engine ||
 		got.MaxQuantBytes != def.MaxQuantBytes || got.WritePolicy != def.WritePolicy || got.Created == def.Created {
 		t.Fatalf("rules %s, default chain's %+v", a.Rules, def)
 	}

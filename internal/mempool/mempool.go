@@ -60,6 +60,7 @@ type Pool struct {
 		queue []*entry // admission order; removed entries stay (gone) until compaction
 		dead  int      // gone entries in queue
 		bytes int64
+		added chan struct{} // closed at the next Add; nil until Changed asks
 	}
 }
 
@@ -91,7 +92,25 @@ func (p *Pool) Add(id quant.Hash, tx *quant.Tx) error {
 	p.mu.byID[id] = e
 	p.mu.queue = append(p.mu.queue, e)
 	p.mu.bytes += int64(size)
+	if p.mu.added != nil {
+		close(p.mu.added)
+		p.mu.added = nil
+	}
 	return nil
+}
+
+// Changed returns a channel that is closed when a transaction is next
+// added, so that a producer with nothing to do waits for work instead of
+// polling. A caller asks for it before it looks at the pool (Len, Take),
+// so that an Add in between is not missed. Every caller until that Add
+// gets the same channel; it costs nothing while nobody asks.
+func (p *Pool) Changed() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mu.added == nil {
+		p.mu.added = make(chan struct{})
+	}
+	return p.mu.added
 }
 
 // Take returns up to maxTxs pending transactions, oldest first, whose

@@ -134,3 +134,43 @@ func BenchmarkAdd(b *testing.B) {
 		}
 	}
 }
+
+// TestChanged: the channel Changed returns is closed by the next Add that
+// admits a transaction, not by a refused one nor by Remove, and a new
+// channel follows.
+func TestChanged(t *testing.T) {
+	p := mustNew(t, Options{MaxTxs: 1})
+	closed := func(c <-chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	}
+	c := p.Changed()
+	if closed(c) || p.Changed() != c {
+		t.Fatal("Changed is closed, or not the same channel, before any Add")
+	}
+	x := tx(1, 10)
+	if err := p.Add(x.ID(), x); err != nil {
+		t.Fatal(err)
+	}
+	if !closed(c) {
+		t.Fatal("Changed is not closed after Add")
+	}
+	c = p.Changed()
+	if closed(c) {
+		t.Fatal("a new Changed is closed already")
+	}
+	if err := p.Add(x.ID(), x); err == nil {
+		t.Fatal("duplicate admitted")
+	}
+	if err := p.Add(tx(2, 10).ID(), tx(2, 10)); !errors.Is(err, ErrFull) {
+		t.Fatalf("Add to a full pool: %v", err)
+	}
+	p.Remove([]quant.Hash{x.ID()})
+	if closed(c) {
+		t.Fatal("Changed closed by a refused Add or by Remove")
+	}
+}

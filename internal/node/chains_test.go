@@ -175,7 +175,11 @@ func TestMineCreatedChain(t *testing.T) {
 		return n, func() { cancel(); <-done; n.Close() }
 	}
 	n, stop := run()
-	l, err := n.CreateChain(t.Context(), schemaRules(t, "mined", `{"type":"object"}`))
+	// With a heartbeat in its rules, the chain is mined with no
+	// transactions.
+	r := schemaRules(t, "mined", `{"type":"object"}`)
+	r.EngineParams = json.RawMessage(`{"target_ms":200,"initial_difficulty":64,"min_difficulty":16,"window":0,"heartbeat_ms":50}`)
+	l, err := n.CreateChain(t.Context(), r)
 	if err != nil {
 		stop()
 		t.Fatal(err)

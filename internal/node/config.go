@@ -30,7 +30,8 @@ type Config struct {
 	// Genesis is a rules JSON file for the node's default chain, used when
 	// the store is empty. Empty: the embedded default chain.
 	Genesis string `json:"genesis"`
-	// Mine makes the node leap continuously.
+	// Mine makes the node leap whenever transactions wait in a pool (or a
+	// chain's rules ask for a heartbeat).
 	Mine bool `json:"mine"`
 	// Peers are addresses of other nodes (HOST:PORT) to join on start.
 	Peers []string `json:"peers"`

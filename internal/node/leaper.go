@@ -2,13 +2,16 @@ package node
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/mempool"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -19,7 +22,8 @@ import (
 // from it (Leap; and continuously with Mine).
 type leaper struct {
 	l      *ledger
-	leapMu sync.Mutex // one leap at a time
+	leapMu sync.Mutex    // one leap at a time
+	rounds atomic.Uint64 // turns of mine's loop (tests read it: an idle miner turns no more)
 }
 
 // fromPeers: gossiped transactions are pooled, and quants synced.
@@ -81,10 +85,21 @@ func (l *ledger) fitting(txs []*quant.Tx) int {
 	return fit
 }
 
+// errIdle is mine's signal that the pool held nothing to include and the
+// rules ask for no heartbeat yet: no quant was made.
+var errIdle = errors.New("node: nothing to mine")
+
 // leap makes a quant now from the pool: template, seal (mine), validate
 // and commit. It returns the committed quant. If the chain moves on while
 // it seals (a quant from a peer), it builds a new template, up to 3 times.
 func (p *leaper) leap(ctx context.Context) (*quant.Quant, error) {
+	return p.leapIf(ctx, func() bool { return true })
+}
+
+// leapIf is leap, but when the template holds no transaction it makes a
+// quant only if empty() says an empty one is due; otherwise it returns
+// errIdle without sealing.
+func (p *leaper) leapIf(ctx context.Context, empty func() bool) (*quant.Quant, error) {
 	l := p.l
 	p.leapMu.Lock()
 	defer p.leapMu.Unlock()
@@ -99,6 +114,9 @@ func (p *leaper) leap(ctx context.Context) (*quant.Quant, error) {
 		if len(dropped) > 0 {
 			l.pool.Remove(dropped)
 			l.log.Info("dropped transactions that no longer pass", "count", len(dropped))
+		}
+		if len(q.Txs) == 0 && !empty() {
+			return nil, errIdle
 		}
 		if err := l.chain.Engine().Seal(ctx, &q.Header); err != nil {
 			return nil, err
@@ -129,7 +147,10 @@ func (p *leaper) run(ctx context.Context) error {
 }
 
 // mine leaps until ctx ends: only if this node may seal on the chain at
-// all, and only when the engine's turn rules let it. A seal under way is
+// all, only when the engine's turn rules let it, and only when the pool
+// holds a transaction or the rules' heartbeat asks for an empty quant.
+// Between leaps it waits on the pool, the tip and the heartbeat's timer,
+// never polling, so an idle miner uses no CPU. A seal under way is
 // abandoned as soon as another quant takes the tip (from a peer), and the
 // next leap builds on the new tip.
 func (p *leaper) mine(ctx context.Context) error {
@@ -138,59 +159,81 @@ func (p *leaper) mine(ctx context.Context) error {
 		l.log.Info("not mining: this node cannot seal on this chain", "engine", l.chain.Rules().Engine)
 		return nil
 	}
-	l.log.Info("mining")
+	var beat time.Duration
+	if h, ok := l.chain.Engine().(consensus.Heartbeat); ok {
+		beat = h.Heartbeat()
+	}
+	l.log.Info("mining", "heartbeat", beat)
 	for ctx.Err() == nil {
-		head := l.chain.Head().Hash
+		p.rounds.Add(1)
+		moved := l.tipMoved() // before reading the tip: no move is missed
+		head := l.chain.Head()
 		if !l.chain.MaySeal() {
-			l.waitHead(ctx, head, time.Second)
+			wait(ctx, moved, nil, -1) // the turn rules read the tip only
 			continue
 		}
-		if err := p.leapOnTip(ctx, head); err != nil && ctx.Err() == nil {
+		added := l.pool.Changed() // before leapIf takes from the pool
+		due := heartbeatDue(beat, head.Header.Time, time.Now())
+		err := p.leapOnTip(ctx, moved, func() bool { return due == 0 })
+		switch {
+		case err == nil || ctx.Err() != nil:
+		case errors.Is(err, errIdle):
+			wait(ctx, moved, added, due)
+		default:
 			l.log.Warn("leap failed", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
+			wait(ctx, nil, nil, time.Second)
 		}
 	}
 	return nil
 }
 
-// leapOnTip leaps, abandoning the seal if the tip moves off head. It
-// returns nil when abandoned.
-func (p *leaper) leapOnTip(ctx context.Context, head quant.Hash) error {
+// heartbeatDue is how long after now a producer whose rules ask for a
+// quant every beat (0: never) owes an empty one on a tip made at tipMs
+// (Unix milliseconds): 0 if it is due now, -1 if never.
+func heartbeatDue(beat time.Duration, tipMs int64, now time.Time) time.Duration {
+	if beat <= 0 {
+		return -1
+	}
+	return max(time.UnixMilli(tipMs).Add(beat).Sub(now), 0)
+}
+
+// wait returns when ctx ends, either channel is closed (nil: never), or
+// after d (negative: never; 0: at once).
+func wait(ctx context.Context, a, b <-chan struct{}, d time.Duration) {
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-a:
+	case <-b:
+	case <-timeout:
+	}
+}
+
+// leapOnTip leaps (leapIf with empty), abandoning the seal when moved is
+// closed (the tip moved). It returns nil when abandoned.
+func (p *leaper) leapOnTip(ctx context.Context, moved <-chan struct{}, empty func() bool) error {
 	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		p.l.waitHead(lctx, head, 0)
-		cancel()
+		select {
+		case <-moved:
+			cancel()
+		case <-done:
+		}
 	})
-	_, err := p.leap(lctx)
-	cancel()
+	_, err := p.leapIf(lctx, empty)
+	close(done)
 	wg.Wait()
-	if lctx.Err() != nil && ctx.Err() == nil {
+	abandoned := lctx.Err() != nil && ctx.Err() == nil // before our own cancel
+	cancel()
+	if abandoned {
 		return nil // the tip moved: leap again on the new one
 	}
 	return err
-}
-
-// waitHead returns when the tip is no longer head, ctx ends, or limit
-// passes (0: no limit). It polls: the tip changes a few times a second at
-// most.
-func (l *ledger) waitHead(ctx context.Context, head quant.Hash, limit time.Duration) {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	var deadline <-chan time.Time
-	if limit > 0 {
-		deadline = time.After(limit)
-	}
-	for l.chain.Head().Hash == head {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline:
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,33 @@ type ledger struct {
 	p2p     *peer.Service
 	api     *httpapi.Ledger
 	prod    producer
+
+	tip struct {
+		sync.Mutex
+		moved chan struct{} // closed when the tip next moves; nil until tipMoved asks
+	}
+}
+
+// tipMoved returns a channel that is closed when add next moves the tip
+// (a quant of this node's or a peer's, or a reorganization). A caller asks
+// for it before it reads the tip, so that a move in between is not missed.
+func (l *ledger) tipMoved() <-chan struct{} {
+	l.tip.Lock()
+	defer l.tip.Unlock()
+	if l.tip.moved == nil {
+		l.tip.moved = make(chan struct{})
+	}
+	return l.tip.moved
+}
+
+// movedTip tells the waiters of tipMoved.
+func (l *ledger) movedTip() {
+	l.tip.Lock()
+	defer l.tip.Unlock()
+	if l.tip.moved != nil {
+		close(l.tip.moved)
+		l.tip.moved = nil
+	}
 }
 
 // A producer is how a ledger's chain gets its quants; the ledger's code
@@ -212,6 +240,7 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 	if len(res.Connected) == 0 {
 		return res, err
 	}
+	l.movedTip()
 	l.metrics.addSeconds.Observe(time.Since(start).Seconds())
 	committed := make(map[quant.Hash]struct{})
 	for i, c := range res.Connected {

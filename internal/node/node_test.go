@@ -174,6 +174,9 @@ func TestConcurrentSubmitAndLeap(t *testing.T) {
 	}
 }
 
+// TestMining: a mining node makes a quant for each transaction that comes,
+// and none in between: with an empty pool (and no heartbeat in the rules)
+// it waits.
 func TestMining(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.Mine = true
@@ -185,7 +188,32 @@ func TestMining(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	waitQuants(t, n, "mining reaches height 5", 30*time.Second, func() bool { return n.Chain().Head().Header.Height >= 5 })
+	for i := range 5 {
+		if _, err := n.def().Submit(ctx, openTx(n, i)); err != nil {
+			t.Fatal(err)
+		}
+		want := uint64(i + 1)
+		waitQuants(t, n, "mining commits the transaction", 30*time.Second, func() bool { return n.Chain().Head().Meta.Txs >= want })
+	}
+	// Between transactions the miner waited: a few times each, not a
+	// spin.
+	if rounds := n.def().prod.(*leaper).rounds.Load(); rounds > 50 {
+		t.Fatalf("the miner's loop turned %d times for 5 transactions: it polls", rounds)
+	}
+	// The node mined while the pool held something, never an empty quant.
+	for h := uint64(1); h <= n.Chain().Head().Header.Height; h++ {
+		hash, err := n.def().st.HashAt(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr, err := n.def().st.Header(hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.TxCount == 0 {
+			t.Fatalf("quant %d is empty: the miner did not wait for transactions", h)
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -194,6 +222,26 @@ func TestMining(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Run did not stop after cancel")
+	}
+}
+
+func TestHeartbeatDue(t *testing.T) {
+	now := time.UnixMilli(10_000)
+	for _, tc := range []struct {
+		beat  time.Duration
+		tipMs int64
+		want  time.Duration
+	}{
+		{0, 10_000, -1},                                // no heartbeat: never
+		{time.Second, 10_000, time.Second},             // a new tip: a beat from now
+		{time.Second, 9_750, 750 * time.Millisecond},   // a quarter of a beat gone
+		{time.Second, 9_000, 0},                        // due now
+		{time.Second, 1_000, 0},                        // long overdue: now
+		{time.Second, 10_500, 1500 * time.Millisecond}, // a tip ahead of the clock
+	} {
+		if got := heartbeatDue(tc.beat, tc.tipMs, now); got != tc.want {
+			t.Errorf("heartbeatDue(%v, %d) = %v, want %v", tc.beat, tc.tipMs, got, tc.want)
+		}
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 // TestPoAFaultyAuthority: a proof-of-authority chain of three authorities
 // (three nodes) goes on when one of them stops, the two left taking turns
 // as the recents rule requires, and the stopped one catches up when it
-// comes back.
+// comes back. The rules' heartbeat has the authorities seal with no
+// transactions.
 func TestPoAFaultyAuthority(t *testing.T) {
 	c := newCluster(t)
 	a := c.start(0)
@@ -21,7 +22,7 @@ func TestPoAFaultyAuthority(t *testing.T) {
 	d := c.start(2, a.Addr())
 	eventually(t, "the network connects", 10*time.Second, func() bool { return livePeers(a) == 2 })
 	r, err := quant.ParseRules(fmt.Appendf(nil, `{"name":"authorities","created":1700000000000,"engine":"poa",
-		"engine_params":{"authorities":[%q,%q,%q],"period_ms":50,"wiggle_ms":150},
+		"engine_params":{"authorities":[%q,%q,%q],"period_ms":50,"wiggle_ms":150,"heartbeat_ms":50},
 		"write_policy":"open","max_data_bytes":1024,"max_quant_txs":100,"max_quant_bytes":2097152,
 		"max_time_drift_ms":120000}`, nodeKey(a), nodeKey(b), nodeKey(d)))
 	if err != nil {
@@ -53,6 +54,14 @@ func TestPoAFaultyAuthority(t *testing.T) {
 	eventually(t, "three authorities make quants", 20*time.Second, func() bool {
 		return height(a) >= 4 && tip(a) == tip(b) && tip(b) == tip(d)
 	})
+
+	// Between quants the authorities wait (on the tip, the pool, the
+	// heartbeat): their loops turn a few times a quant, not thousands.
+	for _, n := range []*Node{a, b, d} {
+		if rounds, h := n.ledger(id).prod.(*leaper).rounds.Load(), height(n); rounds > 10*h+50 {
+			t.Fatalf("an authority's loop turned %d times for %d quants: it polls", rounds, h)
+		}
+	}
 
 	// d fails.
 	miners[d]()

@@ -51,6 +51,16 @@ func runCapabilities(t *testing.T, newSetup func(t *testing.T) Setup) {
 		}
 		checkNonces(t, s, n)
 	})
+	t.Run("Heartbeat", func(t *testing.T) {
+		s := newSetup(t)
+		h, ok := s.Engine.(consensus.Heartbeat)
+		if !ok {
+			t.Skip("not a consensus.Heartbeat")
+		}
+		if b := h.Heartbeat(); b < 0 {
+			t.Fatalf("Heartbeat = %v, want 0 (none) or more", b)
+		}
+	})
 }
 
 // checkFinalizer: Finality is one of the known values and does not change.

@@ -1,7 +1,7 @@
 // Package consensustest is the conformance suite every consensus engine
 // passes: consensustest.Run(t, newEngine). Run checks the Engine contract
 // and each optional capability (consensus.Finalizer, Sealer, TurnTaker,
-// Ordered, Nonces) the engine declares.
+// Ordered, Nonces, Heartbeat) the engine declares.
 //
 // It also holds the test engine (Engine, Factory, name "test"): the
 // smallest engine that passes Run, for tests that need a chain without

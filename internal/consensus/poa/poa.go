@@ -55,6 +55,11 @@ type Params struct {
 	// WiggleMs is how long an out-of-turn authority waits beyond the
 	// period before it seals, to let the in-turn one go first.
 	WiggleMs int64 `json:"wiggle_ms"`
+	// HeartbeatMs is how old the tip may get before an authority with
+	// nothing in its pool seals an empty quant anyway; 0 (absent): never,
+	// an authority with nothing to include waits for a transaction. It is
+	// a rule for producers, not a check on quants.
+	HeartbeatMs int64 `json:"heartbeat_ms,omitempty"`
 }
 
 // DefaultParams are what a new chain's rules get for the parameters they
@@ -85,6 +90,9 @@ func (p Params) Validate() error {
 	if p.WiggleMs < 0 {
 		return errors.New("poa: wiggle_ms: must not be negative")
 	}
+	if p.HeartbeatMs < 0 {
+		return errors.New("poa: heartbeat_ms: must not be negative")
+	}
 	return nil
 }
 
@@ -102,7 +110,13 @@ var (
 	_ consensus.Engine    = (*Engine)(nil)
 	_ consensus.Sealer    = (*Engine)(nil)
 	_ consensus.TurnTaker = (*Engine)(nil)
+	_ consensus.Heartbeat = (*Engine)(nil)
 )
+
+// Heartbeat implements consensus.Heartbeat: the rules' HeartbeatMs.
+func (e *Engine) Heartbeat() time.Duration {
+	return time.Duration(e.params.HeartbeatMs) * time.Millisecond
+}
 
 // Factory returns a consensus.Factory whose engines seal with signer (nil:
 // verify only).

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/qbc-chain/qbc/internal/consensus"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -40,6 +41,25 @@ type Params struct {
 	// Window is how many recent quants the retarget averages over; 0 fixes
 	// the difficulty at InitialDifficulty.
 	Window int `json:"window"`
+	// MaxStep bounds how far one quant's difficulty may move from its
+	// parent's: 1/MaxStep of it, either way. 0 (absent, as in every chain
+	// made before the parameter existed, the default chain's too) means
+	// 8. With 3, a chain whose initial difficulty is 1000 times below its
+	// miners' hash rate reaches its target interval in 23 quants instead
+	// of 54, overshooting by at most a third.
+	MaxStep uint64 `json:"max_step,omitempty"`
+	// Retarget is the version of the difficulty rule. 0 or 1 (absent, as
+	// in every chain made before version 2, the default chain's too): the
+	// first Window quants' retarget spans back to the bang, whose time is
+	// the chain's creation (often long before anyone mined), so those
+	// quants look slow and the difficulty falls 1/MaxStep a quant for
+	// Window quants. 2: the window never reaches the bang.
+	Retarget int `json:"retarget,omitempty"`
+	// HeartbeatMs is how old the tip may get before a miner with nothing
+	// in its pool makes an empty quant anyway; 0 (absent): never, a miner
+	// with nothing to include waits for a transaction. It is a rule for
+	// producers, not a check on quants.
+	HeartbeatMs int64 `json:"heartbeat_ms,omitempty"`
 }
 
 // DefaultParams are the parameters of a node's default chain: quants every
@@ -49,10 +69,31 @@ func DefaultParams() Params {
 	return Params{TargetMs: 10_000, InitialDifficulty: 1 << 16, MinDifficulty: 1 << 10, Window: 16}
 }
 
-// maxStep bounds how far one quant's difficulty may move from its parent's
-// (1/8 either way), so that a burst of fast or slow quants (or a lying
-// timestamp) moves the difficulty gradually.
-const maxStep = 8
+// NewChainParams are what a new chain's rules get for the pow parameters
+// they leave out: DefaultParams with difficulty rule 2 (the first window
+// leaves out the bang) and a step of a third (MaxStep 3), so that the
+// difficulty climbs from its low start to the miners' hash rate in about
+// 25 quants rather than 90 (TestRetargetConverges). The default chain
+// keeps DefaultParams: its bang, and so its id, does not change.
+func NewChainParams() Params {
+	p := DefaultParams()
+	p.Retarget, p.MaxStep = 2, 3
+	return p
+}
+
+// defaultMaxStep bounds how far one quant's difficulty may move from its
+// parent's (1/8 either way) when the rules set no MaxStep, so that a burst
+// of fast or slow quants (or a lying timestamp) moves the difficulty
+// gradually.
+const defaultMaxStep = 8
+
+// maxStep is the rules' MaxStep, or defaultMaxStep.
+func (p Params) maxStep() uint64 {
+	if p.MaxStep == 0 {
+		return defaultMaxStep
+	}
+	return p.MaxStep
+}
 
 // Validate names the first bad parameter.
 func (p Params) Validate() error {
@@ -65,6 +106,12 @@ func (p Params) Validate() error {
 		return errors.New("pow: min_difficulty: must be 1 to initial_difficulty")
 	case p.Window < 0 || p.Window > 1024:
 		return errors.New("pow: window: must be 0 to 1024")
+	case p.Retarget < 0 || p.Retarget > 2:
+		return errors.New("pow: retarget: must be 1 or 2 (0 or absent: 1)")
+	case p.MaxStep == 1 || p.MaxStep > 1024:
+		return errors.New("pow: max_step: must be 2 to 1024 (0 or absent: 8)")
+	case p.HeartbeatMs < 0:
+		return errors.New("pow: heartbeat_ms: must not be negative")
 	}
 	return nil
 }
@@ -76,8 +123,9 @@ type Engine struct {
 }
 
 var (
-	_ consensus.Engine = (*Engine)(nil)
-	_ consensus.Nonces = (*Engine)(nil)
+	_ consensus.Engine    = (*Engine)(nil)
+	_ consensus.Nonces    = (*Engine)(nil)
+	_ consensus.Heartbeat = (*Engine)(nil)
 )
 
 // New builds the engine for a chain's rules.
@@ -107,6 +155,11 @@ func (e *Engine) Name() string { return Name }
 
 // Params returns the engine's parameters.
 func (e *Engine) Params() Params { return e.params }
+
+// Heartbeat implements consensus.Heartbeat: the rules' HeartbeatMs.
+func (e *Engine) Heartbeat() time.Duration {
+	return time.Duration(e.params.HeartbeatMs) * time.Millisecond
+}
 
 // EncodeSeal encodes a pow seal.
 func EncodeSeal(difficulty, nonce uint64) []byte {
@@ -143,8 +196,10 @@ func (e *Engine) Prepare(chain consensus.ChainReader, parent, h *quant.Header) e
 // NextDifficulty is the difficulty rule: with Window 0 the initial
 // difficulty; otherwise the average difficulty of the last Window quants
 // scaled by how much faster or slower than TargetMs they came, moved at
-// most 1/maxStep from the parent's, and never under MinDifficulty. It stops
-// a miner from choosing an easy difficulty for its own quants.
+// most 1/MaxStep (default 8) from the parent's, and never under
+// MinDifficulty. With Retarget 2 the window leaves the bang out (quant 2
+// gets InitialDifficulty too). It stops a miner from choosing an easy
+// difficulty for its own quants.
 func (e *Engine) NextDifficulty(chain consensus.ChainReader, parent *quant.Header) (uint64, error) {
 	p := e.params
 	if p.Window == 0 || parent.IsBang() {
@@ -154,7 +209,9 @@ func (e *Engine) NextDifficulty(chain consensus.ChainReader, parent *quant.Heade
 	if err != nil {
 		return 0, err
 	}
-	// The window ends at the bang: at height 0, or at a fork's fork point.
+	// The window ends at the bang: at height 0, or at a fork's fork point;
+	// with Retarget 2 it leaves out the quant after the bang too, so the
+	// bang's time (the chain's creation) is never in the span.
 	n := uint64(p.Window)
 	sum := new(big.Int)
 	first := parent
@@ -163,16 +220,23 @@ func (e *Engine) NextDifficulty(chain consensus.ChainReader, parent *quant.Heade
 			n = i
 			break
 		}
+		prev, err := chain.Header(first.Prev)
+		if err != nil {
+			return 0, fmt.Errorf("pow: retarget: quant %d: %w", first.Height-1, err)
+		}
+		if p.Retarget >= 2 && prev.IsBang() {
+			n = i
+			break
+		}
 		d, _, err := DecodeSeal(first.Seal)
 		if err != nil {
 			return 0, err
 		}
 		sum.Add(sum, new(big.Int).SetUint64(d))
-		prev, err := chain.Header(first.Prev)
-		if err != nil {
-			return 0, fmt.Errorf("pow: retarget: quant %d: %w", first.Height-1, err)
-		}
 		first = prev
+	}
+	if n == 0 {
+		return p.InitialDifficulty, nil
 	}
 	// first is now the quant before the window: the window spans
 	// parent.Time - first.Time.
@@ -182,8 +246,9 @@ func (e *Engine) NextDifficulty(chain consensus.ChainReader, parent *quant.Heade
 	next.Div(next, big.NewInt(actual))
 	next.Div(next, new(big.Int).SetUint64(n))
 
-	lo := parentD - parentD/maxStep
-	hi := parentD + parentD/maxStep
+	step := p.maxStep()
+	lo := parentD - parentD/step
+	hi := parentD + parentD/step
 	if hi < parentD { // overflow
 		hi = ^uint64(0)
 	}

@@ -57,6 +57,20 @@ func TestParamsValidate(t *testing.T) {
 			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
 		}
 	}
+	// The default chain's parameters encode as they always did: its bang,
+	// and so its id, does not change.
+	if b, _ := json.Marshal(DefaultParams()); string(b) != `{"target_ms":10000,"initial_difficulty":65536,"min_difficulty":1024,"window":16}` {
+		t.Errorf("DefaultParams encode as %s", b)
+	}
+	for _, p := range []Params{
+		{TargetMs: 1, InitialDifficulty: 4, MinDifficulty: 1, MaxStep: 1},
+		{TargetMs: 1, InitialDifficulty: 4, MinDifficulty: 1, HeartbeatMs: -1},
+		{TargetMs: 1, InitialDifficulty: 4, MinDifficulty: 1, Retarget: 3},
+	} {
+		if p.Validate() == nil {
+			t.Errorf("%+v: valid", p)
+		}
+	}
 	r := quant.DefaultRules("x", 1)
 	r.Engine = "raft"
 	if _, err := New(&r); quant.CodeOf(err) != quant.CodeBadRules {
@@ -108,8 +122,8 @@ func TestRetarget(t *testing.T) {
 		t.Errorf("fast quants: difficulty %d did not rise above %d", got, p.InitialDifficulty)
 	}
 	parent, _ := m.Header(tip.Prev)
-	if got, pd := d(tip), d(parent); got > pd+pd/maxStep {
-		t.Errorf("one step rose from %d to %d, more than 1/%d", pd, got, maxStep)
+	if got, pd := d(tip), d(parent); got > pd+pd/defaultMaxStep {
+		t.Errorf("one step rose from %d to %d, more than 1/%d", pd, got, defaultMaxStep)
 	}
 	// Too slow: it falls, but never under the minimum.
 	_, tip = buildChain(t, e, 200, 100_000)
@@ -161,4 +175,70 @@ func BenchmarkSeal(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(1<<16)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mhash/s")
+}
+
+// TestRetargetConverges: miners whose hash rate is 1000 times the initial
+// difficulty's per target interval (a quant every 10 ms for a 10 s
+// target) mine quants that take difficulty/rate each (synthetic times, no
+// randomness). The interval comes within ±50% of the target, and stays
+// there, within a bound number of quants: 54 with the old step (1/8 a
+// quant, MaxStep absent), 23 with MaxStep 3 (overshooting by at most a
+// third). A bang created long before mining began (the default chain's)
+// costs rule 1 another 34 quants, the difficulty falling for the first 16;
+// rule 2 (Retarget 2) leaves the bang out.
+func TestRetargetConverges(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxStep  uint64
+		retarget int
+		bangAgo  int64 // how long before the first quant the chain was created (ms)
+		within   int
+	}{
+		{"max_step absent (8)", 0, 0, 0, 64},
+		{"max_step 3", 3, 0, 0, 25},
+		// The default chain's bang is dated 2026-01-01: under rule 1 the
+		// first 16 retargets count the months since as one interval, and
+		// the difficulty falls for 16 quants before it climbs.
+		{"bang a month old, rule 1", 0, 0, 30 * 24 * 3600 * 1000, 90},
+		{"bang a month old, rule 2", 0, 2, 30 * 24 * 3600 * 1000, 64},
+		{"bang a month old, rule 2, max_step 3", 3, 2, 30 * 24 * 3600 * 1000, 25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := DefaultParams()
+			p.MaxStep, p.Retarget = tc.maxStep, tc.retarget
+			e := NewWithParams(p)
+			rate := float64(p.InitialDifficulty) * 1000 / float64(p.TargetMs) // hashes per ms: the start's quants take 10 ms
+			parent := &quant.Header{Time: -tc.bangAgo}
+			m := chainMap{parent.Hash(): parent}
+			reached, now := -1, int64(0)
+			var d17 uint64
+			for i := 1; i <= 200; i++ {
+				d, err := e.NextDifficulty(m, parent)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The template is made when the parent is found; sealing
+				// takes d hashes.
+				h := &quant.Header{ChainID: quant.Hash{1}, Height: parent.Height + 1, Prev: parent.Hash(), Time: now, Seal: EncodeSeal(d, 0)}
+				m[h.Hash()] = h
+				parent = h
+				interval := int64(float64(d) / rate)
+				now += interval
+				if i == 17 {
+					d17 = d
+				}
+				within := interval >= p.TargetMs/2 && interval <= p.TargetMs*3/2
+				switch {
+				case within && reached < 0:
+					reached = i
+				case !within && reached >= 0:
+					t.Fatalf("quant %d: interval %d ms left ±50%% of %d after reaching it at quant %d", i, interval, p.TargetMs, reached)
+				}
+			}
+			if reached < 0 || reached > tc.within {
+				t.Fatalf("interval within ±50%% of target from quant %d, want by quant %d", reached, tc.within)
+			}
+			t.Logf("within ±50%% of target from quant %d; difficulty of quant 17: %d", reached, d17)
+		})
+	}
 }
