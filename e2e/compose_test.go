@@ -48,9 +48,11 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 	return strings.TrimSpace(out.String())
 }
 
-// fastGenesis keeps quants coming every second or so, so the test is short.
+// fastGenesis keeps quants coming every second or so, so the test is short:
+// low difficulty, and a heartbeat so that idle miners make quants too (a
+// miner with an empty pool waits otherwise).
 const fastGenesis = `{"name":"compose-e2e","created":1767225600000,"engine":"pow",
- "engine_params":{"target_ms":1000,"initial_difficulty":4096,"min_difficulty":256,"window":8},
+ "engine_params":{"target_ms":1000,"initial_difficulty":4096,"min_difficulty":256,"window":8,"heartbeat_ms":1000},
  "write_policy":"open","max_data_bytes":65536,"max_quant_txs":50000,"max_quant_bytes":33554432,
  "max_time_drift_ms":120000}`
 
