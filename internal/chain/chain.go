@@ -29,8 +29,8 @@ type Options struct {
 	Verified func(id quant.Hash) bool
 }
 
-// Head is the tip of a chain.
-type Head struct {
+// Tip is a chain's newest quant on its main chain: its hash, header and meta.
+type Tip struct {
 	Hash   quant.Hash
 	Header quant.Header
 	Meta   Meta
@@ -55,7 +55,7 @@ type Chain struct {
 
 	mu struct {
 		sync.RWMutex
-		head Head
+		tip Tip
 	}
 }
 
@@ -128,7 +128,7 @@ func Open(st Store, engines Engines, opts Options) (*Chain, error) {
 		return nil, fmt.Errorf("chain: load tip header: %w", err)
 	}
 	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st, w: st, opts: opts, invalid: map[quant.Hash]struct{}{}}
-	c.mu.head = Head{Hash: tipHash, Header: *tip, Meta: meta}
+	c.mu.tip = Tip{Hash: tipHash, Header: *tip, Meta: meta}
 	return c, nil
 }
 
@@ -149,27 +149,27 @@ func (c *Chain) Base() uint64 { return c.bang.Header.Height }
 // Engine is the chain's consensus engine.
 func (c *Chain) Engine() consensus.Engine { return c.engine }
 
-// Head returns the current tip.
-func (c *Chain) Head() Head {
+// Tip returns the chain's tip.
+func (c *Chain) Tip() Tip {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.mu.head
+	return c.mu.tip
 }
 
 // reader adapts the store for engines.
 func (c *Chain) reader() consensus.ChainReader { return c.st }
 
-func (c *Chain) setHead(h Head) {
+func (c *Chain) setTip(h Tip) {
 	c.mu.Lock()
-	c.mu.head = h
+	c.mu.tip = h
 	c.mu.Unlock()
-	c.opts.Logger.Debug("new tip", "chain", c.rules.Name, "height", h.Header.Height, "hash", h.Hash.String())
+	c.opts.Logger.Debug("new tip", "chain", c.id.String(), "height", h.Header.Height, "hash", h.Hash.String())
 }
 
 // QuantsPerMinute is the rate of the last (up to) 20 quants, by their
 // times; 0 for a chain of fewer than two quants after the bang.
 func (c *Chain) QuantsPerMinute() float64 {
-	head := c.Head()
+	head := c.Tip()
 	h := &head.Header
 	first := c.Base() + 1
 	n := 0
@@ -205,7 +205,7 @@ func (c *Chain) MaySeal() bool {
 	if !ok {
 		return c.CanSeal()
 	}
-	head := c.Head()
+	head := c.Tip()
 	return s.MaySeal(c.reader(), &head.Header)
 }
 

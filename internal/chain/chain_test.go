@@ -108,7 +108,7 @@ func TestAddAndRead(t *testing.T) {
 		ids = append(ids, txs[0].ID(), txs[1].ID())
 		f.add(f.quant(txs, nil))
 	}
-	head := f.c.Head()
+	head := f.c.Tip()
 	if head.Header.Height != 3 || head.Meta.Txs != 6 || head.Meta.Work.Int64() != 3*(1<<8) {
 		t.Fatalf("head: height %d txs %d work %s", head.Header.Height, head.Meta.Txs, head.Meta.Work)
 	}
@@ -123,7 +123,7 @@ func TestAddAndRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c2.Head().Hash != head.Hash {
+	if c2.Tip().Hash != head.Hash {
 		t.Fatal("reopened chain has another tip")
 	}
 	if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
@@ -133,7 +133,7 @@ func TestAddAndRead(t *testing.T) {
 
 // badWork finds a nonce whose hash misses the target.
 func badWork(t *testing.T, f *fixture, q *quant.Quant) {
-	head := f.c.Head()
+	head := f.c.Tip()
 	d, _, _ := pow.DecodeSeal(q.Header.Seal)
 	for n := uint64(0); ; n++ {
 		q.Header.Seal = pow.EncodeSeal(d, n)
@@ -244,12 +244,12 @@ func TestRefusedQuants(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, tc.rules)
 			q := tc.build(f)
-			before := f.c.Head()
+			before := f.c.Tip()
 			_, err := f.c.Add(q)
 			if got := quant.CodeOf(err); got != tc.code {
 				t.Fatalf("Add: %v (code %q), want code %q", err, got, tc.code)
 			}
-			if f.c.Head().Hash != before.Hash {
+			if f.c.Tip().Hash != before.Hash {
 				t.Fatal("a refused quant moved the tip")
 			}
 			if has, err := f.st.Has(q.Hash()); err != nil || has {
@@ -283,7 +283,7 @@ func TestForkHeights(t *testing.T) {
 		} else {
 			f = newFixture(t, forkAt(base))
 		}
-		if got := f.c.Head().Header.Height; got != base || f.c.Base() != base {
+		if got := f.c.Tip().Header.Height; got != base || f.c.Base() != base {
 			t.Fatalf("base %d: bang at %d, Base %d", base, got, f.c.Base())
 		}
 		if at, err := f.st.HashAt(base); err != nil || at != f.c.ID() {
@@ -298,7 +298,7 @@ func TestForkHeights(t *testing.T) {
 			f.add(q)
 			hashes = append(hashes, q.Hash())
 		}
-		if got := f.c.Head().Meta.Height; got != base+12 {
+		if got := f.c.Tip().Meta.Height; got != base+12 {
 			t.Fatalf("base %d: tip meta height %d", base, got)
 		}
 		loc, err := f.c.Locator()
@@ -328,7 +328,7 @@ func TestEqualRivalStaysSide(t *testing.T) {
 	q2 := f.quant(nil, func(q *quant.Quant) { q.Header.Time++ }) // a rival of q1
 	f.add(q1)
 	// A rival of equal work stays on a side branch: the first seen wins.
-	if res, err := f.c.Add(q2); err != nil || res.Extended() || f.c.Head().Hash != q1.Hash() {
+	if res, err := f.c.Add(q2); err != nil || res.Extended() || f.c.Tip().Hash != q1.Hash() {
 		t.Fatalf("rival of the tip: %+v %v", res, err)
 	}
 	if _, err := f.c.Add(q1); quant.CodeOf(err) != quant.CodeDuplicate {
@@ -384,7 +384,7 @@ func TestVerifyStoredFindsFault(t *testing.T) {
 	// Write a quant that skips validation straight into the store.
 	bad := f.quant(nil, nil)
 	badWork(t, f, bad)
-	head := f.c.Head()
+	head := f.c.Tip()
 	if err := f.st.Connect(Entry{Quant: bad, Meta: f.c.childMeta(&head.Meta, bad)}); err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestPluggedEngine(t *testing.T) {
 			t.Fatalf("quant %d: %+v, %v", i, res, err)
 		}
 	}
-	head := c.Head()
+	head := c.Tip()
 	if head.Meta.Height != 3 || head.Meta.Work.Int64() != 3 || head.Meta.Txs != 3 {
 		t.Fatalf("head meta %+v, want height 3, work 3, txs 3", head.Meta)
 	}

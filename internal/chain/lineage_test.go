@@ -15,7 +15,7 @@ func TestCheckForkPoint(t *testing.T) {
 	f.add(q2)
 	// A quant stored without its parent: its history breaks.
 	orphan := &quant.Quant{Header: quant.Header{ChainID: f.c.ID(), Height: 7, Prev: quant.Hash{1}, TxRoot: quant.RootOfIDs(nil)}}
-	if err := f.st.Save(Entry{Quant: orphan, Meta: Meta{Height: 7, Work: f.c.Head().Meta.Work}}); err != nil {
+	if err := f.st.Save(Entry{Quant: orphan, Meta: Meta{Height: 7, Work: f.c.Tip().Meta.Work}}); err != nil {
 		t.Fatal(err)
 	}
 	id := f.c.ID()

@@ -77,7 +77,7 @@ func TestOnPebble(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := reopened.Head().Hash, b2.Hash(); got != want {
+	if got, want := reopened.Tip().Hash, b2.Hash(); got != want {
 		t.Fatalf("reopened tip %s, want %s", got, want)
 	}
 	if err := chain.VerifyStored(context.Background(), st, engines, nil); err != nil {

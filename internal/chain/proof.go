@@ -56,7 +56,7 @@ func (c *Chain) TxProof(id quant.Hash) (TxProof, error) {
 		return TxProof{}, fmt.Errorf("chain: transaction %s: %w", id, err)
 	}
 	var confirmations uint64
-	if tip := c.Head().Header.Height; tip >= loc.Height {
+	if tip := c.Tip().Header.Height; tip >= loc.Height {
 		confirmations = tip - loc.Height + 1
 	}
 	return TxProof{

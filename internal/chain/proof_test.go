@@ -27,7 +27,7 @@ func TestTxProof(t *testing.T) {
 		f.mustAdd(q)
 		quants, parent = append(quants, q), q
 	}
-	tip := f.c.Head().Header.Height
+	tip := f.c.Tip().Header.Height
 	for _, q := range quants {
 		for i, tx := range q.Txs {
 			p, err := f.c.TxProof(tx.ID())
@@ -59,7 +59,7 @@ func TestTxProof(t *testing.T) {
 		b = f.on(b)
 		f.mustAdd(b)
 	}
-	if f.c.Head().Hash != b.Hash() {
+	if f.c.Tip().Hash != b.Hash() {
 		t.Fatal("the heavier branch did not become the chain")
 	}
 	if _, err := f.c.TxProof(lost); !errors.Is(err, ErrNotFound) {

@@ -48,7 +48,7 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 		c.markInvalid(hash)
 		return Result{}, err
 	}
-	head := c.Head()
+	head := c.Tip()
 	if q.Header.Prev == head.Hash {
 		ids, err := c.validate(q, &head, c.notCommitted)
 		if err != nil {
@@ -58,7 +58,7 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 		if err := c.w.Connect(Entry{Quant: q, Meta: meta, IDs: ids}); err != nil {
 			return Result{}, fmt.Errorf("chain: commit quant %d: %w", q.Header.Height, err)
 		}
-		c.setHead(Head{Hash: hash, Header: q.Header, Meta: meta})
+		c.setTip(Tip{Hash: hash, Header: q.Header, Meta: meta})
 		return Result{Connected: []*quant.Quant{q}, ConnectedIDs: [][]quant.Hash{ids}}, nil
 	}
 	return c.addSide(q, hash, head)
@@ -98,7 +98,7 @@ func (c *Chain) checkAncestorValid(q *quant.Quant, hash quant.Hash) error {
 
 // addSide stores q on a side branch and reorganizes if that branch is now
 // the heaviest.
-func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Head) (Result, error) {
+func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Tip) (Result, error) {
 	parentHdr, err := c.st.Header(q.Header.Prev)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, quant.Errorf(quant.CodeUnknownParent, "parent %s of quant %d is not known", q.Header.Prev, q.Header.Height)
@@ -110,7 +110,7 @@ func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Head) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	parent := Head{Hash: q.Header.Prev, Header: *parentHdr, Meta: parentMeta}
+	parent := Tip{Hash: q.Header.Prev, Header: *parentHdr, Meta: parentMeta}
 	// Everything but "not already on the branch" can be checked now; that
 	// needs the branch's history and is checked if the branch wins.
 	if _, err := c.validate(q, &parent, func(quant.Hash, int) error { return nil }); err != nil {
@@ -133,7 +133,7 @@ func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Head) (Result, err
 // branches), and swaps the branches in one durable commit. If a branch quant
 // fails, it and its descendants are marked invalid and the chain keeps the
 // valid part only if that part is still heavier.
-func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
+func (c *Chain) reorg(tip quant.Hash, head Tip) (Result, error) {
 	var branch []Entry // newest first, then reversed
 	for h := tip; ; {
 		hdr, err := c.st.Header(h)
@@ -195,13 +195,13 @@ func (c *Chain) reorg(tip quant.Hash, head Head) (Result, error) {
 		return Result{}, fmt.Errorf("chain: reorganize at %d: %w", forkHeight, err)
 	}
 	last := branch[len(branch)-1]
-	c.setHead(Head{Hash: last.Quant.Hash(), Header: last.Quant.Header, Meta: last.Meta})
+	c.setTip(Tip{Hash: last.Quant.Hash(), Header: last.Quant.Header, Meta: last.Meta})
 	res := Result{Disconnected: old}
 	for _, e := range branch {
 		res.Connected = append(res.Connected, e.Quant)
 		res.ConnectedIDs = append(res.ConnectedIDs, e.IDs)
 	}
-	c.opts.Logger.Info("chain reorganized", "chain", c.rules.Name, "fork_height", forkHeight,
+	c.opts.Logger.Info("chain reorganized", "chain", c.id.String(), "fork_height", forkHeight,
 		"disconnected", len(old), "connected", len(branch), "height", last.Meta.Height)
 	return res, refusal
 }

@@ -59,7 +59,7 @@ func TestReorgToHeavierBranch(t *testing.T) {
 	if res := f.mustAdd(b1); res.Extended() {
 		t.Fatal("a lighter branch became the chain")
 	}
-	if res := f.mustAdd(b2); res.Extended() || f.c.Head().Hash != a2.Hash() {
+	if res := f.mustAdd(b2); res.Extended() || f.c.Tip().Hash != a2.Hash() {
 		t.Fatal("an equally heavy branch replaced the first seen")
 	}
 	res := f.mustAdd(b3)
@@ -69,7 +69,7 @@ func TestReorgToHeavierBranch(t *testing.T) {
 	if got, want := hashes(res.Disconnected), hashes([]*quant.Quant{a2, a1}); !equal(got, want) {
 		t.Fatalf("disconnected %v, want a2 a1", got)
 	}
-	head := f.c.Head()
+	head := f.c.Tip()
 	if head.Hash != b3.Hash() || head.Meta.Height != 3 || head.Meta.Txs != 2 {
 		t.Fatalf("head after reorg: %d %s txs %d", head.Meta.Height, head.Hash, head.Meta.Txs)
 	}
@@ -87,7 +87,7 @@ func TestReorgToHeavierBranch(t *testing.T) {
 	a4 := f.on(a3)
 	f.mustAdd(a3)
 	res = f.mustAdd(a4)
-	if len(res.Connected) != 4 || len(res.Disconnected) != 3 || f.c.Head().Hash != a4.Hash() {
+	if len(res.Connected) != 4 || len(res.Disconnected) != 3 || f.c.Tip().Hash != a4.Hash() {
 		t.Fatalf("reorg back: connected %d disconnected %d", len(res.Connected), len(res.Disconnected))
 	}
 	if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
@@ -113,7 +113,7 @@ func TestReorgRefusesReplayedTx(t *testing.T) {
 	if _, err := f.c.Add(b4); quant.CodeOf(err) != quant.CodeDuplicate {
 		t.Fatalf("heavier branch with a replayed tx: %v, want duplicate", err)
 	}
-	if f.c.Head().Hash != a3.Hash() {
+	if f.c.Tip().Hash != a3.Hash() {
 		t.Fatal("the chain moved to a branch with a replayed transaction")
 	}
 	if _, err := f.c.Add(f.on(b4)); quant.CodeOf(err) != quant.CodeBadAncestor {

@@ -43,7 +43,7 @@ func (c *Chain) medianTimePastOf(hs []*quant.Header) (int64, error) {
 
 // Validate checks q as a child of parent: every rule a quant must pass,
 // the same for quants made here and received.
-func (c *Chain) Validate(q *quant.Quant, parent *Head) error {
+func (c *Chain) Validate(q *quant.Quant, parent *Tip) error {
 	_, err := c.validate(q, parent, c.notCommitted)
 	return err
 }
@@ -55,7 +55,7 @@ func (c *Chain) notCommitted(id quant.Hash, _ int) error { return c.checkNotComm
 // chain given as notCommitted (verification of a stored chain checks
 // instead that the index points at the transaction's own place). It
 // returns the ids of q's transactions.
-func (c *Chain) validate(q *quant.Quant, parent *Head, notCommitted func(id quant.Hash, i int) error) ([]quant.Hash, error) {
+func (c *Chain) validate(q *quant.Quant, parent *Tip, notCommitted func(id quant.Hash, i int) error) ([]quant.Hash, error) {
 	h := &q.Header
 	if err := checkQuantShape(q, c.rules); err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func checkQuantChain(h *quant.Header, id quant.Hash) error {
 // the next height. It stops quants spliced in from elsewhere, and on a fork
 // (whose bang sits at its fork point's height) a first quant whose height
 // does not continue the parent chain's.
-func checkLink(h *quant.Header, parent *Head) error {
+func checkLink(h *quant.Header, parent *Tip) error {
 	if h.Prev != parent.Hash {
 		return quant.Errorf(quant.CodeBadLink, "previous hash %s is not the parent %s", h.Prev, parent.Hash)
 	}

@@ -10,7 +10,7 @@ import (
 // tip-2, tip-4, tip-8, ... and the bang (at Base). A peer finds the first
 // one it also has on its main chain, which is where the two chains part.
 func (c *Chain) Locator() ([]quant.Hash, error) {
-	head := c.Head()
+	head := c.Tip()
 	base := c.Base()
 	var out []quant.Hash
 	step := uint64(1)
@@ -66,7 +66,7 @@ func (c *Chain) HashesAfter(locator []quant.Hash, limit int) ([]quant.Hash, erro
 	if err != nil {
 		return nil, err
 	}
-	tip := c.Head().Header.Height
+	tip := c.Tip().Header.Height
 	var out []quant.Hash
 	for h := from + 1; h <= tip && len(out) < limit; h++ {
 		hash, err := c.st.HashAt(h)

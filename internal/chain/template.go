@@ -13,7 +13,7 @@ import (
 // chain's block limits are left out for a later quant. The caller seals the
 // quant (engine.Seal) and gives it to Add. Template keeps txs, not ids.
 func (c *Chain) Template(txs []*quant.Tx, ids []quant.Hash) (q *quant.Quant, dropped []quant.Hash, err error) {
-	head := c.Head()
+	head := c.Tip()
 	return c.TemplateOn(head.Hash, []*quant.Header{&head.Header}, txs, ids)
 }
 
@@ -27,7 +27,7 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 	if len(ids) != len(txs) {
 		ids = quant.TxIDs(txs)
 	}
-	head := Head{Hash: parent, Header: *parents[0]}
+	head := Tip{Hash: parent, Header: *parents[0]}
 	mtp, err := c.medianTimePastOf(parents)
 	if err != nil {
 		return nil, nil, err

@@ -50,7 +50,7 @@ func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func
 	}
 	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st}
 	c.opts.Now = time.Now
-	parent := Head{Hash: bang.Hash(), Header: bang.Header, Meta: Meta{Height: bang.Header.Height, Work: new(big.Int)}}
+	parent := Tip{Hash: bang.Hash(), Header: bang.Header, Meta: Meta{Height: bang.Header.Height, Work: new(big.Int)}}
 	if at, err := st.HashAt(bang.Header.Height); err != nil || at != parent.Hash {
 		return fmt.Errorf("verify: quant %d: the height index does not hold the bang there", bang.Header.Height)
 	}
@@ -79,7 +79,7 @@ func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func
 			return fmt.Errorf("verify: quant %d: stored meta (height %d, work %s, txs %d) differs from the chain's (%d, %s, %d)",
 				height, stored.Height, stored.Work, stored.Txs, meta.Height, meta.Work, meta.Txs)
 		}
-		parent = Head{Hash: hash, Header: q.Header, Meta: meta}
+		parent = Tip{Hash: hash, Header: q.Header, Meta: meta}
 		if progress != nil {
 			progress(height, tipMeta.Height)
 		}

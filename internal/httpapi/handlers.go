@@ -255,7 +255,7 @@ func (s *Server) statsOf(r *http.Request) api.Stats { return s.statsFor(s.lg(r))
 // statsFor gathers a chain's stats.
 func (s *Server) statsFor(l *Ledger) api.Stats {
 	c := l.Chain
-	head := c.Head()
+	head := c.Tip()
 	syncing, target := l.Node.Syncing()
 	return api.Stats{
 		Syncing:         syncing,

@@ -230,7 +230,7 @@ func (n *fakeNode) Fork(ctx context.Context, parent quant.Hash, height uint64, r
 	if !ok {
 		return nil, fmt.Errorf("%w: this node does not follow chain %s", httpapi.ErrNotFound, parent)
 	}
-	if tip := p.Chain.Head().Header.Height; height > tip {
+	if tip := p.Chain.Tip().Header.Height; height > tip {
 		return nil, fmt.Errorf("%w: chain %s is at height %d, below the fork height %d", httpapi.ErrBadRequest, parent, tip, height)
 	}
 	hash, err := p.Store.HashAt(height)

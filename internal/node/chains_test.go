@@ -94,11 +94,11 @@ func TestChainsWithSchemas(t *testing.T) {
 	}
 	for _, n := range []*Node{a, b, d} {
 		l, _ := n.Ledger(tID)
-		eventually(t, "the temps quant reaches every node", 10*time.Second, func() bool { return l.Chain.Head().Hash == q.Hash() })
-		if o, _ := n.Ledger(oID); o.Chain.Head().Header.Height != 0 {
+		eventually(t, "the temps quant reaches every node", 10*time.Second, func() bool { return l.Chain.Tip().Hash == q.Hash() })
+		if o, _ := n.Ledger(oID); o.Chain.Tip().Header.Height != 0 {
 			t.Fatal("a leap on temps moved orders")
 		}
-		if n.Chain().Head().Header.Height != 0 {
+		if n.Chain().Tip().Header.Height != 0 {
 			t.Fatal("a leap on temps moved the default chain")
 		}
 	}
@@ -129,7 +129,7 @@ func TestChainsWithSchemas(t *testing.T) {
 	if len(d.Ledgers()) != 3 {
 		t.Fatalf("after a restart d follows %d chains", len(d.Ledgers()))
 	}
-	if l, _ := d.Ledger(tID); l.Chain.Head().Hash != q.Hash() {
+	if l, _ := d.Ledger(tID); l.Chain.Tip().Hash != q.Hash() {
 		t.Fatal("after a restart d lost the temps quant")
 	}
 	if d.Chain().ID() != a.Chain().ID() {
@@ -185,7 +185,7 @@ func TestMineCreatedChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := l.Chain.ID()
-	eventually(t, "the new chain is mined", 20*time.Second, func() bool { return l.Chain.Head().Header.Height >= 2 })
+	eventually(t, "the new chain is mined", 20*time.Second, func() bool { return l.Chain.Tip().Header.Height >= 2 })
 	stop()
 	n, stop = run()
 	defer stop()
@@ -193,6 +193,6 @@ func TestMineCreatedChain(t *testing.T) {
 	if !ok {
 		t.Fatal("the chain is gone after a restart")
 	}
-	from := again.Chain.Head().Header.Height
-	eventually(t, "the chain is mined after a restart", 20*time.Second, func() bool { return again.Chain.Head().Header.Height > from })
+	from := again.Chain.Tip().Header.Height
+	eventually(t, "the chain is mined after a restart", 20*time.Second, func() bool { return again.Chain.Tip().Header.Height > from })
 }

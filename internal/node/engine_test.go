@@ -52,7 +52,7 @@ func TestNewEnginePlugsIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitQuants(t, b, "b takes the quant", 10*time.Second, func() bool { return b.ledger(id).chain.Head().Hash == q.Hash() })
+	waitQuants(t, b, "b takes the quant", 10*time.Second, func() bool { return b.ledger(id).chain.Tip().Hash == q.Hash() })
 	if b.ledger(id).pool.Has(tx.ID()) {
 		t.Fatal("b still pools a committed transaction")
 	}

@@ -24,7 +24,7 @@ func (n *Node) Fork(ctx context.Context, parent quant.Hash, height uint64, rules
 	if p == nil {
 		return nil, fmt.Errorf("%w: this node does not follow chain %s", httpapi.ErrNotFound, parent)
 	}
-	if tip := p.chain.Head().Header.Height; height > tip {
+	if tip := p.chain.Tip().Header.Height; height > tip {
 		return nil, fmt.Errorf("%w: chain %s is at height %d, below the fork height %d", httpapi.ErrBadRequest, parent, tip, height)
 	}
 	spans, err := chain.History(p.chain, n.followed)

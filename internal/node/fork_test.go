@@ -54,7 +54,7 @@ func TestForks(t *testing.T) {
 	}) != nil {
 		t.Fatal("iterating the fork")
 	}
-	if h := f.Chain.Head().Header.Height; h != 3 || !f.Chain.Bang().IsBang() || f.Chain.Bang().Header.Height != 3 {
+	if h := f.Chain.Tip().Header.Height; h != 3 || !f.Chain.Bang().IsBang() || f.Chain.Bang().Header.Height != 3 {
 		t.Fatalf("a new fork at 3 is at height %d", h)
 	}
 	// The fork goes its own way under its own rules; the parent goes on.
@@ -119,14 +119,14 @@ func TestForks(t *testing.T) {
 	if stats.Height != 4 {
 		t.Fatalf("the fork's stats say height %d", stats.Height)
 	}
-	if h := a.Chain().Head().Header.Height; h != 6 {
+	if h := a.Chain().Tip().Header.Height; h != 6 {
 		t.Fatalf("the parent is at height %d", h)
 	}
 
 	// b follows the fork with its parent, and checks the same lineage.
 	eventually(t, "b follows the fork and syncs it", 15*time.Second, func() bool {
 		l, ok := b.Ledger(fid)
-		return ok && l.Chain.Head().Hash == fq.Hash()
+		return ok && l.Chain.Tip().Hash == fq.Hash()
 	})
 	for _, n := range []*Node{a, b} {
 		eventually(t, "the lineage verifies", 10*time.Second, func() bool {

@@ -115,7 +115,7 @@ func TestHostilePeer(t *testing.T) {
 				}
 				return l.served.Load() >= 2
 			})
-			if h := a.Chain().Head().Header.Height; h != 0 {
+			if h := a.Chain().Tip().Header.Height; h != 0 {
 				t.Fatalf("the node took the liar's quant: height %d", h)
 			}
 			_, body := getMetrics(t, a)
@@ -124,7 +124,7 @@ func TestHostilePeer(t *testing.T) {
 			}
 			// The honest network goes on.
 			q := leap(t, b)
-			eventually(t, "the honest quant reaches a", 10*time.Second, func() bool { return a.Chain().Head().Hash == q.Hash() })
+			eventually(t, "the honest quant reaches a", 10*time.Second, func() bool { return a.Chain().Tip().Hash == q.Hash() })
 		})
 	}
 }

@@ -167,7 +167,7 @@ func (p *leaper) mine(ctx context.Context) error {
 	for ctx.Err() == nil {
 		p.rounds.Add(1)
 		moved := l.tipMoved() // before reading the tip: no move is missed
-		head := l.chain.Head()
+		head := l.chain.Tip()
 		if !l.chain.MaySeal() {
 			wait(ctx, moved, nil, -1) // the turn rules read the tip only
 			continue

@@ -121,7 +121,7 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 		}
 	}()
 	l.log = n.log.With("chain", l.chain.ID().String(), "name", l.chain.Rules().Name)
-	l.metrics.height.Set(float64(l.chain.Head().Header.Height))
+	l.metrics.height.Set(float64(l.chain.Tip().Header.Height))
 	_, syncs := l.prod.fromPeers()
 	l.p2p, err = peer.New(peer.Config{
 		Key: n.key, Advertise: n.advertise, Host: l, Bootstrap: bootstrap, Allow: n.allow,
@@ -265,7 +265,7 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 	}
 	if len(res.Disconnected) > 0 {
 		l.metrics.reorgs.Inc()
-		l.log.Info("reorganized", "height", l.chain.Head().Header.Height,
+		l.log.Info("reorganized", "height", l.chain.Tip().Header.Height,
 			"disconnected", len(res.Disconnected), "connected", len(res.Connected), "txs_returned", returned)
 	}
 	for _, c := range res.Connected {
@@ -278,7 +278,7 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 func (l *ledger) counted(q *quant.Quant) {
 	l.metrics.quantsTotal.Inc()
 	l.metrics.txsTotal.Add(float64(len(q.Txs)))
-	l.metrics.height.Set(float64(l.chain.Head().Header.Height))
+	l.metrics.height.Set(float64(l.chain.Tip().Header.Height))
 }
 
 // committed logs a quant that joined the chain and tells subscribers.
@@ -309,7 +309,7 @@ func (l *ledger) AddPeer(ctx context.Context, addr string) error {
 
 // Status is the chain's tip, for peers.
 func (l *ledger) Status() peer.Status {
-	h := l.chain.Head()
+	h := l.chain.Tip()
 	return peer.Status{Chain: l.chain.ID(), Height: h.Header.Height, Tip: h.Hash, Work: h.Meta.Work}
 }
 

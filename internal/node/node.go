@@ -149,7 +149,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	}
 	n.server.RegisterOnShutdown(api.Shutdown)
 	def := n.mu.def
-	head := def.chain.Head()
+	head := def.chain.Tip()
 	logger.Info("node ready", "addr", n.Addr(), "advertise", n.advertise, "node_id", def.p2p.ID().String(), "data_dir", cfg.DataDir,
 		"chain", def.chain.ID().String(), "name", def.chain.Rules().Name, "height", head.Header.Height, "chains", len(n.ledgers()))
 	return n, nil

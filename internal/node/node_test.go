@@ -60,7 +60,7 @@ func TestRestartKeepsChain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	head := n.Chain().Head()
+	head := n.Chain().Tip()
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestRestartKeepsChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	if got := n.Chain().Head(); got.Hash != head.Hash || got.Meta.Txs != 3 {
+	if got := n.Chain().Tip(); got.Hash != head.Hash || got.Meta.Txs != 3 {
 		t.Fatalf("after restart: tip %s (%d txs), want %s", got.Hash, got.Meta.Txs, head.Hash)
 	}
 	for _, tx := range txs {
@@ -164,7 +164,7 @@ func TestConcurrentSubmitAndLeap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := n.Chain().Head().Meta.Txs; got != uint64(len(accepted)) {
+	if got := n.Chain().Tip().Meta.Txs; got != uint64(len(accepted)) {
 		t.Fatalf("chain holds %d txs, %d were accepted", got, len(accepted))
 	}
 	for id := range accepted {
@@ -193,7 +193,7 @@ func TestMining(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := uint64(i + 1)
-		waitQuants(t, n, "mining commits the transaction", 30*time.Second, func() bool { return n.Chain().Head().Meta.Txs >= want })
+		waitQuants(t, n, "mining commits the transaction", 30*time.Second, func() bool { return n.Chain().Tip().Meta.Txs >= want })
 	}
 	// Between transactions the miner waited: a few times each, not a
 	// spin.
@@ -201,7 +201,7 @@ func TestMining(t *testing.T) {
 		t.Fatalf("the miner's loop turned %d times for 5 transactions: it polls", rounds)
 	}
 	// The node mined while the pool held something, never an empty quant.
-	for h := uint64(1); h <= n.Chain().Head().Header.Height; h++ {
+	for h := uint64(1); h <= n.Chain().Tip().Header.Height; h++ {
 		hash, err := n.def().st.HashAt(h)
 		if err != nil {
 			t.Fatal(err)

@@ -132,7 +132,7 @@ func committed(n *Node, id quant.Hash) bool {
 
 func sameTip(ns ...*Node) bool {
 	for _, n := range ns[1:] {
-		if n.Chain().Head().Hash != ns[0].Chain().Head().Hash {
+		if n.Chain().Tip().Hash != ns[0].Chain().Tip().Hash {
 			return false
 		}
 	}
@@ -205,7 +205,7 @@ func TestPartitionHeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "all four on the heavier branch", 20*time.Second, func() bool { return sameTip(a, b, x, y) })
-	if h := a.Chain().Head().Header.Height; h != 4 {
+	if h := a.Chain().Tip().Header.Height; h != 4 {
 		t.Fatalf("converged at height %d, want 4 (the heavier half)", h)
 	}
 	if !committed(a, txX) {
@@ -299,7 +299,7 @@ func TestHostileMessages(t *testing.T) {
 	}
 	// The node goes on.
 	leap(t, a)
-	if a.Chain().Head().Header.Height != 1 {
+	if a.Chain().Tip().Header.Height != 1 {
 		t.Fatal("the node did not go on after hostile input")
 	}
 }
@@ -412,7 +412,7 @@ func BenchmarkPropagation5(b *testing.B) {
 		}
 		start := time.Now()
 		for _, n := range c.nodes {
-			for n.Chain().Head().Hash != q.Hash() {
+			for n.Chain().Tip().Hash != q.Hash() {
 				if time.Since(start) > 10*time.Second {
 					b.Fatal("quant did not propagate in 10s")
 				}

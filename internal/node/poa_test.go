@@ -49,8 +49,8 @@ func TestPoAFaultyAuthority(t *testing.T) {
 			stop()
 		}
 	})
-	tip := func(n *Node) quant.Hash { return n.ledger(id).chain.Head().Hash }
-	height := func(n *Node) uint64 { return n.ledger(id).chain.Head().Header.Height }
+	tip := func(n *Node) quant.Hash { return n.ledger(id).chain.Tip().Hash }
+	height := func(n *Node) uint64 { return n.ledger(id).chain.Tip().Header.Height }
 	eventually(t, "three authorities make quants", 20*time.Second, func() bool {
 		return height(a) >= 4 && tip(a) == tip(b) && tip(b) == tip(d)
 	})
@@ -97,6 +97,6 @@ func TestPoAFaultyAuthority(t *testing.T) {
 	d = c.start(2, a.Addr())
 	eventually(t, "the stopped authority catches up", 30*time.Second, func() bool {
 		l := d.ledger(id)
-		return l != nil && l.chain.Head().Header.Height >= from+8
+		return l != nil && l.chain.Tip().Header.Height >= from+8
 	})
 }

@@ -101,7 +101,7 @@ func TestRaftChain(t *testing.T) {
 
 	// Every acknowledged transaction is committed once on both survivors.
 	eventually(t, "the survivors agree", 10*time.Second, func() bool {
-		return survivors[0].ledger(id).chain.Head().Hash == survivors[1].ledger(id).chain.Head().Hash
+		return survivors[0].ledger(id).chain.Tip().Hash == survivors[1].ledger(id).chain.Tip().Hash
 	})
 	for _, n := range survivors {
 		st := n.ledger(id).st
@@ -110,16 +110,16 @@ func TestRaftChain(t *testing.T) {
 				t.Fatalf("acknowledged transaction %s is not committed (%v)", txid, err)
 			}
 		}
-		if head := n.ledger(id).chain.Head(); head.Meta.Txs < uint64(len(acked)) {
+		if head := n.ledger(id).chain.Tip(); head.Meta.Txs < uint64(len(acked)) {
 			t.Fatalf("the chain holds %d transactions, %d acknowledged", head.Meta.Txs, len(acked))
 		}
 	}
 	// The stopped node comes back and catches up.
 	back := c.start(leader, survivors[0].Addr())
-	tip := survivors[0].ledger(id).chain.Head().Header.Height
+	tip := survivors[0].ledger(id).chain.Tip().Header.Height
 	eventually(t, "the stopped member catches up", 30*time.Second, func() bool {
 		l := back.ledger(id)
-		return l != nil && l.chain.Head().Header.Height >= tip
+		return l != nil && l.chain.Tip().Header.Height >= tip
 	})
 	t.Logf("%d transactions acknowledged, leader n%d stopped, chain at height %d", len(acked), leader, tip)
 }
@@ -146,11 +146,11 @@ func TestRaftMemberJoins(t *testing.T) {
 			t.Fatalf("three of four members commit: %v", err)
 		}
 	}
-	height := nodes[0].ledger(id).chain.Head().Header.Height
+	height := nodes[0].ledger(id).chain.Tip().Header.Height
 	late = c.start(0, nodes[0].Addr())
 	eventually(t, "the fourth member is added and catches up", 30*time.Second, func() bool {
 		l := late.ledger(id)
-		if l == nil || l.RaftStatus() == nil || l.chain.Head().Header.Height < height {
+		if l == nil || l.RaftStatus() == nil || l.chain.Tip().Header.Height < height {
 			return false
 		}
 		return len(nodes[0].ledger(id).RaftStatus().Voters) == 4 || len(nodes[1].ledger(id).RaftStatus().Voters) == 4
@@ -191,8 +191,8 @@ func TestRaftObserver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tip := nodes[0].ledger(id).chain.Head().Hash
-	eventually(t, "the observer syncs the members' chain", 20*time.Second, func() bool { return obs.chain.Head().Hash == tip })
+	tip := nodes[0].ledger(id).chain.Tip().Hash
+	eventually(t, "the observer syncs the members' chain", 20*time.Second, func() bool { return obs.chain.Tip().Hash == tip })
 }
 
 // nodeKey is a node's public key in hex, as a poa chain's authorities and

@@ -86,7 +86,7 @@ func benchmarkCommit3(b *testing.B, submitters int) {
 	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "txs/s")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
-	head := c.members[0].r.Chain().Head()
+	head := c.members[0].r.Chain().Tip()
 	b.ReportMetric(float64(head.Meta.Txs)/float64(max(head.Header.Height, 1)), "txs/quant")
 	b.ReportMetric(float64(c.leader().r.raft.CurrentTerm()), "term")
 }

@@ -153,7 +153,7 @@ func TestSnapshotExpand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := m.r.Chain().Head()
+	head := m.r.Chain().Tip()
 	if h.kind != snapKindFull || h.height != head.Header.Height || uint64(len(qs)) != h.height || h.tip != head.Hash {
 		t.Fatalf("expanded header %+v with %d quants; chain at %d %s", h, len(qs), head.Header.Height, head.Hash)
 	}

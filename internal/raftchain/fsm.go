@@ -30,7 +30,7 @@ func (f fsm) Apply(l *hraft.Log) any { return f.r.apply(l.Term, l.Index, l.Data)
 
 // Snapshot implements hraft.FSM: a marker of the chain's tip.
 func (f fsm) Snapshot() (hraft.FSMSnapshot, error) {
-	head := f.r.chain.Head()
+	head := f.r.chain.Tip()
 	return marker{snapHeader{kind: snapKindMarker, chain: f.r.chain.ID(), height: head.Header.Height, tip: head.Hash}}, nil
 }
 
@@ -56,7 +56,7 @@ func (r *Replica) apply(term, index uint64, data []byte) applyResult {
 	if err != nil {
 		return r.refuse(index, err)
 	}
-	head := r.chain.Head()
+	head := r.chain.Tip()
 	if index <= sealIndex(&head.Header) {
 		if h := q.Header.Height; h <= head.Header.Height {
 			if at, err := r.st.HashAt(h); err == nil && at == q.Hash() {
@@ -92,7 +92,7 @@ func checkPosition(h *quant.Header, term, index uint64) error {
 // add validates q in full (chain.Add) and commits it. A rule failure is
 // returned as it is; any other failure (storage) halts the replica.
 func (r *Replica) add(q *quant.Quant) error {
-	if err := checkExtendsTip(q, r.chain.Head()); err != nil {
+	if err := checkExtendsTip(q, r.chain.Tip()); err != nil {
 		return err
 	}
 	r.clock.raise(q.Header.Time)
@@ -117,7 +117,7 @@ func (r *Replica) add(q *quant.Quant) error {
 // checkExtendsTip requires q to be the child of the chain's tip. A Raft
 // chain has no side branches: it stops a quant built on an older tip from
 // being stored beside the chain (chain.Add would keep it on a branch).
-func checkExtendsTip(q *quant.Quant, head chain.Head) error {
+func checkExtendsTip(q *quant.Quant, head chain.Tip) error {
 	if q.Header.Prev != head.Hash || q.Header.Height != head.Header.Height+1 {
 		return quant.Errorf(quant.CodeBadLink, "quant %d does not follow the tip %d %s", q.Header.Height, head.Header.Height, head.Hash)
 	}
@@ -126,7 +126,7 @@ func checkExtendsTip(q *quant.Quant, head chain.Head) error {
 
 func (r *Replica) refuse(index uint64, err error) applyResult {
 	r.metrics.refused.Inc()
-	r.log.Warn("raft entry refused", "chain", r.chain.Rules().Name, "index", index, "err", err)
+	r.log.Warn("raft entry refused", "index", index, "err", err)
 	return applyResult{err: err}
 }
 
@@ -154,7 +154,7 @@ func (r *Replica) restore(rd io.Reader) error {
 	if h.chain != r.chain.ID() {
 		return fmt.Errorf("%w: it is of chain %s, not %s", ErrBadSnapshot, h.chain, r.chain.ID())
 	}
-	head := r.chain.Head()
+	head := r.chain.Tip()
 	if head.Header.Height >= h.height {
 		at, err := r.st.HashAt(h.height)
 		if err != nil {
@@ -191,6 +191,6 @@ func (r *Replica) restore(rd io.Reader) error {
 	}
 	r.metrics.restores.Inc()
 	r.restores.Add(1)
-	r.log.Info("restored from a snapshot", "chain", r.chain.Rules().Name, "height", h.height, "added", added)
+	r.log.Info("restored from a snapshot", "height", h.height, "added", added)
 	return nil
 }

@@ -217,12 +217,12 @@ func (c *cluster) converged(minHeight uint64) {
 	c.t.Helper()
 	waitFor(c.t, 20*time.Second, "members at one tip", func() bool {
 		ms := c.running()
-		h0 := ms[0].r.Chain().Head()
+		h0 := ms[0].r.Chain().Tip()
 		if h0.Header.Height < minHeight {
 			return false
 		}
 		for _, m := range ms[1:] {
-			if m.r.Chain().Head().Hash != h0.Hash {
+			if m.r.Chain().Tip().Hash != h0.Hash {
 				return false
 			}
 		}

@@ -174,7 +174,7 @@ func (r *Replica) barrier(term uint64) error {
 	r.mu.readyTerm = term
 	r.movedLocked()
 	r.mu.Unlock()
-	r.log.Info("leading", "term", term, "height", r.chain.Head().Header.Height)
+	r.log.Info("leading", "term", term, "height", r.chain.Tip().Header.Height)
 	return nil
 }
 
@@ -260,7 +260,7 @@ func (r *Replica) build(batch []pendingTx, p *pipeline) (q *quant.Quant, cut []p
 func (r *Replica) parentOf(p *pipeline) (quant.Hash, []*quant.Header) {
 	n := len(p.flights)
 	if n == 0 {
-		head := r.chain.Head()
+		head := r.chain.Tip()
 		return head.Hash, []*quant.Header{&head.Header}
 	}
 	parents := make([]*quant.Header, 0, n)

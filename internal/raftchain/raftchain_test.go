@@ -192,7 +192,7 @@ func testLeaderFailover(t *testing.T, tune func(*Config)) {
 	c.checkOnce(acked.all())
 	// The old leader comes back as a follower and catches up.
 	c.start(old.i)
-	c.converged(next.r.Chain().Head().Header.Height)
+	c.converged(next.r.Chain().Tip().Header.Height)
 	c.checkOnce(acked.all())
 	t.Logf("acknowledged %d (%d before the stop), %d refused by the stopped member; new leader %s",
 		acked.len(), before, failures.len(), next.r.ID())
@@ -224,7 +224,7 @@ func TestFollowerRestart(t *testing.T) {
 	c.stop(follower.i)
 	submit(lead.r, 10)
 	submit(other.r, 10)
-	height := lead.r.Chain().Head().Header.Height
+	height := lead.r.Chain().Tip().Header.Height
 
 	c.start(follower.i)
 	c.converged(height)
@@ -275,7 +275,7 @@ func TestAddVoterFromSnapshot(t *testing.T) {
 	if err := c.leader().r.AddVoter(ctx, newbie.ID(), newbie.Addr()); err != nil {
 		t.Fatalf("AddVoter: %v", err)
 	}
-	c.converged(lead.r.Chain().Head().Header.Height)
+	c.converged(lead.r.Chain().Tip().Header.Height)
 	if got := newbie.Stats().Restores; got == 0 {
 		t.Fatal("the new member caught up without a snapshot")
 	}
@@ -315,7 +315,7 @@ func TestRefusedEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.converged(1)
-	height := lead.r.Chain().Head().Header.Height
+	height := lead.r.Chain().Tip().Header.Height
 
 	// outsider: a chain whose only member, m0, has a key no member of
 	// ours has; its seals name member 0.
@@ -354,7 +354,7 @@ func TestRefusedEntries(t *testing.T) {
 		check func(error) bool
 	}{
 		{"non-member", func(q *quant.Quant, term, index uint64) {
-			parent := lead.r.Chain().Head().Header
+			parent := lead.r.Chain().Tip().Header
 			if err := outsider.Prepare(nil, &parent, &q.Header); err != nil {
 				t.Fatal(err)
 			}
@@ -390,7 +390,7 @@ func TestRefusedEntries(t *testing.T) {
 		}
 		for _, m := range c.running() {
 			waitFor(t, 10*time.Second, "the entry applied everywhere", func() bool { return m.r.raft.AppliedIndex() >= index })
-			if h := m.r.Chain().Head().Header.Height; h != height {
+			if h := m.r.Chain().Tip().Header.Height; h != height {
 				t.Fatalf("%s: member %d is at height %d, want %d", tc.name, m.i, h, height)
 			}
 		}

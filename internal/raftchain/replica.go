@@ -120,8 +120,8 @@ func Open(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("%w: this node's key is not listed in chain %s", ErrNotMember, c.Rules().Name)
 	}
 	r.chain, r.engine, r.self = c, engine, self
-	r.log = cfg.Logger.With("chain", c.Rules().Name, "member", self.ID)
-	r.clock.raise(c.Head().Header.Time)
+	r.log = cfg.Logger.With("chain", c.ID().String(), "name", c.Rules().Name, "member", self.ID)
+	r.clock.raise(c.Tip().Header.Time)
 	r.metrics = newMetrics(r)
 	if err := r.start(); err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ func (r *Replica) start() (err error) {
 		r.lead(ctx)
 	}()
 	r.metrics.register(r.cfg.Registerer)
-	r.log.Info("raft replica started", "addr", r.Addr(), "height", r.chain.Head().Header.Height)
+	r.log.Info("raft replica started", "addr", r.Addr(), "height", r.chain.Tip().Header.Height)
 	return nil
 }
 
@@ -466,7 +466,7 @@ type Stats struct {
 
 // Stats returns the replica's current figures.
 func (r *Replica) Stats() Stats {
-	head := r.chain.Head()
+	head := r.chain.Tip()
 	id, addr := r.Leader()
 	s := Stats{
 		ID:           r.self.ID,

@@ -141,6 +141,6 @@ func (c *Chain) ensureFilter() error {
 	}
 	f.n = n
 	f.built = true
-	c.db.log.Debug("transaction filter built", "chain", short(c.id), "ids", n)
+	c.db.log.Debug("transaction filter built", "chain", c.id.String(), "ids", n)
 	return nil
 }

@@ -172,7 +172,7 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("chain %s: reorg: %w", short(c.id), err)
 	}
-	c.db.log.Debug("reorg", "chain", short(c.id), "disconnected", len(disconnect),
+	c.db.log.Debug("reorg", "chain", c.id.String(), "disconnected", len(disconnect),
 		"connected", len(connect), "height", forkHeight, "tip", short(forkHash))
 	return nil
 }
