@@ -114,6 +114,14 @@ func oneLine(ve *jsonschema.ValidationError) string {
 	return msg
 }
 
+// sorted is a sorted copy of names: the library lists properties in map
+// order, and a refusal should read the same every time.
+func sorted(names []string) []string {
+	out := slices.Clone(names)
+	slices.Sort(out)
+	return out
+}
+
 // describe says what one cause is, in words, prefixed with where it is in
 // the data unless that is the whole document.
 func describe(location []string, k jsonschema.ErrorKind) string {
@@ -122,9 +130,9 @@ func describe(location []string, k jsonschema.ErrorKind) string {
 	case *kind.Type:
 		what = fmt.Sprintf("want %s, got %s", strings.Join(k.Want, " or "), k.Got)
 	case *kind.Required:
-		what = "missing propert" + plural(k.Missing, "y ", "ies ") + strings.Join(k.Missing, ", ")
+		what = "missing propert" + plural(k.Missing, "y ", "ies ") + strings.Join(sorted(k.Missing), ", ")
 	case *kind.AdditionalProperties:
-		what = "propert" + plural(k.Properties, "y ", "ies ") + strings.Join(k.Properties, ", ") + plural(k.Properties, " is", " are") + " not allowed"
+		what = "propert" + plural(k.Properties, "y ", "ies ") + strings.Join(sorted(k.Properties), ", ") + plural(k.Properties, " is", " are") + " not allowed"
 	case *kind.FalseSchema:
 		what = "no value is allowed here"
 	default:
