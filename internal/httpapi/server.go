@@ -91,6 +91,10 @@ type Config struct {
 	DebugToken string
 	// MaxBatch bounds a batch submission; default 10,000.
 	MaxBatch int
+	// BodyTimeout bounds the reading of a request body, from the moment
+	// the handler starts to the body's end, so that a client sending a
+	// byte now and then does not hold a handler; default 30 s.
+	BodyTimeout time.Duration
 }
 
 // Server is the API as an http.Handler.
@@ -116,6 +120,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBatch == 0 {
 		cfg.MaxBatch = 10_000
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = 30 * time.Second
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -239,7 +246,7 @@ func (s *Server) Shutdown() { s.closeOnce.Do(func() { close(s.closing) }) }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
+	r.Body = s.deadlineBody(w, http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes))
 	_, pattern := s.mux.Handler(r)
 	route := pattern
 	defer func() {
