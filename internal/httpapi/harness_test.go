@@ -49,7 +49,9 @@ type testConfig struct {
 	DebugToken   string
 	// The server's bounds on slow clients (httpapi.Config); zero is the
 	// default.
-	BodyTimeout time.Duration
+	BodyTimeout        time.Duration
+	MaxStreams         int
+	StreamWriteTimeout time.Duration
 }
 
 // testNode is the API under test, served on a loopback port.
@@ -91,7 +93,9 @@ func startNode(t *testing.T, edit func(c *testConfig)) *testNode {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		DebugToken:   cfg.DebugToken,
 
-		BodyTimeout: cfg.BodyTimeout,
+		BodyTimeout:        cfg.BodyTimeout,
+		MaxStreams:         cfg.MaxStreams,
+		StreamWriteTimeout: cfg.StreamWriteTimeout,
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {

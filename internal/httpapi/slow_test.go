@@ -12,10 +12,13 @@ import (
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/events"
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
-// Clients that are slow on purpose: a body sent a byte at a time. Each is
-// cut off by a bound of the server's Config, set small here.
+// Clients that are slow on purpose: a body sent a byte at a time, event
+// streams nobody reads, more streams than the node serves. Each is cut off
+// by a bound of the server's Config, set small here.
 
 // dial opens a raw connection to the API, for clients net/http will not
 // play: ones that stop sending or reading half way.
@@ -78,6 +81,64 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	}
 	// An honest client is still served.
 	tn.json("GET", "/v1/chain", nil, 200, nil)
+}
+
+// TestUnreadStreamEnds: a client that opens an event stream and never
+// reads loses it once a write has waited StreamWriteTimeout: the stream's
+// subscription is gone however many events are published meanwhile.
+func TestUnreadStreamEnds(t *testing.T) {
+	tn := startNode(t, func(c *testConfig) { c.StreamWriteTimeout = 100 * time.Millisecond })
+	c := tn.dial(t)
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4096) // fill up sooner
+	}
+	fmt.Fprint(c, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+	bus := tn.node.bus
+	waitFor(t, "the stream subscribes", 5*time.Second, func() bool { return bus.Len() == 1 })
+	chain := tn.chainID().String()
+	// Publish until the stream's handler has given up on the client; each
+	// round is far more than a socket buffer holds.
+	waitFor(t, "the unread stream ends", 20*time.Second, func() bool {
+		for i := range 2000 {
+			bus.Publish(events.Event{Kind: events.KindTx, Chain: chain, Data: quant.Hash{byte(i), byte(i >> 8)}})
+		}
+		return bus.Len() == 0
+	})
+	tn.json("GET", "/v1/chain", nil, 200, nil)
+}
+
+// TestStreamLimit: past MaxStreams open streams, another is answered 503
+// unavailable; once one closes, a new one is served.
+func TestStreamLimit(t *testing.T) {
+	tn := startNode(t, func(c *testConfig) { c.MaxStreams = 2 })
+	open := func() *http.Response {
+		resp, err := http.Get(tn.base + "/v1/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	first, second := open(), open()
+	for _, r := range []*http.Response{first, second} {
+		if r.StatusCode != 200 {
+			t.Fatalf("stream status %d", r.StatusCode)
+		}
+	}
+	third := open()
+	if third.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a stream past the limit: status %d, want 503", third.StatusCode)
+	}
+	var e api.Error
+	if err := jsonDecode(third.Body, &e); err != nil || e.Err.Code != api.CodeUnavailable {
+		t.Fatalf("answer %+v (%v), want code unavailable", e, err)
+	}
+	first.Body.Close()
+	waitFor(t, "a stream is served again", 5*time.Second, func() bool {
+		r := open()
+		r.Body.Close()
+		return r.StatusCode == 200
+	})
 }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
