@@ -41,6 +41,7 @@ const (
 	CodeUnauthorized     = "unauthorized"
 	CodeInvalidRequest   = "invalid_request" // the request is not well formed
 	CodeNotSupported     = "not_supported"   // a fine request this node or chain does not serve
+	CodeRequestTimeout   = "request_timeout" // the request body was not sent in time
 )
 
 // ErrInvalid marks a request body that describes no transaction (ToTx, an

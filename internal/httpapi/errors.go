@@ -61,6 +61,7 @@ var errorTable = []struct {
 	// keys, not what the client asked for.
 	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{chain.ErrNotFound}, msg: "not found"},
 	{code: api.CodeMethodNotAllowed, status: http.StatusMethodNotAllowed},
+	{code: api.CodeRequestTimeout, status: http.StatusRequestTimeout},
 	{code: string(quant.CodeDuplicate), status: http.StatusConflict},
 	{code: string(quant.CodeTooLarge), status: http.StatusRequestEntityTooLarge},
 	{code: api.CodeUnsupportedMedia, status: http.StatusUnsupportedMediaType},

@@ -36,9 +36,12 @@ func decodeJSON(r *http.Request, v any, strict bool) error {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(v); err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return err
+		var (
+			mb *http.MaxBytesError
+			ae *apiError
+		)
+		if errors.As(err, &mb) || errors.As(err, &ae) {
+			return err // the body's own bounds: too large, too slow
 		}
 		return fmt.Errorf("%w: body is not the expected JSON: %v", ErrBadRequest, err)
 	}
@@ -112,8 +115,11 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 		return s.newOpenTx(r, t.Data)
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
+			var (
+				mb *http.MaxBytesError
+				ae *apiError
+			)
+			if errors.As(err, &mb) || errors.As(err, &ae) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: form: %v", ErrBadRequest, err)

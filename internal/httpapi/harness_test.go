@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -46,6 +47,11 @@ type testConfig struct {
 	MaxBodyBytes int64
 	PoolMaxTxs   int
 	DebugToken   string
+	// The server's bounds on slow clients (httpapi.Config); zero is the
+	// default.
+	BodyTimeout        time.Duration
+	MaxStreams         int
+	StreamWriteTimeout time.Duration
 }
 
 // testNode is the API under test, served on a loopback port.
@@ -86,6 +92,10 @@ func startNode(t *testing.T, edit func(c *testConfig)) *testNode {
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		DebugToken:   cfg.DebugToken,
+
+		BodyTimeout:        cfg.BodyTimeout,
+		MaxStreams:         cfg.MaxStreams,
+		StreamWriteTimeout: cfg.StreamWriteTimeout,
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {

@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -91,6 +92,16 @@ type Config struct {
 	DebugToken string
 	// MaxBatch bounds a batch submission; default 10,000.
 	MaxBatch int
+	// BodyTimeout bounds the reading of a request body, from the moment
+	// the handler starts to the body's end, so that a client sending a
+	// byte now and then does not hold a handler; default 30 s.
+	BodyTimeout time.Duration
+	// MaxStreams bounds the event streams served at once; past it a
+	// stream is answered 503 unavailable. Default 256.
+	MaxStreams int
+	// StreamWriteTimeout bounds each write to an event stream: a client
+	// that stops reading loses its stream after it; default 10 s.
+	StreamWriteTimeout time.Duration
 }
 
 // Server is the API as an http.Handler.
@@ -104,6 +115,8 @@ type Server struct {
 	// closing is closed by Shutdown so long-lived streams end.
 	closeOnce sync.Once
 	closing   chan struct{}
+	// streams counts the event streams being served (MaxStreams).
+	streams atomic.Int64
 }
 
 //go:embed openapi.json
@@ -116,6 +129,15 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBatch == 0 {
 		cfg.MaxBatch = 10_000
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = 30 * time.Second
+	}
+	if cfg.MaxStreams == 0 {
+		cfg.MaxStreams = 256
+	}
+	if cfg.StreamWriteTimeout == 0 {
+		cfg.StreamWriteTimeout = 10 * time.Second
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -239,7 +261,7 @@ func (s *Server) Shutdown() { s.closeOnce.Do(func() { close(s.closing) }) }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
+	r.Body = s.deadlineBody(w, http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes))
 	_, pattern := s.mux.Handler(r)
 	route := pattern
 	defer func() {
