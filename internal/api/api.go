@@ -41,6 +41,7 @@ const (
 	CodeUnauthorized     = "unauthorized"
 	CodeInvalidRequest   = "invalid_request" // the request is not well formed
 	CodeNotSupported     = "not_supported"   // a fine request this node or chain does not serve
+	CodeCrossSite        = "cross_site"      // a browser request from another site that would change state
 )
 
 // ErrInvalid marks a request body that describes no transaction (ToTx, an
