@@ -6,8 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/engines"
@@ -157,7 +160,7 @@ func verifyChain(ctx context.Context, e *env, st *store.Chain) error {
 	base := uint64(0) // the bang's height: a fork's starts at its fork point's
 	if bang, err := st.Bang(); err == nil {
 		if r, err := quant.CheckBang(bang); err == nil {
-			name, base = r.Name, bang.Header.Height
+			name, base = printable(r.Name), bang.Header.Height
 		}
 	}
 	start := time.Now()
@@ -174,6 +177,17 @@ func verifyChain(ctx context.Context, e *env, st *store.Chain) error {
 	fmt.Fprintf(e.stdout, "ok: chain %s %s: %d quants (heights %d to %d), tip %s, verified in %s\n",
 		name, st.ID(), meta.Height-base+1, base, meta.Height, tip, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// printable is a chain's name as verify prints it: as it is when every
+// rune is printable, else quoted with Go's escapes (strconv.Quote), so that
+// a name that holds control characters (an ANSI escape, a carriage return)
+// cannot rewrite the operator's terminal or forge a line of the report.
+func printable(name string) string {
+	if strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 && utf8.ValidString(name) {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 // progress prints "what: height H of T (P%)" lines for a long task.

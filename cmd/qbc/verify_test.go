@@ -155,3 +155,41 @@ func TestVerifyFork(t *testing.T) {
 		t.Fatalf("verify of the data directory: %q, %v", out, err)
 	}
 }
+
+// TestVerifyQuotesChainNames: a chain's name is anyone's choice, so verify
+// prints one that holds control characters quoted with Go's escapes; an
+// ANSI escape in it never reaches the terminal raw.
+func TestVerifyQuotesChainNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := store.Open(store.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := node.DefaultRules()
+	rules.Name = "red\x1b[31m\rok: chain"
+	bang, err := quant.NewBang(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chain.Init(db.Chain(bang.Hash()), bang, engines.Consensus(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runT(t, nil, "verify", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("verify: %v\n%s", err, errOut)
+	}
+	if strings.ContainsAny(out+errOut, "\x1b\r") {
+		t.Fatalf("verify printed a control character: %q %q", out, errOut)
+	}
+	if want := `ok: chain "red\x1b[31m\rok: chain" ` + bang.Hash().String(); !strings.HasPrefix(out, want) {
+		t.Fatalf("verify printed %q, want it to start %q", out, want)
+	}
+	for name, want := range map[string]string{"qbc": "qbc", "température ☀": "température ☀", "a\u202eb": `"a\u202eb"`, "\xff": `"\xff"`} {
+		if got := printable(name); got != want {
+			t.Errorf("printable(%q) = %s, want %s", name, got, want)
+		}
+	}
+}

@@ -42,6 +42,7 @@ const (
 	CodeInvalidRequest   = "invalid_request" // the request is not well formed
 	CodeNotSupported     = "not_supported"   // a fine request this node or chain does not serve
 	CodeRequestTimeout   = "request_timeout" // the request body was not sent in time
+	CodeCrossSite        = "cross_site"      // a browser request from another site that would change state
 )
 
 // ErrInvalid marks a request body that describes no transaction (ToTx, an

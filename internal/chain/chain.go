@@ -82,7 +82,8 @@ func compileSchema(rules *quant.Rules) (*schema.Schema, error) {
 	}
 	s, err := schema.Compile(rules.Schema)
 	if err != nil {
-		return nil, quant.Errorf(quant.CodeBadRules, "schema: %v", err)
+		// err says "schema: ..." already.
+		return nil, quant.Errorf(quant.CodeBadRules, "%v", err)
 	}
 	return s, nil
 }

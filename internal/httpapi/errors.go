@@ -56,6 +56,7 @@ var errorTable = []struct {
 	{code: api.CodeNotSupported, status: http.StatusBadRequest, sentinels: []error{ErrNotSupported}},
 	{code: api.CodeUnauthorized, status: http.StatusUnauthorized},
 	{code: string(quant.CodeNotAllowed), status: http.StatusForbidden},
+	{code: api.CodeCrossSite, status: http.StatusForbidden},
 	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound}},
 	// A store's not-found, as a chain's reader wraps it: the detail names
 	// keys, not what the client asked for.

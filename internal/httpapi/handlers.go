@@ -604,6 +604,10 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.Ra
 		s.writeError(w, r, err)
 		return
 	}
+	if len(items) == 0 {
+		s.writeError(w, r, fmt.Errorf("%w: batch is empty", api.ErrInvalid))
+		return
+	}
 	if len(items) > s.cfg.MaxBatch {
 		s.writeError(w, r, quant.Errorf(quant.CodeTooLarge, "batch of %d transactions, limit %d", len(items), s.cfg.MaxBatch))
 		return

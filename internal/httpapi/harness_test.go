@@ -52,6 +52,9 @@ type testConfig struct {
 	BodyTimeout        time.Duration
 	MaxStreams         int
 	StreamWriteTimeout time.Duration
+	// MaxChains bounds the chains the node follows, as the node's
+	// max_chains does; 0 is no bound.
+	MaxChains int
 }
 
 // testNode is the API under test, served on a loopback port.
@@ -75,7 +78,7 @@ func startNode(t *testing.T, edit func(c *testConfig)) *testNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	n := &fakeNode{db: db, bus: events.New(), poolMaxTxs: cfg.PoolMaxTxs, live: map[string]bool{}}
+	n := &fakeNode{db: db, bus: events.New(), poolMaxTxs: cfg.PoolMaxTxs, maxChains: cfg.MaxChains, live: map[string]bool{}}
 	rules, err := quant.ParseRules([]byte(testGenesis))
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +119,7 @@ type fakeNode struct {
 	db         *store.DB
 	bus        *events.Bus
 	poolMaxTxs int
+	maxChains  int
 
 	// commits makes Submit commit at once, as an ordered chain's member
 	// answers once its log committed a transaction.
@@ -203,6 +207,9 @@ func (n *fakeNode) CreateChain(ctx context.Context, rules *quant.Rules) (*httpap
 	defer n.mu.Unlock()
 	if _, ok := n.ledgerLocked(bang.Hash()); ok {
 		return nil, quant.Errorf(quant.CodeDuplicate, "chain %s is followed already", bang.Hash())
+	}
+	if n.maxChains > 0 && len(n.ledgers) >= n.maxChains {
+		return nil, quant.Errorf(quant.CodeLimitExceeded, "this node follows %d chains, its limit (max_chains)", n.maxChains)
 	}
 	if fp := rules.Parent; fp != nil && !n.onMainChainLocked(fp) {
 		return nil, quant.Errorf(quant.CodeBadRules, "parent: no quant %s at height %d of chain %s", fp.Hash, fp.Height, fp.Chain)

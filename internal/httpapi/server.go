@@ -111,6 +111,8 @@ type Server struct {
 	mux  *http.ServeMux
 	reqs *prometheus.CounterVec
 	dur  *prometheus.HistogramVec
+	// cop refuses cross-site browser requests that change state.
+	cop *http.CrossOriginProtection
 
 	// closing is closed by Shutdown so long-lived streams end.
 	closeOnce sync.Once
@@ -142,7 +144,8 @@ func New(cfg Config) *Server {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), closing: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), closing: make(chan struct{}),
+		cop: http.NewCrossOriginProtection()}
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "qbc_http_requests_total", Help: "HTTP requests by route and status.",
 	}, []string{"route", "status"})
@@ -257,7 +260,8 @@ func (s *Server) guard(next http.Handler) http.Handler {
 func (s *Server) Shutdown() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // ServeHTTP bounds the body, recovers from panics, answers unknown routes
-// and wrong methods in the API's error shape, and records metrics.
+// and wrong methods in the API's error shape, refuses cross-site browser
+// requests that change state, and records metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -282,6 +286,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if pattern == "" {
 		s.notFound(sw, r)
+		return
+	}
+	if !s.crossSite(sw, r, pattern) {
 		return
 	}
 	s.mux.ServeHTTP(sw, r)

@@ -107,7 +107,7 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 	following := len(n.mu.ledgers)
 	n.mu.Unlock()
 	if following >= n.cfg.MaxChains {
-		return nil, false, quant.Errorf(quant.CodeTooLarge, "this node follows %d chains, its limit (max_chains)", n.cfg.MaxChains)
+		return nil, false, quant.Errorf(quant.CodeLimitExceeded, "this node follows %d chains, its limit (max_chains)", n.cfg.MaxChains)
 	}
 	st := n.db.Chain(bang.Hash())
 	if err := chain.Init(st, bang, n.engines.Consensus(n.key)); err != nil {

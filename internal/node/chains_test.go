@@ -138,7 +138,8 @@ func TestChainsWithSchemas(t *testing.T) {
 }
 
 // TestMaxChains: a node follows at most max_chains chains; past it, a new
-// chain is refused with too_large.
+// chain is refused with limit_exceeded (422), not too_large: the request is
+// not too large, the node is full.
 func TestMaxChains(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.MaxChains = 2
@@ -150,8 +151,8 @@ func TestMaxChains(t *testing.T) {
 	if _, err := n.CreateChain(t.Context(), schemaRules(t, "one", `{"type":"object"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.CreateChain(t.Context(), schemaRules(t, "two", `{"type":"object"}`)); quant.CodeOf(err) != quant.CodeTooLarge {
-		t.Fatalf("a chain past max_chains: %v, want too_large", err)
+	if _, err := n.CreateChain(t.Context(), schemaRules(t, "two", `{"type":"object"}`)); quant.CodeOf(err) != quant.CodeLimitExceeded {
+		t.Fatalf("a chain past max_chains: %v, want limit_exceeded", err)
 	}
 	if len(n.Ledgers()) != 2 {
 		t.Fatalf("the node follows %d chains", len(n.Ledgers()))
