@@ -68,6 +68,17 @@ func (f *fixture) tx(data string, signed bool) *quant.Tx {
 	return tx
 }
 
+// noKeyTx is a transaction "signed" by no key: the identity point as its
+// public key and an all-zero signature, which ZIP-215 verification alone
+// accepts for any message.
+func (f *fixture) noKeyTx() *quant.Tx {
+	tx := f.tx(`{"forged":true}`, false)
+	tx.PubKey = make([]byte, 32)
+	tx.PubKey[0] = 1
+	tx.Sig = make([]byte, 64)
+	return tx
+}
+
 // quant builds a sealed quant on the tip holding txs, after edit changes
 // its header (TxRoot and TxCount are set from txs before edit).
 func (f *fixture) quant(txs []*quant.Tx, edit func(q *quant.Quant)) *quant.Quant {
@@ -202,6 +213,9 @@ func TestRefusedQuants(t *testing.T) {
 			tx := f.tx(`{"amount":1}`, true)
 			tx.Data = []byte(`{"amount":9}`)
 			return f.quant([]*quant.Tx{tx}, nil)
+		}, quant.CodeBadSignature},
+		{"tx signed by a small-order key", func(r *quant.Rules) { r.WritePolicy = quant.PolicySigned }, func(f *fixture) *quant.Quant {
+			return f.quant([]*quant.Tx{f.noKeyTx()}, nil)
 		}, quant.CodeBadSignature},
 		{"duplicate tx in quant", nil, func(f *fixture) *quant.Quant {
 			tx := f.tx(`1`, false)
@@ -350,6 +364,13 @@ func TestCheckTx(t *testing.T) {
 	forged.Nonce++
 	if err := f.c.CheckTx(forged, forged.ID()); quant.CodeOf(err) != quant.CodeBadSignature {
 		t.Fatalf("forged: %v", err)
+	}
+	noKey := f.noKeyTx()
+	if err := f.c.CheckTx(noKey, noKey.ID()); quant.CodeOf(err) != quant.CodeBadSignature {
+		t.Fatalf("small-order key, zero signature: %v", err)
+	}
+	if errs := f.c.CheckTxs([]*quant.Tx{good, noKey}, quant.TxIDs([]*quant.Tx{good, noKey})); errs[0] != nil || quant.CodeOf(errs[1]) != quant.CodeBadSignature {
+		t.Fatalf("batch with a small-order key: %v", errs)
 	}
 	f.add(f.quant([]*quant.Tx{good}, nil))
 	if err := f.c.CheckTx(good, good.ID()); quant.CodeOf(err) != quant.CodeDuplicate {

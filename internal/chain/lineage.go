@@ -93,6 +93,23 @@ func Lineage(rules *quant.Rules, resolve func(id quant.Hash) *Chain) ([]Ancestor
 	return out, nil
 }
 
+// CheckForkDepth refuses a new fork from fp whose lineage would be deeper
+// than MaxLineage forks, counting the ancestors of fp's chain that resolve
+// knows. It stops a chain that could be created but whose lineage and
+// history the node then cannot walk (Lineage refuses it, History stops
+// short of its oldest spans), and a chain of forks that makes every walk
+// long. The walk takes at most MaxLineage steps.
+func CheckForkDepth(fp *quant.ForkPoint, resolve func(id quant.Hash) *Chain) error {
+	depth := 1
+	for p := resolve(fp.Chain); p != nil && p.Rules().Parent != nil; p = resolve(p.Rules().Parent.Chain) {
+		if depth == MaxLineage {
+			return quant.Errorf(quant.CodeBadRules, "parent: a fork of chain %s would be more than %d forks deep", fp.Chain, MaxLineage)
+		}
+		depth++
+	}
+	return nil
+}
+
 // A Span is a run of heights in a chain's history that one chain's own
 // storage holds on its main chain: From to To, both included (To is
 // math.MaxUint64 for the chain itself, whose tip moves).

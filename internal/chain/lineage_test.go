@@ -104,6 +104,16 @@ func TestLineage(t *testing.T) {
 	if lin, err := Lineage(chains[MaxLineage+1].Rules(), resolve); quant.CodeOf(err) != quant.CodeBadRules || len(lin) != MaxLineage {
 		t.Fatalf("a lineage %d deep: %d ancestors, %v", MaxLineage+1, len(lin), err)
 	}
+	// A fork as deep as MaxLineage may be made; one deeper may not.
+	if err := CheckForkDepth(chains[MaxLineage].Rules().Parent, resolve); err != nil {
+		t.Fatalf("a fork %d deep: %v", MaxLineage, err)
+	}
+	if err := CheckForkDepth(chains[MaxLineage+1].Rules().Parent, resolve); quant.CodeOf(err) != quant.CodeBadRules {
+		t.Fatalf("a fork %d deep: %v, want bad_rules", MaxLineage+1, err)
+	}
+	if err := CheckForkDepth(&quant.ForkPoint{Chain: quant.Hash{0xee}}, resolve); err != nil {
+		t.Fatalf("a fork of a chain not followed: %v", err)
+	}
 	delete(byID, chains[1].ID())
 	lin, err = Lineage(chains[3].Rules(), resolve)
 	if err != nil || len(lin) != 2 || lin[0].Err != nil || lin[1].Err == nil || lin[1].Name != "" {

@@ -56,9 +56,10 @@ func (n *Node) followed(id quant.Hash) *chain.Chain {
 	return nil
 }
 
-// checkForkPoint requires a new fork's parent to be followed here and the
+// checkForkPoint requires a new fork's parent to be followed here, the
 // named quant, at the named height, to have a history this node verifies
-// back to the parent's bang (chain.CheckForkPoint).
+// back to the parent's bang (chain.CheckForkPoint), and the fork to be at
+// most chain.MaxLineage forks deep (chain.CheckForkDepth).
 func (n *Node) checkForkPoint(fp *quant.ForkPoint) error {
 	p := n.ledger(fp.Chain)
 	if p == nil {
@@ -67,7 +68,7 @@ func (n *Node) checkForkPoint(fp *quant.ForkPoint) error {
 	if err := p.chain.CheckForkPoint(fp); err != nil {
 		return quant.Errorf(quant.CodeBadRules, "parent: %s", problem(err))
 	}
-	return nil
+	return chain.CheckForkDepth(fp, n.followed)
 }
 
 // Lineage lists a chain's ancestors, nearest first, each fork point

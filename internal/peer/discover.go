@@ -24,11 +24,34 @@ func toStatusBody(st Status) statusBody {
 }
 
 func fromStatusBody(b statusBody) (Status, error) {
-	w, ok := new(big.Int).SetString(b.Work, 10)
-	if !ok || w.Sign() < 0 {
-		return Status{}, quant.Errorf(quant.CodeMalformed, "status: work %q is not a number", b.Work)
+	w, err := parseWork(b.Work)
+	if err != nil {
+		return Status{}, err
 	}
 	return Status{Height: b.Height, Tip: b.Tip, Work: w}, nil
+}
+
+// maxWorkDigits bounds the decimal work a peer may claim. An engine's
+// weight is at most 2^64 per quant (pow's difficulty; poa and raft give 1
+// or 2) over at most 2^64 quants, under 2^128 (39 digits); 80 digits hold
+// even 2^256 (78).
+const maxWorkDigits = 80
+
+// parseWork reads a peer's claimed chain work: a decimal of at most
+// maxWorkDigits ASCII digits, no sign. It stops a peer from making the node
+// parse (in quadratic time), keep, compare and echo a number of any length,
+// and checks the length before parsing. The error does not quote the claim.
+func parseWork(s string) (*big.Int, error) {
+	if len(s) == 0 || len(s) > maxWorkDigits {
+		return nil, quant.Errorf(quant.CodeMalformed, "status: work has %d digits, want 1 to %d", len(s), maxWorkDigits)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return nil, quant.Errorf(quant.CodeMalformed, "status: work is not a decimal number")
+		}
+	}
+	w, _ := new(big.Int).SetString(s, 10)
+	return w, nil
 }
 
 // ErrBadAddress refuses an address that cannot be a peer's: not HOST:PORT,

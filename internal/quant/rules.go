@@ -154,8 +154,9 @@ func (r *Rules) Validate() error {
 		return Errorf(CodeBadRules, "max_quant_txs: must be 1 to %d", MaxQuantTxs)
 	case r.MaxQuantBytes < MaxHeaderSize+MaxTxSize || r.MaxQuantBytes > MaxQuantSize:
 		return Errorf(CodeBadRules, "max_quant_bytes: must be %d to %d", MaxHeaderSize+MaxTxSize, MaxQuantSize)
-	case r.MaxTimeDriftMs < 1000:
-		return Errorf(CodeBadRules, "max_time_drift_ms: must be at least 1000")
+	}
+	if err := checkRulesTimes(r); err != nil {
+		return err
 	}
 	switch r.WritePolicy {
 	case PolicyOpen, PolicySigned:
@@ -176,6 +177,40 @@ func (r *Rules) Validate() error {
 	}
 	if p := r.Parent; p != nil && (p.Chain.IsZero() || p.Hash.IsZero() || (p.Height == 0) != (p.Hash == p.Chain)) {
 		return Errorf(CodeBadRules, "parent: needs the parent chain's id, a height and the hash of its quant there")
+	}
+	if p := r.Parent; p != nil && p.Height > MaxForkHeight {
+		return Errorf(CodeBadRules, "parent.height: must be at most %d", uint64(MaxForkHeight))
+	}
+	return nil
+}
+
+// Bounds on the numbers of a rules document that are later added to or
+// compared with clocks and heights.
+const (
+	// MinCreated and MaxCreated bound a chain's creation time, Unix ms:
+	// 2020-01-01 and 2200-01-01 UTC.
+	MinCreated = 1_577_836_800_000
+	MaxCreated = 7_258_118_400_000
+	// MaxTimeDrift bounds max_time_drift_ms: one day.
+	MaxTimeDrift = 24 * 60 * 60 * 1000
+	// MaxForkHeight bounds a fork point's height, so that the heights
+	// after it (height + 1, a span's end) cannot wrap: 2^62 quants, 146
+	// million years at a thousand a second.
+	MaxForkHeight = 1 << 62
+)
+
+// checkRulesTimes bounds the rules' times: created within [MinCreated,
+// MaxCreated] and max_time_drift_ms within [1000, MaxTimeDrift]. It stops
+// a chain that accepts rules and then becomes unusable: a drift or creation
+// time near the int64 limit overflows when added to a clock (a quant time
+// "not after" a wrapped bound, a median past that never passes), and a
+// creation time far in the past or future is no real chain's.
+func checkRulesTimes(r *Rules) error {
+	switch {
+	case r.Created < MinCreated || r.Created > MaxCreated:
+		return Errorf(CodeBadRules, "created: must be %d to %d (Unix ms, 2020-01-01 to 2200-01-01)", MinCreated, MaxCreated)
+	case r.MaxTimeDriftMs < 1000 || r.MaxTimeDriftMs > MaxTimeDrift:
+		return Errorf(CodeBadRules, "max_time_drift_ms: must be 1000 to %d (a day)", MaxTimeDrift)
 	}
 	return nil
 }

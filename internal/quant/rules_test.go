@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func rulesJSON(t testing.TB, r Rules) []byte {
 }
 
 func TestDefaultRulesValid(t *testing.T) {
-	r := DefaultRules("x", 1)
+	r := DefaultRules("x", 1700000000000)
 	if err := r.Validate(); CodeOf(err) != CodeBadRules {
 		t.Errorf("DefaultRules without an engine: %v, want bad_rules", err)
 	}
@@ -245,6 +246,23 @@ func TestValidate(t *testing.T) {
 		{"max_quant_bytes", func(r *Rules) { r.MaxQuantBytes = MaxQuantSize + 1 }},
 		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = 999 }},
 		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = -1 }},
+		{"", func(r *Rules) { r.Created = MinCreated }},
+		{"", func(r *Rules) { r.Created = MaxCreated }},
+		{"", func(r *Rules) { r.MaxTimeDriftMs = MaxTimeDrift }},
+		{"", func(r *Rules) { r.Parent = &ForkPoint{Chain: Hash{1}, Height: MaxForkHeight, Hash: Hash{2}} }},
+		{"created", func(r *Rules) { r.Created = 0 }},
+		{"created", func(r *Rules) { r.Created = -1 }},
+		{"created", func(r *Rules) { r.Created = MinCreated - 1 }},
+		{"created", func(r *Rules) { r.Created = MaxCreated + 1 }},
+		{"created", func(r *Rules) { r.Created = math.MaxInt64 }},
+		{"created", func(r *Rules) { r.Created = math.MaxInt64 - 1000 }},
+		{"created", func(r *Rules) { r.Created = math.MinInt64 }},
+		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = MaxTimeDrift + 1 }},
+		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = math.MaxInt64 }},
+		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = math.MaxInt64 - r.Created }},
+		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = math.MinInt64 }},
+		{"parent.height", func(r *Rules) { r.Parent = &ForkPoint{Chain: Hash{1}, Height: MaxForkHeight + 1, Hash: Hash{2}} }},
+		{"parent.height", func(r *Rules) { r.Parent = &ForkPoint{Chain: Hash{1}, Height: math.MaxUint64, Hash: Hash{2}} }},
 		{"write_policy", func(r *Rules) { r.WritePolicy = "" }},
 		{"write_policy", func(r *Rules) { r.WritePolicy = "Open" }},
 		{"writers", func(r *Rules) { r.Writers = []string{key} }},

@@ -1,6 +1,10 @@
 package quant
 
 import (
+	"bytes"
+
+	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 	"github.com/hdevalence/ed25519consensus"
 	"golang.org/x/sync/errgroup"
 )
@@ -15,6 +19,77 @@ import (
 // verify checks one Ed25519 signature under ZIP-215 rules.
 func verify(pub, msg, sig []byte) bool {
 	return ed25519consensus.Verify(pub, msg, sig)
+}
+
+// CheckSigEncoding refuses an Ed25519 public key or signature that ZIP-215
+// verification accepts but no honest signer makes: a public key or R that is
+// a point of small order, either of them not canonically encoded, or an S
+// not reduced below the group order L. A small-order key with a zero
+// signature (or any small-order R and S = 0) verifies every message under
+// ZIP-215's cofactored equation, so without this rule an open-signed chain
+// takes records "signed" by no key; and a non-canonical encoding of a key,
+// R or S is a second byte string for the same signature, so one body gets
+// several ids. It runs before every transaction signature verification,
+// single and batch, and costs two field reductions and a scalar check. It
+// does not keep pub or sig.
+func CheckSigEncoding(pub, sig []byte) error {
+	if len(pub) != 32 || len(sig) != 64 {
+		return Errorf(CodeBadSignature, "public key or signature has the wrong size")
+	}
+	if why := checkPoint(pub); why != "" {
+		return Errorf(CodeBadSignature, "public key %s", why)
+	}
+	if why := checkPoint(sig[:32]); why != "" {
+		return Errorf(CodeBadSignature, "signature R %s", why)
+	}
+	if _, err := edwards25519.NewScalar().SetCanonicalBytes(sig[32:]); err != nil {
+		return Errorf(CodeBadSignature, "signature S is not reduced below the group order")
+	}
+	return nil
+}
+
+// torsionY is the y coordinate, as a canonical little-endian encoding, of
+// each of the eight points of small order (the points P with 8·P the
+// identity): 1 (the identity), p-1 (order 2), 0 (the two of order 4) and
+// ±y8 (the four of order 8). A point has small order exactly when its y is
+// one of these, since P and -P share a y and both or neither have small
+// order. TestTorsionY and FuzzSmallOrder check the table against
+// filippo.io/edwards25519's cofactor multiplication.
+var torsionY = [...][32]byte{
+	{0x01},
+	{0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+	{},
+	{0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+		0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+	{0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+		0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+}
+
+// checkPoint refuses a 32-byte point encoding whose y coordinate is not
+// reduced (y >= p) or whose point has small order. The other non-canonical
+// encodings, x = 0 with the sign bit set, are those of y = ±1: the identity
+// and the point of order 2, so they are refused too. A y with no point is
+// left to the verifier, which refuses it. It reduces y with
+// filippo.io/edwards25519/field and compares it with torsionY rather than
+// decompressing the point and multiplying it by the cofactor: the same
+// answer (FuzzSmallOrder) for the cost of a comparison instead of two
+// square roots per signature. It returns why b is refused, or "".
+func checkPoint(b []byte) string {
+	y, err := new(field.Element).SetBytes(b)
+	if err != nil {
+		return "has the wrong size"
+	}
+	c := y.Bytes()
+	if c[31] != b[31]&0x7f || !bytes.Equal(c[:31], b[:31]) {
+		return "is not canonically encoded"
+	}
+	for _, t := range torsionY {
+		if bytes.Equal(c, t[:]) {
+			return "is a point of small order"
+		}
+	}
+	return ""
 }
 
 // minBatch is the smallest run of signed transactions worth a batch: below
@@ -40,8 +115,8 @@ func CheckTxSignatures(txs []*Tx, skip func(i int) bool) (int, error) {
 			}
 			continue
 		}
-		if len(tx.PubKey) != 32 || len(tx.Sig) != 64 {
-			return i, Errorf(CodeBadSignature, "public key or signature has the wrong size")
+		if err := CheckSigEncoding(tx.PubKey, tx.Sig); err != nil {
+			return i, err
 		}
 		bv.Add(tx.PubKey, tx.SigningBytes(), tx.Sig)
 		idx = append(idx, i)

@@ -197,7 +197,8 @@ func CheckPayload(tx *Tx) error {
 
 // CheckTxSignature verifies a signed transaction's Ed25519 signature; an
 // unsigned transaction passes (the write policy decides whether it may be
-// written). It stops tampered records and forged writers.
+// written). It stops tampered records and forged writers; CheckSigEncoding,
+// run first, stops keys and signatures that verify without a signer.
 func CheckTxSignature(tx *Tx) error {
 	if !tx.Signed() {
 		if tx.Sig != nil {
@@ -205,8 +206,8 @@ func CheckTxSignature(tx *Tx) error {
 		}
 		return nil
 	}
-	if len(tx.PubKey) != ed25519.PublicKeySize || len(tx.Sig) != ed25519.SignatureSize {
-		return Errorf(CodeBadSignature, "public key or signature has the wrong size")
+	if err := CheckSigEncoding(tx.PubKey, tx.Sig); err != nil {
+		return err
 	}
 	if !verify(tx.PubKey, tx.SigningBytes(), tx.Sig) {
 		return Errorf(CodeBadSignature, "signature does not verify")

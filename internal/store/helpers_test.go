@@ -33,7 +33,7 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 // testBang returns the bang of a test chain; created makes distinct chains.
 func testBang(t testing.TB, created int64) *quant.Quant {
 	t.Helper()
-	r := quant.DefaultRules("test", created)
+	r := quant.DefaultRules("test", 1_700_000_000_000+created)
 	r.Engine = "pow"
 	q, err := quant.NewBang(r)
 	if err != nil {

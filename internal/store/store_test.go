@@ -645,7 +645,7 @@ func TestReopen(t *testing.T) {
 func TestForkHeights(t *testing.T) {
 	db := openTest(t, "")
 	parent := testBang(t, 1)
-	r := quant.DefaultRules("fork", 2)
+	r := quant.DefaultRules("fork", 1_700_000_000_002)
 	r.Engine = "pow"
 	r.Parent = &quant.ForkPoint{Chain: parent.Hash(), Height: 120, Hash: quant.Hash{7}}
 	bang, err := quant.NewBang(r)

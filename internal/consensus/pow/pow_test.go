@@ -71,7 +71,7 @@ func TestParamsValidate(t *testing.T) {
 			t.Errorf("%+v: valid", p)
 		}
 	}
-	r := quant.DefaultRules("x", 1)
+	r := quant.DefaultRules("x", 1_700_000_000_000)
 	r.Engine = "raft"
 	if _, err := New(&r); quant.CodeOf(err) != quant.CodeBadRules {
 		t.Errorf("New with engine raft: %v", err)
