@@ -76,7 +76,9 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	if err := jsonDecode(resp.Body, &e); err != nil || e.Err.Code != api.CodeRequestTimeout {
 		t.Fatalf("answer %+v (%v), want code %s", e, err, api.CodeRequestTimeout)
 	}
-	if took < limit || took > 5*time.Second {
+	// The server's deadline started when it read the headers, a little
+	// before start: only far too early or far too late is wrong.
+	if took < limit/2 || took > 5*time.Second {
 		t.Fatalf("answered after %v, want about %v", took, limit)
 	}
 	// An honest client is still served.
