@@ -8,10 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qbc-chain/qbc/internal/chain"
-	"github.com/qbc-chain/qbc/internal/engines"
-	"github.com/qbc-chain/qbc/internal/node"
-	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/store"
 )
 
@@ -21,22 +17,10 @@ import (
 func TestVerifyDamagedFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	storeDefaultChain(t, dir)
+	// Opening again writes what the log holds to a table file.
 	db, err := store.Open(store.Options{Dir: dir, Logger: quiet})
 	if err != nil {
-		t.Fatal(err)
-	}
-	bang, err := quant.NewBang(node.DefaultRules())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chain.Init(db.Chain(bang.Hash()), bang, engines.Consensus(nil)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// Opening again writes what the log holds to a table file.
-	if db, err = store.Open(store.Options{Dir: dir, Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -24,28 +24,14 @@ import (
 // same chain without it passes.
 func TestVerifyFindsDamage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	db, err := store.Open(store.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bang, err := quant.NewBang(node.DefaultRules())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := db.Chain(bang.Hash())
-	if err := chain.Init(st, bang, engines.Consensus(nil)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	bang := storeDefaultChain(t, dir)
 
 	out, _, err := runT(t, nil, "verify", "--data-dir", dir)
 	if err != nil || !strings.HasPrefix(out, "ok: chain qbc "+bang.Hash().String()+": 1 quants (heights 0 to 0)") {
 		t.Fatalf("verify of a sound chain: %q, %v", out, err)
 	}
 
-	db, err = store.Open(store.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	db, err := store.Open(store.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +178,25 @@ func TestVerifyQuotesChainNames(t *testing.T) {
 			t.Errorf("printable(%q) = %s, want %s", name, got, want)
 		}
 	}
+}
+
+// storeDefaultChain stores the default chain's bang in a new data
+// directory dir, closed again, and returns the bang.
+func storeDefaultChain(t *testing.T, dir string) *quant.Quant {
+	t.Helper()
+	db, err := store.Open(store.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bang, err := quant.NewBang(node.DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chain.Init(db.Chain(bang.Hash()), bang, engines.Consensus(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return bang
 }

@@ -278,13 +278,20 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 func (l *ledger) counted(q *quant.Quant) {
 	l.metrics.quantsTotal.Inc()
 	l.metrics.txsTotal.Add(float64(len(q.Txs)))
-	l.metrics.height.Set(float64(l.chain.Tip().Header.Height))
+	l.metrics.height.Set(float64(q.Header.Height)) // quants join in order: the last is the tip
 }
 
 // committed logs a quant that joined the chain and tells subscribers.
 func (l *ledger) committed(q *quant.Quant) {
 	l.log.Info("quant committed", "height", q.Header.Height, "txs", len(q.Txs), "hash", q.Hash().String())
-	l.bus.Publish(events.Event{Kind: events.KindQuant, Chain: l.chain.ID().String(), Data: q})
+	l.publish(q)
+}
+
+// publish tells subscribers of a quant that joined the chain. It reads
+// only the store's id: a replica calls it while it opens, before l.chain
+// is set.
+func (l *ledger) publish(q *quant.Quant) {
+	l.bus.Publish(events.Event{Kind: events.KindQuant, Chain: l.st.ID().String(), Data: q})
 }
 
 // Peers lists the nodes this node knows.

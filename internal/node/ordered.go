@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qbc-chain/qbc/internal/api"
-	"github.com/qbc-chain/qbc/internal/events"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -58,11 +57,8 @@ func (l *ledger) openMember(engine string, reg prometheus.Registerer) (*member, 
 // committed is told of each quant the log adds (on the replica's
 // goroutine): metrics and subscribers, as for any committed quant.
 func (m *member) committed(q *quant.Quant) {
-	l := m.l
-	l.metrics.quantsTotal.Inc()
-	l.metrics.txsTotal.Add(float64(len(q.Txs)))
-	l.metrics.height.Set(float64(q.Header.Height))
-	l.bus.Publish(events.Event{Kind: events.KindQuant, Chain: l.st.ID().String(), Data: q})
+	m.l.counted(q)
+	m.l.publish(q)
 }
 
 // fromPeers: a member takes neither: its log is the chain's only source.
