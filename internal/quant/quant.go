@@ -38,10 +38,7 @@ func (q *Quant) Encode() []byte {
 	}
 	for _, tx := range q.Txs {
 		w.u32(uint32(tx.EncodedSize()))
-		tx.appendBody(w)
-		if tx.Signed() {
-			w.raw(tx.Sig)
-		}
+		tx.appendTo(w)
 	}
 	return w.b
 }

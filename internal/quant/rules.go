@@ -2,6 +2,7 @@ package quant
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -56,6 +57,11 @@ type ForkPoint struct {
 
 // Limits a rules document may not exceed.
 const (
+	// minQuantBytes is the smallest max_quant_bytes: room for a header and
+	// one signed transaction of the largest payload. (It predates record
+	// keys, whose parts a chain this tight must leave out of its largest
+	// payloads; a larger minimum would refuse existing chains' rules.)
+	minQuantBytes = MaxHeaderSize + MaxDataSize + txFixedSize + ed25519.PublicKeySize + ed25519.SignatureSize
 	maxNameLen = 128
 	maxWriters = 1024
 )
@@ -152,8 +158,8 @@ func (r *Rules) Validate() error {
 		return Errorf(CodeBadRules, "max_data_bytes: must be 1 to %d", MaxDataSize)
 	case r.MaxQuantTxs < 1 || r.MaxQuantTxs > MaxQuantTxs:
 		return Errorf(CodeBadRules, "max_quant_txs: must be 1 to %d", MaxQuantTxs)
-	case r.MaxQuantBytes < MaxHeaderSize+MaxTxSize || r.MaxQuantBytes > MaxQuantSize:
-		return Errorf(CodeBadRules, "max_quant_bytes: must be %d to %d", MaxHeaderSize+MaxTxSize, MaxQuantSize)
+	case r.MaxQuantBytes < minQuantBytes || r.MaxQuantBytes > MaxQuantSize:
+		return Errorf(CodeBadRules, "max_quant_bytes: must be %d to %d", minQuantBytes, MaxQuantSize)
 	}
 	if err := checkRulesTimes(r); err != nil {
 		return err

@@ -242,7 +242,7 @@ func TestValidate(t *testing.T) {
 		{"max_data_bytes", func(r *Rules) { r.MaxDataBytes = MaxDataSize + 1 }},
 		{"max_quant_txs", func(r *Rules) { r.MaxQuantTxs = 0 }},
 		{"max_quant_txs", func(r *Rules) { r.MaxQuantTxs = MaxQuantTxs + 1 }},
-		{"max_quant_bytes", func(r *Rules) { r.MaxQuantBytes = MaxHeaderSize + MaxTxSize - 1 }},
+		{"max_quant_bytes", func(r *Rules) { r.MaxQuantBytes = minQuantBytes - 1 }},
 		{"max_quant_bytes", func(r *Rules) { r.MaxQuantBytes = MaxQuantSize + 1 }},
 		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = 999 }},
 		{"max_time_drift_ms", func(r *Rules) { r.MaxTimeDriftMs = -1 }},

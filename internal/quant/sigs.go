@@ -118,6 +118,13 @@ func CheckTxSignatures(txs []*Tx, skip func(i int) bool) (int, error) {
 		if err := CheckSigEncoding(tx.PubKey, tx.Sig); err != nil {
 			return i, err
 		}
+		if tx.Cosigs != nil {
+			// Rare (multisig record writes): checked one by one.
+			if err := CheckTxSignature(tx); err != nil {
+				return i, err
+			}
+			continue
+		}
 		bv.Add(tx.PubKey, tx.SigningBytes(), tx.Sig)
 		idx = append(idx, i)
 	}

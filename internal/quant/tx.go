@@ -3,6 +3,7 @@ package quant
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/binary"
 )
 
 // Encoding versions and hard limits. A chain's rules may set lower limits;
@@ -11,8 +12,10 @@ const (
 	TxVersion = 1
 	// MaxDataSize is the largest payload any chain may accept.
 	MaxDataSize = 1 << 20
-	// MaxTxSize is the largest encoded transaction.
-	MaxTxSize = MaxDataSize + txFixedSize + ed25519.PublicKeySize + ed25519.SignatureSize
+	// MaxTxSize is the largest encoded transaction: the largest payload,
+	// a signature, and a record key's largest lock, reveal and
+	// cosignatures.
+	MaxTxSize = MaxDataSize + txFixedSize + ed25519.PublicKeySize + ed25519.SignatureSize + maxExtraSize
 	// txFixedSize: version, chain id, time, nonce, kind, data length, flags.
 	txFixedSize = 1 + HashSize + 8 + 8 + 1 + 4 + 1
 )
@@ -26,7 +29,15 @@ const (
 	DataBytes DataKind = 2 // opaque bytes
 )
 
-const flagSigned = 0x01
+// Flag bits of a transaction's encoding.
+const (
+	flagSigned  = 0x01 // writer key and signature
+	flagKey     = 0x02 // a record key
+	flagLock    = 0x04 // a lock the write sets on its key
+	flagReveal  = 0x08 // a hash lock's preimage
+	flagCosigns = 0x10 // signatures beside the writer's
+	flagsKnown  = flagSigned | flagKey | flagLock | flagReveal | flagCosigns
+)
 
 // Tx is one record given to a chain.
 //
@@ -40,35 +51,98 @@ type Tx struct {
 	Data    []byte   // the payload
 	PubKey  []byte   // writer's Ed25519 public key, or nil if unsigned
 	Sig     []byte   // Ed25519 signature over SigningBytes, or nil
+
+	// Key, if set, makes the transaction a write of a record: a new
+	// version of the value under Key on its chain (docs/records.md).
+	Key string
+	// Lock, if set, is the lock this write puts on Key (it must satisfy
+	// the lock in force).
+	Lock *Lock
+	// Reveal is the preimage that opens a hash lock on Key, or nil.
+	Reveal []byte
+	// Cosigs are further owners' signatures over SigningBytes, for a
+	// multisig lock; nil for none.
+	Cosigs []Cosig
 }
 
 // Signed reports whether the transaction carries a writer key.
 func (tx *Tx) Signed() bool { return tx.PubKey != nil }
 
-// appendBody appends every field except the signature.
-func (tx *Tx) appendBody(w *writer) {
+// appendBody appends every field except the signatures. For the signing
+// bytes (signing true) the flags leave out flagCosigns: cosignatures are
+// added after the writer signs, and every signer signs the same bytes.
+func (tx *Tx) appendBody(w *writer, signing bool) {
 	w.u8(TxVersion)
 	w.raw(tx.ChainID[:])
 	w.i64(tx.Time)
 	w.u64(tx.Nonce)
 	w.u8(uint8(tx.Kind))
 	w.bytes32(tx.Data)
-	if tx.Signed() {
-		w.u8(flagSigned)
-		w.raw(tx.PubKey)
-	} else {
-		w.u8(0)
+	flags := tx.flags()
+	if signing {
+		flags &^= flagCosigns
 	}
+	w.u8(flags)
+	if tx.Signed() {
+		w.raw(tx.PubKey)
+	}
+	if tx.Key != "" {
+		w.u16(uint16(len(tx.Key)))
+		w.raw([]byte(tx.Key))
+	}
+	if tx.Lock != nil {
+		at := len(w.b)
+		w.u16(0)
+		tx.Lock.append(w)
+		binary.BigEndian.PutUint16(w.b[at:], uint16(len(w.b)-at-2))
+	}
+	if tx.Reveal != nil {
+		w.u8(uint8(len(tx.Reveal)))
+		w.raw(tx.Reveal)
+	}
+}
+
+// flags are the flag bits of tx's encoding.
+func (tx *Tx) flags() uint8 {
+	var f uint8
+	if tx.Signed() {
+		f |= flagSigned
+	}
+	if tx.Key != "" {
+		f |= flagKey
+	}
+	if tx.Lock != nil {
+		f |= flagLock
+	}
+	if tx.Reveal != nil {
+		f |= flagReveal
+	}
+	if tx.Cosigs != nil {
+		f |= flagCosigns
+	}
+	return f
 }
 
 // Encode returns the canonical encoding (docs/protocol.md, "Transaction").
 func (tx *Tx) Encode() []byte {
 	w := &writer{b: make([]byte, 0, tx.EncodedSize())}
-	tx.appendBody(w)
+	tx.appendTo(w)
+	return w.b
+}
+
+// appendTo appends the canonical encoding.
+func (tx *Tx) appendTo(w *writer) {
+	tx.appendBody(w, false)
 	if tx.Signed() {
 		w.raw(tx.Sig)
 	}
-	return w.b
+	if tx.Cosigs != nil {
+		w.u8(uint8(len(tx.Cosigs)))
+		for _, c := range tx.Cosigs {
+			w.raw(c.PubKey)
+			w.raw(c.Sig)
+		}
+	}
 }
 
 // EncodedSize is len(tx.Encode()) without encoding.
@@ -76,6 +150,21 @@ func (tx *Tx) EncodedSize() int {
 	n := txFixedSize + len(tx.Data)
 	if tx.Signed() {
 		n += ed25519.PublicKeySize + ed25519.SignatureSize
+	}
+	if tx.Key != "" {
+		n += 2 + len(tx.Key)
+	}
+	if tx.Lock != nil {
+		n += 2 + 4 + len(tx.Lock.Owners)*ed25519.PublicKeySize + 16
+		if tx.Lock.Hash != nil {
+			n += HashSize
+		}
+	}
+	if tx.Reveal != nil {
+		n += 1 + len(tx.Reveal)
+	}
+	if tx.Cosigs != nil {
+		n += 1 + len(tx.Cosigs)*cosigSize
 	}
 	return n
 }
@@ -87,7 +176,7 @@ func (tx *Tx) SigningBytes() []byte {
 	w := &writer{b: make([]byte, 0, len(DomainTxSig)+1+tx.EncodedSize())}
 	w.raw([]byte(DomainTxSig))
 	w.u8(0)
-	tx.appendBody(w)
+	tx.appendBody(w, true)
 	return w.b
 }
 
@@ -107,6 +196,16 @@ func (tx *Tx) Clone() *Tx {
 	c.Data = bytes.Clone(tx.Data)
 	c.PubKey = bytes.Clone(tx.PubKey)
 	c.Sig = bytes.Clone(tx.Sig)
+	c.Reveal = bytes.Clone(tx.Reveal)
+	if tx.Lock != nil {
+		c.Lock = tx.Lock.clone()
+	}
+	if tx.Cosigs != nil {
+		c.Cosigs = make([]Cosig, len(tx.Cosigs))
+		for i, s := range tx.Cosigs {
+			c.Cosigs[i] = Cosig{PubKey: bytes.Clone(s.PubKey), Sig: bytes.Clone(s.Sig)}
+		}
+	}
 	return &c
 }
 
@@ -145,16 +244,57 @@ func decodeTx(r *reader) (*Tx, error) {
 	if tx.Kind != DataJSON && tx.Kind != DataBytes {
 		return nil, Errorf(CodeMalformed, "transaction: unknown data kind %d", tx.Kind)
 	}
-	switch flags {
-	case 0:
-	case flagSigned:
-		tx.PubKey = r.take(ed25519.PublicKeySize)
-		tx.Sig = r.take(ed25519.SignatureSize)
-	default:
+	if flags&^flagsKnown != 0 {
 		return nil, Errorf(CodeMalformed, "transaction: unknown flags %#x", flags)
+	}
+	if flags&flagSigned != 0 {
+		tx.PubKey = r.take(ed25519.PublicKeySize)
+	}
+	if flags&flagKey != 0 {
+		n := int(r.u16())
+		if r.err == nil && (n == 0 || n > MaxKeyLen) {
+			return nil, Errorf(CodeMalformed, "transaction: key is %d bytes, must be 1 to %d", n, MaxKeyLen)
+		}
+		tx.Key = string(r.take(n))
+	}
+	if flags&flagLock != 0 {
+		n := int(r.u16())
+		if r.err == nil && n > maxLockSize {
+			return nil, Errorf(CodeTooLarge, "transaction: lock is %d bytes, limit %d", n, maxLockSize)
+		}
+		lr := newReader(r.take(n), "transaction: lock")
+		tx.Lock = decodeLock(lr)
+		if r.err == nil {
+			if err := lr.done(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if flags&flagReveal != 0 {
+		n := int(r.u8())
+		if r.err == nil && (n == 0 || n > MaxRevealLen) {
+			return nil, Errorf(CodeMalformed, "transaction: reveal is %d bytes, must be 1 to %d", n, MaxRevealLen)
+		}
+		tx.Reveal = r.take(n)
+	}
+	if flags&flagSigned != 0 {
+		tx.Sig = r.take(ed25519.SignatureSize)
+	}
+	if flags&flagCosigns != 0 {
+		n := int(r.u8())
+		if r.err == nil && (n == 0 || n > MaxCosigs) {
+			return nil, Errorf(CodeMalformed, "transaction: %d cosignatures, must be 1 to %d", n, MaxCosigs)
+		}
+		tx.Cosigs = make([]Cosig, 0, n)
+		for range n {
+			tx.Cosigs = append(tx.Cosigs, Cosig{PubKey: r.take(ed25519.PublicKeySize), Sig: r.take(ed25519.SignatureSize)})
+		}
 	}
 	if r.err != nil {
 		return nil, r.err
+	}
+	if err := tx.checkExtras(); err != nil {
+		return nil, err
 	}
 	return tx, nil
 }
@@ -209,8 +349,20 @@ func CheckTxSignature(tx *Tx) error {
 	if err := CheckSigEncoding(tx.PubKey, tx.Sig); err != nil {
 		return err
 	}
-	if !verify(tx.PubKey, tx.SigningBytes(), tx.Sig) {
+	if err := tx.checkExtras(); err != nil {
+		return err
+	}
+	msg := tx.SigningBytes()
+	if !verify(tx.PubKey, msg, tx.Sig) {
 		return Errorf(CodeBadSignature, "signature does not verify")
+	}
+	for i, c := range tx.Cosigs {
+		if err := CheckSigEncoding(c.PubKey, c.Sig); err != nil {
+			return Errorf(CodeBadSignature, "cosignature %d: %s", i, err.(*RuleError).Description)
+		}
+		if !verify(c.PubKey, msg, c.Sig) {
+			return Errorf(CodeBadSignature, "cosignature %d (key %s) does not verify", i, ShortKey(c.PubKey))
+		}
 	}
 	return nil
 }

@@ -489,6 +489,7 @@ func FuzzDecodeTx(f *testing.F) {
 	})
 	f.Add(txBytes(1, 2, 0, nil, 0))
 	f.Add(txBytes(1, 2, math.MaxUint32, nil, 0))
+	f.Add(keyedTx().Encode())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		tx, err := DecodeTx(in)
 		if err != nil {
