@@ -5,16 +5,20 @@ import (
 )
 
 // CheckTx checks a transaction for admission to this chain's pool: its
-// chain id, payload, signature, the write policy, its time, and that it is
-// not already in the chain.
+// chain id, payload, signature, the write policy, its time, that it is
+// not already in the chain and, for a record write, the key's lock.
 func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
-	if err := c.checkTxRules(tx, c.opts.Now().UnixMilli()); err != nil {
+	now := c.opts.Now().UnixMilli()
+	if err := c.checkTxRules(tx, now); err != nil {
 		return err
 	}
 	if err := quant.CheckTxSignature(tx); err != nil {
 		return err
 	}
-	return c.checkNotCommitted(id)
+	if err := c.checkNotCommitted(id); err != nil {
+		return err
+	}
+	return c.checkRecordNow(tx, now)
 }
 
 // CheckTxs is CheckTx for a run of transactions (ids are their ids),
@@ -38,6 +42,9 @@ func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
 		if errs[i] == nil {
 			errs[i] = c.checkNotCommitted(ids[i])
 		}
+		if errs[i] == nil {
+			errs[i] = c.checkRecordNow(txs[i], now)
+		}
 	}
 	return errs
 }
@@ -60,7 +67,10 @@ func (c *Chain) checkTxRules(tx *quant.Tx, now int64) error {
 	if err := c.checkSchema(tx); err != nil {
 		return err
 	}
-	return c.rules.Allows(tx)
+	if err := c.rules.Allows(tx); err != nil {
+		return err
+	}
+	return c.rules.AllowsKey(tx)
 }
 
 // checkDataSize refuses a payload over the chain's limit. It stops one

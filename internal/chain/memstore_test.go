@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -216,4 +219,60 @@ func copyMeta(m Meta) Meta {
 		m.Work = new(big.Int).Set(m.Work)
 	}
 	return m
+}
+
+// versionsLocked returns every version on the main chain, oldest first.
+func (m *memStore) versionsLocked() []Version {
+	var out []Version
+	for _, h := range m.main {
+		out = append(out, m.quants[h].Records...)
+	}
+	return out
+}
+
+func before(a, b Location) bool {
+	return a.Height < b.Height || (a.Height == b.Height && a.Index < b.Index)
+}
+
+func (m *memStore) RecordAt(key string, at Location) (Version, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var found *Version
+	for _, v := range m.versionsLocked() {
+		if v.Key == key && !before(at, v.Location()) {
+			found = &v
+		}
+	}
+	if found == nil {
+		return Version{}, fmt.Errorf("memstore: record %q: %w", key, ErrNotFound)
+	}
+	return *found, nil
+}
+
+func (m *memStore) History(key string, after *Location, limit int) ([]Version, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Version
+	for _, v := range m.versionsLocked() {
+		if v.Key == key && (after == nil || before(*after, v.Location())) && len(out) < limit {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) Keys(prefix, after string, limit int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	set := map[string]bool{}
+	for _, v := range m.versionsLocked() {
+		if strings.HasPrefix(v.Key, prefix) && v.Key > after {
+			set[v.Key] = true
+		}
+	}
+	keys := slices.Sorted(maps.Keys(set))
+	if len(keys) > limit {
+		keys = keys[:limit]
+	}
+	return keys, nil
 }

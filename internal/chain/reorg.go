@@ -50,12 +50,12 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 	}
 	head := c.Tip()
 	if q.Header.Prev == head.Hash {
-		ids, err := c.validate(q, &head, c.notCommitted)
+		ids, versions, err := c.validate(q, &head, c.notCommitted, &keyState{base: c.atOrBefore(LastLocation)})
 		if err != nil {
 			return Result{}, err
 		}
 		meta := c.childMeta(&head.Meta, q)
-		if err := c.w.Connect(Entry{Quant: q, Meta: meta, IDs: ids}); err != nil {
+		if err := c.w.Connect(Entry{Quant: q, Meta: meta, IDs: ids, Records: versions}); err != nil {
 			return Result{}, fmt.Errorf("chain: commit quant %d: %w", q.Header.Height, err)
 		}
 		c.setTip(Tip{Hash: hash, Header: q.Header, Meta: meta})
@@ -113,7 +113,7 @@ func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Tip) (Result, erro
 	parent := Tip{Hash: q.Header.Prev, Header: *parentHdr, Meta: parentMeta}
 	// Everything but "not already on the branch" can be checked now; that
 	// needs the branch's history and is checked if the branch wins.
-	if _, err := c.validate(q, &parent, func(quant.Hash, int) error { return nil }); err != nil {
+	if _, _, err := c.validate(q, &parent, func(quant.Hash, int) error { return nil }, nil); err != nil {
 		return Result{}, err
 	}
 	meta := c.childMeta(&parentMeta, q)
@@ -130,7 +130,8 @@ func (c *Chain) addSide(q *quant.Quant, hash quant.Hash, head Tip) (Result, erro
 // reorg makes the branch ending at tip the main chain: it finds where the
 // branch leaves the main chain, checks that no transaction of the branch is
 // already in the history it joins or twice in the branch (a replay across
-// branches), and swaps the branches in one durable commit. If a branch quant
+// branches) and that its record writes pass the locks of that history, and
+// swaps the branches in one durable commit. If a branch quant
 // fails, it and its descendants are marked invalid and the chain keeps the
 // valid part only if that part is still heavier.
 func (c *Chain) reorg(tip quant.Hash, head Tip) (Result, error) {
@@ -159,10 +160,15 @@ func (c *Chain) reorg(tip quant.Hash, head Tip) (Result, error) {
 
 	var refusal error
 	seen := make(map[quant.Hash]struct{})
+	keys := &keyState{base: c.atOrBefore(Location{Height: forkHeight, Index: ^uint32(0)})}
 	for k := range branch {
 		e := &branch[k]
 		e.IDs = quant.TxIDs(e.Quant.Txs)
-		if err := c.checkBranchTxs(e.Quant, e.IDs, forkHeight, seen); err != nil {
+		err := c.checkBranchTxs(e.Quant, e.IDs, forkHeight, seen)
+		if err == nil {
+			e.Records, err = c.recordWrites(e.Quant, e.IDs, keys)
+		}
+		if err != nil {
 			refusal = err
 			for _, bad := range branch[k:] {
 				c.markInvalid(bad.Quant.Hash())

@@ -44,7 +44,7 @@ func (c *Chain) medianTimePastOf(hs []*quant.Header) (int64, error) {
 // Validate checks q as a child of parent: every rule a quant must pass,
 // the same for quants made here and received.
 func (c *Chain) Validate(q *quant.Quant, parent *Tip) error {
-	_, err := c.validate(q, parent, c.notCommitted)
+	_, _, err := c.validate(q, parent, c.notCommitted, &keyState{base: c.atOrBefore(LastLocation)})
 	return err
 }
 
@@ -53,37 +53,46 @@ func (c *Chain) notCommitted(id quant.Hash, _ int) error { return c.checkNotComm
 
 // validate is Validate with the check that a transaction is new to the
 // chain given as notCommitted (verification of a stored chain checks
-// instead that the index points at the transaction's own place). It
-// returns the ids of q's transactions.
-func (c *Chain) validate(q *quant.Quant, parent *Tip, notCommitted func(id quant.Hash, i int) error) ([]quant.Hash, error) {
+// instead that the index points at the transaction's own place), and the
+// record state its keyed writes are checked against as keys (nil: not
+// checked, for a side branch, whose history is checked if it wins). It
+// returns the ids of q's transactions and the record versions they make.
+func (c *Chain) validate(q *quant.Quant, parent *Tip, notCommitted func(id quant.Hash, i int) error, keys *keyState) ([]quant.Hash, []Version, error) {
 	h := &q.Header
 	if err := checkQuantShape(q, c.rules); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkQuantChain(h, c.id); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkLink(h, parent); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mtp, err := c.medianTimePast(&parent.Header)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkQuantTime(h, mtp, c.opts.Now().UnixMilli(), c.rules.MaxTimeDriftMs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := c.engine.VerifySeal(c.reader(), &parent.Header, h); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ids := quant.TxIDs(q.Txs)
 	if err := checkMerkleRoot(h, ids); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := c.checkTxs(q, ids, notCommitted); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ids, nil
+	if keys == nil {
+		return ids, nil, nil
+	}
+	versions, err := c.recordWrites(q, ids, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ids, versions, nil
 }
 
 // checkQuantShape checks the body against the header and the chain's block

@@ -27,6 +27,26 @@ type Location struct {
 	Index  uint32 // the transaction's index in the quant
 }
 
+// Version is one write of a record key on the main chain: where it is,
+// who wrote it, and the lock in force after it (docs/records.md).
+type Version struct {
+	Key    string
+	Height uint64
+	Index  uint32
+	TxID   quant.Hash
+	Time   int64  // the transaction's time, Unix ms
+	Signer []byte // the writer's public key; nil if unsigned
+	// Lock is the lock in force after this write; nil for none.
+	Lock *quant.Lock
+}
+
+// Location is where the version's transaction sits.
+func (v *Version) Location() Location { return Location{Height: v.Height, Index: v.Index} }
+
+// LastLocation is the location after every other: a bound that takes in
+// the whole main chain.
+var LastLocation = Location{Height: ^uint64(0), Index: ^uint32(0)}
+
 // Entry is a quant with its meta, as the chain commits it.
 type Entry struct {
 	Quant *quant.Quant
@@ -35,6 +55,10 @@ type Entry struct {
 	// quant.Tx.ID computes them (the chain has them once it has validated
 	// the quant); otherwise the store computes them.
 	IDs []quant.Hash
+	// Records are the versions its keyed transactions make, in order: set
+	// by the chain, which checked their locks, for a quant that joins the
+	// main chain (Connect, Reorg); a store indexes them as given.
+	Records []Version
 }
 
 // Reader is the read side of a chain's storage: every quant it was given
@@ -60,6 +84,15 @@ type Reader interface {
 	HasTx(id quant.Hash) (bool, error)
 	// TxLocation returns where a committed transaction sits.
 	TxLocation(id quant.Hash) (Location, error)
+	// RecordAt returns the latest version of key on the main chain at or
+	// before at (LastLocation: the newest).
+	RecordAt(key string, at Location) (Version, error)
+	// History returns up to limit versions of key on the main chain,
+	// oldest first, from the first after after (nil: from the first).
+	History(key string, after *Location, limit int) ([]Version, error)
+	// Keys returns up to limit record keys that start with prefix, in
+	// byte order, from the first after after ("": from the first).
+	Keys(prefix, after string, limit int) ([]string, error)
 }
 
 // Writer is the write side of a chain's storage. Connect and Reorg are

@@ -38,6 +38,8 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 		keepIDs []quant.Hash
 		seen    = make(map[quant.Hash]struct{}, len(txs))
 		size    = quant.MaxHeaderSize
+		keys    = &keyState{base: c.atOrBefore(LastLocation)}
+		height  = head.Header.Height + 1
 	)
 	for i, tx := range txs {
 		if len(keep) == c.rules.MaxQuantTxs || size+4+tx.EncodedSize() > c.rules.MaxQuantBytes {
@@ -47,7 +49,7 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 		if _, dup := seen[id]; dup {
 			continue
 		}
-		if c.checkTxNow(tx, c.verified(id), now) != nil || c.checkNotCommitted(id) != nil {
+		if c.checkTxNow(tx, c.verified(id), now) != nil || c.checkNotCommitted(id) != nil || c.checkTemplateWrite(keys, tx, id, height, now) != nil {
 			dropped = append(dropped, id)
 			continue
 		}
@@ -59,7 +61,7 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 	q = &quant.Quant{
 		Header: quant.Header{
 			ChainID: c.id,
-			Height:  head.Header.Height + 1,
+			Height:  height,
 			Prev:    head.Hash,
 			TxRoot:  quant.RootOfIDs(keepIDs),
 			Time:    now,
@@ -71,4 +73,28 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 		return nil, nil, err
 	}
 	return q, dropped, nil
+}
+
+// checkTemplateWrite checks a record write for a quant at height and now
+// against keys, the state before it, and adds it there. On a parent that is
+// not the tip (quants in flight), the state is the tip's: a write that the
+// quants in flight make invalid is refused when the quant is added, and
+// the caller cuts again.
+func (c *Chain) checkTemplateWrite(keys *keyState, tx *quant.Tx, id quant.Hash, height uint64, now int64) error {
+	if tx.Key == "" {
+		return nil
+	}
+	prev, err := keys.latest(tx.Key)
+	if err != nil {
+		return err
+	}
+	lock, err := checkWrite(prev, tx, height, now, c.rules.KeyRule(tx.Key))
+	if err != nil {
+		return err
+	}
+	if keys.written == nil {
+		keys.written = make(map[string]*Version)
+	}
+	keys.written[tx.Key] = &Version{Key: tx.Key, Height: height, TxID: id, Lock: lock}
+	return nil
 }

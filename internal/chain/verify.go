@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/big"
@@ -66,7 +67,12 @@ func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func
 			}
 			return nil
 		}
-		if _, err := c.validate(q, &parent, at); err != nil {
+		keys := &keyState{base: c.atOrBefore(Location{Height: height - 1, Index: ^uint32(0)})}
+		_, versions, err := c.validate(q, &parent, at, keys)
+		if err != nil {
+			return fmt.Errorf("verify: quant %d: %w", height, err)
+		}
+		if err := checkStoredVersions(st, versions); err != nil {
 			return fmt.Errorf("verify: quant %d: %w", height, err)
 		}
 		hash := q.Hash()
@@ -91,5 +97,53 @@ func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func
 	if parent.Hash != tipHash {
 		return fmt.Errorf("verify: the main chain ends at %d %s, but the tip is %d %s", parent.Header.Height, parent.Hash, tipMeta.Height, tipHash)
 	}
+	return checkStoredKeys(ctx, st)
+}
+
+// checkStoredVersions requires the record index to hold exactly the
+// versions that re-checking the chain makes.
+func checkStoredVersions(st Reader, versions []Version) error {
+	for _, v := range versions {
+		got, err := st.RecordAt(v.Key, v.Location())
+		if err != nil {
+			return fmt.Errorf("record index: %q at %d/%d: %w", v.Key, v.Height, v.Index, err)
+		}
+		if !sameVersion(&got, &v) {
+			return fmt.Errorf("record index: %q at %d/%d holds %+v, the chain makes %+v", v.Key, v.Height, v.Index, got, v)
+		}
+	}
 	return nil
+}
+
+// checkStoredKeys requires every indexed key to have a version on the
+// main chain, the latest of its history.
+func checkStoredKeys(ctx context.Context, st Reader) error {
+	after := ""
+	for {
+		keys, err := st.Keys("", after, MaxRecordPage)
+		if err != nil {
+			return fmt.Errorf("verify: record keys: %w", err)
+		}
+		for _, k := range keys {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			latest, err := st.RecordAt(k, LastLocation)
+			if err != nil {
+				return fmt.Errorf("verify: record %q is listed but has no version: %w", k, err)
+			}
+			if at, err := st.TxLocation(latest.TxID); err != nil || at != latest.Location() {
+				return fmt.Errorf("verify: record %q: its latest version's transaction %s is not at %d/%d", k, latest.TxID, latest.Height, latest.Index)
+			}
+		}
+		if len(keys) < MaxRecordPage {
+			return nil
+		}
+		after = keys[len(keys)-1]
+	}
+}
+
+func sameVersion(a, b *Version) bool {
+	return a.Key == b.Key && a.Height == b.Height && a.Index == b.Index && a.TxID == b.TxID &&
+		a.Time == b.Time && bytes.Equal(a.Signer, b.Signer) && a.Lock.Equal(b.Lock)
 }

@@ -42,10 +42,89 @@ type Rules struct {
 	// data must match; the chain then takes JSON data only. New fields must
 	// be omitempty, so that existing bangs keep their canonical form.
 	Schema json.RawMessage `json:"schema,omitempty"`
+	// KeyRules, if set, guard record keys by prefix: who may write keys
+	// under a prefix, and whether they are write-once. The longest prefix
+	// that a key starts with applies.
+	KeyRules []KeyRule `json:"key_rules,omitempty"`
 	// Parent, if set, makes the chain a fork: it shares the parent chain's
 	// history up to and including the quant Parent names, and goes its own
 	// way after it, under these rules.
 	Parent *ForkPoint `json:"parent,omitempty"`
+}
+
+// KeyRule guards the record keys that start with Prefix.
+type KeyRule struct {
+	Prefix string `json:"prefix"`
+	// Writers, if set, are the hex Ed25519 public keys that alone may
+	// write these keys (the writer's key, not a cosigner's).
+	Writers []string `json:"writers,omitempty"`
+	// WriteOnce makes each of these keys take one write only.
+	WriteOnce bool `json:"write_once,omitempty"`
+}
+
+// maxKeyRules bounds a rules document's key rules.
+const maxKeyRules = 64
+
+// KeyRule returns the rule for key: the one with the longest prefix that
+// key starts with, or nil.
+func (r *Rules) KeyRule(key string) *KeyRule {
+	var best *KeyRule
+	for i := range r.KeyRules {
+		k := &r.KeyRules[i]
+		if strings.HasPrefix(key, k.Prefix) && (best == nil || len(k.Prefix) > len(best.Prefix)) {
+			best = k
+		}
+	}
+	return best
+}
+
+// AllowsKey reports whether the key rules let tx's writer write tx's key.
+// It stops writers not on a prefix's list from writing its keys.
+func (r *Rules) AllowsKey(tx *Tx) error {
+	if tx.Key == "" {
+		return nil
+	}
+	k := r.KeyRule(tx.Key)
+	if k == nil || len(k.Writers) == 0 {
+		return nil
+	}
+	if !tx.Signed() {
+		return Errorf(CodeNotAllowed, "keys under %q take only writes signed by listed keys", k.Prefix)
+	}
+	w := hex.EncodeToString(tx.PubKey)
+	for _, l := range k.Writers {
+		if l == w {
+			return nil
+		}
+	}
+	return Errorf(CodeNotAllowed, "key %s is not on the writer list of keys under %q", w, k.Prefix)
+}
+
+// checkKeyRules checks the key rules: at most maxKeyRules, each prefix a
+// valid key and given once, writers lower-case hex public keys.
+func checkKeyRules(r *Rules) error {
+	if len(r.KeyRules) > maxKeyRules {
+		return Errorf(CodeBadRules, "key_rules: at most %d", maxKeyRules)
+	}
+	seen := make(map[string]bool, len(r.KeyRules))
+	for i, k := range r.KeyRules {
+		if err := CheckKey(k.Prefix); err != nil {
+			return Errorf(CodeBadRules, "key_rules[%d].prefix: %s", i, err.(*RuleError).Description)
+		}
+		if seen[k.Prefix] {
+			return Errorf(CodeBadRules, "key_rules[%d].prefix: %q is given twice", i, k.Prefix)
+		}
+		seen[k.Prefix] = true
+		if len(k.Writers) > maxWriters {
+			return Errorf(CodeBadRules, "key_rules[%d].writers: at most %d", i, maxWriters)
+		}
+		for j, w := range k.Writers {
+			if b, err := hex.DecodeString(w); err != nil || len(b) != 32 || w != strings.ToLower(w) {
+				return Errorf(CodeBadRules, "key_rules[%d].writers[%d]: not a lower-case hex Ed25519 public key", i, j)
+			}
+		}
+	}
+	return nil
 }
 
 // ForkPoint names the quant of a parent chain a fork grows from.
@@ -180,6 +259,9 @@ func (r *Rules) Validate() error {
 		}
 	default:
 		return Errorf(CodeBadRules, "write_policy: %q is not open, signed or allowlist", r.WritePolicy)
+	}
+	if err := checkKeyRules(r); err != nil {
+		return err
 	}
 	if p := r.Parent; p != nil && (p.Chain.IsZero() || p.Hash.IsZero() || (p.Height == 0) != (p.Hash == p.Chain)) {
 		return Errorf(CodeBadRules, "parent: needs the parent chain's id, a height and the hash of its quant there")

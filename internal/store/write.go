@@ -56,12 +56,18 @@ func (c *Chain) Connect(e chain.Entry) error {
 	if err := c.checkExtendsTip(e); err != nil {
 		return err
 	}
+	if err := c.checkVersions(e); err != nil {
+		return err
+	}
 	b := c.db.pdb.NewBatchWithSize(batchSize([]chain.Entry{e}))
 	defer b.Close()
 	if err := c.putQuant(b, e, h); err != nil {
 		return err
 	}
 	if err := c.putIndex(b, e, h); err != nil {
+		return err
+	}
+	if err := c.putRecords(b, e); err != nil {
 		return err
 	}
 	if err := b.Set(c.tipKey(), h[:], nil); err != nil {
@@ -117,6 +123,9 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 		if err != nil {
 			return fmt.Errorf("reorg: connect[%d]: %w", i, err)
 		}
+		if err := c.checkVersions(e); err != nil {
+			return fmt.Errorf("reorg: connect[%d]: %w", i, err)
+		}
 		hashes[i] = h
 	}
 	c.writeMu.Lock()
@@ -142,6 +151,7 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 		gone[i] = rec.header
 		forkHash, forkHeight = rec.header.Prev, rec.header.Height-1
 	}
+	forkPoint := forkHeight
 	for i, e := range connect {
 		if err := c.checkConnect(i, e, forkHash, forkHeight); err != nil {
 			return err
@@ -153,8 +163,9 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 	defer b.Close()
 	// Deletions come first: a height or a transaction that the new branch
 	// shares with the old one is set again below, and the later write wins.
+	keys := make(map[string]struct{}) // record keys the old branch wrote
 	for i, h := range disconnect {
-		if err := c.deleteIndex(b, h, gone[i]); err != nil {
+		if err := c.deleteIndex(b, h, gone[i], keys); err != nil {
 			return fmt.Errorf("reorg: disconnect[%d]: %w", i, err)
 		}
 	}
@@ -165,6 +176,15 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 		if err := c.putIndex(b, e, hashes[i]); err != nil {
 			return err
 		}
+		if err := c.putRecords(b, e); err != nil {
+			return err
+		}
+		for _, v := range e.Records {
+			delete(keys, v.Key) // its latest is set by the new branch
+		}
+	}
+	if err := c.restoreLatest(b, keys, forkPoint); err != nil {
+		return fmt.Errorf("reorg: %w", err)
 	}
 	if err := b.Set(c.tipKey(), forkHash[:], nil); err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -297,8 +317,10 @@ func (c *Chain) putIndex(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 }
 
 // deleteIndex adds to b the deletion of stored quant h's main-chain index
-// entries. It streams h's transactions to learn their ids.
-func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header) error {
+// entries: height, transactions' locations and record versions, adding
+// the record keys it wrote to keys. It streams h's transactions to learn
+// their ids.
+func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header, keys map[string]struct{}) error {
 	if err := b.Delete(c.appendHeightKey(make([]byte, 0, heightKeyLen), hdr.Height), nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -318,6 +340,12 @@ func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header) er
 		key = c.appendTxIndexKey(key[:0], tx.ID())
 		if err := b.Delete(key, nil); err != nil {
 			return fmt.Errorf("store: %w", err)
+		}
+		if tx.Key != "" {
+			if err := c.deleteRecord(b, tx.Key, chain.Location{Height: hdr.Height, Index: n}); err != nil {
+				return err
+			}
+			keys[tx.Key] = struct{}{}
 		}
 		n++
 	}

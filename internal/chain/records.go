@@ -1,0 +1,187 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// Records: a transaction that names a key is a write of a record, a new
+// version of the value under that key. The chain keeps, per key, every
+// version on the main chain (Reader.History) and the latest
+// (Reader.RecordAt), and checks each write against the lock in force
+// before it (checkWrite): at admission, against the tip; in Add, for every
+// quant, made here or received, against the quant's parent; on a
+// reorganisation, against the history the branch joins. docs/records.md
+// has the routes, the locks and the threat model.
+
+// checkWrite checks tx, a write of tx.Key in a quant at height and time
+// (Unix ms), against the key's latest version prev (nil for a new key) and
+// the chain's key rule for it (nil for none). It returns the lock in force
+// after the write. Each refusal has its own code: write_once, locked_time,
+// locked_owner, locked_hash, append_only. Signatures are verified before:
+// here a signer counts by being listed.
+func checkWrite(prev *Version, tx *quant.Tx, height uint64, at int64, rule *quant.KeyRule) (*quant.Lock, error) {
+	if prev == nil {
+		return tx.Lock, nil
+	}
+	if rule != nil && rule.WriteOnce {
+		return nil, quant.Errorf(quant.CodeWriteOnce, "key %q is write-once (keys under %q), written at %d", tx.Key, rule.Prefix, prev.Height)
+	}
+	l := prev.Lock
+	if l == nil {
+		return tx.Lock, nil
+	}
+	if l.WriteOnce {
+		return nil, quant.Errorf(quant.CodeWriteOnce, "key %q is write-once, written at %d", tx.Key, prev.Height)
+	}
+	if height < l.NotBeforeHeight {
+		return nil, quant.Errorf(quant.CodeLockedTime, "key %q is locked until height %d (this is %d)", tx.Key, l.NotBeforeHeight, height)
+	}
+	if at < l.NotBeforeTime {
+		return nil, quant.Errorf(quant.CodeLockedTime, "key %q is locked until time %d (this is %d)", tx.Key, l.NotBeforeTime, at)
+	}
+	if len(l.Owners) > 0 {
+		n := 0
+		for _, s := range tx.Signers() { // distinct: DecodeTx refuses a key signing twice
+			if l.IsOwner(s) {
+				n++
+			}
+		}
+		if n < int(l.Threshold) {
+			return nil, quant.Errorf(quant.CodeLockedOwner, "key %q needs signatures of %d of its %d owners, has %d", tx.Key, l.Threshold, len(l.Owners), n)
+		}
+	}
+	if l.Hash != nil && (tx.Reveal == nil || quant.HashLock(tx.Reveal) != *l.Hash) {
+		return nil, quant.Errorf(quant.CodeLockedHash, "key %q is hash-locked: the write must reveal a preimage of %x", tx.Key, l.Hash[:])
+	}
+	if tx.Lock != nil {
+		if l.AppendOnly && !tx.Lock.AppendOnly && !tx.Lock.WriteOnce {
+			return nil, quant.Errorf(quant.CodeAppendOnly, "key %q is append-only: a new lock must keep append_only", tx.Key)
+		}
+		return tx.Lock, nil
+	}
+	if l.Hash == nil {
+		return l, nil
+	}
+	// The preimage is public now: the hash lock is spent.
+	next := *l
+	next.Hash = nil
+	if len(next.Owners) == 0 && next.NotBeforeHeight == 0 && next.NotBeforeTime == 0 && !next.AppendOnly {
+		return nil, nil
+	}
+	return &next, nil
+}
+
+// keyState is the record state writes are checked against: the versions
+// written so far in the quants being checked, over base's.
+type keyState struct {
+	base    func(key string) (*Version, error)
+	written map[string]*Version
+}
+
+func (s *keyState) latest(key string) (*Version, error) {
+	if v, ok := s.written[key]; ok {
+		return v, nil
+	}
+	return s.base(key)
+}
+
+// atOrBefore is a keyState base: the stored version of key at or before
+// loc, or nil.
+func (c *Chain) atOrBefore(loc Location) func(string) (*Version, error) {
+	return func(key string) (*Version, error) {
+		v, err := c.st.RecordAt(key, loc)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("chain: record %q: %w", key, err)
+		}
+		return &v, nil
+	}
+}
+
+// recordWrites checks the keyed transactions of q (ids their ids), in
+// order, against st, and returns the versions they make; st then holds
+// them too. Every write is checked against the quant's height and time,
+// so that every node decides alike.
+func (c *Chain) recordWrites(q *quant.Quant, ids []quant.Hash, st *keyState) ([]Version, error) {
+	var out []Version
+	for i, tx := range q.Txs {
+		if tx.Key == "" {
+			continue
+		}
+		prev, err := st.latest(tx.Key)
+		if err != nil {
+			return nil, err
+		}
+		lock, err := checkWrite(prev, tx, q.Header.Height, q.Header.Time, c.rules.KeyRule(tx.Key))
+		if err != nil {
+			return nil, txErr(i, err)
+		}
+		out = append(out, Version{Key: tx.Key, Height: q.Header.Height, Index: uint32(i), TxID: ids[i],
+			Time: tx.Time, Signer: tx.PubKey, Lock: lock})
+		if st.written == nil {
+			st.written = make(map[string]*Version)
+		}
+		st.written[tx.Key] = &out[len(out)-1]
+	}
+	return out, nil
+}
+
+// checkRecordNow checks a keyed transaction for admission: its write
+// against the key's latest version at the tip, as if in the next quant at
+// now. A quant checks it again (recordWrites): the lock may change first.
+func (c *Chain) checkRecordNow(tx *quant.Tx, now int64) error {
+	if tx.Key == "" {
+		return nil
+	}
+	prev, err := c.atOrBefore(LastLocation)(tx.Key)
+	if err != nil {
+		return err
+	}
+	_, err = checkWrite(prev, tx, c.Tip().Header.Height+1, now, c.rules.KeyRule(tx.Key))
+	return err
+}
+
+// Limits of the record reads.
+const (
+	// MaxRecordPage bounds a page of History or Keys.
+	MaxRecordPage = 1000
+)
+
+// Record returns key's latest version on the main chain, or ErrNotFound.
+func (c *Chain) Record(key string) (Version, error) {
+	if err := quant.CheckKey(key); err != nil {
+		return Version{}, err
+	}
+	v, err := c.st.RecordAt(key, LastLocation)
+	if errors.Is(err, ErrNotFound) {
+		return Version{}, fmt.Errorf("%w: record %q", ErrNotFound, key)
+	}
+	return v, err
+}
+
+// History returns up to limit (at most MaxRecordPage) versions of key,
+// oldest first, after after (nil: from the first).
+func (c *Chain) History(key string, after *Location, limit int) ([]Version, error) {
+	if err := quant.CheckKey(key); err != nil {
+		return nil, err
+	}
+	return c.st.History(key, after, clampPage(limit))
+}
+
+// Keys returns up to limit (at most MaxRecordPage) keys starting with
+// prefix, in byte order, after after.
+func (c *Chain) Keys(prefix, after string, limit int) ([]string, error) {
+	return c.st.Keys(prefix, after, clampPage(limit))
+}
+
+func clampPage(limit int) int {
+	if limit <= 0 || limit > MaxRecordPage {
+		return MaxRecordPage
+	}
+	return limit
+}
