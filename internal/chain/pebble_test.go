@@ -42,11 +42,11 @@ func TestOnPebble(t *testing.T) {
 	}
 	// on seals a quant on parent holding one transaction.
 	nonce := uint64(0)
-	on := func(parent *quant.Header) *quant.Quant {
+	on := func(parent *quant.Header, key string) *quant.Quant {
 		t.Helper()
 		now = now.Add(time.Second)
 		nonce++
-		tx := &quant.Tx{ChainID: c.ID(), Time: now.UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: []byte(`1`)}
+		tx := &quant.Tx{ChainID: c.ID(), Time: now.UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: []byte(`1`), Key: key}
 		q, _, err := c.TemplateOn(parent.Hash(), []*quant.Header{parent}, []*quant.Tx{tx}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -56,12 +56,21 @@ func TestOnPebble(t *testing.T) {
 		}
 		return q
 	}
-	a1 := on(&bang.Header)
+	// Record keys: x is written below the fork and again on the losing
+	// branch, y on the winning one.
+	c0 := on(&bang.Header, "x")
+	if _, err := c.Add(c0); err != nil {
+		t.Fatal(err)
+	}
+	a1 := on(&c0.Header, "x")
 	if _, err := c.Add(a1); err != nil {
 		t.Fatal(err)
 	}
-	b1 := on(&bang.Header)
-	b2 := on(&b1.Header)
+	if v, err := st.RecordAt("x", chain.LastLocation); err != nil || v.TxID != a1.Txs[0].ID() {
+		t.Fatalf("latest x before the reorg: %+v %v", v, err)
+	}
+	b1 := on(&c0.Header, "y")
+	b2 := on(&b1.Header, "")
 	if res, err := c.Add(b1); err != nil || res.Extended() {
 		t.Fatalf("equal rival: %+v, %v", res, err)
 	}
@@ -71,6 +80,21 @@ func TestOnPebble(t *testing.T) {
 	}
 	if loc, err := st.TxLocation(a1.Txs[0].ID()); err == nil {
 		t.Fatalf("a disconnected transaction is still indexed at %+v", loc)
+	}
+	if v, err := st.RecordAt("x", chain.LastLocation); err != nil || v.TxID != c0.Txs[0].ID() {
+		t.Fatalf("latest x after the reorg: %+v %v, want the version below the fork", v, err)
+	}
+	if h, err := st.History("x", nil, 10); err != nil || len(h) != 1 || h[0].TxID != c0.Txs[0].ID() {
+		t.Fatalf("history of x after the reorg: %+v %v", h, err)
+	}
+	if keys, err := st.Keys("", "", 10); err != nil || len(keys) != 2 || keys[0] != "x" || keys[1] != "y" {
+		t.Fatalf("keys after the reorg: %v %v", keys, err)
+	}
+	if keys, err := st.Keys("y", "", 10); err != nil || len(keys) != 1 {
+		t.Fatalf("keys under y: %v %v", keys, err)
+	}
+	if keys, err := st.Keys("", "x", 10); err != nil || len(keys) != 1 || keys[0] != "y" {
+		t.Fatalf("keys after x: %v %v", keys, err)
 	}
 
 	reopened, err := chain.Open(st, engines, chain.Options{Now: clock})
