@@ -141,8 +141,8 @@ const (
 	// keys, whose parts a chain this tight must leave out of its largest
 	// payloads; a larger minimum would refuse existing chains' rules.)
 	minQuantBytes = MaxHeaderSize + MaxDataSize + txFixedSize + ed25519.PublicKeySize + ed25519.SignatureSize
-	maxNameLen = 128
-	maxWriters = 1024
+	maxNameLen    = 128
+	maxWriters    = 1024
 )
 
 // DefaultRules returns the rules of a node's default chain, with engine
