@@ -57,6 +57,12 @@ var errorTable = []struct {
 	{code: api.CodeUnauthorized, status: http.StatusUnauthorized},
 	{code: string(quant.CodeNotAllowed), status: http.StatusForbidden},
 	{code: api.CodeCrossSite, status: http.StatusForbidden},
+	// A record write its key's lock refuses (docs/records.md).
+	{code: string(quant.CodeLockedOwner), status: http.StatusForbidden},
+	{code: string(quant.CodeLockedHash), status: http.StatusForbidden},
+	{code: string(quant.CodeLockedTime), status: http.StatusForbidden},
+	{code: string(quant.CodeWriteOnce), status: http.StatusForbidden},
+	{code: string(quant.CodeAppendOnly), status: http.StatusForbidden},
 	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound}},
 	// A store's not-found, as a chain's reader wraps it: the detail names
 	// keys, not what the client asked for.

@@ -335,7 +335,20 @@ func (l *ledger) SubmitTx(ctx context.Context, tx *quant.Tx) (peer.Verdict, erro
 	if err == nil {
 		l.accepted(nil, []quant.Hash{id}, peer.ID{}) // the peer service relays it
 	}
-	return verdictOf(err), err
+	return txVerdictOf(err), err
+}
+
+// txVerdictOf is verdictOf for a peer's pending transaction: a record
+// write that the lock in force here refuses is declined, not invalid. The
+// lock may have changed since the sender checked it (a quant it has not
+// seen yet), so an honest peer can send one; a quant holding one is
+// invalid (verdictOf).
+func txVerdictOf(err error) peer.Verdict {
+	switch quant.CodeOf(err) {
+	case quant.CodeLockedOwner, quant.CodeLockedHash, quant.CodeLockedTime, quant.CodeWriteOnce, quant.CodeAppendOnly:
+		return peer.Declined
+	}
+	return verdictOf(err)
 }
 
 // AddQuant checks and adds a quant received from a peer: the same

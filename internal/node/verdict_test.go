@@ -30,3 +30,16 @@ func TestVerdictOf(t *testing.T) {
 		}
 	}
 }
+
+func TestTxVerdictOf(t *testing.T) {
+	locked := quant.Errorf(quant.CodeLockedOwner, "needs 2 of 3")
+	if got := txVerdictOf(locked); got != peer.Declined {
+		t.Errorf("a locked write sent as a transaction: %v, want declined", got)
+	}
+	if got := verdictOf(locked); got != peer.Invalid {
+		t.Errorf("a locked write in a quant: %v, want invalid", got)
+	}
+	if got := txVerdictOf(quant.Errorf(quant.CodeBadSignature, "forged")); got != peer.Invalid {
+		t.Errorf("a forged transaction: %v, want invalid", got)
+	}
+}
