@@ -68,7 +68,75 @@ type Tx struct {
 	Data   json.RawMessage `json:"data"`
 	PubKey string          `json:"pubkey,omitempty"`
 	Sig    string          `json:"sig,omitempty"`
-	Raw    string          `json:"raw,omitempty"`
+	// Key names the record the transaction writes; Lock, Reveal and
+	// Cosigs are its lock, a hash lock's preimage (hex) and further
+	// owners' signatures (docs/records.md).
+	Key    string  `json:"key,omitempty"`
+	Lock   *Lock   `json:"lock,omitempty"`
+	Reveal string  `json:"reveal,omitempty"`
+	Cosigs []Cosig `json:"cosigs,omitempty"`
+	Raw    string  `json:"raw,omitempty"`
+}
+
+// Lock is a record lock in JSON (quant.Lock): owner keys and hash in hex.
+type Lock struct {
+	Owners          []string `json:"owners,omitempty"`
+	Threshold       uint8    `json:"threshold,omitempty"`
+	Hash            string   `json:"hash,omitempty"`
+	NotBeforeHeight uint64   `json:"not_before_height,omitempty"`
+	NotBeforeTime   int64    `json:"not_before_time,omitempty"`
+	WriteOnce       bool     `json:"write_once,omitempty"`
+	AppendOnly      bool     `json:"append_only,omitempty"`
+}
+
+// Cosig is a cosigner's public key and signature, in hex.
+type Cosig struct {
+	PubKey string `json:"pubkey"`
+	Sig    string `json:"sig"`
+}
+
+// FromLock converts a lock to JSON; nil stays nil.
+func FromLock(l *quant.Lock) *Lock {
+	if l == nil {
+		return nil
+	}
+	j := &Lock{Threshold: l.Threshold, NotBeforeHeight: l.NotBeforeHeight, NotBeforeTime: l.NotBeforeTime,
+		WriteOnce: l.WriteOnce, AppendOnly: l.AppendOnly}
+	for _, o := range l.Owners {
+		j.Owners = append(j.Owners, hex.EncodeToString(o))
+	}
+	if l.Hash != nil {
+		j.Hash = hex.EncodeToString(l.Hash[:])
+	}
+	return j
+}
+
+// ToLock converts JSON to a lock and checks it (quant.Lock.Check).
+func (j *Lock) ToLock() (*quant.Lock, error) {
+	l := &quant.Lock{Threshold: j.Threshold, NotBeforeHeight: j.NotBeforeHeight, NotBeforeTime: j.NotBeforeTime,
+		WriteOnce: j.WriteOnce, AppendOnly: j.AppendOnly}
+	if len(j.Owners) > quant.MaxOwners {
+		return nil, quant.Errorf(quant.CodeMalformed, "lock: %d owners, limit %d", len(j.Owners), quant.MaxOwners)
+	}
+	for i, o := range j.Owners {
+		b, err := hex.DecodeString(o)
+		if err != nil || len(b) != 32 {
+			return nil, quant.Errorf(quant.CodeMalformed, "lock: owners[%d] is not a 64-character hex public key", i)
+		}
+		l.Owners = append(l.Owners, b)
+	}
+	if j.Hash != "" {
+		b, err := hex.DecodeString(j.Hash)
+		if err != nil || len(b) != quant.HashSize {
+			return nil, quant.Errorf(quant.CodeMalformed, "lock: hash is not a 64-character hex SHA-256 digest")
+		}
+		h := quant.Hash(b)
+		l.Hash = &h
+	}
+	if err := l.Check(); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // FromTx converts a transaction to JSON, with its id.
@@ -84,6 +152,13 @@ func FromTx(tx *quant.Tx) Tx {
 	}
 	if tx.Signed() {
 		t.PubKey, t.Sig = hex.EncodeToString(tx.PubKey), hex.EncodeToString(tx.Sig)
+	}
+	t.Key, t.Lock = tx.Key, FromLock(tx.Lock)
+	if tx.Reveal != nil {
+		t.Reveal = hex.EncodeToString(tx.Reveal)
+	}
+	for _, c := range tx.Cosigs {
+		t.Cosigs = append(t.Cosigs, Cosig{PubKey: hex.EncodeToString(c.PubKey), Sig: hex.EncodeToString(c.Sig)})
 	}
 	return t
 }
@@ -129,6 +204,9 @@ func (t *Tx) ToTx() (*quant.Tx, error) {
 			return nil, quant.Errorf(quant.CodeBadSignature, "pubkey must be 64 and sig 128 hex characters")
 		}
 		tx.PubKey, tx.Sig = pk, sig
+	}
+	if err := t.keyedParts(tx); err != nil {
+		return nil, err
 	}
 	if t.ID != nil && *t.ID != tx.ID() {
 		return nil, fmt.Errorf("%w: id %s does not match the transaction (%s)", ErrInvalid, *t.ID, tx.ID())
@@ -362,4 +440,80 @@ type Event struct {
 	Chain  quant.Hash  `json:"chain"`
 	Header *Header     `json:"header,omitempty"`
 	TxID   *quant.Hash `json:"tx_id,omitempty"`
+}
+
+// keyedParts sets tx's record key, lock, reveal and cosignatures from t,
+// checked as DecodeTx checks them.
+func (t *Tx) keyedParts(tx *quant.Tx) error {
+	if t.Key == "" && t.Lock == nil && t.Reveal == "" && t.Cosigs == nil {
+		return nil
+	}
+	if t.Key != "" {
+		if err := quant.CheckKey(t.Key); err != nil {
+			return err
+		}
+	}
+	tx.Key = t.Key
+	if t.Lock != nil {
+		l, err := t.Lock.ToLock()
+		if err != nil {
+			return err
+		}
+		tx.Lock = l
+	}
+	if t.Reveal != "" {
+		b, err := hex.DecodeString(t.Reveal)
+		if err != nil {
+			return quant.Errorf(quant.CodeMalformed, "reveal: not hex")
+		}
+		tx.Reveal = b
+	}
+	if len(t.Cosigs) > quant.MaxCosigs {
+		return quant.Errorf(quant.CodeMalformed, "cosigs: %d, limit %d", len(t.Cosigs), quant.MaxCosigs)
+	}
+	for i, c := range t.Cosigs {
+		pk, err1 := hex.DecodeString(c.PubKey)
+		sig, err2 := hex.DecodeString(c.Sig)
+		if err1 != nil || err2 != nil || len(pk) != 32 || len(sig) != 64 {
+			return quant.Errorf(quant.CodeBadSignature, "cosigs[%d]: pubkey must be 64 and sig 128 hex characters", i)
+		}
+		tx.Cosigs = append(tx.Cosigs, quant.Cosig{PubKey: pk, Sig: sig})
+	}
+	// The same checks DecodeTx makes: one transaction, one form.
+	_, err := quant.DecodeTx(tx.Encode())
+	return err
+}
+
+// Record answers GET /v1/chains/{id}/records/{key}: the key's latest
+// version, with its transaction and inclusion proof as GET .../txs/{id}
+// gives them, and the lock in force.
+type Record struct {
+	Key  string `json:"key"`
+	Lock *Lock  `json:"lock,omitempty"`
+	TxStatus
+}
+
+// Version is one version of a record in a history.
+type Version struct {
+	Height uint64     `json:"height"`
+	Index  uint32     `json:"index"`
+	TxID   quant.Hash `json:"tx"`
+	Time   int64      `json:"time"`
+	Signer string     `json:"signer,omitempty"`
+	Lock   *Lock      `json:"lock,omitempty"` // in force after this version
+}
+
+// History answers GET .../records/{key}/history: versions oldest first;
+// Next, when set, is the after= of the next page.
+type History struct {
+	Key      string    `json:"key"`
+	Versions []Version `json:"versions"`
+	Next     string    `json:"next,omitempty"`
+}
+
+// Keys answers GET .../records: keys in byte order; Next, when set, is the
+// after= of the next page.
+type Keys struct {
+	Keys []string `json:"keys"`
+	Next string   `json:"next,omitempty"`
 }

@@ -221,6 +221,7 @@ func (s *Server) routes() {
 	chainRoute("GET", "/peers", s.peers)
 	chainRoute("POST", "/fork", s.fork)
 	chainRoute("GET", "/lineage", s.lineage)
+	s.recordRoutes(chainRoute)
 	s.seedChainRoutes()
 	s.indexRoute()
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
