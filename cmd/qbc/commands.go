@@ -29,6 +29,7 @@ func commands() []command {
 		{"quant", "print one quant with its transactions", runQuant},
 		{"stats", "print a node's chain stats", runStats},
 		{"tx", "get, sign, send and verify transactions", runTx},
+		{"record", "put, get and list keyed records, with locks", runRecord},
 		{"peers", "list or add a node's peers", runPeers},
 		{"keys", "make and read Ed25519 key files", runKeys},
 		{"verify", "re-check a stopped node's stored chain", runVerify},

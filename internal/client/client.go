@@ -527,3 +527,54 @@ func (c *Client) Fork(ctx context.Context, chain quant.Hash, height uint64, rule
 func (c *Client) Get(ctx context.Context, path string, out any) error {
 	return c.do(ctx, http.MethodGet, path, "", nil, MaxLargeResponse, out)
 }
+
+// Record returns a record's latest version with its transaction and
+// inclusion proof. An unwritten key is an *api.Error with code
+// api.CodeNotFound.
+func (c *Client) Record(ctx context.Context, key string) (api.Record, error) {
+	var out api.Record
+	err := c.do(ctx, http.MethodGet, c.v1("/records/"+url.PathEscape(key)), "", nil, MaxSmallResponse+2*quant.MaxTxSize, &out)
+	return out, err
+}
+
+// History returns up to limit versions of a record, oldest first, after
+// the cursor after ("": from the first; a page's Next otherwise); limit 0
+// leaves the count to the node.
+func (c *Client) History(ctx context.Context, key, after string, limit int) (api.History, error) {
+	var out api.History
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	path := c.v1("/records/" + url.PathEscape(key) + "/history")
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	err := c.do(ctx, http.MethodGet, path, "", nil, MaxLargeResponse, &out)
+	return out, err
+}
+
+// Keys returns up to limit record keys that start with prefix, after after
+// ("": from the first); limit 0 leaves the count to the node.
+func (c *Client) Keys(ctx context.Context, prefix, after string, limit int) (api.Keys, error) {
+	var out api.Keys
+	q := url.Values{}
+	if prefix != "" {
+		q.Set("prefix", prefix)
+	}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	path := c.v1("/records")
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	err := c.do(ctx, http.MethodGet, path, "", nil, MaxLargeResponse, &out)
+	return out, err
+}

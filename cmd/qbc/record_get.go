@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"time"
+)
+
+const recordGetHelp = `Usage: qbc record get [flags] KEY
+
+Print the latest version of the record KEY as JSON: the key, the lock in
+force, and the transaction holding the value with where it is committed
+(quant, height, confirmations) and its Merkle inclusion proof. --value
+prints the value alone.
+`
+
+const recordGetExample = `qbc record get orders/42
+qbc record get --value orders/42 | jq .total`
+
+func runRecordGet(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "record get", recordGetHelp, recordGetExample)
+	nf := fs.addChainFlags(time.Minute)
+	valueOnly := fs.Bool("value", false, "print the value alone")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("record get", pos, 1, 1); err != nil {
+		return err
+	}
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	rec, err := c.Record(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *valueOnly {
+		_, err := e.stdout.Write(append(rec.Tx.Data, '\n'))
+		return err
+	}
+	return writeJSON(e.stdout, rec)
+}
+
+const recordHistoryHelp = `Usage: qbc record history [flags] KEY
+
+Print the versions of the record KEY, oldest first: each one's height,
+index, transaction id, time, signer and the lock in force after it. Pages
+of --limit versions (at most 1,000); --after takes a page's "next" to go on.
+`
+
+const recordHistoryExample = `qbc record history orders/42
+qbc record history --limit 10 --after 17.0 orders/42`
+
+func runRecordHistory(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "record history", recordHistoryHelp, recordHistoryExample)
+	nf := fs.addChainFlags(time.Minute)
+	after := fs.String("after", "", "start after this `cursor` (a page's next)")
+	limit := fs.Int("limit", 0, "at most this many `versions` (default 100)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("record history", pos, 1, 1); err != nil {
+		return err
+	}
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	h, err := c.History(ctx, pos[0], *after, *limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(e.stdout, h)
+}
+
+const recordListHelp = `Usage: qbc record list [flags]
+
+Print the record keys on a chain in byte order, those starting with
+--prefix if given. Pages of --limit keys (at most 1,000); --after takes a
+page's "next" to go on.
+`
+
+const recordListExample = `qbc record list --prefix orders/`
+
+func runRecordList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "record list", recordListHelp, recordListExample)
+	nf := fs.addChainFlags(time.Minute)
+	prefix := fs.String("prefix", "", "only keys starting with this `prefix`")
+	after := fs.String("after", "", "start after this `key` (a page's next)")
+	limit := fs.Int("limit", 0, "at most this many `keys` (default 100)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("record list", pos, 0, 0); err != nil {
+		return err
+	}
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	ks, err := c.Keys(ctx, *prefix, *after, *limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(e.stdout, ks)
+}
