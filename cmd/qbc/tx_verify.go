@@ -124,8 +124,12 @@ func verifyProof(e *env, file, trustArg string, chain quant.Hash) error {
 		}
 		signer = "signed by " + hex.EncodeToString(v.Tx.PubKey)
 	}
-	fmt.Fprintf(e.stdout, "ok: transaction %s at height %d (quant %s, index %d) on chain %s, %d confirmations up to trusted quant %s at height %d, %s\n",
-		v.ID, v.Height, v.Quant, v.Index, v.Chain, v.Confirmations(), trusted, v.TrustedHeight, signer)
+	confirmations := fmt.Sprintf("%d confirmations", v.Confirmations())
+	if v.Confirmations() == 1 {
+		confirmations = "1 confirmation"
+	}
+	fmt.Fprintf(e.stdout, "ok: transaction %s at height %d (quant %s, index %d) on chain %s, %s up to trusted quant %s at height %d, %s\n",
+		v.ID, v.Height, v.Quant, v.Index, v.Chain, confirmations, trusted, v.TrustedHeight, signer)
 	return nil
 }
 
