@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"startnode": scriptStartNode,
 			"jsonenv":   setFromJSON,
+			"hexflip":   hexFlip,
 		},
 	})
 }
@@ -147,4 +149,66 @@ func setFromJSON(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("jsonenv: %s is %v, not a string or number", args[1], v)
 	}
+}
+
+// hexFlip is the script command "hexflip FILE FIELD POS": in the JSON file
+// FILE it changes the hex digit at POS of the string at FIELD
+// ("proof_full.tx", "proof_full.headers.1"), flipping one bit of one
+// byte, so a script can tamper with a saved proof.
+func hexFlip(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: hexflip FILE FIELD POS")
+	}
+	pos, err := strconv.Atoi(args[2])
+	if err != nil {
+		ts.Fatalf("hexflip: POS: %v", err)
+	}
+	file := ts.MkAbs(args[0])
+	var doc any
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &doc); err != nil {
+		ts.Fatalf("hexflip: %s is not JSON: %v", args[0], err)
+	}
+	parts := strings.Split(args[1], ".")
+	v := doc
+	for i, f := range parts {
+		last := i == len(parts)-1
+		switch x := v.(type) {
+		case map[string]any:
+			if last {
+				x[f] = flipDigit(ts, x[f], pos)
+			}
+			v = x[f]
+		case []any:
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 0 || n >= len(x) {
+				ts.Fatalf("hexflip: %s: no element %q", args[1], f)
+			}
+			if last {
+				x[n] = flipDigit(ts, x[n], pos)
+			}
+			v = x[n]
+		default:
+			ts.Fatalf("hexflip: %s: nothing at %q", args[1], f)
+		}
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		ts.Fatalf("hexflip: %v", err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		ts.Fatalf("hexflip: %v", err)
+	}
+}
+
+// flipDigit flips the lowest bit of the hex digit at pos of v, a string.
+func flipDigit(ts *testscript.TestScript, v any, pos int) string {
+	s, ok := v.(string)
+	if !ok || pos < 0 || pos >= len(s) {
+		ts.Fatalf("hexflip: %v has no hex digit %d", v, pos)
+	}
+	d, err := strconv.ParseUint(s[pos:pos+1], 16, 8)
+	if err != nil {
+		ts.Fatalf("hexflip: %q at %d is not a hex digit", s[pos:pos+1], pos)
+	}
+	return s[:pos] + strconv.FormatUint(d^1, 16) + s[pos+1:]
 }

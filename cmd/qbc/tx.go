@@ -17,15 +17,19 @@ Work with transactions: the records a chain holds.
 Subcommands:
   get      print a transaction's status: pending, or committed with its
            quant, height, confirmations and Merkle inclusion proof
+           (--proof: also the proof 'verify --proof' checks offline)
   sign     sign a record offline and print the transaction as JSON
   send     send signed transactions (from 'qbc tx sign') to a node
-  verify   check a transaction's signature offline
+  verify   check a transaction's signature offline, or (--proof FILE
+           --trust HASH) that a saved transaction is under a trusted quant
 `
 
 const txExample = `qbc tx sign --key writer.key --chain "$(qbc stats | jq -r .chain)" '{"a":1}' > tx.json
 qbc tx verify tx.json
 qbc tx send tx.json
-qbc tx get "$(jq -r .id tx.json)"`
+qbc tx get "$(jq -r .id tx.json)"
+qbc tx get --proof "$(jq -r .id tx.json)" > saved.json
+qbc tx verify --proof saved.json --trust "$(qbc stats | jq -r .tip)"`
 
 func runTx(ctx context.Context, e *env, args []string) error {
 	return runGroup(ctx, e, args, "tx", txHelp, txExample, txCommands())
@@ -36,7 +40,7 @@ func txCommands() []command {
 		{"get", "print a transaction's status", runTxGet},
 		{"sign", "sign a record offline", runTxSign},
 		{"send", "send signed transactions", runTxSend},
-		{"verify", "check a transaction's signature", runTxVerify},
+		{"verify", "check a transaction's signature, or its proof", runTxVerify},
 	}
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -15,14 +17,24 @@ confirmations, and the Merkle proof that its id is under the quant's
 tx_root. An id the node does not know is an error (not_found). --chain
 (or QBC_CHAIN) asks about another chain the node follows (GET
 /v1/chains/{id}/txs/{id}).
+
+--proof adds "proof_full" (?proof=full): the proof that 'qbc tx verify
+--proof' checks offline, with no node, against a quant hash you trust. It
+leads to the node's tip, or to the quant --to names (which must descend
+from the transaction's); a node serves at most 10,000 headers above the
+transaction's quant. A pending transaction has no proof yet: an error.
 `
 
 const txGetExample = `qbc tx get --node 127.0.0.1:5000 "$(qbc inject '{"a":1}' | jq -r .id)"
-qbc tx get --chain "$TEMPS" "$(qbc inject --chain "$TEMPS" '{"temp":21}' | jq -r .id)"`
+qbc tx get --chain "$TEMPS" "$(qbc inject --chain "$TEMPS" '{"temp":21}' | jq -r .id)"
+qbc tx get --proof "$ID" > saved.json
+qbc tx verify --proof saved.json --trust "$(qbc stats --node other:5000 | jq -r .tip)"`
 
 func runTxGet(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "tx get", txGetHelp, txGetExample)
 	nf := fs.addChainFlags(time.Minute)
+	withProof := fs.Bool("proof", false, "add the proof a client checks offline (proof_full)")
+	toFlag := fs.String("to", "", "with --proof: the `HASH` of the quant the proof leads to (default the tip)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -34,13 +46,30 @@ func runTxGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("tx get: ID: %v", err)
 	}
+	var to quant.Hash
+	if *toFlag != "" {
+		if !*withProof {
+			return usagef("tx get: --to needs --proof")
+		}
+		if to, err = quant.ParseHash(*toFlag); err != nil {
+			return usagef("tx get: --to: %v", err)
+		}
+	}
 	c, err := nf.client()
 	if err != nil {
 		return err
 	}
-	st, err := c.Tx(ctx, id)
+	var st api.TxStatus
+	if *withProof {
+		st, err = c.TxProof(ctx, id, to)
+	} else {
+		st, err = c.Tx(ctx, id)
+	}
 	if err != nil {
 		return err
+	}
+	if *withProof && st.Full == nil {
+		return fmt.Errorf("tx get: transaction %s is %s: it has no proof until it is committed", id, st.Status)
 	}
 	return writeJSON(e.stdout, st)
 }

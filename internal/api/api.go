@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/proof"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -43,6 +44,7 @@ const (
 	CodeNotSupported     = "not_supported"   // a fine request this node or chain does not serve
 	CodeRequestTimeout   = "request_timeout" // the request body was not sent in time
 	CodeCrossSite        = "cross_site"      // a browser request from another site that would change state
+	CodeProofTooLong     = "proof_too_long"  // a proof's header chain would be over MaxProofHeaders
 )
 
 // ErrInvalid marks a request body that describes no transaction (ToTx, an
@@ -317,6 +319,12 @@ type Batch struct {
 	Results  []BatchResult `json:"results"`
 }
 
+// MaxProofHeaders is the longest header chain a node puts in a proof
+// (GET /v1/txs/{id}?proof=full): a proof to a quant further above the
+// transaction's is refused (code proof_too_long); ask for one to a nearer
+// quant with to=HASH.
+const MaxProofHeaders = 10_000
+
 // TxStatus answers GET /v1/txs/{id}.
 type TxStatus struct {
 	Status        string       `json:"status"` // "pending" or "committed"
@@ -327,6 +335,11 @@ type TxStatus struct {
 	Confirmations uint64       `json:"confirmations,omitempty"`
 	Proof         []quant.Hash `json:"proof,omitempty"` // Merkle inclusion proof of the id under the quant's tx_root
 	TxCount       uint32       `json:"tx_count,omitempty"`
+	// Full, asked for with ?proof=full, is the proof a client checks
+	// offline against a quant hash it trusts (proof.Verify): the
+	// transaction, the Merkle path, the quant's header and the headers
+	// after it up to the tip or the quant to=HASH names.
+	Full *proof.Proof `json:"proof_full,omitempty"`
 }
 
 // Stats are the chain stats of /stats: what a person reads and a peer

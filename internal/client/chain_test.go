@@ -53,6 +53,7 @@ func TestOnChainRoutes(t *testing.T) {
 		{"Quant", func(c *Client) error { _, err := c.Quant(ctx, "3"); return err }, "GET /v1/quants/3"},
 		{"Quants", func(c *Client) error { _, err := c.Quants(ctx, 1, 2); return err }, "GET /v1/quants"},
 		{"Tx", func(c *Client) error { _, err := c.Tx(ctx, quant.Hash{1}); return err }, "GET /v1/txs/" + quant.Hash{1}.String()},
+		{"TxProof", func(c *Client) error { _, err := c.TxProof(ctx, quant.Hash{1}, quant.Hash{2}); return err }, "GET /v1/txs/" + quant.Hash{1}.String()},
 		{"JSONChain", func(c *Client) error {
 			return c.JSONChain(ctx, 0, 0, func(api.SeedQuant) error { return nil })
 		}, "GET /json-chain"},

@@ -34,6 +34,7 @@ import (
 	"strings"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/proof"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -268,6 +269,21 @@ func (c *Client) Quants(ctx context.Context, from uint64, limit int) ([]api.Quan
 func (c *Client) Tx(ctx context.Context, id quant.Hash) (api.TxStatus, error) {
 	var out api.TxStatus
 	err := c.do(ctx, http.MethodGet, c.v1("/txs/"+id.String()), "", nil, MaxSmallResponse+2*quant.MaxTxSize, &out)
+	return out, err
+}
+
+// TxProof returns a transaction's status (GET /v1/txs/{id}?proof=full)
+// with, once it is committed, the proof a client checks offline (Full),
+// leading to the quant to, or to the tip if to is zero. The answer may
+// carry up to proof.MaxHeaders headers; a node refuses more than its limit
+// (api.MaxProofHeaders by default) with code api.CodeProofTooLong.
+func (c *Client) TxProof(ctx context.Context, id, to quant.Hash) (api.TxStatus, error) {
+	var out api.TxStatus
+	q := "?proof=full"
+	if !to.IsZero() {
+		q += "&to=" + to.String()
+	}
+	err := c.do(ctx, http.MethodGet, c.v1("/txs/"+id.String())+q, "", nil, MaxSmallResponse+2*quant.MaxTxSize+proof.MaxJSONSize, &out)
 	return out, err
 }
 

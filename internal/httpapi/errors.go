@@ -84,6 +84,7 @@ var errorTable = []struct {
 	{code: string(quant.CodeBadSeal), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadRules), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeLimitExceeded), status: http.StatusUnprocessableEntity},
+	{code: api.CodeProofTooLong, status: http.StatusUnprocessableEntity},
 	{code: api.CodePoolFull, status: http.StatusTooManyRequests,
 		sentinels: []error{mempool.ErrFull}, msg: "the transaction pool is full; retry later"},
 	{code: api.CodeInternal, status: http.StatusInternalServerError},

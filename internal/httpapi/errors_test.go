@@ -37,6 +37,7 @@ func TestErrorTable(t *testing.T) {
 		{quant.Errorf(quant.CodeBadData, "schema"), string(quant.CodeBadData), http.StatusUnprocessableEntity, "schema"},
 		{quant.Errorf(quant.CodeMalformed, "short"), string(quant.CodeMalformed), http.StatusBadRequest, "short"},
 		{&http.MaxBytesError{Limit: 1}, string(quant.CodeTooLarge), http.StatusRequestEntityTooLarge, "request body is over the node's limit"},
+		{errorf(api.CodeProofTooLong, "12000 headers"), api.CodeProofTooLong, http.StatusUnprocessableEntity, "12000 headers"},
 		{errors.New("disk on fire"), api.CodeInternal, http.StatusInternalServerError, "internal error"},
 	} {
 		code, msg := classify(tc.err)

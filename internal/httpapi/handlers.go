@@ -666,9 +666,16 @@ func (s *Server) body(err error) *api.ErrorBody {
 }
 
 // tx is GET /v1/txs/{id}: pending, or committed with its place, its
-// confirmations and a Merkle proof of inclusion.
+// confirmations and a Merkle proof of inclusion; with ?proof=full (and
+// &to=HASH) also the proof a client checks offline (proofQuery,
+// fullProof).
 func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 	id, err := quant.ParseHash(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	full, to, err := proofQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -686,7 +693,7 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.TxStatus{
+	st := api.TxStatus{
 		Status:        "committed",
 		Tx:            api.FromTx(p.Tx),
 		Height:        p.Height,
@@ -695,7 +702,14 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		Confirmations: p.Confirmations,
 		Proof:         p.Path,
 		TxCount:       p.Header.TxCount,
-	})
+	}
+	if full {
+		if st.Full, err = fullProof(s.lg(r).Chain, p, to, s.cfg.MaxProofHeaders); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func livePeers(ps []api.Peer) int {

@@ -55,6 +55,8 @@ type testConfig struct {
 	// MaxChains bounds the chains the node follows, as the node's
 	// max_chains does; 0 is no bound.
 	MaxChains int
+	// MaxProofHeaders bounds a proof's header chain; 0 is the default.
+	MaxProofHeaders int
 }
 
 // testNode is the API under test, served on a loopback port.
@@ -99,6 +101,7 @@ func startNode(t *testing.T, edit func(c *testConfig)) *testNode {
 		BodyTimeout:        cfg.BodyTimeout,
 		MaxStreams:         cfg.MaxStreams,
 		StreamWriteTimeout: cfg.StreamWriteTimeout,
+		MaxProofHeaders:    cfg.MaxProofHeaders,
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {

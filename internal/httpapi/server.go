@@ -102,6 +102,9 @@ type Config struct {
 	// StreamWriteTimeout bounds each write to an event stream: a client
 	// that stops reading loses its stream after it; default 10 s.
 	StreamWriteTimeout time.Duration
+	// MaxProofHeaders bounds the header chain of a proof (?proof=full);
+	// default api.MaxProofHeaders.
+	MaxProofHeaders int
 }
 
 // Server is the API as an http.Handler.
@@ -140,6 +143,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.StreamWriteTimeout == 0 {
 		cfg.StreamWriteTimeout = 10 * time.Second
+	}
+	if cfg.MaxProofHeaders == 0 {
+		cfg.MaxProofHeaders = api.MaxProofHeaders
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
