@@ -22,6 +22,7 @@ Subcommands:
   get      print a key's latest version, its transaction and proof
   history  print a key's versions, oldest first
   list     print the keys on a chain, by prefix
+  verify   check a saved record (get --proof) offline, against a trusted hash
 
 Every subcommand takes --chain ID (or QBC_CHAIN); without it, the node's
 default chain.
@@ -43,6 +44,7 @@ func recordCommands() []command {
 		{"get", "print a key's latest version", runRecordGet},
 		{"history", "print a key's versions", runRecordHistory},
 		{"list", "print the keys on a chain", runRecordList},
+		{"verify", "check a saved record offline", runRecordVerify},
 	}
 }
 

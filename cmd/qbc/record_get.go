@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"time"
+
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 const recordGetHelp = `Usage: qbc record get [flags] KEY
@@ -10,16 +13,21 @@ const recordGetHelp = `Usage: qbc record get [flags] KEY
 Print the latest version of the record KEY as JSON: the key, the lock in
 force, and the transaction holding the value with where it is committed
 (quant, height, confirmations) and its Merkle inclusion proof. --value
-prints the value alone.
+prints the value alone. --proof adds the proof a client checks offline
+("proof_full", to the tip or to --to HASH): save the answer and check it
+with 'qbc record verify'.
 `
 
 const recordGetExample = `qbc record get orders/42
-qbc record get --value orders/42 | jq .total`
+qbc record get --value orders/42 | jq .total
+qbc record get --proof orders/42 > order42.json`
 
 func runRecordGet(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "record get", recordGetHelp, recordGetExample)
 	nf := fs.addChainFlags(time.Minute)
 	valueOnly := fs.Bool("value", false, "print the value alone")
+	withProof := fs.Bool("proof", false, "add the proof a client checks offline (proof_full)")
+	toFlag := fs.String("to", "", "with --proof: the `HASH` of the quant the proof leads to (default the tip)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -31,7 +39,21 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := c.Record(ctx, pos[0])
+	var to quant.Hash
+	if *toFlag != "" {
+		if !*withProof {
+			return usagef("record get: --to needs --proof")
+		}
+		if to, err = quant.ParseHash(*toFlag); err != nil {
+			return usagef("record get: --to: %v", err)
+		}
+	}
+	var rec api.Record
+	if *withProof {
+		rec, err = c.RecordProof(ctx, pos[0], to)
+	} else {
+		rec, err = c.Record(ctx, pos[0])
+	}
 	if err != nil {
 		return err
 	}

@@ -553,6 +553,18 @@ func (c *Client) Record(ctx context.Context, key string) (api.Record, error) {
 	return out, err
 }
 
+// RecordProof is Record with the proof a client checks offline
+// (proof_full), leading to the quant to (zero: the tip).
+func (c *Client) RecordProof(ctx context.Context, key string, to quant.Hash) (api.Record, error) {
+	var out api.Record
+	q := "?proof=full"
+	if !to.IsZero() {
+		q += "&to=" + to.String()
+	}
+	err := c.do(ctx, http.MethodGet, c.v1("/records/"+url.PathEscape(key))+q, "", nil, MaxSmallResponse+2*quant.MaxTxSize+proof.MaxJSONSize, &out)
+	return out, err
+}
+
 // History returns up to limit versions of a record, oldest first, after
 // the cursor after ("": from the first; a page's Next otherwise); limit 0
 // leaves the count to the node.

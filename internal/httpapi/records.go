@@ -30,9 +30,16 @@ func (s *Server) recordRoutes(chainRoute func(method, path string, fn http.Handl
 	})
 }
 
-// record answers a key's latest version, its transaction and the proof.
+// record answers a key's latest version, its transaction and the proof;
+// with ?proof=full (and &to=HASH) also the proof a client checks offline,
+// as for a transaction.
 func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
+	full, to, err := proofQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	l := s.lg(r)
 	v, err := l.Chain.Record(key)
 	if errors.Is(err, chain.ErrNotFound) {
@@ -49,7 +56,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: record %q moved while it was read: %v", ErrRetry, key, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, api.Record{
+	out := api.Record{
 		Key:  key,
 		Lock: api.FromLock(v.Lock),
 		TxStatus: api.TxStatus{
@@ -62,7 +69,14 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 			Proof:         p.Path,
 			TxCount:       p.Header.TxCount,
 		},
-	})
+	}
+	if full {
+		if out.Full, err = fullProof(l.Chain, p, to, s.cfg.MaxProofHeaders); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // recordHistory answers a page of a key's versions, oldest first:
