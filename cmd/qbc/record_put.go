@@ -201,4 +201,3 @@ func parseTimeMs(s string) (int64, error) {
 	}
 	return ms, nil
 }
-
