@@ -1,8 +1,11 @@
 package chain_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -107,4 +110,165 @@ func TestOnPebble(t *testing.T) {
 	if err := chain.VerifyStored(context.Background(), st, engines, nil); err != nil {
 		t.Fatalf("VerifyStored: %v", err)
 	}
+}
+
+// recordBench is a chain on Pebble for the record benchmarks, with a clock
+// that moves a second per quant.
+type recordBench struct {
+	c     *chain.Chain
+	now   time.Time
+	nonce uint64
+}
+
+func newRecordBench(b *testing.B) *recordBench {
+	b.Helper()
+	engines := chain.Engines{pow.Name: pow.New}
+	r := quant.DefaultRules("record-bench", t0Bench)
+	r.Engine = pow.Name
+	r.MaxQuantTxs = 10_000
+	r.EngineParams, _ = json.Marshal(pow.Params{TargetMs: 1000, InitialDifficulty: 1, MinDifficulty: 1, Window: 0})
+	bang, err := quant.NewBang(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := store.Open(store.Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	st := db.Chain(bang.Hash())
+	if err := chain.Init(st, bang, engines); err != nil {
+		b.Fatal(err)
+	}
+	rb := &recordBench{now: time.UnixMilli(t0Bench + 10_000)}
+	rb.c, err = chain.Open(st, engines, chain.Options{Now: func() time.Time { return rb.now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rb
+}
+
+const t0Bench = 1_700_000_000_000
+
+// add seals txs into a quant on the tip and adds it.
+func (rb *recordBench) add(b *testing.B, txs []*quant.Tx) {
+	rb.now = rb.now.Add(time.Second)
+	q, _, err := rb.c.Template(nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q.Txs, q.Header.TxCount, q.Header.TxRoot = txs, uint32(len(txs)), quant.TxRoot(txs)
+	if err := rb.c.Engine().Seal(context.Background(), &q.Header); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := rb.c.Add(q); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (rb *recordBench) tx(key string, lock *quant.Lock, signer ed25519.PrivateKey) *quant.Tx {
+	rb.nonce++
+	tx := &quant.Tx{ChainID: rb.c.ID(), Time: rb.now.UnixMilli(), Nonce: rb.nonce, Kind: quant.DataJSON,
+		Data: []byte(`{"total":42,"items":["a","b"]}`), Key: key, Lock: lock}
+	if signer != nil {
+		tx.Sign(signer)
+	}
+	return tx
+}
+
+// BenchmarkAddSignedRecords measures chain.Add per signed transaction, in
+// quants of 1,000, on Pebble: plain (no key), keyed-new (each a new key
+// locked to its owner), keyed-update (each a new version of an
+// owner-locked key: a record read and the owner check per write). The
+// lock checks' cost is the difference (docs/records.md).
+//
+//	go test -run XXX -bench AddSignedRecords -benchtime 20x ./internal/chain
+func BenchmarkAddSignedRecords(b *testing.B) {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, 32))
+	lock := &quant.Lock{Owners: [][]byte{key.Public().(ed25519.PublicKey)}, Threshold: 1}
+	const perQuant = 1000
+	for _, mode := range []string{"plain", "keyed-new", "keyed-update"} {
+		b.Run(mode, func(b *testing.B) {
+			rb := newRecordBench(b)
+			if mode == "keyed-update" { // the keys exist, locked
+				txs := make([]*quant.Tx, perQuant)
+				for i := range txs {
+					txs[i] = rb.tx(fmt.Sprintf("orders/%d", i), lock, key)
+				}
+				rb.add(b, txs)
+			}
+			batches := make([][]*quant.Tx, b.N)
+			for n := range batches {
+				txs := make([]*quant.Tx, perQuant)
+				for i := range txs {
+					switch mode {
+					case "plain":
+						txs[i] = rb.tx("", nil, key)
+					case "keyed-new":
+						txs[i] = rb.tx(fmt.Sprintf("orders/%d/%d", n, i), lock, key)
+					default:
+						txs[i] = rb.tx(fmt.Sprintf("orders/%d", i), nil, key)
+					}
+				}
+				batches[n] = txs
+			}
+			b.ResetTimer()
+			for n := range b.N {
+				rb.add(b, batches[n])
+			}
+			b.ReportMetric(float64(b.N*perQuant)/b.Elapsed().Seconds(), "txs/s")
+		})
+	}
+}
+
+// BenchmarkRecordReads measures a record's latest and its history on a
+// store of 1,000,000 versions under 1,000,000 keys (built once, unsigned,
+// in quants of 10,000), then of one key with 1,000 versions.
+//
+//	go test -run XXX -bench RecordReads -benchtime 2s ./internal/chain
+func BenchmarkRecordReads(b *testing.B) {
+	rb := newRecordBench(b)
+	const keys, perQuant = 1_000_000, 10_000
+	for q := 0; q < keys/perQuant; q++ {
+		txs := make([]*quant.Tx, perQuant)
+		for i := range txs {
+			txs[i] = rb.tx(fmt.Sprintf("k/%07d", q*perQuant+i), nil, nil)
+		}
+		rb.add(b, txs)
+	}
+	for range 1000 / 100 { // hot/000: 1,000 versions, in 10 quants
+		txs := make([]*quant.Tx, 100)
+		for i := range txs {
+			txs[i] = rb.tx("hot/000", nil, nil)
+		}
+		rb.add(b, txs)
+	}
+	b.Run("latest", func(b *testing.B) {
+		for n := range b.N {
+			if _, err := rb.c.Record(fmt.Sprintf("k/%07d", (n*7919)%keys)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("history-1", func(b *testing.B) {
+		for n := range b.N {
+			if h, err := rb.c.History(fmt.Sprintf("k/%07d", (n*7919)%keys), nil, 100); err != nil || len(h) != 1 {
+				b.Fatal(len(h), err)
+			}
+		}
+	})
+	b.Run("history-100-of-1000", func(b *testing.B) {
+		for range b.N {
+			if h, err := rb.c.History("hot/000", nil, 100); err != nil || len(h) != 100 {
+				b.Fatal(len(h), err)
+			}
+		}
+	})
+	b.Run("keys-100", func(b *testing.B) {
+		for n := range b.N {
+			if ks, err := rb.c.Keys("k/", fmt.Sprintf("k/%07d", (n*7919)%(keys-1000)), 100); err != nil || len(ks) != 100 {
+				b.Fatal(len(ks), err)
+			}
+		}
+	})
 }
