@@ -283,7 +283,9 @@ func TestHostileMessages(t *testing.T) {
 		{"for another node", env(peer.ID{1}, peer.KindStatus, nil, time.Now()).Encode(), 401},
 		{"stale", env(a.ID(), peer.KindStatus, nil, time.Now().Add(-time.Hour)).Encode(), 401},
 		{"garbage", []byte("hello"), 400},
-		{"oversized", make([]byte, peer.MaxEnvelope+1), 413},
+		{"oversized", env(a.ID(), peer.KindTx, make([]byte, peer.MaxBody+1), time.Now()).Encode(), 413},
+		{"over its kind's cap", env(a.ID(), peer.KindStatus, make([]byte, 8<<10), time.Now()).Encode(), 413},
+		{"a reply sent as a request", env(a.ID(), peer.KindReply, nil, time.Now()).Encode(), 400},
 		{"bad body", env(a.ID(), peer.KindHashes, []byte("{"), time.Now()).Encode(), 422},
 	} {
 		if s, code := post(tc.b); s != tc.status {

@@ -16,12 +16,13 @@ type Code string
 // The refusal codes of the peer wire protocol.
 const (
 	CodeBusy            Code = "busy"            // too many messages being served; try again
-	CodeTooLarge        Code = "too_large"       // the envelope is past MaxEnvelope
+	CodeTooLarge        Code = "too_large"       // the envelope is past MaxEnvelope or its kind's cap
 	CodeMalformed       Code = "malformed"       // the envelope does not decode
 	CodeUnauthenticated Code = "unauthenticated" // the envelope checks failed (signature, time, replay, addressee)
 	CodeNotMember       Code = "not_member"      // the sender is not a member of this closed network
 	CodeBanned          Code = "banned"          // the sender is banned for sending invalid data
 	CodeRefused         Code = "refused"         // the content was refused for no rule's code
+	CodeTimeout         Code = "request_timeout" // the message was not sent in time
 )
 
 // status is the HTTP status each refusal of an envelope is sent with. A
@@ -33,6 +34,7 @@ var status = map[Code]int{
 	CodeUnauthenticated: http.StatusUnauthorized,
 	CodeNotMember:       http.StatusForbidden,
 	CodeBanned:          http.StatusForbidden,
+	CodeTimeout:         http.StatusRequestTimeout,
 }
 
 // Status is the HTTP status an envelope refused with c is answered with.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -52,9 +51,18 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, CodeBusy, errors.New("too many peer messages at once; try again"))
 		return
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
+	now := s.cfg.Now().UnixMilli()
+	b, err := readRequest(w, r, func(e *Envelope) error {
+		if err := s.guard.checkHead(e, now); err != nil {
+			return err
+		}
+		if s.isBanned(IDOf(e.From)) {
+			return ErrBanned
+		}
+		return nil
+	})
 	if err != nil {
-		s.refuse(w, r, CodeTooLarge, err)
+		s.refuse(w, r, readRefusal(err), err)
 		return
 	}
 	e, err := DecodeEnvelope(b)
@@ -63,7 +71,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.Chain = s.chain
-	if err := s.guard.check(e, s.cfg.Now().UnixMilli()); err != nil {
+	if err := s.guard.check(e, now); err != nil {
 		s.refuse(w, r, guardRefusal(err), err)
 		return
 	}
@@ -248,4 +256,19 @@ func (s *Service) fetchAnnounced(ctx context.Context, p peerState, ab announceBo
 	case Invalid:
 		s.penalty(p.id, costInvalidQuant, err)
 	}
+}
+
+// readRefusal is the code of a request that readRequest refused.
+func readRefusal(err error) Code {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return CodeTooLarge
+	case errors.Is(err, ErrTimeout):
+		return CodeTimeout
+	case errors.Is(err, ErrBanned):
+		return CodeBanned
+	case errors.Is(err, ErrMalformed):
+		return CodeMalformed
+	}
+	return guardRefusal(err)
 }

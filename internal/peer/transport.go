@@ -34,9 +34,13 @@ func (s *Service) call(ctx context.Context, addr string, to ID, want ed25519.Pub
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxReply+1))
+	limit := maxAnswer(kind)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(b) > limit && resp.StatusCode == http.StatusOK {
+		return nil, nil, fmt.Errorf("peer %s: %w: the answer to %s is over %d bytes", addr, ErrTooLarge, kind, limit)
 	}
 	s.m.msgs.WithLabelValues(kind.String(), "out").Inc()
 	if resp.StatusCode != http.StatusOK {
@@ -49,7 +53,7 @@ func (s *Service) call(ctx context.Context, addr string, to ID, want ed25519.Pub
 		json.Unmarshal(b, &e)
 		return nil, nil, fmt.Errorf("peer %s: %d %s: %s", addr, resp.StatusCode, e.Error.Code, e.Error.Message)
 	}
-	rep, err := decodeEnvelope(b, MaxReply)
+	rep, err := decodeEnvelope(b, limit)
 	if err != nil {
 		return nil, nil, err
 	}
