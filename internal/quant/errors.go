@@ -28,6 +28,7 @@ const (
 	CodeBadSeal       Code = "bad_seal"        // the engine's seal (work, signature) is invalid
 	CodeBadRules      Code = "bad_rules"       // a bang's rules are invalid
 	CodeLimitExceeded Code = "limit_exceeded"  // a chain's block limits are exceeded
+	CodeNotEncrypted  Code = "not_encrypted"   // a field the chain's rules list is not encrypted
 )
 
 // RuleError is a refusal with a code and a human-readable description.
