@@ -10,8 +10,8 @@
 // "ssh-ed25519 AAAA..." line, or an age X25519 recipient ("age1...").
 // Ed25519 keys are converted to X25519 as age's ssh-ed25519 recipients do
 // (agessh), so a key made by 'qbc keys new' both signs and reads. A reader
-// decrypts with an identity (LoadIdentity): a qbc key file (or a node's
-// own key file) or an age identity file ("AGE-SECRET-KEY-1...").
+// decrypts with an identity (LoadIdentity): a qbc key file or an age
+// identity file ("AGE-SECRET-KEY-1...").
 //
 // # Formats
 //

@@ -89,7 +89,7 @@ func TestRoundTripTwoReaders(t *testing.T) {
 	}
 }
 
-func TestAgeKeysAndNodeKey(t *testing.T) {
+func TestAgeKeys(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -99,12 +99,8 @@ func TestAgeKeysAndNodeKey(t *testing.T) {
 	if err := os.WriteFile(idFile, []byte("# created: now\n"+id.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	node := newReader(t, 9)
-	nodeKey := filepath.Join(dir, "node.key")
-	if err := os.WriteFile(nodeKey, []byte(hex.EncodeToString(node.key.Seed())+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rs, err := encrypt.ParseRecipients(id.Recipient().String() + ", " + node.pub)
+	qbc := newReader(t, 9)
+	rs, err := encrypt.ParseRecipients(id.Recipient().String() + ", " + qbc.pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,10 +108,16 @@ func TestAgeKeysAndNodeKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{idFile, nodeKey} {
+	for _, f := range []string{idFile, qbc.keyFile} {
 		if got, err := encrypt.Decrypt(c, identities(t, f)); err != nil || string(got) != "x" {
 			t.Errorf("%s: %q, %v", filepath.Base(f), got, err)
 		}
+	}
+	// A bare 64-hex key (a public key, or a node's seed) is no identity.
+	bare := filepath.Join(dir, "bare")
+	os.WriteFile(bare, []byte(qbc.pub+"\n"), 0o600)
+	if _, err := encrypt.LoadIdentity(bare); !errors.Is(err, encrypt.ErrIdentity) || !strings.Contains(err.Error(), "public key is no identity") {
+		t.Errorf("bare hex: %v", err)
 	}
 }
 

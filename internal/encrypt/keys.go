@@ -146,9 +146,11 @@ type qbcKeyFile struct {
 }
 
 // LoadIdentity reads the identities in a file: a qbc key file
-// ({"public": HEX, "private": HEX}, the private part the 32-byte seed), a
-// node's key file (the bare hex seed), or an age identity file (lines of
-// "AGE-SECRET-KEY-1..."). Its errors never quote the file's content.
+// ({"public": HEX, "private": HEX}, the private part the 32-byte seed) or
+// an age identity file (lines of "AGE-SECRET-KEY-1..."). A node's key file
+// (a bare hex seed) is refused: it cannot be told from a public key
+// written to a file, and a node's key is for its peers, not a reader's.
+// Its errors never quote the file's content.
 func LoadIdentity(path string) ([]age.Identity, error) {
 	b, err := readBounded(path)
 	if err != nil {
@@ -180,15 +182,13 @@ func LoadIdentity(path string) ([]age.Identity, error) {
 		}
 		return ids, nil
 	}
-	key, err := keyFromSeed(string(t))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: not a qbc key file, a node key or an age identity file", ErrIdentity, path)
+	if k, err := hex.DecodeString(string(t)); err == nil && len(k) == ed25519.PublicKeySize {
+		// A node's key file is a bare hex seed, but so is what 'qbc keys
+		// public' prints: taking it as a seed would make a wrong identity
+		// quietly, so neither is one.
+		return nil, fmt.Errorf("%w: %s holds a bare 64-hex key: a public key is no identity (give the key file of 'qbc keys new')", ErrIdentity, path)
 	}
-	id, err := Identity(key)
-	if err != nil {
-		return nil, err
-	}
-	return []age.Identity{id}, nil
+	return nil, fmt.Errorf("%w: %s: not a qbc key file or an age identity file", ErrIdentity, path)
 }
 
 // keyFromSeed decodes a hex Ed25519 seed.
