@@ -2,10 +2,20 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
+
+// decryptedTxStatus is a transaction's status with what --identity
+// decrypted: the JSON pointers of the decrypted values ("" the whole
+// value); always present, empty when nothing was encrypted.
+type decryptedTxStatus struct {
+	api.TxStatus
+	Decrypted []string `json:"decrypted"`
+}
 
 const txGetHelp = `Usage: qbc tx get [flags] ID
 
@@ -15,14 +25,26 @@ confirmations, and the Merkle proof that its id is under the quant's
 tx_root. An id the node does not know is an error (not_found). --chain
 (or QBC_CHAIN) asks about another chain the node follows (GET
 /v1/chains/{id}/txs/{id}).
+
+--identity KEYFILE decrypts what it can of a value encrypted to its
+readers ('qbc inject --encrypt-to'): a qbc key file (its public key is the
+reader's, as 'qbc keys public' prints it), a node's key file or an age
+identity file; several, comma-separated. A whole value encrypted shows as
+its JSON value, each encrypted field as its value, and "decrypted" lists
+the JSON pointers of what was decrypted ("" for the whole value). If the
+keys open nothing that is encrypted, it fails (not a reader); if they open
+some fields and not others, it prints what it decrypted and names the rest
+on standard error.
 `
 
 const txGetExample = `qbc tx get --node 127.0.0.1:5000 "$(qbc inject '{"a":1}' | jq -r .id)"
-qbc tx get --chain "$TEMPS" "$(qbc inject --chain "$TEMPS" '{"temp":21}' | jq -r .id)"`
+qbc tx get --chain "$TEMPS" "$(qbc inject --chain "$TEMPS" '{"temp":21}' | jq -r .id)"
+qbc tx get --identity alice.key "$ID"`
 
 func runTxGet(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "tx get", txGetHelp, txGetExample)
 	nf := fs.addChainFlags(time.Minute)
+	identity := fs.String("identity", "", "decrypt what the key `files` (comma-separated) can read")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -34,6 +56,10 @@ func runTxGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("tx get: ID: %v", err)
 	}
+	ids, err := loadIdentities("tx get", *identity)
+	if err != nil {
+		return err
+	}
 	c, err := nf.client()
 	if err != nil {
 		return err
@@ -42,5 +68,18 @@ func runTxGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(e.stdout, st)
+	if ids == nil {
+		return writeJSON(e.stdout, st)
+	}
+	done, err := decryptTx(&st.Tx, ids)
+	if err != nil && len(done) == 0 {
+		return fmt.Errorf("tx get: %w", err)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "tx get: not decrypted: %v\n", err)
+	}
+	if done == nil {
+		done = []string{}
+	}
+	return writeJSON(e.stdout, decryptedTxStatus{TxStatus: st, Decrypted: done})
 }
