@@ -81,7 +81,7 @@ func ParseRecipients(spec string) ([]age.Recipient, error) {
 }
 
 // parseRecipient parses one recipient; its errors quote at most a prefix
-// of s.
+// of s, and nothing of what looks like a secret.
 func parseRecipient(s string) (age.Recipient, error) {
 	switch {
 	case strings.HasPrefix(s, "age1"):
@@ -97,7 +97,10 @@ func parseRecipient(s string) (age.Recipient, error) {
 		}
 		return r, nil
 	case strings.HasPrefix(s, "{"):
-		return nil, fmt.Errorf("%s: looks like a key file; give its public key ('qbc keys public FILE')", short(s))
+		// Not quoted: it may be a key file's private part.
+		return nil, errors.New("a value that looks like a key file: give its public key ('qbc keys public FILE')")
+	case strings.HasPrefix(strings.ToUpper(s), "AGE-SECRET-KEY-"):
+		return nil, errors.New("an age identity (a secret key) is not a recipient: give its public key (age-keygen -y)")
 	}
 	k, err := hex.DecodeString(s)
 	if err != nil || len(k) != ed25519.PublicKeySize {
