@@ -30,6 +30,16 @@ func encryptedDoc(t *testing.T, doc string, fields ...string) string {
 	return string(c)
 }
 
+// field returns the encrypted /patient/name of doc, as JSON.
+func field(t *testing.T, doc string) string {
+	t.Helper()
+	var v struct{ Patient struct{ Name json.RawMessage } }
+	if err := json.Unmarshal([]byte(doc), &v); err != nil || len(v.Patient.Name) == 0 {
+		t.Fatalf("no /patient/name in %s: %v", doc, err)
+	}
+	return string(v.Patient.Name)
+}
+
 // TestEncryptedFields: on a chain whose rules list encrypted_fields, a
 // JSON transaction with a listed field in plaintext is refused
 // (not_encrypted) at admission and in a quant from elsewhere; with the
@@ -56,6 +66,9 @@ func TestEncryptedFields(t *testing.T) {
 		{"notes in plaintext", encryptedDoc(t, plain, "/patient/name"), quant.CodeNotEncrypted},
 		{"nothing encrypted", plain, quant.CodeNotEncrypted},
 		{"a string that is no age file", `{"patient":{"name":"age:QUJD"},"ward":7}`, quant.CodeNotEncrypted},
+		// A member named twice: a check that kept the last one would pass
+		// while the first, in plaintext, is stored.
+		{"plaintext beside its ciphertext", `{"patient":{"name":"Ada","name":` + field(t, good) + `},"ward":7}`, quant.CodeBadData},
 		{"rest breaks the schema", encryptedDoc(t, `{"patient":{"name":"Ada"},"ward":"seven"}`, "/patient/name"), quant.CodeBadData},
 	}
 	for _, tc := range cases {

@@ -32,14 +32,63 @@ func DecodeDocument(b []byte) (any, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeValue(dec, 0)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDocument, err)
 	}
 	if len(bytes.TrimSpace(b[dec.InputOffset():])) != 0 {
 		return nil, fmt.Errorf("%w: trailing data", ErrDocument)
 	}
 	return v, nil
+}
+
+// decodeValue decodes the next value of dec, refusing an object that
+// names a member twice: encoding/json keeps the last, other readers the
+// first, so {"name":"Ada","name":"age:..."} would pass a check of the
+// encrypted one while the plaintext is stored next to it.
+func decodeValue(dec *json.Decoder, depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("nested deeper than %d", MaxDepth)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil // string, json.Number, bool or nil
+	}
+	switch d {
+	case '{':
+		m := map[string]any{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, _ := kt.(string)
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("member %q appears twice", k)
+			}
+			if m[k], err = decodeValue(dec, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		_, err := dec.Token() // '}'
+		return m, err
+	case '[':
+		a := []any{}
+		for dec.More() {
+			v, err := decodeValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		_, err := dec.Token() // ']'
+		return a, err
+	}
+	return nil, fmt.Errorf("unexpected %v", d)
 }
 
 // EncodeDocument encodes a document as compact JSON, without HTML escapes;

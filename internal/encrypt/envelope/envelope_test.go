@@ -79,6 +79,7 @@ func TestDecodeDocumentBounds(t *testing.T) {
 	}{
 		{deep, false}, {ok, true}, {inString, true}, {`{"a":1} x`, false}, {`{"a":1}{}`, false}, {`{`, false},
 		{`"` + strings.Repeat("a", MaxDocSize) + `"`, false},
+		{`{"a":1,"a":2}`, false}, {`{"a":{"b":1,"\u0062":2}}`, false}, {`[{"a":1},{"a":2}]`, true}, {`{}`, true}, {`[]`, true},
 	} {
 		_, err := DecodeDocument([]byte(c.in))
 		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrDocument)) {
