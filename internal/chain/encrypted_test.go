@@ -33,7 +33,9 @@ func encryptedDoc(t *testing.T, doc string, fields ...string) string {
 // field returns the encrypted /patient/name of doc, as JSON.
 func field(t *testing.T, doc string) string {
 	t.Helper()
-	var v struct{ Patient struct{ Name json.RawMessage } }
+	var v struct {
+		Patient struct{ Name json.RawMessage }
+	}
 	if err := json.Unmarshal([]byte(doc), &v); err != nil || len(v.Patient.Name) == 0 {
 		t.Fatalf("no /patient/name in %s: %v", doc, err)
 	}
