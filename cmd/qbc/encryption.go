@@ -12,6 +12,7 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/encrypt"
+	"github.com/qbc-chain/qbc/internal/encrypt/envelope"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -161,6 +162,9 @@ func decryptTx(t *api.Tx, ids []age.Identity) ([]string, error) {
 		return []string{""}, nil
 	case api.KindJSON:
 		out, done, err := encrypt.DecryptFields(t.Data, ids)
+		if errors.Is(err, envelope.ErrDocument) {
+			return nil, nil // beyond the bounds (or names a member twice): shown as it is
+		}
 		if out != nil && len(done) > 0 {
 			t.Data = out
 		}

@@ -66,6 +66,12 @@ func TestValueEncrypter(t *testing.T) {
 		t.Fatalf("fields reader: %v %v %s", done, err, at.Data)
 	}
 
+	// A document the decrypter cannot read (too deep) is shown as it is.
+	deep := api.Tx{Kind: api.KindJSON, Data: []byte(strings.Repeat("[", 100) + strings.Repeat("]", 100))}
+	if done, err := decryptTx(&deep, alice); err != nil || len(done) != 0 {
+		t.Fatalf("deep document: %v %v", done, err)
+	}
+
 	signed := &quant.Tx{Kind: quant.DataJSON, Data: []byte(`{}`)}
 	_, k, _ := ed25519.GenerateKey(nil)
 	signed.Sign(k)
