@@ -22,8 +22,10 @@ short file run twice makes two chains (give "created" to make one).
 The fields: name, created (Unix ms), engine (pow, poa, raft) and
 engine_params, write_policy (open, signed, allowlist), writers (hex keys,
 for allowlist), max_data_bytes, max_quant_txs, max_quant_bytes,
-max_time_drift_ms, and schema, a JSON Schema every transaction's data must
-match. examples/ holds a rules file for each kind of chain. A raft chain's
+max_time_drift_ms, schema, a JSON Schema every transaction's data must
+match, and encrypted_fields, JSON pointers of fields every transaction must
+carry encrypted to its readers ('qbc inject --encrypt-fields'; the schema
+then checks the rest). examples/ holds a rules file for each kind of chain. A raft chain's
 --members may name running nodes by address (HOST:PORT) instead of key: the
 node fetches each one's key from its GET /v1/node ('qbc node info') and the
 chain's rules list the key.
@@ -35,6 +37,7 @@ The node follows the new chain and offers it to its peers. Prints the chain
 const chainNewExample = `qbc chain new examples/temps.json
 qbc chain new --name temps --schema examples/temps.schema.json
 qbc chain new --name orders --write-policy signed
+qbc chain new --name ward --encrypted-fields /patient/name,/notes
 qbc chain new --name ledger --engine raft --members m0=KEY0,m1=KEY1,m2=KEY2
 qbc chain new --name ledger --engine raft --members :5000,:5001,:5002
 qbc chain new --name shared --engine poa --authorities KEY0,KEY1,KEY2`
@@ -51,6 +54,7 @@ func runChainNew(ctx context.Context, e *env, args []string) error {
 		policy      = fs.String("write-policy", "", "who may write: open, signed or `allowlist`")
 		writers     = fs.String("writers", "", "the allowlist's hex public `KEY,...`")
 		created     = fs.Int64("created", 0, "creation time, Unix `ms` (default: now, so each run makes a new chain)")
+		encrypted   = fs.String("encrypted-fields", "", "JSON `pointers`, comma-separated (/patient/name,/notes), of fields transactions must carry encrypted")
 	)
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -91,6 +95,8 @@ func runChainNew(ctx context.Context, e *env, args []string) error {
 			set("writers", splitList(*writers))
 		case "created":
 			set("created", *created)
+		case "encrypted-fields":
+			set("encrypted_fields", splitList(*encrypted))
 		case "authorities":
 			b, _ := json.Marshal(splitList(*authorities))
 			params["authorities"] = b

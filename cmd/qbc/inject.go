@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"time"
 
@@ -24,22 +25,39 @@ and a random nonce. With --key it is signed: qbc reads the chain id from
 the node (GET /v1/chain) unless --chain gives it, stamps the time and a
 random nonce, signs, and sends the transaction to POST /v1/txs (POST
 /v1/chains/{id}/txs with --chain).
+
+--encrypt-to READERS encrypts the record here, before it leaves, to each
+reader (comma-separated: the hex public key 'qbc keys public' prints, an
+ssh-ed25519 key, an age1... recipient, or a file holding them), with age:
+the node stores only ciphertext, and 'qbc tx get --identity KEY' reads it.
+The whole value becomes a bytes payload (the transaction goes to POST
+/v1/txs, signed or not); with --encrypt-fields /a,/b only the JSON fields
+at those pointers are encrypted, each replaced by a string "age:..." and the
+rest left readable (what a chain with "encrypted_fields" in its rules
+needs, its schema checking the rest).
 `
 
 const injectExample = `qbc inject --node 127.0.0.1:5000 '{"test":"test2"}'
 echo '{"sensor":7,"temp":21.5}' | qbc inject --key writer.key -
-qbc inject --chain "$TEMPS" '{"sensor":7,"temp":21.5}'`
+qbc inject --chain "$TEMPS" '{"sensor":7,"temp":21.5}'
+qbc inject --encrypt-to "$(qbc keys public alice.key),bob.pub" '{"diagnosis":"..."}'
+qbc inject --chain "$WARD" --encrypt-to alice.pub --encrypt-fields /patient/name '{"patient":{"name":"Ada"},"ward":7}'`
 
 func runInject(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "inject", injectHelp, injectExample)
 	nf := fs.addChainFlags(time.Minute)
 	keyFile := fs.String("key", "", "sign with the Ed25519 key in `file` (see 'qbc keys new')")
 	asString := fs.Bool("string", false, "send the argument as a JSON string")
+	ef := fs.addEncryptFlags()
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if err := wantArgs("inject", pos, 1, 1); err != nil {
+		return err
+	}
+	enc, err := ef.encrypter("inject")
+	if err != nil {
 		return err
 	}
 	c, err := nf.client()
@@ -50,16 +68,22 @@ func runInject(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *keyFile == "" {
+	kind, data, err := enc.apply(data)
+	if err != nil {
+		return fmt.Errorf("inject: %w", err)
+	}
+	if *keyFile == "" && kind == quant.DataJSON {
 		sub, err := c.Inject(ctx, data)
 		if err != nil {
 			return err
 		}
 		return writeJSON(e.stdout, sub)
 	}
-	key, err := loadKey(*keyFile)
-	if err != nil {
-		return err
+	var key ed25519.PrivateKey // nil: unsigned
+	if *keyFile != "" {
+		if key, err = loadKey(*keyFile); err != nil {
+			return err
+		}
 	}
 	id := c.ChainID()
 	if id.IsZero() {
@@ -73,7 +97,7 @@ func runInject(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sub, err := c.SubmitTx(ctx, newSignedTx(id, data, key, time.Now().UnixMilli(), nonce))
+	sub, err := c.SubmitTx(ctx, newTx(id, kind, data, key, time.Now().UnixMilli(), nonce))
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,15 @@ Print the public key of a key file in hex: what a chain's allowlist
 (its rules' "writers") names and a signed transaction's "pubkey" carries.
 FILE may also be a node's own key, DATA_DIR/node.key: its public key is
 what a poa chain's "authorities" and a raft chain's "members" name.
+
+It is also what --encrypt-to takes (qbc inject, qbc tx sign, qbc tx send),
+as the value itself or in a file: a value encrypted to it is read with the
+key file as --identity (qbc tx get). The Ed25519 key converts to an X25519
+reader key as age's ssh-ed25519 recipients do.
 `
 
-const keysPublicExample = `qbc keys public writer.key`
+const keysPublicExample = `qbc keys public writer.key
+qbc keys public alice.key > alice.pub && qbc inject --encrypt-to alice.pub '{"a":1}'`
 
 func runKeysPublic(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "keys public", keysPublicHelp, keysPublicExample)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -68,21 +69,45 @@ func scriptStartNode(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("startnode does not fail")
 	}
+	n, err := startTestNode(ts.Getenv, filepath.Join(ts.Getenv("WORK"), "node"), args...)
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	ts.Defer(func() {
+		if err := n.stop(); err != nil {
+			ts.Logf("node: %v\n%s", err, n.logs.String())
+		}
+	})
+	ts.Setenv("QBC_NODE", "http://"+n.addr)
+}
+
+// testNode is a 'qbc node' run in the test process.
+type testNode struct {
+	addr string      // where it listens
+	logs *syncBuffer // what it wrote to stderr: its logs
+	// stop stops the node and returns what its run returned.
+	stop func() error
+}
+
+// startTestNode runs 'qbc node' in the test process on 127.0.0.1:0 with
+// its data in dataDir, its logs at level warn unless args say otherwise,
+// and waits until it listens. getenv is the node's environment.
+func startTestNode(getenv func(string) string, dataDir string, args ...string) (*testNode, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, outW := io.Pipe()
-	var logs syncBuffer
+	logs := &syncBuffer{}
 	e := &env{
 		stdin:  strings.NewReader(""),
 		stdout: outW,
-		stderr: &logs,
+		stderr: logs,
 		getenv: func(name string) string {
 			if name == "GOMEMLIMIT" {
 				return "off" // leave the test process's memory limit alone
 			}
-			return ts.Getenv(name)
+			return getenv(name)
 		},
 	}
-	nodeArgs := append([]string{"node", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(ts.Getenv("WORK"), "node"), "--log-level", "warn"}, args...)
+	nodeArgs := append([]string{"node", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, args...)
 	done := make(chan error, 1)
 	go func() {
 		err := runEnv(ctx, e, nodeArgs)
@@ -102,21 +127,22 @@ func scriptStartNode(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		io.Copy(io.Discard, out)
 	}()
-	ts.Defer(func() {
+	stop := func() error {
 		cancel()
-		if err := <-done; err != nil {
-			ts.Logf("node: %v\n%s", err, logs.String())
-		}
+		err := <-done
 		wg.Wait()
-	})
+		return err
+	}
 	select {
 	case addr := <-listening:
-		ts.Setenv("QBC_NODE", "http://"+addr)
+		return &testNode{addr: addr, logs: logs, stop: stop}, nil
 	case err := <-done:
 		done <- err
-		ts.Fatalf("node did not start: %v\n%s", err, logs.String())
+		stop()
+		return nil, fmt.Errorf("node did not start: %v\n%s", err, logs.String())
 	case <-time.After(30 * time.Second):
-		ts.Fatalf("node did not listen within 30s\n%s", logs.String())
+		stop()
+		return nil, fmt.Errorf("node did not listen within 30s\n%s", logs.String())
 	}
 }
 

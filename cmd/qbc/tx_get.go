@@ -9,6 +9,14 @@ import (
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
+// decryptedTxStatus is a transaction's status with what --identity
+// decrypted: the JSON pointers of the decrypted values ("" the whole
+// value); always present, empty when nothing was encrypted.
+type decryptedTxStatus struct {
+	api.TxStatus
+	Decrypted []string `json:"decrypted"`
+}
+
 const txGetHelp = `Usage: qbc tx get [flags] ID
 
 Print a transaction's status (GET /v1/txs/{id}): "pending" while it waits
@@ -23,18 +31,30 @@ tx_root. An id the node does not know is an error (not_found). --chain
 leads to the node's tip, or to the quant --to names (which must descend
 from the transaction's); a node serves at most 10,000 headers above the
 transaction's quant. A pending transaction has no proof yet: an error.
+
+--identity KEYFILE decrypts what it can of a value encrypted to its
+readers ('qbc inject --encrypt-to'): a qbc key file (its public key is the
+reader's, as 'qbc keys public' prints it), a node's key file or an age
+identity file; several, comma-separated. A whole value encrypted shows as
+its JSON value, each encrypted field as its value, and "decrypted" lists
+the JSON pointers of what was decrypted ("" for the whole value). If the
+keys open nothing that is encrypted, it fails (not a reader); if they open
+some fields and not others, it prints what it decrypted and names the rest
+on standard error.
 `
 
 const txGetExample = `qbc tx get --node 127.0.0.1:5000 "$(qbc inject '{"a":1}' | jq -r .id)"
 qbc tx get --chain "$TEMPS" "$(qbc inject --chain "$TEMPS" '{"temp":21}' | jq -r .id)"
 qbc tx get --proof "$ID" > saved.json
-qbc tx verify --proof saved.json --trust "$(qbc stats --node other:5000 | jq -r .tip)"`
+qbc tx verify --proof saved.json --trust "$(qbc stats --node other:5000 | jq -r .tip)"
+qbc tx get --identity alice.key "$ID"`
 
 func runTxGet(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "tx get", txGetHelp, txGetExample)
 	nf := fs.addChainFlags(time.Minute)
 	withProof := fs.Bool("proof", false, "add the proof a client checks offline (proof_full)")
 	toFlag := fs.String("to", "", "with --proof: the `HASH` of the quant the proof leads to (default the tip)")
+	identity := fs.String("identity", "", "decrypt what the key `files` (comma-separated) can read")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -55,6 +75,10 @@ func runTxGet(ctx context.Context, e *env, args []string) error {
 			return usagef("tx get: --to: %v", err)
 		}
 	}
+	ids, err := loadIdentities("tx get", *identity)
+	if err != nil {
+		return err
+	}
 	c, err := nf.client()
 	if err != nil {
 		return err
@@ -71,5 +95,18 @@ func runTxGet(ctx context.Context, e *env, args []string) error {
 	if *withProof && st.Full == nil {
 		return fmt.Errorf("tx get: transaction %s is %s: it has no proof until it is committed", id, st.Status)
 	}
-	return writeJSON(e.stdout, st)
+	if ids == nil {
+		return writeJSON(e.stdout, st)
+	}
+	done, err := decryptTx(&st.Tx, ids)
+	if err != nil && len(done) == 0 {
+		return fmt.Errorf("tx get: %w", err)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "tx get: not decrypted: %v\n", err)
+	}
+	if done == nil {
+		done = []string{}
+	}
+	return writeJSON(e.stdout, decryptedTxStatus{TxStatus: st, Decrypted: done})
 }

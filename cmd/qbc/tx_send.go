@@ -21,19 +21,30 @@ standard input) holds one transaction, or a JSON array of them, sent as one
 batch. Each goes in its canonical encoding, so
 the node sees exactly the bytes that were signed. Prints the id (or, for a
 batch, each one's id or error); fails if any transaction was refused.
+
+--encrypt-to (and --encrypt-fields) encrypts the JSON value of unsigned
+transactions to their readers before sending, as for 'qbc inject'. A signed
+transaction cannot be changed without breaking its signature: encrypt it
+when signing ('qbc tx sign --encrypt-to').
 `
 
 const txSendExample = `qbc tx send --node 127.0.0.1:5000 tx.json
-qbc tx sign --key writer.key --chain "$CHAIN" '{"a":1}' | qbc tx send -`
+qbc tx sign --key writer.key --chain "$CHAIN" '{"a":1}' | qbc tx send -
+qbc tx send --encrypt-to "$(qbc keys public reader.key)" unsigned-tx.json`
 
 func runTxSend(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "tx send", txSendHelp, txSendExample)
 	nf := fs.addChainFlags(time.Minute)
+	ef := fs.addEncryptFlags()
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if err := wantArgs("tx send", pos, 1, 1); err != nil {
+		return err
+	}
+	enc, err := ef.encrypter("tx send")
+	if err != nil {
 		return err
 	}
 	c, err := nf.client()
@@ -53,6 +64,9 @@ func runTxSend(ctx context.Context, e *env, args []string) error {
 		txs := make([]*quant.Tx, len(items))
 		for i := range items {
 			if txs[i], err = items[i].ToTx(); err != nil {
+				return fmt.Errorf("tx send: transaction %d: %w", i, err)
+			}
+			if err := enc.applyTx(txs[i]); err != nil {
 				return fmt.Errorf("tx send: transaction %d: %w", i, err)
 			}
 		}
@@ -78,6 +92,9 @@ func runTxSend(ctx context.Context, e *env, args []string) error {
 	tx, err := item.ToTx()
 	if err != nil {
 		return fmt.Errorf("tx send: %w", err)
+	}
+	if err := enc.applyTx(tx); err != nil {
+		return fmt.Errorf("tx send: the transaction: %w", err)
 	}
 	sub, err := onTxChain(c, tx).SubmitTx(ctx, tx)
 	if err != nil {

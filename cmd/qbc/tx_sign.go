@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
@@ -17,9 +18,13 @@ standard input; --string takes it as a JSON string). The signature covers
 the chain id, so it is valid on that chain only; the time (Unix ms) and a
 random nonce make each signing a distinct transaction unless --time and
 --nonce fix them.
+
+--encrypt-to and --encrypt-fields encrypt the value to its readers before
+it is signed, as for 'qbc inject' (the signature covers the ciphertext).
 `
 
-const txSignExample = `qbc tx sign --key writer.key --chain "$(qbc stats | jq -r .chain)" '{"a":1}' > tx.json`
+const txSignExample = `qbc tx sign --key writer.key --chain "$(qbc stats | jq -r .chain)" '{"a":1}' > tx.json
+qbc tx sign --key writer.key --chain "$CHAIN" --encrypt-to "$(qbc keys public reader.key)" '{"a":1}' > tx.json`
 
 func runTxSign(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "tx sign", txSignHelp, txSignExample)
@@ -28,6 +33,7 @@ func runTxSign(ctx context.Context, e *env, args []string) error {
 	timeMs := fs.Int64("time", 0, "the transaction's time in Unix `ms` (default now)")
 	nonce := fs.Uint64("nonce", 0, "the transaction's `nonce` (default random)")
 	asString := fs.Bool("string", false, "take the argument as a JSON string")
+	ef := fs.addEncryptFlags()
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -44,6 +50,10 @@ func runTxSign(ctx context.Context, e *env, args []string) error {
 	chain, err := quant.ParseHash(*chainID)
 	if err != nil {
 		return usagef("tx sign: --chain: %v", err)
+	}
+	enc, err := ef.encrypter("tx sign")
+	if err != nil {
+		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -63,5 +73,9 @@ func runTxSign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(e.stdout, api.FromTx(newSignedTx(chain, data, key, *timeMs, *nonce)))
+	kind, data, err := enc.apply(data)
+	if err != nil {
+		return fmt.Errorf("tx sign: %w", err)
+	}
+	return writeJSON(e.stdout, api.FromTx(newTx(chain, kind, data, key, *timeMs, *nonce)))
 }

@@ -64,6 +64,9 @@ func (c *Chain) checkTxRules(tx *quant.Tx, now int64) error {
 	if err := quant.CheckPayload(tx); err != nil {
 		return err
 	}
+	if err := c.checkEncrypted(tx); err != nil {
+		return err
+	}
 	if err := c.checkSchema(tx); err != nil {
 		return err
 	}
@@ -91,7 +94,11 @@ func (c *Chain) checkSchema(tx *quant.Tx) error {
 	if tx.Kind != quant.DataJSON {
 		return quant.Errorf(quant.CodeBadData, "this chain takes JSON data matching its schema, not bytes")
 	}
-	if err := c.schema.Validate(tx.Data); err != nil {
+	data, err := c.schemaData(tx)
+	if err != nil {
+		return err
+	}
+	if err := c.schema.Validate(data); err != nil {
 		return quant.Errorf(quant.CodeBadData, "%v", err)
 	}
 	return nil

@@ -85,6 +85,11 @@ var errorTable = []struct {
 	{code: string(quant.CodeBadRules), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeLimitExceeded), status: http.StatusUnprocessableEntity},
 	{code: api.CodeProofTooLong, status: http.StatusUnprocessableEntity},
+	// A field the chain's rules list is not encrypted: the payload is not
+	// what the chain takes (as bad_data), not a writer it refuses (403 is
+	// for who writes: not_allowed, the locks); the same writer succeeds
+	// with the field encrypted.
+	{code: string(quant.CodeNotEncrypted), status: http.StatusUnprocessableEntity},
 	{code: api.CodePoolFull, status: http.StatusTooManyRequests,
 		sentinels: []error{mempool.ErrFull}, msg: "the transaction pool is full; retry later"},
 	{code: api.CodeInternal, status: http.StatusInternalServerError},

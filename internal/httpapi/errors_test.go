@@ -35,6 +35,7 @@ func TestErrorTable(t *testing.T) {
 		{context.Canceled, api.CodeUnavailable, http.StatusServiceUnavailable, "request cancelled"},
 		{quant.Errorf(quant.CodeDuplicate, "again"), string(quant.CodeDuplicate), http.StatusConflict, "again"},
 		{quant.Errorf(quant.CodeBadData, "schema"), string(quant.CodeBadData), http.StatusUnprocessableEntity, "schema"},
+		{quant.Errorf(quant.CodeNotEncrypted, "/p: plain"), string(quant.CodeNotEncrypted), http.StatusUnprocessableEntity, "/p: plain"},
 		{quant.Errorf(quant.CodeMalformed, "short"), string(quant.CodeMalformed), http.StatusBadRequest, "short"},
 		{&http.MaxBytesError{Limit: 1}, string(quant.CodeTooLarge), http.StatusRequestEntityTooLarge, "request body is over the node's limit"},
 		{errorf(api.CodeProofTooLong, "12000 headers"), api.CodeProofTooLong, http.StatusUnprocessableEntity, "12000 headers"},
@@ -50,7 +51,7 @@ func TestErrorTable(t *testing.T) {
 	for _, c := range []quant.Code{quant.CodeMalformed, quant.CodeTooLarge, quant.CodeBadVersion, quant.CodeWrongChain,
 		quant.CodeBadSignature, quant.CodeNotAllowed, quant.CodeBadData, quant.CodeTimeTooOld, quant.CodeTimeTooNew, quant.CodeDuplicate,
 		quant.CodeBadLink, quant.CodeBadAncestor, quant.CodeUnknownParent, quant.CodeBadMerkleRoot, quant.CodeBadSeal, quant.CodeBadRules,
-		quant.CodeLimitExceeded} {
+		quant.CodeLimitExceeded, quant.CodeNotEncrypted} {
 		if statusOf(string(c)) >= 500 {
 			t.Errorf("rule code %s has no status", c)
 		}

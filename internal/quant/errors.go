@@ -35,6 +35,7 @@ const (
 	CodeLockedTime  Code = "locked_time"  // before the lock's height or time
 	CodeWriteOnce   Code = "write_once"   // the key is write-once and already written
 	CodeAppendOnly  Code = "append_only"  // a write would drop an append-only lock
+	CodeNotEncrypted  Code = "not_encrypted"   // a field the chain's rules list is not encrypted
 )
 
 // RuleError is a refusal with a code and a human-readable description.

@@ -73,7 +73,7 @@ func TestCodesStable(t *testing.T) {
 		CodeBadData: "bad_data", CodeTimeTooOld: "time_too_old", CodeTimeTooNew: "time_too_new",
 		CodeDuplicate: "duplicate", CodeBadLink: "bad_link", CodeBadAncestor: "bad_ancestor",
 		CodeUnknownParent: "unknown_parent", CodeBadMerkleRoot: "bad_merkle_root", CodeBadSeal: "bad_seal",
-		CodeBadRules: "bad_rules", CodeLimitExceeded: "limit_exceeded",
+		CodeBadRules: "bad_rules", CodeLimitExceeded: "limit_exceeded", CodeNotEncrypted: "not_encrypted",
 	}
 	for c, s := range want {
 		if string(c) != s {

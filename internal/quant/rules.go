@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/qbc-chain/qbc/internal/encrypt/envelope"
 )
 
 // Write policies: who may write to a chain.
@@ -46,6 +48,11 @@ type Rules struct {
 	// under a prefix, and whether they are write-once. The longest prefix
 	// that a key starts with applies.
 	KeyRules []KeyRule `json:"key_rules,omitempty"`
+	// EncryptedFields, if set, are JSON pointers (RFC 6901) of fields of a
+	// transaction's JSON data that must be encrypted to their readers when
+	// present (package encrypt's "age:" form); the schema applies to the
+	// rest of the data.
+	EncryptedFields []string `json:"encrypted_fields,omitempty"`
 	// Parent, if set, makes the chain a fork: it shares the parent chain's
 	// history up to and including the quant Parent names, and goes its own
 	// way after it, under these rules.
@@ -243,6 +250,9 @@ func (r *Rules) Validate() error {
 	if err := checkRulesTimes(r); err != nil {
 		return err
 	}
+	if err := checkEncryptedFields(r); err != nil {
+		return err
+	}
 	switch r.WritePolicy {
 	case PolicyOpen, PolicySigned:
 		if len(r.Writers) != 0 {
@@ -301,6 +311,26 @@ func checkRulesTimes(r *Rules) error {
 		return Errorf(CodeBadRules, "max_time_drift_ms: must be 1000 to %d (a day)", MaxTimeDrift)
 	}
 	return nil
+}
+
+// MaxEncryptedFields bounds a chain's encrypted_fields.
+const MaxEncryptedFields = 32
+
+// checkEncryptedFields requires encrypted_fields to be at most
+// MaxEncryptedFields valid JSON pointers, none the whole document, none
+// inside another. It stops a chain whose privacy rule no node can apply
+// the same way (a pointer that does not parse), or that costs every node
+// unbounded work per transaction.
+func checkEncryptedFields(r *Rules) error {
+	if _, err := EncryptedPointers(r); err != nil {
+		return Errorf(CodeBadRules, "encrypted_fields: %v", err)
+	}
+	return nil
+}
+
+// EncryptedPointers returns the parsed pointers of r's encrypted_fields.
+func EncryptedPointers(r *Rules) ([]envelope.Pointer, error) {
+	return envelope.ParseFieldPointers(r.EncryptedFields, MaxEncryptedFields)
 }
 
 // Allows reports whether the write policy lets tx be written. It stops

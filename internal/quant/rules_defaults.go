@@ -7,8 +7,8 @@ import (
 
 // FillRules reads the rules of a new chain as a user writes them, where only
 // "name" is needed, and fills in what they leave out: every field from def
-// (the node's default chain's rules) except name, schema, parent and
-// writers (writers only with def's write_policy, when that is left out
+// (the node's default chain's rules) except name, schema,
+// encrypted_fields, parent and writers (writers only with def's write_policy, when that is left out
 // too); "created" from now (Unix ms), so two chains made from one short
 // file are two chains; and engine_params key by key, from the chosen
 // engine's defaults (engineParams(name); nil for none) overlaid, when the
@@ -27,6 +27,7 @@ func FillRules(b []byte, def *Rules, engineParams func(engine string) json.RawMe
 	}
 	d := *def
 	d.Name, d.Schema, d.Parent = "", nil, nil
+	d.EncryptedFields = nil
 	if _, ok := given["write_policy"]; ok {
 		d.Writers = nil
 	}
