@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
@@ -15,7 +16,8 @@ force, and the transaction holding the value with where it is committed
 (quant, height, confirmations) and its Merkle inclusion proof. --value
 prints the value alone. --proof adds the proof a client checks offline
 ("proof_full", to the tip or to --to HASH): save the answer and check it
-with 'qbc record verify'.
+with 'qbc record verify'. --identity KEYFILE decrypts what it can of a
+value encrypted to its readers (as 'qbc tx get --identity' does).
 `
 
 const recordGetExample = `qbc record get orders/42
@@ -28,6 +30,7 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 	valueOnly := fs.Bool("value", false, "print the value alone")
 	withProof := fs.Bool("proof", false, "add the proof a client checks offline (proof_full)")
 	toFlag := fs.String("to", "", "with --proof: the `HASH` of the quant the proof leads to (default the tip)")
+	identity := fs.String("identity", "", "decrypt what the key `files` (comma-separated) can read")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -48,6 +51,10 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 			return usagef("record get: --to: %v", err)
 		}
 	}
+	ids, err := loadIdentities("record get", *identity)
+	if err != nil {
+		return err
+	}
 	var rec api.Record
 	if *withProof {
 		rec, err = c.RecordProof(ctx, pos[0], to)
@@ -56,6 +63,15 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if ids != nil {
+		done, err := decryptTx(&rec.Tx, ids)
+		if err != nil && len(done) == 0 {
+			return fmt.Errorf("record get: %w", err)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "record get: not decrypted: %v\n", err)
+		}
 	}
 	if *valueOnly {
 		_, err := e.stdout.Write(append(rec.Tx.Data, '\n'))

@@ -33,12 +33,19 @@ later write (refused with 403 and the lock's code):
   --unlock                          clear the lock (if the lock allows)
 A write that sets no lock flag keeps the lock in force. Owner keys are
 64-digit hex public keys ('qbc keys public') or key files.
+
+--encrypt-to READERS encrypts the value on this machine to its readers
+(public keys as 'qbc keys public' prints them, files holding them, age
+recipients), so that nodes hold only ciphertext; with --encrypt-fields
+/a,/b only those fields. 'qbc record get --identity KEYFILE' decrypts.
+The key, the lock and the signers stay readable: every node checks them.
 `
 
 const recordPutExample = `qbc record put orders/42 '{"total":42}'
 qbc record put --key alice.key --owners alice.key,bob.key,carol.key --threshold 2 orders/42 '{"total":42}'
 qbc record put --key alice.key --cosign bob.key orders/42 '{"total":43}'
-qbc record put --hash-of s3cret vault/1 '"sealed"' && qbc record put --reveal s3cret vault/1 '"opened"'`
+qbc record put --hash-of s3cret vault/1 '"sealed"' && qbc record put --reveal s3cret vault/1 '"opened"'
+qbc record put --encrypt-to alice.pub,bob.pub patients/7 '{"diagnosis":"..."}'`
 
 func runRecordPut(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "record put", recordPutHelp, recordPutExample)
@@ -56,6 +63,7 @@ func runRecordPut(ctx context.Context, e *env, args []string) error {
 	writeOnce := fs.Bool("write-once", false, "lock: no later write")
 	appendOnly := fs.Bool("append-only", false, "lock: later versions allowed, the lock never dropped")
 	unlock := fs.Bool("unlock", false, "clear the key's lock")
+	ef := fs.addEncryptFlags()
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -76,6 +84,10 @@ func runRecordPut(ctx context.Context, e *env, args []string) error {
 	if *cosign != "" && *keyFile == "" {
 		return usagef("record put: --cosign needs --key (the writer signs first)")
 	}
+	enc, err := ef.encrypter("record put")
+	if err != nil {
+		return err
+	}
 	c, err := nf.client()
 	if err != nil {
 		return err
@@ -92,7 +104,11 @@ func runRecordPut(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: data, Key: key, Lock: lock}
+	kind, data, err := enc.apply(data)
+	if err != nil {
+		return fmt.Errorf("record put: %w", err)
+	}
+	tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce, Kind: kind, Data: data, Key: key, Lock: lock}
 	if *reveal != "" {
 		tx.Reveal = []byte(*reveal)
 	}
