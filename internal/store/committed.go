@@ -76,14 +76,17 @@ package store
 // fsyncs; BenchmarkConnectSmall measures the commit with the record.)
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -178,11 +181,11 @@ type tipRecords struct {
 	log      *slog.Logger
 
 	// mu guards files (every record file opened for writing) and problems
-	// (what Open found, for CheckCommitted).
+	// (what Open found, by chain, for CheckCommitted).
 	mu struct {
 		sync.Mutex
 		files    []*tipFile
-		problems []error
+		problems map[quant.Hash]error
 	}
 	stop chan struct{}
 	done chan struct{}
@@ -463,7 +466,8 @@ func (t *tipRecords) close() error {
 // commits is logged at error level and its writes refused; a damaged
 // record is logged at error level; a missing record of a stored chain is
 // written from the store (unless read-only). What it finds, CheckCommitted
-// returns.
+// returns; its log records carry check=committed, so that a caller that
+// reports CheckCommitted's errors itself (qbc verify) can drop them.
 func (db *DB) checkCommitted() error {
 	t := db.tips
 	ids, err := db.Chains()
@@ -521,8 +525,8 @@ func (db *DB) checkChain(c *Chain) error {
 		return nil
 	case rerr != nil:
 		err := fmt.Errorf("chain %s: %w (cannot tell whether committed quants were lost; the next commit rewrites it)", c.id, rerr)
-		db.log.Error("store: committed-tip record damaged", "chain", c.id.String(), "err", rerr)
-		t.addProblem(err)
+		db.log.Error("store: committed-tip record damaged", "chain", c.id.String(), "err", rerr, "check", "committed")
+		t.addProblem(c.id, err)
 		return nil
 	}
 	lost := &LostError{Chain: c.id, Committed: rec, Stored: stored, NoChain: !hasTip}
@@ -536,8 +540,8 @@ func (db *DB) checkChain(c *Chain) error {
 			"chain", c.id.String(),
 			"committed_height", rec.Height, "committed_hash", rec.Hash.String(), "committed_commits", rec.Commits,
 			"stored_height", stored.Height, "stored_hash", stored.Hash.String(), "stored_commits", stored.Commits,
-			"stored_tip", hasTip)
-		t.addProblem(lost)
+			"stored_tip", hasTip, "check", "committed")
+		t.addProblem(c.id, lost)
 	case stored.Commits > rec.Commits:
 		db.log.Debug("store: committed-tip record behind the store (a crash after a commit)", "chain", c.id.String(),
 			"record_commits", rec.Commits, "stored_commits", stored.Commits)
@@ -545,20 +549,37 @@ func (db *DB) checkChain(c *Chain) error {
 	return nil
 }
 
-func (t *tipRecords) addProblem(err error) {
+func (t *tipRecords) addProblem(id quant.Hash, err error) {
 	t.mu.Lock()
-	t.mu.problems = append(t.mu.problems, err)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if t.mu.problems == nil {
+		t.mu.problems = make(map[quant.Hash]error)
+	}
+	t.mu.problems[id] = err
 }
 
 // CheckCommitted reports what Open found comparing each chain's
 // committed-tip record with the store: a *LostError (ErrLost) for every
 // chain that holds less than it committed, and an error wrapping
-// ErrCorrupt for every damaged record; nil if none. A node must not serve
-// a chain that lost commits; the store already refuses to extend it.
+// ErrCorrupt for every damaged record, by chain id; nil if none. A node
+// must not serve a chain that lost commits; the store already refuses to
+// extend it.
 func (db *DB) CheckCommitted() error {
 	t := db.tips
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return errors.Join(t.mu.problems...)
+	ids := slices.SortedFunc(maps.Keys(t.mu.problems), func(a, b quant.Hash) int { return bytes.Compare(a[:], b[:]) })
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		errs[i] = t.mu.problems[id]
+	}
+	return errors.Join(errs...)
+}
+
+// CheckCommitted is DB.CheckCommitted for this chain alone.
+func (c *Chain) CheckCommitted() error {
+	t := c.db.tips
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.problems[c.id]
 }

@@ -101,6 +101,9 @@ func TestLostCommitsNamed(t *testing.T) {
 		if !errors.As(err, &lost) || !errors.Is(err, ErrLost) {
 			t.Fatalf("read-only %v: store at height %d of 40 committed, CheckCommitted says %v", readOnly, stored.Height, err)
 		}
+		if err := c.CheckCommitted(); !errors.Is(err, ErrLost) {
+			t.Errorf("Chain.CheckCommitted: %v, want ErrLost", err)
+		}
 		want := Mark{Commits: 41, Height: 40, Hash: tip.Hash()}
 		if lost.Chain != c.ID() || lost.Committed != want || lost.Stored.Height != stored.Height || lost.NoChain {
 			t.Errorf("LostError %+v, want committed %+v, stored height %d", lost, want, stored.Height)
