@@ -23,6 +23,7 @@ const formatVersion = 1
 // chains and all reads run concurrently.
 type DB struct {
 	pdb      *pebble.DB
+	dir      string
 	log      *slog.Logger
 	readOnly bool
 	tips     *tipRecords // the committed-tip records (committed.go)
@@ -79,7 +80,7 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
-	db := &DB{pdb: pdb, log: opts.Logger, readOnly: opts.ReadOnly}
+	db := &DB{pdb: pdb, dir: opts.Dir, log: opts.Logger, readOnly: opts.ReadOnly}
 	db.mu.writers = make(map[quant.Hash]*chainShared)
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
