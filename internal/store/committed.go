@@ -172,6 +172,7 @@ type tipFile struct {
 	seq   uint64      // the last slot written; under the chain's write lock
 	dirty atomic.Bool // written since the last fsync
 	bad   bool        // the last write failed (logged once); under the write lock
+	buf   [tipSlotSize]byte
 }
 
 // tipRecords are a DB's record files and the loop that fsyncs them.
@@ -234,7 +235,13 @@ func (c *Chain) putCommit(b *pebble.Batch) error {
 		}
 		st.commits, st.loaded = m.Commits, true
 	}
-	if err := b.Set(c.commitsKey(), binary.BigEndian.AppendUint64(nil, st.commits+1), nil); err != nil {
+	// Set copies key and value: both can live on the stack.
+	var key [prefixLen + 1]byte
+	copy(key[:], c.prefix[:])
+	key[prefixLen] = kindCommits
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], st.commits+1)
+	if err := b.Set(key[:], v[:], nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
@@ -258,7 +265,7 @@ func (c *Chain) recordCommit(tip quant.Hash, height uint64) {
 		st.file = f
 		return
 	}
-	if err := st.file.write(c.id, Mark{Commits: st.commits, Height: height, Hash: tip}); err != nil {
+	if err := st.file.write(&c.id, Mark{Commits: st.commits, Height: height, Hash: tip}); err != nil {
 		if !st.file.bad {
 			t.log.Error("store: cannot write the committed-tip record; lost commits of this chain will go undetected until it can",
 				"chain", c.id.String(), "err", err)
@@ -269,10 +276,10 @@ func (c *Chain) recordCommit(tip quant.Hash, height uint64) {
 	st.file.bad = false
 }
 
-// encodeSlot encodes one slot of chain id's record.
-func encodeSlot(id quant.Hash, seq uint64, m Mark) []byte {
-	b := make([]byte, 0, tipSlotSize)
-	b = append(b, tipMagic...)
+// encodeSlot encodes one slot of chain id's record into dst (of capacity
+// tipSlotSize, so that it does not allocate) and returns it.
+func encodeSlot(dst []byte, id *quant.Hash, seq uint64, m Mark) []byte {
+	b := append(dst[:0], tipMagic...)
 	b = binary.BigEndian.AppendUint64(b, seq)
 	b = binary.BigEndian.AppendUint64(b, m.Commits)
 	b = binary.BigEndian.AppendUint64(b, m.Height)
@@ -313,9 +320,9 @@ func decodeTipRecord(id quant.Hash, b []byte) (seq uint64, m Mark, err error) {
 }
 
 // write writes m into the slot after the last one written.
-func (f *tipFile) write(id quant.Hash, m Mark) error {
+func (f *tipFile) write(id *quant.Hash, m Mark) error {
 	seq := f.seq + 1
-	if _, err := f.f.WriteAt(encodeSlot(id, seq, m), int64(seq%2)*tipSlotSize); err != nil {
+	if _, err := f.f.WriteAt(encodeSlot(f.buf[:0], id, seq, m), int64(seq%2)*tipSlotSize); err != nil {
 		return err
 	}
 	f.seq = seq
@@ -383,7 +390,7 @@ func (t *tipRecords) create(id quant.Hash, m Mark) (*tipFile, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	tf := &tipFile{f: f, seq: seq}
-	if err := tf.write(id, m); err != nil {
+	if err := tf.write(&id, m); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
