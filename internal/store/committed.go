@@ -164,15 +164,15 @@ type tipState struct {
 	commits uint64 // the store's commit count, once loaded
 	lost    error  // set at Open: the chain lost commits; writes refused
 	file    *tipFile
+	failing bool // the last record write failed (logged once)
 }
 
 // tipFile is one chain's open record file.
 type tipFile struct {
 	f     *os.File
-	seq   uint64      // the last slot written; under the chain's write lock
-	dirty atomic.Bool // written since the last fsync
-	bad   bool        // the last write failed (logged once); under the write lock
-	buf   [tipSlotSize]byte
+	seq   uint64            // the last slot written; under the chain's write lock
+	buf   [tipSlotSize]byte // the slot being written; under the write lock
+	dirty atomic.Bool       // written since the last fsync
 }
 
 // tipRecords are a DB's record files and the loop that fsyncs them.
@@ -254,26 +254,18 @@ func (c *Chain) putCommit(b *pebble.Batch) error {
 func (c *Chain) recordCommit(tip quant.Hash, height uint64) {
 	st := c.tipState
 	st.commits++
-	t := c.db.tips
+	m := Mark{Commits: st.commits, Height: height, Hash: tip}
+	var err error
 	if st.file == nil {
-		f, err := t.create(c.id, Mark{Commits: st.commits, Height: height, Hash: tip})
-		if err != nil {
-			t.log.Error("store: cannot write the committed-tip record; lost commits of this chain will go undetected until it can",
-				"chain", c.id.String(), "err", err)
-			return
-		}
-		st.file = f
-		return
+		st.file, err = c.db.tips.create(c.id, m)
+	} else {
+		err = st.file.write(&c.id, m)
 	}
-	if err := st.file.write(&c.id, Mark{Commits: st.commits, Height: height, Hash: tip}); err != nil {
-		if !st.file.bad {
-			t.log.Error("store: cannot write the committed-tip record; lost commits of this chain will go undetected until it can",
-				"chain", c.id.String(), "err", err)
-		}
-		st.file.bad = true
-		return
+	if err != nil && !st.failing {
+		c.db.log.Error("store: cannot write the committed-tip record; lost commits of this chain will go undetected until it can",
+			"chain", c.id.String(), "err", err)
 	}
-	st.file.bad = false
+	st.failing = err != nil
 }
 
 // encodeSlot encodes one slot of chain id's record into dst (of capacity
