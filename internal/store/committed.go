@@ -148,6 +148,8 @@ func (e *LostError) Error() string {
 	switch {
 	case e.NoChain:
 		lost = fmt.Sprintf("heights to %d lost", e.Committed.Height)
+	case e.Committed.Commits <= e.Stored.Commits:
+		lost = "another tip after as many commits"
 	case e.Committed.Height > e.Stored.Height:
 		lost = fmt.Sprintf("heights %d to %d lost", e.Stored.Height+1, e.Committed.Height)
 	}
