@@ -71,9 +71,12 @@ package store
 //
 // The cost of a commit is one more 8-byte key in its batch, a read of the
 // count the first time a chain is written, and one pwrite syscall of 64
-// bytes after the fsync: no fsync, no allocation on the commit path beyond
-// the key. (An fsync of the record per commit would double the commit's
-// fsyncs; BenchmarkConnectSmall measures the commit with the record.)
+// bytes after the fsync: no fsync and no allocation. Measured on a shared
+// 2-core VM (ext4): the record's write 2 to 3 µs (BenchmarkTipRecord);
+// a commit of 10 transactions 1.30 ms before and 1.34 ms after (±33%, no
+// significant difference; BenchmarkConnectSmall, which the fsync of the
+// log dominates). An fsync of the record per commit would have doubled the
+// commit's fsyncs.
 
 import (
 	"bytes"
