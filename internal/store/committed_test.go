@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -285,4 +287,42 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestTipRecordsSyncLoop: a record written is fsynced by the background
+// loop within tipSyncInterval, not by the write; close stops the loop.
+func TestTipRecordsSyncLoop(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		tr, err := openTipRecords(dir, false, discard())
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := quant.Hash{1}
+		f, err := tr.create(id, Mark{Commits: 1, Height: 0, Hash: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.dirty.Load() {
+			t.Fatal("a new record is left unsynced")
+		}
+		if err := f.write(&id, Mark{Commits: 2, Height: 1, Hash: quant.Hash{2}}); err != nil {
+			t.Fatal(err)
+		}
+		if !f.dirty.Load() {
+			t.Fatal("a write is not marked for the loop")
+		}
+		time.Sleep(tipSyncInterval)
+		synctest.Wait()
+		if f.dirty.Load() {
+			t.Fatalf("the record is still unsynced after %v", tipSyncInterval)
+		}
+		if err := tr.close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	_, m, err := (&tipRecords{dir: filepath.Join(dir, CommittedDir)}).read(quant.Hash{1})
+	if err != nil || m.Commits != 2 || m.Height != 1 {
+		t.Fatalf("record %+v, %v", m, err)
+	}
 }
