@@ -301,7 +301,7 @@ func decodeSlot(id quant.Hash, b []byte) (seq uint64, m Mark, ok bool) {
 	return binary.BigEndian.Uint64(b[4:]), m, true
 }
 
-// decodeRecord returns the newer valid slot of a record file's contents.
+// decodeTipRecord returns the newer valid slot of a record file's contents.
 func decodeTipRecord(id quant.Hash, b []byte) (seq uint64, m Mark, err error) {
 	found := false
 	for i := 0; (i+1)*tipSlotSize <= len(b); i++ {
