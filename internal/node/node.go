@@ -90,6 +90,12 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// A chain shorter than this node committed (a damaged write-ahead log)
+	// is not served: the store has logged what each chain lost. A damaged
+	// committed-tip record alone is logged there too, and not fatal.
+	if err := n.db.CheckCommitted(); errors.Is(err, store.ErrLost) {
+		return nil, fmt.Errorf("node: %w; not serving a chain shorter than this node committed: restore it (docs/operations.md, \"Damage and recovery\")", err)
+	}
 	n.reg.MustRegister(newStoreCollector(n.db))
 	n.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -36,6 +36,9 @@ type Chain struct {
 	prefix  [prefixLen]byte
 	writeMu *sync.Mutex // the chain's write lock, shared by its handles
 	filter  *txFilter   // committed transaction ids, shared by its handles
+	// tipState is the chain's commit count and record (committed.go),
+	// shared by its handles and guarded by writeMu.
+	tipState *tipState
 }
 
 // ID returns the chain's id: its bang's hash.

@@ -23,8 +23,10 @@ const formatVersion = 1
 // chains and all reads run concurrently.
 type DB struct {
 	pdb      *pebble.DB
+	dir      string
 	log      *slog.Logger
 	readOnly bool
+	tips     *tipRecords // the committed-tip records (committed.go)
 
 	// mu guards closed, which with ops (the calls in flight) lets Close
 	// wait for running calls (Pebble must not be closed under an open
@@ -78,9 +80,18 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
-	db := &DB{pdb: pdb, log: opts.Logger, readOnly: opts.ReadOnly}
+	db := &DB{pdb: pdb, dir: opts.Dir, log: opts.Logger, readOnly: opts.ReadOnly}
 	db.mu.writers = make(map[quant.Hash]*chainShared)
 	if err := db.checkFormat(); err != nil {
+		_ = pdb.Close()
+		return nil, err
+	}
+	if db.tips, err = openTipRecords(opts.Dir, opts.ReadOnly, opts.Logger); err != nil {
+		_ = pdb.Close()
+		return nil, err
+	}
+	if err := db.checkCommitted(); err != nil {
+		_ = db.tips.close()
 		_ = pdb.Close()
 		return nil, err
 	}
@@ -139,10 +150,11 @@ func (db *DB) Close() error {
 	db.mu.closed = true
 	db.mu.Unlock()
 	db.ops.Wait()
+	terr := db.tips.close()
 	if err := db.pdb.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
-	return nil
+	return terr
 }
 
 // enter registers a call in flight; it fails once Close has begun. Every
@@ -199,6 +211,7 @@ func (db *DB) Chains() ([]quant.Hash, error) {
 type chainShared struct {
 	writeMu sync.Mutex
 	filter  txFilter
+	tip     tipState
 }
 
 // Chain returns a handle on the chain with id id (its bang's hash). It does
@@ -212,7 +225,7 @@ func (db *DB) Chain(id quant.Hash) *Chain {
 		db.mu.writers[id] = w
 	}
 	db.mu.Unlock()
-	c := &Chain{db: db, id: id, writeMu: &w.writeMu, filter: &w.filter}
+	c := &Chain{db: db, id: id, writeMu: &w.writeMu, filter: &w.filter, tipState: &w.tip}
 	c.prefix[0] = nsChain
 	copy(c.prefix[1:], id[:])
 	return c

@@ -25,6 +25,17 @@
 // and it becomes durable at the next synced commit. Writes to one chain are
 // serialized; Pebble fsyncs the commits of different chains together.
 //
+// A damaged write-ahead log can take commits away unseen by Pebble: it
+// cannot tell a flipped bit in its newest log from a crash's torn tail, and
+// drops what follows. So each Connect and Reorg also counts itself (the 'c'
+// key, in the same batch), and the count and the tip are written after the
+// commit to a small file per chain outside Pebble, DIR/committed/<chain id>.
+// Open compares the two: a chain whose store holds fewer commits than its
+// record is logged at error level, reported by CheckCommitted as a
+// *LostError (ErrLost), and refused further commits. committed.go explains
+// the design and what it guarantees after a crash or a power loss; the
+// record adds no fsync to a commit.
+//
 // The store checks linkage (a connected quant's parent is the tip, a reorg's
 // lists join up) and shape (a meta's height is its header's, a header's
 // transaction count is its body's) but not consensus rules: the chain package
@@ -49,6 +60,7 @@
 //	                         or a fork's fork point height)
 //	0x02 C 'x' T             main chain: uvarint height, uvarint index
 //	0x02 C 'z'               main chain tip: H
+//	0x02 C 'c'               main chain commits (Connects and Reorgs) so far: u64
 //
 // A quant's transactions are stored one per key, so fetching one transaction
 // by id reads the index entry, the height entry and that transaction alone,

@@ -25,6 +25,11 @@ var (
 	ErrCorrupt = errors.New("store: corrupt value")
 	// ErrReadOnly: a write on a DB opened with Options.ReadOnly.
 	ErrReadOnly = errors.New("store: read-only")
+	// ErrLost: the store holds less of a chain than it committed (its
+	// committed-tip record says more): a damaged write-ahead log lost
+	// commits. *LostError names the chain and what was lost; the chain
+	// refuses Connect and Reorg.
+	ErrLost = errors.New("store: committed quants lost")
 	// ErrClosed: the DB was closed.
 	ErrClosed = errors.New("store: closed")
 )

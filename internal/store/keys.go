@@ -23,6 +23,7 @@ const (
 	kindHeight  = 'n' // u64: main-chain hash at height
 	kindTxIndex = 'x' // T: main-chain location of a transaction
 	kindTip     = 'z' // main-chain tip
+	kindCommits = 'c' // u64: Connects and Reorgs so far (committed.go)
 
 	recordVersion = 1
 )

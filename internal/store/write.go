@@ -73,9 +73,13 @@ func (c *Chain) Connect(e chain.Entry) error {
 	if err := b.Set(c.tipKey(), h[:], nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	if err := c.putCommit(b); err != nil {
+		return err
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("chain %s: connect quant %d %s: %w", short(c.id), e.Meta.Height, short(h), err)
 	}
+	c.recordCommit(h, e.Meta.Height)
 	return nil
 }
 
@@ -189,9 +193,13 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 	if err := b.Set(c.tipKey(), forkHash[:], nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	if err := c.putCommit(b); err != nil {
+		return err
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("chain %s: reorg: %w", short(c.id), err)
 	}
+	c.recordCommit(forkHash, forkHeight)
 	c.db.log.Debug("reorg", "chain", c.id.String(), "disconnected", len(disconnect),
 		"connected", len(connect), "height", forkHeight, "tip", short(forkHash))
 	return nil
