@@ -23,6 +23,7 @@ func TestHeadFirst(t *testing.T) {
 	_, memberKey, _ := ed25519.GenerateKey(nil)
 	_, key, _ := ed25519.GenerateKey(nil)
 	srvNode := newTestNode(t, chain)
+	defer srvNode.srv.Close() // the goroutine-leak tests after this one must not see it
 	// Close the network to memberKey (and the node itself).
 	srvNode.svc.guard = newGuard(srvNode.svc.self, 30_000, []ed25519.PublicKey{memberKey.Public().(ed25519.PublicKey)})
 	self := srvNode.svc.self
