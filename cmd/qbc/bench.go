@@ -59,6 +59,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		rate      = fs.Float64("rate", 0, "send `R` transactions per second in all (0: as fast as taken)")
 		batch     = fs.Int("batch", 100, "`N` transactions per request, at most 10000 (1: each alone)")
 		unsigned  = fs.Bool("unsigned", false, "send unsigned transactions (open chains only)")
+		records   = fs.Int("records", 0, "write records: every transaction a new version of one of `N` keys (bench/0, ...)")
 		binary    = fs.Bool("binary", false, "send batches in the binary encoding ("+loadgen.BatchMediaType+") instead of JSON")
 		chainID   = fs.String("chain", "", "the chain `ID` (hex) to load, through /v1/chains/ID/... (default: the first node's default chain)")
 		asJSON    = fs.Bool("json", false, "print the report as one JSON object")
@@ -80,19 +81,20 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg := loadgen.Config{
-		Nodes:     splitList(*nodes),
-		Duration:  *duration,
-		Count:     *count,
-		Rate:      *rate,
-		Batch:     *batch,
-		Unsigned:  *unsigned,
-		Binary:    *binary,
-		Workers:   *workers,
-		Keys:      *keys,
-		Size:      *size,
-		Drain:     *drain,
-		LeapEvery: *leapEvery,
-		Reference: *reference,
+		Nodes:      splitList(*nodes),
+		Duration:   *duration,
+		Count:      *count,
+		Rate:       *rate,
+		Batch:      *batch,
+		Unsigned:   *unsigned,
+		RecordKeys: *records,
+		Binary:     *binary,
+		Workers:    *workers,
+		Keys:       *keys,
+		Size:       *size,
+		Drain:      *drain,
+		LeapEvery:  *leapEvery,
+		Reference:  *reference,
 	}
 	if len(cfg.Nodes) == 0 {
 		return usagef("bench: --nodes is required\nRun 'qbc bench --help' for usage.")

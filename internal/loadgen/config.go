@@ -33,6 +33,9 @@ type Config struct {
 	Binary bool
 	// Unsigned sends unsigned transactions (for open chains).
 	Unsigned bool
+	// RecordKeys, if set, makes every transaction a write of a record:
+	// keys bench/0 to bench/RecordKeys-1, in turn (docs/records.md).
+	RecordKeys int
 	// Chain is the chain to load, through the /v1/chains/{id}/... routes;
 	// zero loads the first node's default chain (GET /v1/chain).
 	Chain quant.Hash

@@ -94,14 +94,16 @@ func frame(enc int, items [][]byte) (body []byte, at [][]byte) {
 // goroutines, ahead of the senders. Transaction i of a run has nonce
 // base+i, a payload that numbers it, and (signed) the key i mod len(keys).
 type generator struct {
-	chain   quant.Hash
-	keys    []ed25519.PrivateKey // nil: unsigned
-	size    int
-	batch   int
-	enc     int   // encJSON, encSingle or encBinary
-	total   int64 // transactions to make; -1: until stopped
-	prefill int64 // made before the clock starts
-	base    uint64
+	chain quant.Hash
+	keys  []ed25519.PrivateKey // nil: unsigned
+	size  int
+	// recordKeys, if set, is how many record keys the writes go to.
+	recordKeys uint64
+	batch      int
+	enc        int   // encJSON, encSingle or encBinary
+	total      int64 // transactions to make; -1: until stopped
+	prefill    int64 // made before the clock starts
+	base       uint64
 
 	out chan *request
 
@@ -118,11 +120,12 @@ type generator struct {
 
 func newGenerator(cfg *Config, chain quant.Hash) *generator {
 	g := &generator{
-		chain:     chain,
-		size:      cfg.Size,
-		batch:     cfg.Batch,
-		total:     -1,
-		prefilled: make(chan struct{}),
+		chain:      chain,
+		size:       cfg.Size,
+		recordKeys: uint64(max(cfg.RecordKeys, 0)),
+		batch:      cfg.Batch,
+		total:      -1,
+		prefilled:  make(chan struct{}),
 	}
 	switch {
 	case cfg.Binary:
@@ -226,6 +229,9 @@ func (g *generator) make(first int64, n int) *request {
 			Nonce:   g.base + seq,
 			Kind:    quant.DataJSON,
 			Data:    payload(seq, g.size),
+		}
+		if g.recordKeys > 0 {
+			tx.Key = "bench/" + strconv.FormatUint(seq%g.recordKeys, 10)
 		}
 		if g.keys != nil {
 			tx.Sign(g.keys[seq%uint64(len(g.keys))])
