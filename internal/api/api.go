@@ -207,7 +207,7 @@ func (t *Tx) ToTx() (*quant.Tx, error) {
 		}
 		tx.PubKey, tx.Sig = pk, sig
 	}
-	if err := t.keyedParts(tx); err != nil {
+	if err := t.SetKeyedParts(tx); err != nil {
 		return nil, err
 	}
 	if t.ID != nil && *t.ID != tx.ID() {
@@ -455,9 +455,9 @@ type Event struct {
 	TxID   *quant.Hash `json:"tx_id,omitempty"`
 }
 
-// keyedParts sets tx's record key, lock, reveal and cosignatures from t,
-// checked as DecodeTx checks them.
-func (t *Tx) keyedParts(tx *quant.Tx) error {
+// SetKeyedParts sets tx's record key, lock, reveal and cosignatures from
+// t, checked as DecodeTx checks them.
+func (t *Tx) SetKeyedParts(tx *quant.Tx) error {
 	if t.Key == "" && t.Lock == nil && t.Reveal == "" && t.Cosigs == nil {
 		return nil
 	}

@@ -70,6 +70,8 @@ func FuzzToTx(f *testing.F) {
 	}
 	f.Add([]byte(`{"kind":"bytes","data":"!!"}`))
 	f.Add([]byte(`{"raw":"0102"}`))
+	f.Add([]byte(`{"data":1,"key":"orders/1","lock":{"owners":["3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"],"threshold":1,"hash":"` +
+		`e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","write_once":true},"reveal":"00"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var j Tx
 		if json.Unmarshal(b, &j) != nil {

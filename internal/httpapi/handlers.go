@@ -112,7 +112,15 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 		if len(t.Data) == 0 {
 			return nil, fmt.Errorf(`%w: body needs a "data" field`, ErrBadRequest)
 		}
-		return s.newOpenTx(r, t.Data)
+		tx, err := s.newOpenTx(r, t.Data)
+		if err != nil {
+			return nil, err
+		}
+		// An open record: {"key": K, "data": V} (and a lock or reveal).
+		if err := t.SetKeyedParts(tx); err != nil {
+			return nil, err
+		}
+		return tx, nil
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 			var (
@@ -128,14 +136,24 @@ func (s *Server) readInject(r *http.Request) (*quant.Tx, error) {
 		if !ok || len(v) != 1 {
 			return nil, fmt.Errorf("%w: form needs one data field", ErrBadRequest)
 		}
-		if json.Valid([]byte(v[0])) {
-			return s.newOpenTx(r, []byte(v[0]))
+		data := []byte(v[0])
+		if !json.Valid(data) {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false) // stored as sent: "a<b", not "a\u003cb"
+			enc.Encode(v[0])
+			data = bytes.TrimSpace(buf.Bytes())
 		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false) // stored as sent: "a<b", not "a\u003cb"
-		enc.Encode(v[0])
-		return s.newOpenTx(r, bytes.TrimSpace(buf.Bytes()))
+		tx, err := s.newOpenTx(r, data)
+		if err != nil {
+			return nil, err
+		}
+		// An open record: key=K beside data.
+		t := api.Tx{Key: r.PostForm.Get("key")}
+		if err := t.SetKeyedParts(tx); err != nil {
+			return nil, err
+		}
+		return tx, nil
 	default:
 		return nil, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not JSON or a form")
 	}

@@ -87,3 +87,27 @@ func TestRecordRoutes(t *testing.T) {
 	s, b = tn.do("GET", "/v1/records/a%07b", "", nil)
 	tn.wantError(s, b, http.StatusBadRequest, string(quant.CodeMalformed))
 }
+
+// TestInjectRecord: the seed's /inject takes a key beside the data, in
+// JSON or a form, on any chain: an open record as easy as /inject.
+func TestInjectRecord(t *testing.T) {
+	tn := startNode(t, nil)
+	var sub api.Submitted
+	tn.json("POST", "/inject", map[string]any{"key": "orders/1", "data": map[string]int{"total": 1}}, http.StatusCreated, &sub)
+	s, b := tn.do("POST", fmt.Sprintf("/v1/chains/%s/inject", tn.chainID()), "application/x-www-form-urlencoded", []byte("key=orders%2F2&data=%7B%22total%22%3A2%7D"))
+	if s != http.StatusCreated {
+		t.Fatalf("form inject with a key: %d %s", s, b)
+	}
+	tn.json("POST", "/v1/leap", nil, http.StatusOK, nil)
+	var rec api.Record
+	tn.json("GET", "/v1/records/orders%2F2", nil, http.StatusOK, &rec)
+	if string(rec.Tx.Data) != `{"total":2}` || rec.Tx.Time == 0 || rec.Tx.Nonce == 0 {
+		t.Fatalf("record from a form: %+v", rec.Tx)
+	}
+	tn.json("GET", "/v1/records/orders%2F1", nil, http.StatusOK, &rec)
+	if string(rec.Tx.Data) != `{"total":1}` {
+		t.Fatalf("record from JSON: %+v", rec.Tx)
+	}
+	s, b = tn.do("POST", "/inject", "application/json", []byte(`{"key":"","lock":{"write_once":true},"data":1}`))
+	tn.wantError(s, b, http.StatusBadRequest, string(quant.CodeMalformed))
+}
