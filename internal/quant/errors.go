@@ -30,12 +30,12 @@ const (
 	CodeLimitExceeded Code = "limit_exceeded"  // a chain's block limits are exceeded
 
 	// A write to a record key that its lock refuses (docs/records.md).
-	CodeLockedOwner Code = "locked_owner" // too few of the lock's owners signed
-	CodeLockedHash  Code = "locked_hash"  // no preimage, or a wrong one, of the lock's hash
-	CodeLockedTime  Code = "locked_time"  // before the lock's height or time
-	CodeWriteOnce   Code = "write_once"   // the key is write-once and already written
-	CodeAppendOnly  Code = "append_only"  // a write would drop an append-only lock
-	CodeNotEncrypted  Code = "not_encrypted"   // a field the chain's rules list is not encrypted
+	CodeLockedOwner  Code = "locked_owner"  // too few of the lock's owners signed
+	CodeLockedHash   Code = "locked_hash"   // no preimage, or a wrong one, of the lock's hash
+	CodeLockedTime   Code = "locked_time"   // before the lock's height or time
+	CodeWriteOnce    Code = "write_once"    // the key is write-once and already written
+	CodeAppendOnly   Code = "append_only"   // a write would drop an append-only lock
+	CodeNotEncrypted Code = "not_encrypted" // a field the chain's rules list is not encrypted
 )
 
 // RuleError is a refusal with a code and a human-readable description.
