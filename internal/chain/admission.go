@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"unicode/utf8"
+
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -9,10 +11,13 @@ import (
 // not already in the chain and, for a record write, the key's lock.
 func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
 	now := c.opts.Now().UnixMilli()
-	if err := c.checkTxRules(tx, now); err != nil {
+	if err := c.checkTxWriter(tx, now); err != nil {
 		return err
 	}
 	if err := quant.CheckTxSignature(tx); err != nil {
+		return err
+	}
+	if err := c.checkTxData(tx); err != nil {
 		return err
 	}
 	if err := c.checkNotCommitted(id); err != nil {
@@ -28,7 +33,7 @@ func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
 	errs := make([]error, len(txs))
 	now := c.opts.Now().UnixMilli()
 	for i, tx := range txs {
-		errs[i] = c.checkTxRules(tx, now)
+		errs[i] = c.checkTxWriter(tx, now)
 	}
 	for skipFrom := 0; skipFrom < len(txs); {
 		i, err := quant.CheckTxSignatures(txs[skipFrom:], func(j int) bool { return errs[skipFrom+j] != nil })
@@ -40,6 +45,9 @@ func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
 	}
 	for i := range txs {
 		if errs[i] == nil {
+			errs[i] = c.checkTxData(txs[i])
+		}
+		if errs[i] == nil {
 			errs[i] = c.checkNotCommitted(ids[i])
 		}
 		if errs[i] == nil {
@@ -50,8 +58,20 @@ func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
 }
 
 // checkTxRules checks everything about one transaction but its signature
-// and duplicates.
+// and duplicates: checkTxWriter, then checkTxData.
 func (c *Chain) checkTxRules(tx *quant.Tx, now int64) error {
+	if err := c.checkTxWriter(tx, now); err != nil {
+		return err
+	}
+	return c.checkTxData(tx)
+}
+
+// checkTxWriter checks what costs little and needs no look inside the
+// payload: the chain, the time, the payload's size, and the write policy
+// and key rules. Admission runs it before the signature and the payload
+// checks (checkTxData), so that a writer the chain refuses, or an
+// oversized payload, never costs a signature check or a JSON Schema run.
+func (c *Chain) checkTxWriter(tx *quant.Tx, now int64) error {
 	if err := checkTxChain(tx, c.id); err != nil {
 		return err
 	}
@@ -61,19 +81,23 @@ func (c *Chain) checkTxRules(tx *quant.Tx, now int64) error {
 	if err := checkDataSize(tx, c.rules.MaxDataBytes); err != nil {
 		return err
 	}
+	if err := c.rules.Allows(tx); err != nil {
+		return err
+	}
+	return c.rules.AllowsKey(tx)
+}
+
+// checkTxData checks the payload: its form (canonical JSON, bounded
+// nesting), the encrypted fields and the schema. It is the costliest
+// check of a transaction, run after its signature.
+func (c *Chain) checkTxData(tx *quant.Tx) error {
 	if err := quant.CheckPayload(tx); err != nil {
 		return err
 	}
 	if err := c.checkEncrypted(tx); err != nil {
 		return err
 	}
-	if err := c.checkSchema(tx); err != nil {
-		return err
-	}
-	if err := c.rules.Allows(tx); err != nil {
-		return err
-	}
-	return c.rules.AllowsKey(tx)
+	return c.checkSchema(tx)
 }
 
 // checkDataSize refuses a payload over the chain's limit. It stops one
@@ -99,9 +123,26 @@ func (c *Chain) checkSchema(tx *quant.Tx) error {
 		return err
 	}
 	if err := c.schema.Validate(data); err != nil {
-		return quant.Errorf(quant.CodeBadData, "%v", err)
+		return quant.Errorf(quant.CodeBadData, "%s", capText(err.Error(), maxErrorText))
 	}
 	return nil
+}
+
+// maxErrorText bounds the text of a refusal that may quote the payload
+// (a schema's errors do), so that a small transaction cannot draw a large
+// answer, nor a batch a multiple of it.
+const maxErrorText = 1024
+
+// capText cuts s to at most n bytes, on a rune boundary, marking the cut.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(" …")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + " …"
 }
 
 // checkTxNow checks what may have changed since a transaction was

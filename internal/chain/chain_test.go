@@ -510,3 +510,32 @@ func TestBadSchemaRefused(t *testing.T) {
 		t.Fatalf("Init with an external schema ref: %v", err)
 	}
 }
+
+// TestAdmissionOrder: the writer and the signature are checked before the
+// payload (a refused writer or a forged signature never costs a schema
+// run, and is named as such), and a schema's refusal quoting a large
+// payload is capped.
+func TestAdmissionOrder(t *testing.T) {
+	listed := recKey(1)
+	f := newFixture(t, func(r *quant.Rules) {
+		r.WritePolicy = quant.PolicyAllowlist
+		r.Writers = []string{fmt.Sprintf("%x", pubOf(listed))}
+		r.Schema = json.RawMessage(`{"type":"object","properties":{"v":{"enum":["a"]}}}`)
+	})
+	bad := `{"v":"` + strings.Repeat("x", 60_000) + `"}` // fails the schema, and its error would quote it
+	unlisted := f.tx(bad, true)
+	if err := f.c.CheckTx(unlisted, unlisted.ID()); quant.CodeOf(err) != quant.CodeNotAllowed {
+		t.Fatalf("an unlisted writer with bad data: %v, want not_allowed", err)
+	}
+	forged := f.write("", bad, nil, nil, listed)
+	forged.Sig[3] ^= 1
+	errs := f.c.CheckTxs([]*quant.Tx{forged}, []quant.Hash{forged.ID()})
+	if quant.CodeOf(errs[0]) != quant.CodeBadSignature {
+		t.Fatalf("a forged signature with bad data: %v, want bad_signature", errs[0])
+	}
+	honest := f.write("", bad, nil, nil, listed)
+	err := f.c.CheckTx(honest, honest.ID())
+	if quant.CodeOf(err) != quant.CodeBadData || len(err.Error()) > 1100 {
+		t.Fatalf("schema refusal: %d bytes, %.80v", len(err.Error()), err)
+	}
+}

@@ -22,6 +22,9 @@ func canonicalJSON(b []byte) ([]byte, error) {
 		return nil, Errorf(CodeBadData, "payload is not valid JSON: %v", err)
 	}
 	c := buf.Bytes()
+	if err := checkDepth(c); err != nil {
+		return nil, err
+	}
 	if !bytes.Contains(c, []byte(`\u`)) {
 		return c, nil
 	}
@@ -45,6 +48,33 @@ func canonicalJSON(b []byte) ([]byte, error) {
 		out = append(out, ch)
 	}
 	return out, nil
+}
+
+// MaxJSONDepth bounds how deeply a JSON payload nests arrays and objects.
+// A record nested thousands deep would pass a JSON parser here and then
+// break (or exhaust the stack of) readers of the chain elsewhere.
+const MaxJSONDepth = 64
+
+// checkDepth refuses compact JSON nested deeper than MaxJSONDepth. It
+// counts brackets outside strings: one pass, no allocation.
+func checkDepth(c []byte) error {
+	depth, inString := 0, false
+	for i := 0; i < len(c); i++ {
+		switch ch := c[i]; {
+		case inString && ch == '\\':
+			i++
+		case ch == '"':
+			inString = !inString
+		case inString:
+		case ch == '[' || ch == '{':
+			if depth++; depth > MaxJSONDepth {
+				return Errorf(CodeBadData, "payload nests deeper than %d levels", MaxJSONDepth)
+			}
+		case ch == ']' || ch == '}':
+			depth--
+		}
+	}
+	return nil
 }
 
 // htmlEscape reports whether b starts with one of the escapes encoders add

@@ -3,6 +3,7 @@ package quant
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -58,4 +59,24 @@ func FuzzCanonicalJSON(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q", c, again)
 		}
 	})
+}
+
+func TestJSONDepth(t *testing.T) {
+	deep := func(n int) []byte {
+		return []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+	}
+	if _, err := CompactJSON(deep(MaxJSONDepth)); err != nil {
+		t.Fatalf("depth %d refused: %v", MaxJSONDepth, err)
+	}
+	if _, err := CompactJSON(deep(MaxJSONDepth + 1)); CodeOf(err) != CodeBadData {
+		t.Fatalf("depth %d: %v, want bad_data", MaxJSONDepth+1, err)
+	}
+	if _, err := CompactJSON(deep(100_000)); CodeOf(err) != CodeBadData {
+		t.Fatalf("depth 100,000: %v", err)
+	}
+	// Brackets and escaped quotes inside strings do not nest.
+	s := `{"a":"` + strings.Repeat(`[{\"`, 200) + `"}`
+	if _, err := CompactJSON([]byte(s)); err != nil {
+		t.Fatalf("brackets in a string: %v", err)
+	}
 }
