@@ -85,7 +85,7 @@ func (s *Service) Discover(ctx context.Context, addr string) (Info, error) {
 	}
 	s.offered(hb)
 	// Tell the others, and learn whom it knows.
-	s.queueDiscover(hb.Peers)
+	s.queueDiscover(p.id, hb.Peers)
 	s.tellPeers([]string{addr}, p.id)
 	return s.info(p.id), nil
 }
@@ -104,16 +104,33 @@ func (s *Service) offered(hb helloBody) {
 	}
 }
 
-// queueDiscover adds addresses a peer told of to those to discover.
-func (s *Service) queueDiscover(addrs []string) {
+// maxSuggestions bounds the addresses one peer may have waiting for
+// discovery at once, so that no peer can make this node contact hundreds
+// of addresses of its choosing: past it, what it names is left out until
+// its earlier suggestions are resolved.
+const maxSuggestions = 16
+
+// queueDiscover adds addresses the peer from told of to those to discover,
+// at most maxSuggestions of its own waiting at once.
+func (s *Service) queueDiscover(from ID, addrs []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	known := map[string]bool{}
 	for _, p := range s.peers {
 		known[p.addr] = true
 	}
+	waiting := 0
+	for a, id := range s.suggestedBy {
+		if _, ok := s.pending[a]; !ok {
+			delete(s.suggestedBy, a)
+			continue
+		}
+		if id == from {
+			waiting++
+		}
+	}
 	for i, a := range addrs {
-		if i == maxPeersList {
+		if i == maxPeersList || waiting >= maxSuggestions {
 			break
 		}
 		if _, _, err := net.SplitHostPort(a); err != nil || a == s.cfg.Advertise || known[a] {
@@ -121,6 +138,8 @@ func (s *Service) queueDiscover(addrs []string) {
 		}
 		if _, ok := s.pending[a]; !ok && len(s.pending) < maxPending {
 			s.pending[a] = &backoff{}
+			s.suggestedBy[a] = from
+			waiting++
 		}
 	}
 }

@@ -128,7 +128,7 @@ func (s *Service) handleHello(e *Envelope) ([]byte, error) {
 		return nil, err
 	}
 	s.offered(hb)
-	s.queueDiscover(hb.Peers)
+	s.queueDiscover(IDOf(e.From), hb.Peers)
 	return json.Marshal(s.hello())
 }
 
@@ -142,13 +142,17 @@ func (s *Service) handleStatus(e *Envelope) ([]byte, error) {
 	return json.Marshal(toStatusBody(s.cfg.Host.Status()))
 }
 
-// handlePeers queues the addresses the sender names for discovery.
+// handlePeers queues the addresses the sender names for discovery; as
+// announcements, they count only from known peers.
 func (s *Service) handlePeers(e *Envelope) ([]byte, error) {
 	var pb peersBody
 	if err := decodeBody(e.Body, &pb); err != nil {
 		return nil, err
 	}
-	s.queueDiscover(pb.Addrs)
+	if _, ok := s.peerByKey(e.From); !ok {
+		return nil, nil
+	}
+	s.queueDiscover(IDOf(e.From), pb.Addrs)
 	return nil, nil
 }
 

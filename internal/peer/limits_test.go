@@ -94,3 +94,39 @@ func TestMaxAnswer(t *testing.T) {
 }
 
 func decodeJSON(resp *http.Response, v any) { json.NewDecoder(resp.Body).Decode(v) }
+
+// TestSuggestionsBounded: one peer's suggestions wait for discovery at
+// most maxSuggestions at a time, however many it names; a stranger's
+// peers message is ignored.
+func TestSuggestionsBounded(t *testing.T) {
+	n := newTestNode(t, quant.Sum("test", []byte("suggestions")))
+	defer n.srv.Close()
+	addrs := func(base int) []string {
+		var out []string
+		for i := range 64 {
+			out = append(out, fmt.Sprintf("10.0.%d.%d:5000", base, i))
+		}
+		return out
+	}
+	pending := func() int {
+		n.svc.mu.Lock()
+		defer n.svc.mu.Unlock()
+		return len(n.svc.pending)
+	}
+	n.svc.queueDiscover(ID{1}, addrs(1))
+	n.svc.queueDiscover(ID{1}, addrs(2))
+	if got := pending(); got != maxSuggestions {
+		t.Fatalf("one peer's 128 addresses: %d pending, want %d", got, maxSuggestions)
+	}
+	n.svc.queueDiscover(ID{2}, addrs(3))
+	if got := pending(); got != 2*maxSuggestions {
+		t.Fatalf("a second peer: %d pending, want %d", got, 2*maxSuggestions)
+	}
+	_, stranger, _ := ed25519.GenerateKey(nil)
+	body, _ := json.Marshal(peersBody{Addrs: addrs(4)})
+	e := &Envelope{Kind: KindPeers, Body: body}
+	e.Sign(stranger)
+	if _, err := n.svc.handlePeers(e); err != nil || pending() != 2*maxSuggestions {
+		t.Fatalf("a stranger's peers message: %v, %d pending", err, pending())
+	}
+}

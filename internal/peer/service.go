@@ -91,8 +91,11 @@ type Service struct {
 	mu      sync.Mutex
 	peers   map[ID]*peerState
 	pending map[string]*backoff // addresses to discover
-	scores  *scoreboard
-	seen    *seenSet
+	// suggestedBy is the peer that named each pending address
+	// (queueDiscover); entries of resolved addresses are dropped lazily.
+	suggestedBy map[string]ID
+	scores      *scoreboard
+	seen        *seenSet
 
 	txMu    sync.Mutex
 	txQueue []queuedTx
@@ -114,18 +117,19 @@ func New(cfg Config) (*Service, error) {
 	}
 	self := IDOf(cfg.Key.Public().(ed25519.PublicKey))
 	s := &Service{
-		cfg:     cfg,
-		chain:   cfg.Host.Status().Chain,
-		self:    self,
-		log:     cfg.Logger.With("node_id", self.String()[:12]),
-		guard:   newGuard(self, cfg.SkewMs, cfg.Allow),
-		client:  &http.Client{Timeout: 30 * time.Second},
-		peers:   make(map[ID]*peerState),
-		pending: make(map[string]*backoff),
-		scores:  newScoreboard(),
-		seen:    newSeenSet(1 << 16),
-		kick:    make(chan struct{}, 1),
-		serving: make(chan struct{}, maxServing),
+		cfg:         cfg,
+		chain:       cfg.Host.Status().Chain,
+		self:        self,
+		log:         cfg.Logger.With("node_id", self.String()[:12]),
+		guard:       newGuard(self, cfg.SkewMs, cfg.Allow),
+		client:      &http.Client{Timeout: 30 * time.Second},
+		peers:       make(map[ID]*peerState),
+		pending:     make(map[string]*backoff),
+		suggestedBy: make(map[string]ID),
+		scores:      newScoreboard(),
+		seen:        newSeenSet(1 << 16),
+		kick:        make(chan struct{}, 1),
+		serving:     make(chan struct{}, maxServing),
 	}
 	s.m = newMetrics(cfg.Registry, s.livePeers)
 	s.sends = newWorkQueue("send", 16, 4096, s.m, s.log)
