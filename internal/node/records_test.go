@@ -75,3 +75,58 @@ func mustTx(t *testing.T, n *Node, id quant.Hash) *quant.Tx {
 	}
 	return p.Tx
 }
+
+// TestRaftRecords: on a raft chain a locked record is written at one
+// member, a write breaking its lock is refused at another (403 code), an
+// owner's update committed through a third, and every member holds the
+// same versions.
+func TestRaftRecords(t *testing.T) {
+	c := newCluster(t)
+	nodes := startThree(t, c)
+	id := createRaftChain(t, nodes[0], "deeds", nodeKey(nodes[0]), nodeKey(nodes[1]), nodeKey(nodes[2])).Chain.ID()
+	eventually(t, "every member has the chain", 30*time.Second, func() bool {
+		for _, n := range nodes {
+			if l := n.ledger(id); l == nil || l.RaftStatus() == nil || l.RaftStatus().Leader == "" {
+				return false
+			}
+		}
+		return true
+	})
+	owner := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32))
+	nonce := uint64(0)
+	write := func(n *Node, data string, signer ed25519.PrivateKey, lock *quant.Lock) error {
+		nonce++
+		tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: []byte(data), Key: "deeds/9", Lock: lock}
+		if signer != nil {
+			tx.Sign(signer)
+		}
+		_, err := n.ledger(id).Submit(t.Context(), tx)
+		return err
+	}
+	lock := &quant.Lock{Owners: [][]byte{owner.Public().(ed25519.PublicKey)}, Threshold: 1, AppendOnly: true}
+	if err := write(nodes[0], `"v1"`, owner, lock); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first version everywhere", 10*time.Second, func() bool {
+		_, err := nodes[1].ledger(id).chain.Record("deeds/9")
+		return err == nil
+	})
+	if err := write(nodes[1], `"stolen"`, nil, nil); quant.CodeOf(err) != quant.CodeLockedOwner {
+		t.Fatalf("a write breaking the lock at another member: %v", err)
+	}
+	if err := write(nodes[2], `"v2"`, owner, &quant.Lock{}); quant.CodeOf(err) != quant.CodeAppendOnly {
+		t.Fatalf("dropping an append-only lock: %v", err)
+	}
+	if err := write(nodes[2], `"v2"`, owner, nil); err != nil {
+		t.Fatalf("the owner's update at a third member: %v", err)
+	}
+	eventually(t, "two versions on every member", 10*time.Second, func() bool {
+		for _, n := range nodes {
+			h, err := n.ledger(id).chain.History("deeds/9", nil, 10)
+			if err != nil || len(h) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+}
