@@ -21,7 +21,7 @@ import (
 // needs costs a node the head's 66 bytes, not up to MaxEnvelope; and a
 // sender that stops sending holds a handler for at most the timeouts.
 const (
-	headTimeout = 10 * time.Second
+	headTimeout = 2 * time.Second
 	bodyTimeout = 30 * time.Second
 
 	// maxSmallBody bounds the bodies of messages that carry a few
