@@ -2,6 +2,7 @@ package mempool
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -82,7 +83,19 @@ func TestBounds(t *testing.T) {
 
 	p = mustNew(t, Options{MaxTxs: 100, MaxBytes: quant.MaxTxSize})
 	big := tx(1, quant.MaxDataSize)
-	big.PubKey, big.Sig = make([]byte, 32), make([]byte, 64) // the largest size there is
+	big.PubKey, big.Sig = make([]byte, 32), make([]byte, 64) // the largest size there is:
+	big.Key, big.Reveal = strings.Repeat("k", quant.MaxKeyLen), make([]byte, quant.MaxRevealLen)
+	h := quant.Hash{}
+	big.Lock = &quant.Lock{Owners: make([][]byte, quant.MaxOwners), Hash: &h}
+	for i := range big.Lock.Owners {
+		big.Lock.Owners[i] = make([]byte, 32)
+	}
+	for range quant.MaxCosigs {
+		big.Cosigs = append(big.Cosigs, quant.Cosig{PubKey: make([]byte, 32), Sig: make([]byte, 64)})
+	}
+	if big.EncodedSize() != quant.MaxTxSize {
+		t.Fatalf("the largest transaction is %d bytes, MaxTxSize %d", big.EncodedSize(), quant.MaxTxSize)
+	}
 	if err := p.Add(big.ID(), big); err != nil {
 		t.Fatal(err)
 	}
