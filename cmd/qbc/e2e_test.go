@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/client"
+	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -483,12 +486,21 @@ const e2eGenesis = `{
 }`
 
 // testKillNine is the durability test: a node under load (writers
-// injecting, one client leaping in a loop) is killed with SIGKILL at a
-// random moment, three times. Every quant a /leap answer returned (so,
+// injecting, record writes, one client leaping in a loop, and a stranger
+// sending garbage to its API and peer endpoint) is killed with SIGKILL at
+// a random moment, three times. Every quant a /leap answer returned (so,
 // committed) must be there after each restart, at the same height with the
 // same hash, with every transaction it held; and qbc verify must pass on
 // the data directory each time.
+//
+// The soak (issue 11) is the same for longer: QBC_SOAK=10m keeps killing
+// and restarting for that long, and checks the node's resident memory
+// before each kill (under soakRSS).
+//
+//	QBC_SOAK=10m go test -run TestE2E/KillNine -timeout 30m ./cmd/qbc
 func testKillNine(t *testing.T, bin string) {
+	soak, _ := time.ParseDuration(os.Getenv("QBC_SOAK"))
+	soakUntil := time.Now().Add(soak)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("random seed %d", seed)
 	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
@@ -505,7 +517,7 @@ func testKillNine(t *testing.T, bin string) {
 	acked := map[uint64]string{}        // height → hash of every quant a leap returned
 	ackedTxs := map[quant.Hash]uint64{} // id → height of every transaction in them
 	const rounds = 3
-	for round := 1; round <= rounds; round++ {
+	for round := 1; round <= rounds || time.Now().Before(soakUntil); round++ {
 		p := startNode(t, bin, dataDir, "--genesis", genesis, "--log-level", "warn")
 		checkDurable(t, p.client, acked, ackedTxs)
 		ch, err := p.client.Chain(context.Background())
@@ -539,6 +551,34 @@ func testKillNine(t *testing.T, bin string) {
 				}
 			}
 		})
+		wg.Go(func() { // record writes, a few keys over and over
+			for n := 0; ctx.Err() == nil; n++ {
+				body := fmt.Sprintf(`{"key":"soak/%d","data":{"round":%d,"n":%d}}`, n%16, round, n)
+				req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+p.addr+"/inject", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		})
+		wg.Go(func() { // a stranger sending garbage
+			grng := mrand.New(mrand.NewPCG(seed, uint64(round)))
+			garbage := make([]byte, 4096)
+			for ctx.Err() == nil {
+				for i := range garbage {
+					garbage[i] = byte(grng.Uint32())
+				}
+				for _, path := range []string{peer.ChainPath(ch.ID), "/v1/txs", "/inject"} {
+					req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+p.addr+path, bytes.NewReader(garbage))
+					req.Header.Set("Content-Type", "application/octet-stream")
+					if resp, err := http.DefaultClient.Do(req); err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				}
+			}
+		})
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				q, err := p.client.Leap(ctx)
@@ -558,6 +598,11 @@ func testKillNine(t *testing.T, bin string) {
 		})
 		if d := time.Until(killAt); d > 0 {
 			<-time.After(d) // the random kill moment: timing under test, not synchronization
+		}
+		if soak > 0 {
+			if rss := nodeRSS(t, p.addr); rss > soakRSS {
+				t.Errorf("round %d: the node's resident memory is %d MiB (bound %d MiB)", round, rss>>20, soakRSS>>20)
+			}
 		}
 		p.kill9()
 		cancel()
@@ -635,4 +680,30 @@ func checkDurable(t *testing.T, c *client.Client, acked map[uint64]string, acked
 			t.Fatalf("tx %s: %s at %d, want committed at %d", id, st.Status, st.Height, h)
 		}
 	}
+}
+
+// soakRSS bounds a node's resident memory during the soak.
+const soakRSS = 512 << 20
+
+// nodeRSS reads a node's resident memory from its /metrics.
+func nodeRSS(t *testing.T, addr string) int64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metrics: %q: %v", sc.Text(), err)
+			}
+			return int64(f)
+		}
+	}
+	t.Fatal("metrics: no process_resident_memory_bytes")
+	return 0
 }
