@@ -42,6 +42,7 @@ func newFixture(t testing.TB, edit func(r *quant.Rules)) *fixture {
 	}
 	f := &fixture{t: t, dir: t.TempDir(), key: ed25519.NewKeyFromSeed(make([]byte, 32))}
 	f.open()
+	f.st = f.db.Chain(bang.Hash())
 	if err := chain.Init(f.st, bang, testEngines); err != nil {
 		t.Fatal(err)
 	}
