@@ -46,6 +46,9 @@ type Ledger struct {
 	Store *store.Chain
 	Pool  *mempool.Pool
 	Node  ChainNode
+	// SQLLag, if set, is how many quants the SQL projection is behind
+	// (ok false: not projected).
+	SQLLag func() (lag uint64, ok bool)
 }
 
 // Chains is the node's registry of the chains it follows.
@@ -102,6 +105,8 @@ type Config struct {
 	// StreamWriteTimeout bounds each write to an event stream: a client
 	// that stops reading loses its stream after it; default 10 s.
 	StreamWriteTimeout time.Duration
+	// SQL is the node's SQL projection; nil when it is off.
+	SQL SQL
 }
 
 // Server is the API as an http.Handler.
@@ -221,6 +226,8 @@ func (s *Server) routes() {
 	chainRoute("GET", "/peers", s.peers)
 	chainRoute("POST", "/fork", s.fork)
 	chainRoute("GET", "/lineage", s.lineage)
+	h("POST /v1/sql", s.sqlQuery)
+	h("GET /v1/sql/check", s.sqlCheck)
 	s.seedChainRoutes()
 	s.indexRoute()
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
