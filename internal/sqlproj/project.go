@@ -91,9 +91,10 @@ type position struct {
 // Projector keeps the projection of a node's chains. Run does the work;
 // Query, Check and Lag may be called from any goroutine.
 type Projector struct {
-	cfg Config
-	db  *db
-	log *slog.Logger
+	cfg  Config
+	db   *db
+	log  *slog.Logger
+	wake *events.Subscription // quant events, from Open to Close; nil without Events
 
 	mu struct {
 		sync.Mutex
@@ -110,11 +111,20 @@ func Open(ctx context.Context, cfg Config) (*Projector, error) {
 	}
 	p := &Projector{cfg: cfg, db: d, log: cfg.Logger.With("sql", d.where)}
 	p.mu.pos = make(map[quant.Hash]position)
+	if cfg.Events != nil {
+		p.wake = cfg.Events.SubscribeTo(16, events.Filter{Kinds: []events.Kind{events.KindQuant}})
+	}
 	return p, nil
 }
 
-// Close closes the database; call it after Run returned.
-func (p *Projector) Close() error { return p.db.close() }
+// Close ends the subscription to events and closes the database; call it
+// after Run returned.
+func (p *Projector) Close() error {
+	if p.wake != nil {
+		p.wake.Close()
+	}
+	return p.db.close()
+}
 
 // Where names the database, for logs: a file, or a PostgreSQL host and
 // database.
@@ -126,10 +136,8 @@ func (p *Projector) Where() string { return p.db.where }
 // nil when ctx ends.
 func (p *Projector) Run(ctx context.Context) error {
 	var wake <-chan events.Event
-	if p.cfg.Events != nil {
-		sub := p.cfg.Events.SubscribeTo(16, events.Filter{Kinds: []events.Kind{events.KindQuant}})
-		defer sub.Close()
-		wake = sub.C
+	if p.wake != nil {
+		wake = p.wake.C
 	}
 	t := time.NewTicker(p.cfg.Poll)
 	defer t.Stop()
