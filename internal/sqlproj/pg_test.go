@@ -35,6 +35,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envChildStore) != "" {
+		runChild()
+	}
 	code := m.Run()
 	if pg != nil && pg.err == nil {
 		pg.ctl("stop", "-m", "immediate")
