@@ -31,6 +31,7 @@ func commands() []command {
 		{"tx", "get, sign, send and verify transactions", runTx},
 		{"peers", "list or add a node's peers", runPeers},
 		{"keys", "make and read Ed25519 key files", runKeys},
+		{"export", "write a chain's transactions as NDJSON or JSON", runExport},
 		{"sql", "query the node's SQL projection; check it against the chains", runSQL},
 		{"verify", "re-check a stopped node's stored chain", runVerify},
 		{"bench", "load nodes with transactions; report throughput and latency", runBench},

@@ -47,3 +47,12 @@ type SQLChecks struct {
 	Chains []SQLCheck `json:"chains"`
 	OK     bool       `json:"ok"`
 }
+
+// ExportTx is one line of GET /v1/chains/{id}/export: a committed
+// transaction (in the shape of Tx, with its id) and where it sits.
+type ExportTx struct {
+	Height uint64     `json:"height"`
+	Index  int        `json:"index"`
+	Quant  quant.Hash `json:"quant"`
+	Tx
+}

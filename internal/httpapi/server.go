@@ -226,6 +226,7 @@ func (s *Server) routes() {
 	chainRoute("GET", "/peers", s.peers)
 	chainRoute("POST", "/fork", s.fork)
 	chainRoute("GET", "/lineage", s.lineage)
+	chainRoute("GET", "/export", s.export)
 	h("POST /v1/sql", s.sqlQuery)
 	h("GET /v1/sql/check", s.sqlCheck)
 	s.seedChainRoutes()
