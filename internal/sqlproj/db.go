@@ -80,6 +80,8 @@ func openSQLite(ctx context.Context, path string) (_ *db, err error) {
 	// together, which the projector then redoes from the chain.
 	wq.Add("_pragma", "synchronous(NORMAL)")
 	wq.Add("_pragma", "busy_timeout(10000)")
+	// A 32 MiB page cache: a batch is written once, at commit, not spilled.
+	wq.Add("_pragma", "cache_size(-32768)")
 	wq.Set("_txlock", "immediate")
 	wdsn, err := sqliteURI(path, wq)
 	if err != nil {

@@ -67,7 +67,12 @@ func pgBin() string {
 // postgresURL returns the URL of a new, empty database on the shared
 // cluster, started on first use. Without PostgreSQL it skips the test, or
 // fails it when QBC_REQUIRE_ALL=1 (CI).
-func postgresURL(t *testing.T) string {
+func postgresURL(t *testing.T) string { return newDatabase(t) }
+
+// benchPostgres is postgresURL for a benchmark.
+func benchPostgres(b *testing.B) string { return newDatabase(b) }
+
+func newDatabase(t testing.TB) string {
 	t.Helper()
 	pgOnce.Do(func() { pg = startCluster() })
 	if pg.err != nil {
