@@ -351,6 +351,9 @@ const rowsPerInsert = 500
 // apply writes qs (hashes hs), which follow the chain's position, and
 // moves the position to the last, in one SQL transaction.
 func (p *Projector) apply(ctx context.Context, id quant.Hash, qs []*quant.Quant, hs []quant.Hash) error {
+	if p.db.dialect == dialectPostgres {
+		return p.applyCopy(ctx, id, qs, hs)
+	}
 	tx, err := p.db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
