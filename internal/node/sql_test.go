@@ -1,14 +1,17 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/client"
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 // sqlCaughtUp reports whether n's projection has every quant of every
@@ -118,3 +121,65 @@ func TestSQLOff(t *testing.T) {
 		t.Fatalf("stats: %v %v", st.SQLLag, err)
 	}
 }
+
+// benchIngestSQL is benchIngest (unsigned) on a running node with the SQL
+// projection set to sqlTo ("off" or "" for SQLite): the cost of the
+// projection to the commit path. It reports committed txs/s, and how long
+// the projection took after the last commit to hold everything.
+//
+//	go test ./internal/node -run '^$' -bench IngestSQL -benchtime 200x
+func benchIngestSQL(b *testing.B, sqlTo string) {
+	cfg := testConfig(&testing.T{}, b.TempDir())
+	os.WriteFile(cfg.Genesis, []byte(strings.Replace(fastGenesis, `"window":8`, `"window":0`, 1)), 0o600)
+	cfg.PoolMaxTxs = 1 << 20
+	cfg.PoolMaxBytes = 1 << 30
+	cfg.SQL = sqlTo
+	n, err := New(cfg, quiet())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		n.Close()
+	}()
+	const batch = 1000
+	pad := fmt.Sprintf("%0160d", 0)
+	for r := 0; b.Loop(); r++ {
+		b.StopTimer()
+		txs := make([]*quant.Tx, batch)
+		now := time.Now().UnixMilli()
+		for i := range txs {
+			txs[i] = &quant.Tx{ChainID: n.Chain().ID(), Time: now, Nonce: uint64(r*batch + i),
+				Kind: quant.DataJSON, Data: []byte(`{"i":` + fmt.Sprint(i) + `,"p":"` + pad + `"}`)}
+		}
+		b.StartTimer()
+		if _, errs := n.SubmitBatch(b.Context(), txs); errs[0] != nil {
+			b.Fatal(errs[0])
+		}
+		if n.def().pool.Len() >= 5*batch {
+			if _, err := n.Leap(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for n.def().pool.Len() > 0 {
+		if _, err := n.Leap(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "txs/s")
+	if n.sql != nil {
+		start := time.Now()
+		for !sqlCaughtUp(n) {
+			time.Sleep(time.Millisecond) // polling the lag, in a benchmark
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s-sql-behind")
+	}
+}
+
+func BenchmarkIngestSQLOff(b *testing.B)    { benchIngestSQL(b, "off") }
+func BenchmarkIngestSQLSQLite(b *testing.B) { benchIngestSQL(b, "") }
