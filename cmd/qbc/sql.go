@@ -10,6 +10,7 @@ import (
 
 const sqlHelp = `Usage: qbc sql [flags] 'SELECT ...'
        qbc sql check [flags]
+       qbc sql rebuild [--chain ID] [flags]
 
 Query the node's SQL projection of its chains (POST /v1/sql): one read-only
 statement (SELECT, WITH, VALUES, EXPLAIN, TABLE), answered as JSON
@@ -23,6 +24,11 @@ and a typed view per chain with a JSON Schema) are listed in docs/sql.md.
 /v1/sql/check): for each chain, the counts of quants and transactions
 and a digest of each side, up to the projection's position. It fails
 (exit status 1) when a chain differs.
+
+'qbc sql rebuild' drops the projection of one chain (--chain, or
+QBC_CHAIN; default the node's default chain), which the node then makes
+again from the chain (POST /v1/chains/{id}/sql/rebuild); 'qbc sql check
+--wait' tells when it is done.
 `
 
 const sqlExample = `qbc sql "SELECT height, id, data FROM transactions ORDER BY height DESC LIMIT 10"
@@ -32,6 +38,9 @@ qbc sql check --node 127.0.0.1:5000`
 func runSQL(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "check" {
 		return runSQLCheck(ctx, e, args[1:])
+	}
+	if len(args) > 0 && args[0] == "rebuild" {
+		return runSQLRebuild(ctx, e, args[1:])
 	}
 	fs := newFlags(e, "sql", sqlHelp, sqlExample)
 	nf := fs.addNodeFlags(time.Minute)
@@ -96,6 +105,27 @@ func runSQLCheck(ctx context.Context, e *env, args []string) error {
 		}
 		return fmt.Errorf("sql check: the projection differs from %d chain(s)", bad)
 	}
+	return nil
+}
+
+func runSQLRebuild(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sql rebuild", sqlHelp, sqlExample)
+	nf := fs.addChainFlags(time.Minute)
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs("sql rebuild", pos, 0, 0); err != nil {
+		return err
+	}
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	if err := c.SQLRebuild(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "rebuilding")
 	return nil
 }
 

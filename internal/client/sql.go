@@ -29,3 +29,11 @@ func (c *Client) SQLCheck(ctx context.Context) (api.SQLChecks, error) {
 	err := c.do(ctx, http.MethodGet, "/v1/sql/check", "", nil, MaxSmallResponse, &out)
 	return out, err
 }
+
+// SQLRebuild drops the projection of the client's chain (the node's
+// default without OnChain), which the node then projects again from its
+// bang (POST /v1/chains/{id}/sql/rebuild).
+func (c *Client) SQLRebuild(ctx context.Context) error {
+	var out struct{}
+	return c.do(ctx, http.MethodPost, c.v1("/sql/rebuild"), "", nil, MaxSmallResponse, &out)
+}

@@ -229,6 +229,7 @@ func (s *Server) routes() {
 	chainRoute("GET", "/export", s.export)
 	h("POST /v1/sql", s.sqlQuery)
 	h("GET /v1/sql/check", s.sqlCheck)
+	chainRoute("POST", "/sql/rebuild", s.sqlRebuild)
 	s.seedChainRoutes()
 	s.indexRoute()
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 // SQL is the node's SQL projection of its chains, as the API serves it.
@@ -16,6 +17,8 @@ type SQL interface {
 	Query(ctx context.Context, q api.SQLQuery) (*api.SQLResult, error)
 	// Check compares the projection of every chain with the chain.
 	Check(ctx context.Context) (api.SQLChecks, error)
+	// Rebuild drops a chain's projection, to be projected again.
+	Rebuild(ctx context.Context, chain quant.Hash) error
 }
 
 // errSQLOff answers the SQL routes of a node whose projection is off.
@@ -56,4 +59,20 @@ func (s *Server) sqlCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// sqlRebuild serves POST /v1/sql/rebuild and
+// /v1/chains/{chain}/sql/rebuild: the chain's projection is dropped and
+// made again from its bang, behind the answer (202).
+func (s *Server) sqlRebuild(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.SQL == nil {
+		s.writeError(w, r, errSQLOff)
+		return
+	}
+	id := s.lg(r).Chain.ID()
+	if err := s.cfg.SQL.Rebuild(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"chain": id.String(), "status": "rebuilding"})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/httpapi"
+	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/sqlproj"
 )
 
@@ -63,3 +64,5 @@ func (s sqlAPI) Query(ctx context.Context, q api.SQLQuery) (*api.SQLResult, erro
 }
 
 func (s sqlAPI) Check(ctx context.Context) (api.SQLChecks, error) { return s.p.Check(ctx) }
+
+func (s sqlAPI) Rebuild(ctx context.Context, id quant.Hash) error { return s.p.Rebuild(ctx, id) }

@@ -96,6 +96,10 @@ type Projector struct {
 	log  *slog.Logger
 	wake *events.Subscription // quant events, from Open to Close; nil without Events
 
+	// work is held by each step and by Rebuild, so that a rebuild never
+	// meets a batch under way.
+	work sync.Mutex
+
 	mu struct {
 		sync.Mutex
 		pos map[quant.Hash]position // as last written; dropped after an error
@@ -168,7 +172,9 @@ func (p *Projector) CatchUp(ctx context.Context) error {
 	var errs []error
 	for _, src := range p.cfg.Sources() {
 		for ctx.Err() == nil {
+			p.work.Lock()
 			more, err := p.step(ctx, src)
+			p.work.Unlock()
 			if err != nil {
 				p.forget(src.Chain.ID())
 				errs = append(errs, fmt.Errorf("chain %s: %w", src.Chain.ID(), err))
@@ -523,4 +529,32 @@ func (p *Projector) lagOf(src Source) uint64 {
 		return 0
 	}
 	return tip - pos.height
+}
+
+// Rebuild deletes the projection of chain id (its quants and
+// transactions, and its position) in one SQL transaction; the next pass
+// projects it again from its bang. The chain's row and view stay.
+func (p *Projector) Rebuild(ctx context.Context, id quant.Hash) error {
+	p.work.Lock()
+	defer p.work.Unlock()
+	defer p.forget(id)
+	tx, err := p.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	cid := id.String()
+	for _, table := range []string{"transactions", "quants"} {
+		if _, err := tx.ExecContext(ctx, p.db.bind(`DELETE FROM `+table+` WHERE chain = ?`), cid); err != nil {
+			return fmt.Errorf("sqlproj: rebuild: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, p.db.bind(`UPDATE chains SET height = NULL, hash = NULL WHERE id = ?`), cid); err != nil {
+		return fmt.Errorf("sqlproj: rebuild: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlproj: rebuild: %w", err)
+	}
+	p.log.Info("sql projection: rebuilding", "chain", cid)
+	return nil
 }

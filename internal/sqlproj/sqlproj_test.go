@@ -312,3 +312,28 @@ func TestRestartedPostgres(t *testing.T) {
 		t.Fatalf("after the restart: %+v", c)
 	}
 }
+
+// TestRebuild: a rebuilt chain is projected again from its bang, whatever
+// was in its rows.
+func TestRebuild(t *testing.T) {
+	backends(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, nil)
+		f.grow(3, 4)
+		p := openProjector(t, dsn, f.source())
+		mustCatchUp(t, p)
+		// Damage the rows behind the projector's back.
+		if _, err := p.db.w.Exec(p.db.bind(`DELETE FROM transactions WHERE height = ?`), 2); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := p.Check(context.Background()); res.OK {
+			t.Fatal("check passed on damaged rows")
+		}
+		if err := p.Rebuild(context.Background(), f.c.ID()); err != nil {
+			t.Fatal(err)
+		}
+		mustCatchUp(t, p)
+		if c := mustCheck(t, p).Chains[0]; c.Quants != 4 || c.Txs != 12 {
+			t.Fatalf("after the rebuild: %+v", c)
+		}
+	})
+}
