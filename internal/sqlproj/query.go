@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/qbc-chain/qbc/internal/api"
 )
@@ -47,7 +49,17 @@ func (p *Projector) Query(ctx context.Context, q string, maxRows int) (*api.SQLR
 			return nil, p.queryErr(ctx, err)
 		}
 	} else {
-		rows, err = p.db.r.QueryContext(ctx, stmt)
+		conn, err := p.db.r.Conn(ctx)
+		if err != nil {
+			return nil, p.queryErr(ctx, err)
+		}
+		defer conn.Close()
+		// No string or blob over the answer's size: a query cannot make
+		// the node hold a gigabyte (randomblob, zeroblob, printf).
+		if _, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_LENGTH, p.cfg.MaxAnswerBytes); err != nil {
+			return nil, fmt.Errorf("sqlproj: %w", err)
+		}
+		rows, err = conn.QueryContext(ctx, stmt)
 		if err != nil {
 			return nil, p.queryErr(ctx, err)
 		}

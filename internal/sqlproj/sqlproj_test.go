@@ -277,6 +277,11 @@ func TestQueryLimits(t *testing.T) {
 		if res, err = p.Query(context.Background(), many, 1e6); err != nil || len(res.Rows) != 1000 {
 			t.Fatalf("max_rows over the cap: %d rows, %v; want 1000 (ten times the default)", len(res.Rows), err)
 		}
+		if !strings.HasPrefix(dsn, "postgres") {
+			if _, err := p.Query(context.Background(), "SELECT length(zeroblob(1000000000))", 0); !errors.Is(err, ErrQuery) {
+				t.Fatalf("a gigabyte blob: %v, want refused by the database", err)
+			}
+		}
 		forever := "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
 		start := time.Now()
 		if _, err := p.Query(context.Background(), forever, 0); !errors.Is(err, ErrTimeout) {
