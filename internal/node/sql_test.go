@@ -183,3 +183,49 @@ func benchIngestSQL(b *testing.B, sqlTo string) {
 
 func BenchmarkIngestSQLOff(b *testing.B)    { benchIngestSQL(b, "off") }
 func BenchmarkIngestSQLSQLite(b *testing.B) { benchIngestSQL(b, "") }
+
+// TestSQLAfterReorg: a node whose chain reorganises (a partition heals onto
+// the heavier half) removes the abandoned quants' rows from its projection
+// and projects the new branch: its check passes and its digest is the
+// other half's.
+func TestSQLAfterReorg(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	x := c.start(1)
+	txA, _ := a.Submit(t.Context(), openTx(a, 100))
+	leap(t, a)
+	leap(t, a)
+	x.Submit(t.Context(), openTx(x, 200))
+	for range 4 {
+		leap(t, x)
+	}
+	eventually(t, "a projected its own branch", 10*time.Second, func() bool { return sqlCaughtUp(a) })
+	cl := client.New(a.Addr(), nil)
+	res, err := cl.SQL(t.Context(), "SELECT count(*) FROM transactions WHERE id = '"+txA.String()+"'", 0)
+	if err != nil || fmt.Sprint(res.Rows) != "[[1]]" {
+		t.Fatalf("a's own tx before the heal: %v %v", res, err)
+	}
+	if err := a.AddPeer(context.Background(), x.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a on the heavier branch", 20*time.Second, func() bool { return sameTip(a, x) })
+	eventually(t, "projections caught up", 10*time.Second, func() bool { return sqlCaughtUp(a) && sqlCaughtUp(x) })
+	var digests []string
+	for _, n := range []*Node{a, x} {
+		chk, err := client.New(n.Addr(), nil).SQLCheck(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !chk.OK || chk.Chains[0].Height != 4 || chk.Chains[0].Txs != 1 {
+			t.Fatalf("check on %s: %+v", n.Addr(), chk)
+		}
+		digests = append(digests, chk.Chains[0].SQLDigest)
+	}
+	if digests[0] != digests[1] {
+		t.Fatalf("the projections differ after the reorganisation: %v", digests)
+	}
+	res, err = cl.SQL(t.Context(), "SELECT count(*) FROM transactions WHERE id = '"+txA.String()+"'", 0)
+	if err != nil || fmt.Sprint(res.Rows) != "[[0]]" {
+		t.Fatalf("the abandoned branch's tx is still projected: %v %v", res, err)
+	}
+}
