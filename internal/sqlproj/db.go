@@ -36,6 +36,9 @@ type db struct {
 	dialect dialect
 	w, r    *sql.DB
 	where   string // for logs: the file, or the PostgreSQL host and database
+	// superuser: the PostgreSQL role is one, so a read-only query could
+	// still call functions that reach the server's files (Open warns).
+	superuser bool
 }
 
 // openDB opens the database dsn names: "" for SQLiteFile in dir,
@@ -157,6 +160,10 @@ func openPostgres(ctx context.Context, dsn string) (_ *db, err error) {
 	}()
 	if err := d.migrate(ctx); err != nil {
 		return nil, err
+	}
+	var super bool
+	if err := w.QueryRowContext(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super); err == nil && super {
+		d.superuser = true
 	}
 	return d, nil
 }

@@ -115,6 +115,9 @@ func Open(ctx context.Context, cfg Config) (*Projector, error) {
 	}
 	p := &Projector{cfg: cfg, db: d, log: cfg.Logger.With("sql", d.where)}
 	p.mu.pos = make(map[quant.Hash]position)
+	if d.superuser {
+		p.log.Warn("sql projection: the PostgreSQL role is a superuser; a read-only query can still call functions such as pg_read_file or lo_export: connect as a role that only owns the projection's database")
+	}
 	if cfg.Events != nil {
 		p.wake = cfg.Events.SubscribeTo(16, events.Filter{Kinds: []events.Kind{events.KindQuant}})
 	}
