@@ -32,6 +32,8 @@ func commands() []command {
 		{"record", "put, get and list keyed records, with locks", runRecord},
 		{"peers", "list or add a node's peers", runPeers},
 		{"keys", "make and read Ed25519 key files", runKeys},
+		{"export", "write a chain's transactions as NDJSON or JSON", runExport},
+		{"sql", "query the node's SQL projection; check it against the chains", runSQL},
 		{"verify", "re-check a stopped node's stored chain", runVerify},
 		{"bench", "load nodes with transactions; report throughput and latency", runBench},
 		{"version", "print qbc's version", runVersion},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -46,7 +47,9 @@ Configuration, each level overriding the one before:
      of a commit; 2ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
      flight; 1), QBC_RAFT_ADDR (where a raft chain's transport binds:
      HOST:PORT, further chains on the next free ports; default the
-     advertised host, a port the system picks), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
+     advertised host, a port the system picks), QBC_SQL (the SQL
+     projection: off, sqlite:PATH or postgres://...; default a SQLite file
+     in the data directory), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
      bearer token; environment or file only)
   4. flags, and PORT
 
@@ -150,6 +153,7 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_RAFT_COMMIT_TIMEOUT", duration("2ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
 		{"QBC_RAFT_ADDR", str(func(s *nodeSettings) *string { return &s.RaftAddr })},
+		{"QBC_SQL", str(func(s *nodeSettings) *string { return &s.SQL })},
 	}
 }
 
@@ -167,6 +171,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		peers       = fs.String("peers", "", "other nodes, comma-separated `HOST:PORT,...`")
 		advertise   = fs.String("advertise", "", "this node's `HOST:PORT` as other nodes reach it (default the listen address)")
 		raftAddr    = fs.String("raft-addr", "", "where raft chains' transports bind, `HOST:PORT` (further chains: the next free ports)")
+		sqlTo       = fs.String("sql", "", "where the SQL projection is kept: `off`, sqlite:PATH or postgres://... (default a SQLite file in the data directory)")
 		allow       = fs.String("network-allow", "", "close the network to these node public keys, comma-separated `HEX,...`")
 		logLevel    = fs.String("log-level", "", "`level`: debug, info, warn or error (default info)")
 		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
@@ -233,6 +238,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if set["raft-addr"] {
 		s.RaftAddr = *raftAddr
 	}
+	if set["sql"] {
+		s.SQL = *sqlTo
+	}
 	if set["network-allow"] {
 		s.NetworkAllow = splitList(*allow)
 	}
@@ -255,6 +263,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		shown := s
 		if shown.DebugToken != "" {
 			shown.DebugToken = "(set)"
+		}
+		if u, err := url.Parse(shown.SQL); err == nil && u.User != nil {
+			shown.SQL = u.Redacted()
 		}
 		return writeJSON(e.stdout, shown)
 	}

@@ -365,6 +365,9 @@ type Stats struct {
 	Finality string `json:"finality"`
 	// Raft is set on a raft chain's member: its cluster's state.
 	Raft *RaftStatus `json:"raft,omitempty"`
+	// SQLLag is how many quants the node's SQL projection is behind;
+	// absent when the projection is off.
+	SQLLag *uint64 `json:"sql_lag_quants,omitempty"`
 }
 
 // ParseWork parses Stats.Work.

@@ -281,7 +281,14 @@ func (s *Server) statsFor(l *Ledger) api.Stats {
 	c := l.Chain
 	head := c.Tip()
 	syncing, target := l.Node.Syncing()
+	var lag *uint64
+	if l.SQLLag != nil {
+		if n, ok := l.SQLLag(); ok {
+			lag = &n
+		}
+	}
 	return api.Stats{
+		SQLLag:          lag,
 		Syncing:         syncing,
 		SyncTarget:      target,
 		Chain:           c.ID(),

@@ -46,6 +46,9 @@ type Ledger struct {
 	Store *store.Chain
 	Pool  *mempool.Pool
 	Node  ChainNode
+	// SQLLag, if set, is how many quants the SQL projection is behind
+	// (ok false: not projected).
+	SQLLag func() (lag uint64, ok bool)
 }
 
 // Chains is the node's registry of the chains it follows.
@@ -105,6 +108,8 @@ type Config struct {
 	// MaxProofHeaders bounds the header chain of a proof (?proof=full);
 	// default api.MaxProofHeaders.
 	MaxProofHeaders int
+	// SQL is the node's SQL projection; nil when it is off.
+	SQL SQL
 }
 
 // Server is the API as an http.Handler.
@@ -228,6 +233,10 @@ func (s *Server) routes() {
 	chainRoute("POST", "/fork", s.fork)
 	chainRoute("GET", "/lineage", s.lineage)
 	s.recordRoutes(chainRoute)
+	chainRoute("GET", "/export", s.export)
+	h("POST /v1/sql", s.sqlQuery)
+	h("GET /v1/sql/check", s.sqlCheck)
+	chainRoute("POST", "/sql/rebuild", s.sqlRebuild)
 	s.seedChainRoutes()
 	s.indexRoute()
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {

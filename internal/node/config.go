@@ -75,6 +75,10 @@ type Config struct {
 	// as the advertised host. Empty: the advertised host, on a port the
 	// system picks. A chain's replica keeps the address it bound first.
 	RaftAddr string `json:"raft_addr"`
+	// SQL is where the node keeps the SQL projection of its chains: empty
+	// for a SQLite file in DataDir (sqlproj.SQLiteFile), "sqlite:PATH",
+	// a postgres:// URL, or "off".
+	SQL string `json:"sql"`
 
 	// Version is the node's version as 'qbc version' says it, which GET
 	// /v1/node tells. Not read from files.
@@ -217,6 +221,10 @@ func (c *Config) Validate() error {
 		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 			return fmt.Errorf("config: raft_addr: bad port %q", port)
 		}
+	}
+	if c.SQL != "" && c.SQL != "off" && !strings.HasPrefix(c.SQL, "sqlite:") &&
+		!strings.HasPrefix(c.SQL, "postgres://") && !strings.HasPrefix(c.SQL, "postgresql://") {
+		return fmt.Errorf("config: sql: must be off, sqlite:PATH or a postgres:// URL")
 	}
 	pool := mempool.Options{MaxTxs: c.PoolMaxTxs, MaxBytes: c.PoolMaxBytes}
 	if err := pool.Validate(); err != nil {

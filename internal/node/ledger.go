@@ -130,7 +130,7 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 	if err != nil {
 		return nil, err
 	}
-	l.api = &httpapi.Ledger{Chain: l.chain, Store: l.st, Pool: l.pool, Node: l}
+	l.api = &httpapi.Ledger{Chain: l.chain, Store: l.st, Pool: l.pool, Node: l, SQLLag: l.sqlLag}
 	return l, nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/sqlproj"
 	"github.com/qbc-chain/qbc/internal/store"
 )
 
@@ -49,6 +50,7 @@ type Node struct {
 	engines   engines.Set
 	followMu  sync.Mutex // one chain created or followed at a time
 	offers    offerSet
+	sql       *sqlproj.Projector // nil with --sql off; set in New
 
 	mu struct {
 		sync.Mutex
@@ -134,6 +136,13 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		}
 	}
 	n.mu.def = n.ledger(defID)
+	if err := n.openSQL(); err != nil {
+		return nil, err
+	}
+	var sqlServed httpapi.SQL
+	if n.sql != nil {
+		sqlServed = sqlAPI{n.sql}
+	}
 
 	api := httpapi.New(httpapi.Config{
 		Chains:       n,
@@ -143,6 +152,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		Logger:       logger,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		DebugToken:   cfg.DebugToken,
+		SQL:          sqlServed,
 	})
 	root := http.NewServeMux()
 	root.Handle("/p2p/", n.p2pMux)
@@ -317,6 +327,9 @@ func (n *Node) Run(ctx context.Context) error {
 		n.handlers.Wait()
 		return err
 	})
+	if n.sql != nil {
+		g.do(n.sql.Run)
+	}
 	n.mu.Lock()
 	n.mu.run = g
 	for _, l := range n.mu.ledgers {
@@ -353,6 +366,10 @@ func (n *Node) Close() error {
 		errs = append(errs, l.prod.close()) // idempotent
 	}
 	n.mu.Unlock()
+	if n.sql != nil {
+		errs = append(errs, n.sql.Close())
+		n.sql = nil
+	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())
 		n.db = nil
