@@ -25,7 +25,8 @@ import (
 
 // Schema is a compiled JSON Schema.
 type Schema struct {
-	s *jsonschema.Schema
+	s       *jsonschema.Schema
+	weights map[*jsonschema.Schema]int // each subschema's fixed cost (coster)
 }
 
 // errNoLoad refuses every external reference.
@@ -37,15 +38,23 @@ func (noLoader) Load(url string) (any, error) {
 
 const location = "qbc:chain-schema.json"
 
-// Compile compiles a schema document. It does not keep raw.
+// Compile compiles a schema document within the bounds of limits.go,
+// naming the bound a refused schema exceeds. It does not keep raw.
 func Compile(raw []byte) (*Schema, error) {
+	if len(raw) > MaxSchemaBytes {
+		return nil, fmt.Errorf("schema: %d bytes (at most %d)", len(raw), MaxSchemaBytes)
+	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("schema: not JSON: %w", err)
 	}
+	if err := checkDocument(doc); err != nil {
+		return nil, err
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(noLoader{})
+	c.UseRegexpEngine(compilePattern)
 	if err := c.AddResource(location, doc); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
@@ -53,18 +62,30 @@ func Compile(raw []byte) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	return &Schema{s: s}, nil
+	weights, err := compiled(s)
+	if err != nil {
+		return nil, err
+	}
+	return &Schema{s: s, weights: weights}, nil
 }
 
 // ErrInvalid is wrapped by Validate's errors for data the schema refuses.
 var ErrInvalid = errors.New("data does not match the chain's schema")
 
-// Validate checks a JSON document against the schema. It does not keep
-// data.
+// Validate checks a JSON document against the schema, within the bounds
+// of limits.go: data whose numbers or nesting exceed them, or whose check
+// would cost more than MaxValidateCost, is refused (ErrInvalid). It does
+// not keep data.
 func (s *Schema) Validate(data []byte) error {
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("%w: not JSON: %v", ErrInvalid, err)
+	}
+	if err := checkData(v, 0); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if c := (coster{weights: s.weights, max: MaxValidateCost}); !c.eval(s.s, v) {
+		return fmt.Errorf("%w: checking this data against the schema would take more than %d steps (see schema.MaxValidateCost)", ErrInvalid, MaxValidateCost)
 	}
 	if err := s.s.Validate(v); err != nil {
 		var ve *jsonschema.ValidationError
