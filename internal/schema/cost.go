@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -16,9 +17,10 @@ const patternUnit = 256
 // the schema: every subschema reachable from root is draft 2020-12, has no
 // dynamic reference, asserts no format or content, and has numeric
 // keywords within float64's range. It returns each subschema's fixed cost
-// per application: 1, plus what its enum and const compare against.
-func compiled(root *jsonschema.Schema) (map[*jsonschema.Schema]int, error) {
-	weights := make(map[*jsonschema.Schema]int)
+// per application (1, plus what its enum and const compare against) and
+// whether any subschema has unevaluatedProperties or unevaluatedItems.
+func compiled(root *jsonschema.Schema) (weights map[*jsonschema.Schema]int, uneval bool, err error) {
+	weights = make(map[*jsonschema.Schema]int)
 	var visit func(s *jsonschema.Schema) error
 	visit = func(s *jsonschema.Schema) error {
 		if s == nil {
@@ -40,6 +42,7 @@ func compiled(root *jsonschema.Schema) (map[*jsonschema.Schema]int, error) {
 			w += len(r)
 		}
 		weights[s] = w
+		uneval = uneval || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil
 		switch {
 		case s.Bool != nil:
 			return nil
@@ -79,9 +82,9 @@ func compiled(root *jsonschema.Schema) (map[*jsonschema.Schema]int, error) {
 		return nil
 	}
 	if err := visit(root); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return weights, nil
+	return weights, uneval, nil
 }
 
 // nodes counts the values in a JSON value, and the bytes of its strings by
@@ -110,9 +113,13 @@ func nodes(v any) int {
 // one value: every subschema it could apply to every value it could reach
 // (each branch of anyOf, oneOf, if/then/else counted, whether or not the
 // library would take it), each at its fixed weight, plus the pattern
-// matches and the hashing of uniqueItems. It stops counting at max.
+// matches, the hashing of uniqueItems and, when the schema has
+// unevaluatedProperties or unevaluatedItems, the library's copy of an
+// object's or array's members at each application. It stops counting at
+// max.
 type coster struct {
 	weights map[*jsonschema.Schema]int
+	uneval  bool // the library copies each object's or array's members at each application
 	n, max  int
 }
 
@@ -122,32 +129,49 @@ func (c *coster) add(k int) bool {
 	return c.n <= c.max
 }
 
-// eval counts applying s to v. It returns false once the count is over.
-func (c *coster) eval(s *jsonschema.Schema, v any) bool {
+// eval counts applying s to v. here is the chain of subschemas applied to
+// v itself (through $ref, allOf, ...) that led to s: as the library does,
+// a subschema already on it ends the chain (a reference cycle, an error),
+// and looking costs the chain's length. It returns false once the count is
+// over.
+func (c *coster) eval(s *jsonschema.Schema, v any, here []*jsonschema.Schema) bool {
 	if s == nil {
 		return true
 	}
-	if !c.add(c.weights[s]) {
+	if !c.add(c.weights[s] + len(here)/16) {
 		return false
 	}
-	if s.Bool != nil {
+	if s.Bool != nil || slices.Contains(here, s) {
 		return true
 	}
+	here = append(here, s)
+	if c.uneval {
+		switch v := v.(type) {
+		case map[string]any:
+			if !c.add(len(v)) {
+				return false
+			}
+		case []any:
+			if !c.add(len(v)) {
+				return false
+			}
+		}
+	}
 	for _, sub := range []*jsonschema.Schema{s.Ref, s.Not, s.If, s.Then, s.Else} {
-		if !c.eval(sub, v) {
+		if !c.eval(sub, v, here) {
 			return false
 		}
 	}
 	for _, list := range [][]*jsonschema.Schema{s.AllOf, s.AnyOf, s.OneOf} {
 		for _, sub := range list {
-			if !c.eval(sub, v) {
+			if !c.eval(sub, v, here) {
 				return false
 			}
 		}
 	}
 	switch v := v.(type) {
 	case map[string]any:
-		return c.object(s, v)
+		return c.object(s, v, here)
 	case []any:
 		return c.array(s, v)
 	case string:
@@ -161,7 +185,7 @@ func (c *coster) eval(s *jsonschema.Schema, v any) bool {
 	return true
 }
 
-func (c *coster) object(s *jsonschema.Schema, obj map[string]any) bool {
+func (c *coster) object(s *jsonschema.Schema, obj map[string]any, here []*jsonschema.Schema) bool {
 	for k, e := range obj {
 		if !c.add(1) {
 			return false
@@ -169,7 +193,7 @@ func (c *coster) object(s *jsonschema.Schema, obj map[string]any) bool {
 		matched := false
 		if p, ok := s.Properties[k]; ok {
 			matched = true
-			if !c.eval(p, e) {
+			if !c.eval(p, e, nil) {
 				return false
 			}
 		}
@@ -179,17 +203,17 @@ func (c *coster) object(s *jsonschema.Schema, obj map[string]any) bool {
 			}
 			if re.MatchString(k) {
 				matched = true
-				if !c.eval(p, e) {
+				if !c.eval(p, e, nil) {
 					return false
 				}
 			}
 		}
 		if a, ok := s.AdditionalProperties.(*jsonschema.Schema); ok && !matched {
-			if !c.eval(a, e) {
+			if !c.eval(a, e, nil) {
 				return false
 			}
 		}
-		if !c.eval(s.UnevaluatedProperties, e) || !c.eval(s.PropertyNames, k) || !c.eval(s.DependentSchemas[k], obj) {
+		if !c.eval(s.UnevaluatedProperties, e, nil) || !c.eval(s.PropertyNames, k, nil) || !c.eval(s.DependentSchemas[k], obj, here) {
 			return false
 		}
 	}
@@ -216,7 +240,7 @@ func (c *coster) array(s *jsonschema.Schema, arr []any) bool {
 		if i < len(s.PrefixItems) {
 			item = s.PrefixItems[i]
 		}
-		if !c.eval(item, e) || !c.eval(s.Contains, e) || !c.eval(s.UnevaluatedItems, e) {
+		if !c.eval(item, e, nil) || !c.eval(s.Contains, e, nil) || !c.eval(s.UnevaluatedItems, e, nil) {
 			return false
 		}
 	}
@@ -234,19 +258,23 @@ func (c *coster) match(re jsonschema.Regexp, text string) bool {
 
 // checkData refuses data the library would parse at a cost out of
 // proportion to its size: numbers beyond checkNumber's bound, nesting
-// deeper than MaxDataDepth.
+// deeper than MaxDataDepth (arrays and objects within each other, as
+// quant.MaxJSONDepth counts them). depth is how many enclose v.
 func checkData(v any, depth int) error {
-	if depth > MaxDataDepth {
-		return fmt.Errorf("data nests deeper than %d levels", MaxDataDepth)
-	}
 	switch v := v.(type) {
 	case map[string]any:
+		if depth >= MaxDataDepth {
+			return fmt.Errorf("data nests deeper than %d levels", MaxDataDepth)
+		}
 		for _, e := range v {
 			if err := checkData(e, depth+1); err != nil {
 				return err
 			}
 		}
 	case []any:
+		if depth >= MaxDataDepth {
+			return fmt.Errorf("data nests deeper than %d levels", MaxDataDepth)
+		}
 		for _, e := range v {
 			if err := checkData(e, depth+1); err != nil {
 				return err

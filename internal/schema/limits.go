@@ -63,7 +63,7 @@ const (
 	MaxNumberText     = 100
 	MaxNumberExponent = 400
 	MaxDataDepth      = 64
-	MaxValidateCost   = 1 << 18
+	MaxValidateCost   = 1 << 17
 )
 
 // draft2020 is the only $schema a chain's schema may name.
@@ -77,8 +77,11 @@ func checkDocument(doc any) error {
 	keywords := 0
 	var walk func(v any, depth int, path string) error
 	walk = func(v any, depth int, path string) error {
-		if depth > MaxSchemaDepth {
-			return fmt.Errorf("schema: nests deeper than %d levels at %s", MaxSchemaDepth, where(path))
+		switch v.(type) {
+		case map[string]any, []any:
+			if depth >= MaxSchemaDepth {
+				return fmt.Errorf("schema: nests deeper than %d levels at %s", MaxSchemaDepth, where(path))
+			}
 		}
 		switch v := v.(type) {
 		case map[string]any:

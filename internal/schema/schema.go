@@ -27,6 +27,7 @@ import (
 type Schema struct {
 	s       *jsonschema.Schema
 	weights map[*jsonschema.Schema]int // each subschema's fixed cost (coster)
+	uneval  bool                       // some subschema has unevaluated*
 }
 
 // errNoLoad refuses every external reference.
@@ -62,11 +63,11 @@ func Compile(raw []byte) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	weights, err := compiled(s)
+	weights, uneval, err := compiled(s)
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{s: s, weights: weights}, nil
+	return &Schema{s: s, weights: weights, uneval: uneval}, nil
 }
 
 // ErrInvalid is wrapped by Validate's errors for data the schema refuses.
@@ -84,8 +85,8 @@ func (s *Schema) Validate(data []byte) error {
 	if err := checkData(v, 0); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if c := (coster{weights: s.weights, max: MaxValidateCost}); !c.eval(s.s, v) {
-		return fmt.Errorf("%w: checking this data against the schema would take more than %d steps (see schema.MaxValidateCost)", ErrInvalid, MaxValidateCost)
+	if c := (coster{weights: s.weights, uneval: s.uneval, max: MaxValidateCost}); !c.eval(s.s, v, nil) {
+		return fmt.Errorf("%w: checking this data against the schema would take more than %d steps", ErrInvalid, MaxValidateCost)
 	}
 	if err := s.s.Validate(v); err != nil {
 		var ve *jsonschema.ValidationError
