@@ -29,8 +29,9 @@ import (
 //     validating, which the cost bound below cannot follow);
 //   - each regular expression (pattern, patternProperties) is at most
 //     MaxPatternBytes and compiles to at most MaxPatternInsts instructions
-//     of Go's RE2 program: matching is linear in the text, but the factor is
-//     the program's size;
+//     of Go's RE2 program, MaxPatternInstsTotal for all of them: matching
+//     is linear in the text, but the factor is the program's size, and
+//     compiling is linear in it;
 //   - each number obeys the bound on numbers below, and the numeric
 //     keywords (minimum, maximum, exclusiveMinimum, exclusiveMaximum,
 //     multipleOf) are within float64's range.
@@ -55,15 +56,16 @@ import (
 // Every refusal is deterministic (a count, never a clock), so every node
 // gives the same verdict on the same data.
 const (
-	MaxSchemaBytes    = 64 << 10
-	MaxSchemaDepth    = 32
-	MaxSchemaKeywords = 4096
-	MaxPatternBytes   = 1 << 10
-	MaxPatternInsts   = 2000
-	MaxNumberText     = 100
-	MaxNumberExponent = 400
-	MaxDataDepth      = 64
-	MaxValidateCost   = 1 << 17
+	MaxSchemaBytes       = 64 << 10
+	MaxSchemaDepth       = 32
+	MaxSchemaKeywords    = 4096
+	MaxPatternBytes      = 1 << 10
+	MaxPatternInsts      = 2000
+	MaxPatternInstsTotal = 20000
+	MaxNumberText        = 100
+	MaxNumberExponent    = 400
+	MaxDataDepth         = 64
+	MaxValidateCost      = 1 << 17
 )
 
 // draft2020 is the only $schema a chain's schema may name.
@@ -165,11 +167,22 @@ type pattern struct {
 	insts int
 }
 
-// compilePattern is the library's regexp engine: Go's RE2, refusing a
-// pattern longer than MaxPatternBytes or whose program has more than
-// MaxPatternInsts instructions, so that compiling and matching it stays
-// cheap.
-func compilePattern(s string) (jsonschema.Regexp, error) {
+// patterns is the library's regexp engine for one Compile: Go's RE2,
+// refusing a pattern longer than MaxPatternBytes or whose program has more
+// than MaxPatternInsts instructions, and more than MaxPatternInstsTotal
+// instructions in all, so that compiling and matching them stays cheap.
+// The library asks for each pattern twice (checking the document against
+// the draft's metaschema, then compiling it): each is compiled and counted
+// once.
+type patterns struct {
+	insts int
+	seen  map[string]*pattern
+}
+
+func (ps *patterns) compile(s string) (jsonschema.Regexp, error) {
+	if p, ok := ps.seen[s]; ok {
+		return p, nil
+	}
 	if len(s) > MaxPatternBytes {
 		return nil, fmt.Errorf("pattern of %d bytes (at most %d)", len(s), MaxPatternBytes)
 	}
@@ -184,11 +197,16 @@ func compilePattern(s string) (jsonschema.Regexp, error) {
 	if len(prog.Inst) > MaxPatternInsts {
 		return nil, fmt.Errorf("pattern compiles to %d instructions (at most %d)", len(prog.Inst), MaxPatternInsts)
 	}
+	if ps.insts += len(prog.Inst); ps.insts > MaxPatternInstsTotal {
+		return nil, fmt.Errorf("patterns compile to more than %d instructions in all", MaxPatternInstsTotal)
+	}
 	r, err := regexp.Compile(s)
 	if err != nil {
 		return nil, err
 	}
-	return &pattern{Regexp: r, insts: len(prog.Inst)}, nil
+	p := &pattern{Regexp: r, insts: len(prog.Inst)}
+	ps.seen[s] = p
+	return p, nil
 }
 
 // checkNumbers refuses the numeric keywords of a compiled schema that are

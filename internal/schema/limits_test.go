@@ -34,6 +34,13 @@ func TestCompileBounds(t *testing.T) {
 	}
 	b.WriteString(`}}`)
 	manyKeywords := b.String()
+	b.Reset()
+	b.WriteString(`{"properties":{"p":true`)
+	for i := range 11 {
+		fmt.Fprintf(&b, `,"p%d":{"pattern":"a{999}b{%d}"}`, i, 900+i) // distinct, each under the bound
+	}
+	b.WriteString(`}}`)
+	manyPatterns := b.String()
 	for _, tc := range []struct{ name, schema, want string }{
 		{"100 KB pattern", `{"pattern":"` + strings.Repeat("a", 100<<10) + `"}`, "bytes (at most 65536)"},
 		{"long pattern", `{"pattern":"` + strings.Repeat("a", MaxPatternBytes+1) + `"}`, "pattern of 1025 bytes (at most 1024)"},
@@ -47,14 +54,16 @@ func TestCompileBounds(t *testing.T) {
 		{"multipleOf below float64", `{"multipleOf":1e-400}`, "multipleOf is beyond float64's range"},
 		{"older draft", `{"$schema":"http://json-schema.org/draft-07/schema#","format":"email"}`, "only draft 2020-12"},
 		{"dynamic reference", `{"$dynamicRef":"#meta"}`, "$dynamicRef is not allowed"},
+		{"the metaschema's dynamic references", `{"$ref":"https://json-schema.org/draft/2020-12/schema"}`, "dynamic references are not allowed"},
+		{"many costly patterns", manyPatterns, "more than 20000 instructions in all"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Compile([]byte(tc.schema))
 			if err == nil {
 				t.Fatal("compiled")
 			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("refusal %q does not say %q", err, tc.want)
+			if !strings.Contains(err.Error(), tc.want) || len(err.Error()) > maxMessage+100 || strings.Contains(err.Error(), "\n") {
+				t.Errorf("refusal %q does not say %q on one short line", err, tc.want)
 			}
 		})
 	}
@@ -100,7 +109,7 @@ func TestValidateBounds(t *testing.T) {
 		{"deep data", `{"type":"array"}`, nested("[", "", "]", MaxDataDepth+1), false, "nests deeper than 64"},
 		{"data at the depth bound", `{"type":"array"}`, nested("[", "", "]", MaxDataDepth), true, ""},
 		{"lattice", lattice(20), `1`, false, "would take more than"},
-		{"small lattice", lattice(12), `"x"`, false, "want integer"},
+		{"small lattice", lattice(10), `"x"`, false, "want integer"},
 		{"recursion through every branch", recursive, nested(`{"a":`, `{}`, `}`, 20), false, "would take more than"},
 		{"shallow recursion", recursive, `{"a":{"a":{"a":{}}}}`, true, ""},
 	} {

@@ -55,13 +55,14 @@ func Compile(raw []byte) (*Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(noLoader{})
-	c.UseRegexpEngine(compilePattern)
+	ps := &patterns{seen: make(map[string]*pattern)}
+	c.UseRegexpEngine(ps.compile)
 	if err := c.AddResource(location, doc); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
 	s, err := c.Compile(location)
 	if err != nil {
-		return nil, fmt.Errorf("schema: %w", err)
+		return nil, compileError(err)
 	}
 	weights, uneval, err := compiled(s)
 	if err != nil {
@@ -125,7 +126,11 @@ func oneLine(ve *jsonschema.ValidationError) string {
 	if len(leaves) > maxCauses {
 		leaves = append(leaves[:maxCauses], fmt.Sprintf("and %d more", len(leaves)-maxCauses))
 	}
-	msg := strings.Join(leaves, "; ")
+	return capped(strings.Join(leaves, "; "))
+}
+
+// capped cuts msg to at most maxMessage bytes, on a rune boundary.
+func capped(msg string) string {
 	if len(msg) > maxMessage {
 		cut := maxMessage - len("...")
 		for cut > 0 && !utf8.RuneStart(msg[cut]) {
@@ -134,6 +139,20 @@ func oneLine(ve *jsonschema.ValidationError) string {
 		msg = msg[:cut] + "..."
 	}
 	return msg
+}
+
+// compileError says on one line, in at most about maxMessage bytes, why
+// the library refused a schema: where the document breaks the draft's
+// metaschema, or the library's own words.
+func compileError(err error) error {
+	var sve *jsonschema.SchemaValidationError
+	if errors.As(err, &sve) {
+		var ve *jsonschema.ValidationError
+		if errors.As(sve.Err, &ve) {
+			return fmt.Errorf("schema: not a valid draft 2020-12 schema: %s", oneLine(ve))
+		}
+	}
+	return fmt.Errorf("schema: %s", capped(strings.Join(strings.Fields(err.Error()), " ")))
 }
 
 // sorted is a sorted copy of names: the library lists properties in map
@@ -157,6 +176,9 @@ func describe(location []string, k jsonschema.ErrorKind) string {
 		what = "propert" + plural(k.Properties, "y ", "ies ") + strings.Join(sorted(k.Properties), ", ") + plural(k.Properties, " is", " are") + " not allowed"
 	case *kind.FalseSchema:
 		what = "no value is allowed here"
+	case *kind.Format:
+		// Without the value, which may be long: a schema's refused pattern.
+		what = fmt.Sprintf("not a valid %s: %v", k.Want, k.Err)
 	default:
 		what = k.LocalizedString(message.NewPrinter(language.English))
 	}
