@@ -68,13 +68,11 @@ const (
 	MaxValidateCost      = 1 << 17
 )
 
-// draft2020 is the only $schema a chain's schema may name.
-const draft2020 = "https://json-schema.org/draft/2020-12/schema"
-
 // checkDocument checks the bounds a schema document must meet before it
-// is compiled: depth, keywords, numbers, its draft, no $dynamicRef. It
-// stops a rules document from costing the compiler (on every node) more
-// than a fixed amount.
+// is compiled: depth, keywords, numbers. It stops a rules document from
+// costing the compiler (on every node) more than a fixed amount. (The
+// draft and dynamic references are checked on the compiled schema, where
+// a keyword cannot be mistaken for data in a const.)
 func checkDocument(doc any) error {
 	keywords := 0
 	var walk func(v any, depth int, path string) error
@@ -92,16 +90,6 @@ func checkDocument(doc any) error {
 			}
 			for k, e := range v {
 				p := path + "/" + k
-				switch k {
-				case "$schema":
-					if s, ok := e.(string); ok && strings.TrimSuffix(s, "#") != draft2020 {
-						return fmt.Errorf("schema: %s: only draft 2020-12 (%s) is allowed", where(p), draft2020)
-					}
-				case "$dynamicRef", "$recursiveRef":
-					if _, ok := e.(string); ok {
-						return fmt.Errorf("schema: %s: %s is not allowed: its target is chosen while validating", where(p), k)
-					}
-				}
 				if err := walk(e, depth+1, p); err != nil {
 					return err
 				}

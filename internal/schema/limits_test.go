@@ -53,7 +53,7 @@ func TestCompileBounds(t *testing.T) {
 		{"maximum beyond float64", `{"maximum":1e309}`, "maximum is beyond float64's range"},
 		{"multipleOf below float64", `{"multipleOf":1e-400}`, "multipleOf is beyond float64's range"},
 		{"older draft", `{"$schema":"http://json-schema.org/draft-07/schema#","format":"email"}`, "only draft 2020-12"},
-		{"dynamic reference", `{"$dynamicRef":"#meta"}`, "$dynamicRef is not allowed"},
+		{"dynamic reference", `{"$dynamicAnchor":"meta","items":{"$dynamicRef":"#meta"}}`, "/items: dynamic references are not allowed"},
 		{"the metaschema's dynamic references", `{"$ref":"https://json-schema.org/draft/2020-12/schema"}`, "dynamic references are not allowed"},
 		{"many costly patterns", manyPatterns, "more than 20000 instructions in all"},
 	} {
@@ -74,6 +74,7 @@ func TestCompileBounds(t *testing.T) {
 		nested(`{"not":`, `{}`, `}`, MaxSchemaDepth-1),
 		`{"maximum":1.7976931348623157e308,"multipleOf":5e-324}`,
 		lattice(30), // costly only when used: bounded at validation
+		`{"const":{"$schema":"draft-07","$dynamicRef":"#"}}`,
 	} {
 		if _, err := Compile([]byte(ok)); err != nil {
 			t.Errorf("%.60s: %v", ok, err)
