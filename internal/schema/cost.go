@@ -11,7 +11,7 @@ import (
 // patternUnit is how many (text byte × program instruction) steps of a
 // pattern match count as one unit of cost, about the time the library
 // takes to apply one subschema to one value.
-const patternUnit = 256
+const patternUnit = 64
 
 // compiled checks what Compile can only see once the library has compiled
 // the schema: every subschema reachable from root is draft 2020-12, has no

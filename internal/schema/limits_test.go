@@ -111,6 +111,8 @@ func TestValidateBounds(t *testing.T) {
 		{"data at the depth bound", `{"type":"array"}`, nested("[", "", "]", MaxDataDepth), true, ""},
 		{"lattice", lattice(20), `1`, false, "would take more than"},
 		{"small lattice", lattice(10), `"x"`, false, "want integer"},
+		{"long text, costly pattern", `{"pattern":"(a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z){1,70}0"}`, `"` + strings.Repeat("ab", 32<<10) + `"`, false, "would take more than"},
+		{"long text, simple pattern", `{"pattern":"^[ab]+$"}`, `"` + strings.Repeat("ab", 32<<10) + `"`, true, ""},
 		{"recursion through every branch", recursive, nested(`{"a":`, `{}`, `}`, 20), false, "would take more than"},
 		{"shallow recursion", recursive, `{"a":{"a":{"a":{}}}}`, true, ""},
 	} {
