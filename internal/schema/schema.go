@@ -5,7 +5,8 @@
 // Schemas come from a chain's bang, so every node must reach the same
 // verdict: references to anything outside the schema itself ($ref to a file
 // or URL) are refused, formats are annotations (not asserted), and patterns
-// are RE2 (linear time).
+// are RE2 (linear time). What a schema may cost, to compile and to check
+// each transaction's data, is bounded by counts, never clocks (limits.go).
 package schema
 
 import (
