@@ -498,16 +498,52 @@ func TestSchema(t *testing.T) {
 	f.add(f.quant([]*quant.Tx{good}, nil))
 }
 
+// TestBadSchemaRefused: a schema that is not self-contained, or whose cost
+// is beyond the schema package's bounds, is refused at creation, in words.
 func TestBadSchemaRefused(t *testing.T) {
-	r := quant.DefaultRules("bad-schema", t0)
-	r.Engine = pow.Name
-	r.Schema = json.RawMessage(`{"$ref":"https://example.com/x.json"}`)
-	bang, err := quant.NewBang(r)
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct{ name, schema, want string }{
+		{"external ref", `{"$ref":"https://example.com/x.json"}`, "external reference"},
+		{"long pattern", `{"pattern":"` + strings.Repeat("a", 2000) + `"}`, "pattern of 2000 bytes"},
+		{"costly pattern", `{"pattern":"a{1000}b{1000}c{1000}"}`, "instructions"},
+		{"huge number", `{"minimum":1e999999}`, "exponent beyond"},
+		{"older draft", `{"$schema":"http://json-schema.org/draft-07/schema#"}`, "only draft 2020-12"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := quant.DefaultRules("bad-schema", t0)
+			r.Engine = pow.Name
+			r.EngineParams, _ = json.Marshal(pow.Params{TargetMs: 1000, InitialDifficulty: 1 << 8, MinDifficulty: 1, Window: 0})
+			r.Schema = json.RawMessage(tc.schema)
+			bang, err := quant.NewBang(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = Init(newMemStore(bang.Hash()), bang, testEngines)
+			if quant.CodeOf(err) != quant.CodeBadRules || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Init: %v, want bad_rules saying %q", err, tc.want)
+			}
+		})
 	}
-	if err := Init(newMemStore(bang.Hash()), bang, testEngines); quant.CodeOf(err) != quant.CodeBadRules {
-		t.Fatalf("Init with an external schema ref: %v", err)
+}
+
+// TestSchemaCost: data whose check against the schema would cost beyond
+// the schema package's bounds is refused as bad_data, and quickly.
+func TestSchemaCost(t *testing.T) {
+	fanout := `{"type":"object","properties":{"a":true},"additionalProperties":{"type":"array","items":{"minimum":0}},
+		"allOf":[{"properties":{"a":{"$ref":"#"}}},{"properties":{"a":{"$ref":"#"}}}]}`
+	f := newFixture(t, func(r *quant.Rules) { r.Schema = json.RawMessage(fanout) })
+	for _, data := range []string{
+		`{"a":{"b":[` + strings.Repeat("1e999999,", 1000) + `1]}}`, // each number a tenth of a second
+		`{"b":[` + strings.Repeat("7", 60_000) + `]}`,
+		strings.Repeat(`{"a":`, 30) + `{}` + strings.Repeat(`}`, 30), // 2^30 applications
+	} {
+		tx := f.tx(data, false)
+		if err := f.c.CheckTx(tx, tx.ID()); quant.CodeOf(err) != quant.CodeBadData {
+			t.Errorf("%.40s: %v, want bad_data", data, err)
+		}
+	}
+	ok := f.tx(`{"a":{"a":{"b":[1e300,7]}}}`, false)
+	if err := f.c.CheckTx(ok, ok.ID()); err != nil {
+		t.Errorf("shallow data: %v", err)
 	}
 }
 

@@ -62,15 +62,6 @@ func TestCompileRefusals(t *testing.T) {
 	}
 }
 
-func FuzzValidate(f *testing.F) {
-	s, err := Compile([]byte(orders))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add([]byte(`{"id":"o-1","amount":5}`))
-	f.Fuzz(func(t *testing.T, b []byte) { _ = s.Validate(b) })
-}
-
 // TestRefusalInWords: a refusal says what is wrong in words, where in the
 // data, and stays short however many causes there are.
 func TestRefusalInWords(t *testing.T) {
