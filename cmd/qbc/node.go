@@ -47,7 +47,9 @@ Configuration, each level overriding the one before:
      flight; 1), QBC_RAFT_ADDR (where a raft chain's transport binds:
      HOST:PORT, further chains on the next free ports; default the
      advertised host, a port the system picks), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
-     bearer token; environment or file only)
+     bearer token; environment or file only), QBC_ADMIN_TOKEN (creating,
+     forking and leaving chains need it as a bearer token; unset, they are
+     open to anyone who reaches the API, and the node warns at start)
   4. flags, and PORT
 
 Logs go to standard error (text or JSON). Standard output gets one line,
@@ -144,6 +146,7 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_POOL_MAX_BYTES", integer(func(s *nodeSettings, n int64) { s.PoolMaxBytes = n })},
 		{"QBC_SHUTDOWN_TIMEOUT", duration("10s", func(s *nodeSettings, d node.Duration) { s.ShutdownTimeout = d })},
 		{"QBC_DEBUG_TOKEN", str(func(s *nodeSettings) *string { return &s.DebugToken })},
+		{"QBC_ADMIN_TOKEN", str(func(s *nodeSettings) *string { return &s.AdminToken })},
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
 		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
@@ -170,6 +173,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		allow       = fs.String("network-allow", "", "close the network to these node public keys, comma-separated `HEX,...`")
 		logLevel    = fs.String("log-level", "", "`level`: debug, info, warn or error (default info)")
 		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
+		adminToken  = fs.String("admin-token", "", "the admin `token` creating, forking and leaving chains need (default from QBC_ADMIN_TOKEN)")
 		addrFile    = fs.String("addr-file", "", "write the address the node listens on to `file` once ready (useful with port 0)")
 		printConfig = fs.Bool("print-config", false, "print the resulting configuration as JSON and exit")
 	)
@@ -242,6 +246,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if set["log-format"] {
 		s.LogFormat = *logFormat
 	}
+	if set["admin-token"] {
+		s.AdminToken = *adminToken
+	}
 
 	s.EnsureDefaults()
 	if err := s.Validate(); err != nil {
@@ -255,6 +262,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		shown := s
 		if shown.DebugToken != "" {
 			shown.DebugToken = "(set)"
+		}
+		if shown.AdminToken != "" {
+			shown.AdminToken = "(set)"
 		}
 		return writeJSON(e.stdout, shown)
 	}
