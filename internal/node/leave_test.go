@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,4 +251,37 @@ func metricsOf(t *testing.T, n *Node) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestLeaveMinedChain: a mining node leaves a chain it makes quants on:
+// the mining stops, nothing of the chain is left in the store, the chain
+// is no longer recorded as made here, and the default chain goes on.
+func TestLeaveMinedChain(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Mine = true
+	n := runNode(t, cfg, quiet())
+	r := schemaRules(t, "mined-then-left", `{"type":"object"}`)
+	r.EngineParams = json.RawMessage(`{"target_ms":200,"initial_difficulty":64,"min_difficulty":16,"window":0,"heartbeat_ms":20}`)
+	l, err := n.CreateChain(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := l.Chain.ID()
+	eventually(t, "the chain is mined", 20*time.Second, func() bool { return l.Chain.Tip().Header.Height >= 2 })
+	if err := n.LeaveChain(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := n.db.Chains(); slices.Contains(ids, id) {
+		t.Fatal("the left chain is still stored")
+	}
+	if _, _, err := n.db.Chain(id).Tip(); err == nil {
+		t.Fatal("the left chain still has a tip: a quant was written after it was deleted")
+	}
+	if b, _ := os.ReadFile(filepath.Join(cfg.DataDir, minedFile)); strings.Contains(string(b), id.String()) {
+		t.Fatal("the left chain is still recorded as made here")
+	}
+	if _, err := n.Submit(t.Context(), openTx(n, 1)); err != nil {
+		t.Fatal(err)
+	}
+	waitQuants(t, n, "the default chain is still mined", 20*time.Second, func() bool { return n.Chain().Tip().Header.Height >= 1 })
 }
