@@ -285,3 +285,24 @@ func TestLeaveMinedChain(t *testing.T) {
 	}
 	waitQuants(t, n, "the default chain is still mined", 20*time.Second, func() bool { return n.Chain().Tip().Header.Height >= 1 })
 }
+
+// TestLeaveRaftChain: a member of a raft chain cannot leave it (the
+// others count on it for a quorum); a node that only observes the chain
+// can.
+func TestLeaveRaftChain(t *testing.T) {
+	c := newCluster(t)
+	nodes := startThree(t, c)
+	a, b, obs := nodes[0], nodes[1], nodes[2]
+	made := createRaftChain(t, a, "members-stay", nodeKey(a), nodeKey(b))
+	id := made.Chain.ID()
+	eventually(t, "the observer follows the raft chain", 20*time.Second, func() bool { return obs.ledger(id) != nil })
+	if err := b.LeaveChain(t.Context(), id); !errors.Is(err, httpapi.ErrNotSupported) || !strings.Contains(err.Error(), "member") {
+		t.Fatalf("a member leaving its raft chain: %v", err)
+	}
+	if err := obs.LeaveChain(t.Context(), id); err != nil {
+		t.Fatalf("the observer leaving the raft chain: %v", err)
+	}
+	if ids, _ := obs.db.Chains(); slices.Contains(ids, id) {
+		t.Fatal("the observer still stores the left raft chain")
+	}
+}
