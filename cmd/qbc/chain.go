@@ -12,6 +12,7 @@ const chainHelp = `Usage: qbc chain [flags]
        qbc chain new [RULES.json] [flags]
        qbc chain list [flags]
        qbc chain fork --height H RULES.json [flags]
+       qbc chain leave ID [flags]
 
 Print the node's chain as a JSON array of quants in the seed's shape (GET
 /json-chain): index, timestamp, data, previous_hash, proof, hash,
@@ -22,7 +23,9 @@ follows (GET /v1/chains/{id}/json-chain).
 'qbc chain new' creates a chain on the node from a rules file or flags
 (only a name is needed; examples/ has rules files); 'qbc chain
 list' lists the chains the node follows; 'qbc chain fork' forks a chain at
-a height with new rules. See 'qbc chain new --help', 'qbc chain fork --help'.
+a height with new rules; 'qbc chain leave' has the node stop following a
+chain and delete it. See 'qbc chain new --help', 'qbc chain fork --help',
+'qbc chain leave --help'.
 `
 
 const chainExample = `qbc chain --node 127.0.0.1:5000
@@ -38,6 +41,8 @@ func runChain(ctx context.Context, e *env, args []string) error {
 			return runChainList(ctx, e, args[1:])
 		case "fork":
 			return runChainFork(ctx, e, args[1:])
+		case "leave":
+			return runChainLeave(ctx, e, args[1:])
 		}
 	}
 	fs := newFlags(e, "chain", chainHelp, chainExample)

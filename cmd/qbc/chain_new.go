@@ -31,7 +31,8 @@ node fetches each one's key from its GET /v1/node ('qbc node info') and the
 chain's rules list the key.
 
 The node follows the new chain and offers it to its peers. Prints the chain
-(id, rules, stats) as JSON.
+(id, rules, stats) as JSON. A node with an admin token (admin_token) needs
+it: --admin-token or QBC_ADMIN_TOKEN.
 `
 
 const chainNewExample = `qbc chain new examples/temps.json
@@ -45,6 +46,7 @@ qbc chain new --name shared --engine poa --authorities KEY0,KEY1,KEY2`
 func runChainNew(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "chain new", chainNewHelp, chainNewExample)
 	nf := fs.addNodeFlags(0)
+	fs.addAdminToken(&nf)
 	var (
 		name        = fs.String("name", "", "the chain's `name`")
 		engine      = fs.String("engine", "", "the consensus `engine`: pow, poa or raft (default: the node's default chain's)")
@@ -204,7 +206,8 @@ first quant is at H+1; its reads (quants, quant) show the shared history
 below unless asked with ?shared=false. The node follows the fork and offers
 it to its peers. Prints the fork (id, rules naming the parent, stats) as JSON. --chain picks the chain
 to fork (default: QBC_CHAIN, else the node's default chain); a fork of a
-fork works.
+fork works. A node with an admin token (admin_token) needs it:
+--admin-token or QBC_ADMIN_TOKEN.
 `
 
 const chainForkExample = `qbc chain fork --height 120 signed-only.json
@@ -213,6 +216,7 @@ qbc chain fork --chain "$(jq -r .id fork.json)" --height 3 strict.json`
 func runChainFork(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "chain fork", chainForkHelp, chainForkExample)
 	nf := fs.addChainFlags(0)
+	fs.addAdminToken(&nf)
 	height := fs.Int64("height", -1, "`height` of the quant the fork grows from")
 	pos, err := fs.parse(args)
 	if err != nil {

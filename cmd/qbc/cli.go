@@ -122,6 +122,13 @@ type nodeFlags struct {
 	node    *string
 	timeout *time.Duration
 	chain   *string // nil for commands that are not about one chain
+	admin   *string // the admin token; nil for commands that need none
+}
+
+// addAdminToken adds --admin-token (default QBC_ADMIN_TOKEN) to n: the
+// flag of the commands that create, fork or leave chains.
+func (f *flags) addAdminToken(n *nodeFlags) {
+	n.admin = f.String("admin-token", f.e.getenv("QBC_ADMIN_TOKEN"), "the node's admin `token`, sent as a bearer token (default from QBC_ADMIN_TOKEN)")
 }
 
 // addNodeFlags adds --node and --timeout. timeout is the default request
@@ -171,7 +178,11 @@ func (n nodeFlags) client() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(*n.node, &http.Client{Timeout: *n.timeout}).OnChain(id), nil
+	c := client.New(*n.node, &http.Client{Timeout: *n.timeout}).OnChain(id)
+	if n.admin != nil {
+		c = c.WithToken(*n.admin)
+	}
+	return c, nil
 }
 
 // writeJSON prints v as indented JSON, leaving <, > and & as they are.

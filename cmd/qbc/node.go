@@ -50,7 +50,9 @@ Configuration, each level overriding the one before:
      advertised host, a port the system picks), QBC_SQL (the SQL
      projection: off, sqlite:PATH or postgres://...; default a SQLite file
      in the data directory), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
-     bearer token; environment or file only)
+     bearer token; environment or file only), QBC_ADMIN_TOKEN (creating,
+     forking and leaving chains need it as a bearer token; unset, they are
+     open to anyone who reaches the API, and the node warns at start)
   4. flags, and PORT
 
 Logs go to standard error (text or JSON). Standard output gets one line,
@@ -147,6 +149,7 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_POOL_MAX_BYTES", integer(func(s *nodeSettings, n int64) { s.PoolMaxBytes = n })},
 		{"QBC_SHUTDOWN_TIMEOUT", duration("10s", func(s *nodeSettings, d node.Duration) { s.ShutdownTimeout = d })},
 		{"QBC_DEBUG_TOKEN", str(func(s *nodeSettings) *string { return &s.DebugToken })},
+		{"QBC_ADMIN_TOKEN", str(func(s *nodeSettings) *string { return &s.AdminToken })},
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
 		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
@@ -175,6 +178,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		allow       = fs.String("network-allow", "", "close the network to these node public keys, comma-separated `HEX,...`")
 		logLevel    = fs.String("log-level", "", "`level`: debug, info, warn or error (default info)")
 		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
+		adminToken  = fs.String("admin-token", "", "the admin `token` creating, forking and leaving chains need (default from QBC_ADMIN_TOKEN)")
 		addrFile    = fs.String("addr-file", "", "write the address the node listens on to `file` once ready (useful with port 0)")
 		printConfig = fs.Bool("print-config", false, "print the resulting configuration as JSON and exit")
 	)
@@ -250,6 +254,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if set["log-format"] {
 		s.LogFormat = *logFormat
 	}
+	if set["admin-token"] {
+		s.AdminToken = *adminToken
+	}
 
 	s.EnsureDefaults()
 	if err := s.Validate(); err != nil {
@@ -266,6 +273,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		}
 		if u, err := url.Parse(shown.SQL); err == nil && u.User != nil {
 			shown.SQL = u.Redacted()
+		}
+		if shown.AdminToken != "" {
+			shown.AdminToken = "(set)"
 		}
 		return writeJSON(e.stdout, shown)
 	}

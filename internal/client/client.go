@@ -57,6 +57,17 @@ type Client struct {
 	baseErr error  // why the base URL given to New is unusable, if it is
 	hc      *http.Client
 	chain   quant.Hash // the chain addressed; zero: the node's default
+	token   string     // the bearer token sent with every request; empty: none
+}
+
+// WithToken returns a client for the same node and chain that sends token
+// as a bearer token (Authorization: Bearer TOKEN) with every request: the
+// node's admin token, which creating, forking and leaving chains need on
+// a node that has one. An empty token sends none.
+func (c *Client) WithToken(token string) *Client {
+	cc := *c
+	cc.token = token
+	return &cc
 }
 
 // OnChain returns a client for the chain id on the same node: every
@@ -394,6 +405,9 @@ func (c *Client) send(ctx context.Context, method, path, contentType string, bod
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err) // *url.Error names method and URL
@@ -536,6 +550,22 @@ func (c *Client) Fork(ctx context.Context, chain quant.Hash, height uint64, rule
 	}
 	err = c.do(ctx, http.MethodPost, path, "application/json", body, MaxSmallResponse, &out)
 	return out, err
+}
+
+// LeaveChain has the node stop following chain id and delete it (DELETE
+// /v1/chains/{id}); a zero id leaves the chain the client addresses.
+func (c *Client) LeaveChain(ctx context.Context, id quant.Hash) error {
+	if id.IsZero() {
+		id = c.chain
+	}
+	if id.IsZero() {
+		return errors.New("client: leave chain: no chain named (the default chain cannot be left)")
+	}
+	resp, err := c.send(ctx, http.MethodDelete, "/v1/chains/"+id.String(), "", nil)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
 
 // Get fetches a JSON document of the API at path ("/v1/chains/ID/stats")

@@ -285,3 +285,30 @@ func TestQuantsPeersDiscover(t *testing.T) {
 		t.Errorf("Health: %v", err)
 	}
 }
+
+// TestLeaveChainWithToken: LeaveChain is DELETE /v1/chains/{id}, with the
+// token WithToken gives as a bearer token (and none without it); a client
+// on no chain names none.
+func TestLeaveChainWithToken(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	id := quant.Hash{1}
+	c := New(srv.URL, nil)
+	if err := c.WithToken("s3cret").LeaveChain(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.OnChain(id).LeaveChain(t.Context(), quant.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.LeaveChain(t.Context(), quant.Hash{}); err == nil {
+		t.Fatal("leaving with no chain named: no error")
+	}
+	want := []string{"DELETE /v1/chains/" + id.String() + " Bearer s3cret", "DELETE /v1/chains/" + id.String() + " "}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("requests %q, want %q", got, want)
+	}
+}

@@ -65,6 +65,24 @@ func (s *Server) createChain(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, s.chainOf(l))
 }
 
+// leaveChain is DELETE /v1/chains/{chain}: the node stops following the
+// chain and deletes its data, and does not follow it again when a peer
+// offers it. 204; 400 not_supported for the default chain, a raft chain
+// this node is a member of, or the parent of a fork it follows; 404 for a
+// chain it does not follow.
+func (s *Server) leaveChain(w http.ResponseWriter, r *http.Request) {
+	id, err := quant.ParseHash(r.PathValue("chain"))
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("%w: chain id: %v", ErrBadRequest, err))
+		return
+	}
+	if err := s.cfg.Chains.LeaveChain(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // chainOf describes a followed chain.
 func (s *Server) chainOf(l *Ledger) api.Chain {
 	return api.Chain{ID: l.Chain.ID(), Rules: json.RawMessage(l.Chain.Bang().Rules), Stats: s.statsFor(l)}

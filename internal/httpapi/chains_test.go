@@ -152,3 +152,85 @@ func TestSubmitCommitted(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminToken: with an admin token configured, creating, forking and
+// leaving chains need it as a bearer token (401 unauthorized otherwise,
+// and nothing changes); every other route stays open.
+func TestAdminToken(t *testing.T) {
+	tn := startNode(t, func(c *testConfig) { c.AdminToken = "adm1n" })
+	def := tn.chainID().String()
+	fork := fmt.Appendf(nil, `{"height":0,"rules":%s}`, tempsRules)
+	for _, tc := range []struct {
+		method, path string
+		body         []byte
+	}{
+		{"POST", "/v1/chains", []byte(tempsRules)},
+		{"POST", "/v1/fork", fork},
+		{"POST", "/v1/chains/" + def + "/fork", fork},
+		{"DELETE", "/v1/chains/" + def, nil},
+	} {
+		for _, auth := range [][]string{nil, {"Authorization", "Bearer wrong"}, {"Authorization", "adm1n"}, {"Authorization", "Bearer adm1n2"}} {
+			status, body := tn.do(tc.method, tc.path, "application/json", tc.body, auth...)
+			tn.wantError(status, body, 401, "unauthorized")
+		}
+	}
+	if n := len(tn.node.Ledgers()); n != 1 {
+		t.Fatalf("%d chains after refused admin requests, want 1", n)
+	}
+	// Reads and transactions need no token.
+	tn.json("GET", "/v1/chains", nil, 200, nil)
+	tn.json("POST", "/v1/txs", map[string]any{"data": map[string]int{"n": 1}}, 201, nil)
+
+	admin := []string{"Authorization", "Bearer adm1n"}
+	status, body := tn.do("POST", "/v1/chains", "application/json", []byte(tempsRules), admin...)
+	if status != 201 {
+		t.Fatalf("create with the token: %d %s", status, body)
+	}
+	var c api.Chain
+	json.Unmarshal(body, &c)
+	if status, body := tn.do("POST", "/v1/chains/"+def+"/fork", "application/json", fork, admin...); status != 201 {
+		t.Fatalf("fork with the token: %d %s", status, body)
+	}
+	if status, body := tn.do("DELETE", "/v1/chains/"+c.ID.String(), "", nil, admin...); status != 204 {
+		t.Fatalf("leave with the token: %d %s", status, body)
+	}
+}
+
+// TestLeaveChainRoute: DELETE /v1/chains/{chain} leaves a chain (204, then
+// 404 for it); the default chain and a fork's parent are refused with 400
+// not_supported; an unknown chain is 404, a bad id 400.
+func TestLeaveChainRoute(t *testing.T) {
+	tn := startNode(t, nil)
+	var c api.Chain
+	tn.json("POST", "/v1/chains", json.RawMessage(tempsRules), 201, &c)
+	id := c.ID.String()
+	var f api.Chain
+	tn.json("POST", "/v1/chains/"+id+"/fork", json.RawMessage(fmt.Sprintf(`{"height":0,"rules":%s}`,
+		strings.Replace(tempsRules, `"temps"`, `"temps-fork"`, 1))), 201, &f)
+
+	status, body := tn.do("DELETE", "/v1/chains/"+tn.chainID().String(), "", nil)
+	tn.wantError(status, body, 400, "not_supported")
+	status, body = tn.do("DELETE", "/v1/chains/"+id, "", nil)
+	tn.wantError(status, body, 400, "not_supported")
+	if !strings.Contains(string(body), f.ID.String()) {
+		t.Fatalf("refusal to leave a fork's parent does not name the fork: %s", body)
+	}
+	for _, leave := range []string{f.ID.String(), id} {
+		if status, body := tn.do("DELETE", "/v1/chains/"+leave, "", nil); status != 204 || len(body) != 0 {
+			t.Fatalf("DELETE /v1/chains/%s: %d %s", leave, status, body)
+		}
+	}
+	status, body = tn.do("GET", "/v1/chains/"+id, "", nil)
+	tn.wantError(status, body, 404, "not_found")
+	status, body = tn.do("DELETE", "/v1/chains/"+id, "", nil)
+	tn.wantError(status, body, 404, "not_found")
+	status, body = tn.do("DELETE", "/v1/chains/xyz", "", nil)
+	tn.wantError(status, body, 400, "invalid_request")
+	status, body = tn.do("PUT", "/v1/chains/"+id, "", nil)
+	tn.wantError(status, body, 405, "method_not_allowed")
+	var list []api.Chain
+	tn.json("GET", "/v1/chains", nil, 200, &list)
+	if len(list) != 1 {
+		t.Fatalf("%d chains after leaving two, want 1", len(list))
+	}
+}

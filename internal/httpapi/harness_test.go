@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,7 @@ type testConfig struct {
 	MaxBodyBytes int64
 	PoolMaxTxs   int
 	DebugToken   string
+	AdminToken   string
 	// The server's bounds on slow clients (httpapi.Config); zero is the
 	// default.
 	BodyTimeout        time.Duration
@@ -97,6 +99,7 @@ func startNode(t *testing.T, edit func(c *testConfig)) *testNode {
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		DebugToken:   cfg.DebugToken,
+		AdminToken:   cfg.AdminToken,
 
 		BodyTimeout:        cfg.BodyTimeout,
 		MaxStreams:         cfg.MaxStreams,
@@ -259,6 +262,28 @@ func (n *fakeNode) Fork(ctx context.Context, parent quant.Hash, height uint64, r
 	}
 	rules.Parent = &quant.ForkPoint{Chain: parent, Height: height, Hash: hash}
 	return n.CreateChain(ctx, rules)
+}
+
+// LeaveChain implements httpapi.Chains: the chain is no longer followed
+// (its data stays in the store); the default chain and a chain with a
+// followed fork cannot be left.
+func (n *fakeNode) LeaveChain(ctx context.Context, id quant.Hash) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l, ok := n.ledgerLocked(id)
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: this node does not follow chain %s", httpapi.ErrNotFound, id)
+	case l == n.ledgers[0]:
+		return fmt.Errorf("%w: chain %s is this node's default chain, which it cannot leave", httpapi.ErrNotSupported, id)
+	}
+	for _, o := range n.ledgers {
+		if p := o.Chain.Rules().Parent; p != nil && p.Chain == id {
+			return fmt.Errorf("%w: chain %s is the parent of chain %s: leave that fork first", httpapi.ErrNotSupported, id, o.Chain.ID())
+		}
+	}
+	n.ledgers = slices.DeleteFunc(n.ledgers, func(o *httpapi.Ledger) bool { return o == l })
+	return nil
 }
 
 // Lineage implements httpapi.Chains: each fork point is verified when it is

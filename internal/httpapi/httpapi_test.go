@@ -331,7 +331,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	want := []string{"POST /inject", "GET /leap", "POST /leap", "GET /json-chain", "GET /chain", "GET /stats",
 		"GET /discover", "POST /discover", "GET /v1/chain", "GET /v1/quants", "GET /v1/quants/{ref}",
 		"POST /v1/txs", "GET /v1/txs/{id}", "GET /v1/events", "GET /v1/openapi.json", "GET /metrics", "GET /healthz",
-		"GET /v1/chains", "POST /v1/chains", "GET /v1/chains/{chain}", "GET /v1/chains/{chain}/stats", "POST /v1/chains/{chain}/txs",
+		"GET /v1/chains", "POST /v1/chains", "GET /v1/chains/{chain}", "DELETE /v1/chains/{chain}", "GET /v1/chains/{chain}/stats", "POST /v1/chains/{chain}/txs",
 		"GET /v1/chains/{chain}/quants", "POST /v1/chains/{chain}/leap", "GET /v1/chains/{chain}/events", "POST /v1/leap", "GET /v1/stats", "GET /v1/node"}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {

@@ -67,6 +67,10 @@ type Chains interface {
 	// Fork creates a chain that shares parent's history up to its
 	// main-chain quant at height and follows rules after it.
 	Fork(ctx context.Context, parent quant.Hash, height uint64, rules *quant.Rules) (*Ledger, error)
+	// LeaveChain stops following a chain and deletes it from this node
+	// (ErrNotSupported for a chain the node may not leave, ErrNotFound
+	// for one it does not follow).
+	LeaveChain(ctx context.Context, id quant.Hash) error
 	// Lineage lists a chain's ancestors, nearest first (empty for a chain
 	// that is not a fork), each checked as far as this node can.
 	Lineage(id quant.Hash) ([]api.Ancestor, error)
@@ -93,6 +97,10 @@ type Config struct {
 	// DebugToken opens /debug/pprof to requests bearing it; empty keeps it
 	// closed.
 	DebugToken string
+	// AdminToken, when set, is the bearer token the admin routes
+	// (creating, forking and leaving chains) require; empty leaves them
+	// open.
+	AdminToken string
 	// MaxBatch bounds a batch submission; default 10,000.
 	MaxBatch int
 	// BodyTimeout bounds the reading of a request body, from the moment
@@ -219,8 +227,9 @@ func (s *Server) routes() {
 	// The versioned API.
 	h("GET /v1/node", s.nodeInfo)
 	h("GET /v1/chains", s.listChains)
-	h("POST /v1/chains", s.createChain)
+	h("POST /v1/chains", s.admin(s.createChain))
 	h("GET /v1/chains/{chain}", s.scoped(s.chainInfo))
+	h("DELETE /v1/chains/{chain}", s.admin(s.leaveChain))
 	chainRoute("GET", "/chain", s.chainInfo)
 	chainRoute("GET", "/stats", s.stats)
 	chainRoute("GET", "/quants", s.quants)
@@ -230,7 +239,7 @@ func (s *Server) routes() {
 	chainRoute("GET", "/events", s.events)
 	chainRoute("POST", "/leap", s.leapV1)
 	chainRoute("GET", "/peers", s.peers)
-	chainRoute("POST", "/fork", s.fork)
+	chainRoute("POST", "/fork", s.admin(s.fork))
 	chainRoute("GET", "/lineage", s.lineage)
 	s.recordRoutes(chainRoute)
 	chainRoute("GET", "/export", s.export)
@@ -268,6 +277,22 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// admin opens a handler that changes what the node follows only to
+// requests bearing the admin token, when one is configured.
+func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.AdminToken != "" {
+			want := "Bearer " + s.cfg.AdminToken
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="qbc admin"`)
+				s.writeError(w, r, errorf(api.CodeUnauthorized, "this route needs the node's admin token (Authorization: Bearer TOKEN)"))
+				return
+			}
+		}
+		next(w, r)
+	}
 }
 
 // Shutdown ends long-lived streams (server-sent events) so that a graceful
@@ -314,7 +339,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (404).
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		if _, p := s.mux.Handler(probe); p != "" {

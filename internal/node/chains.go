@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,6 +84,7 @@ func (n *Node) CreateChain(ctx context.Context, rules *quant.Rules) (*httpapi.Le
 		}
 		return nil, quant.Errorf(quant.CodeDuplicate, "this node already follows chain %s (%s)", id, rules.Name)
 	}
+	n.followedAgain(id)
 	n.log.Info("chain created", "chain", id.String(), "name", rules.Name, "engine", rules.Engine)
 	// Peers learn of it from this node's hello.
 	for _, o := range n.ledgers() {
@@ -104,8 +106,11 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 		return l, false, nil
 	}
 	n.mu.Lock()
-	following := len(n.mu.ledgers)
+	following, leaving := len(n.mu.ledgers), n.mu.leaving[bang.Hash()]
 	n.mu.Unlock()
+	if leaving {
+		return nil, false, fmt.Errorf("%w: this node is leaving chain %s", httpapi.ErrRetry, bang.Hash())
+	}
 	if following >= n.cfg.MaxChains {
 		return nil, false, quant.Errorf(quant.CodeLimitExceeded, "this node follows %d chains, its limit (max_chains)", n.cfg.MaxChains)
 	}
@@ -120,10 +125,23 @@ func (n *Node) followBang(bang *quant.Quant, bootstrap []string) (_ *ledger, cre
 // offered handles the chains a peer at addr follows (from its hello): on
 // chains this node follows too, the peer becomes a peer there; chains this
 // node lacks it follows, unless its configuration says not to, after
-// fetching the bang from the peer and checking it hashes to the id.
+// fetching the bang from the peer and checking it hashes to the id. It
+// does not follow chains left here, nor more than offerLimit lets one
+// peer make it follow, nor past max_chains: those it logs and ignores.
 func (n *Node) offered(ctx context.Context, addr string, ids []quant.Hash) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	var limited, full []string
+	defer func() {
+		if len(limited) > 0 {
+			n.log.Warn("offered chains not followed: over the limit of chains one peer may make this node follow",
+				"peer", addr, "count", len(limited), "chains", limited[:min(len(limited), 8)], "limit", offersPerPeer, "per", offerWindow.String())
+		}
+		if len(full) > 0 {
+			n.log.Warn("offered chains not followed: this node follows max_chains chains",
+				"peer", addr, "count", len(full), "chains", full[:min(len(full), 8)], "max_chains", n.cfg.MaxChains)
+		}
+	}()
 	for _, id := range ids {
 		if l := n.ledger(id); l != nil {
 			if !l.p2p.Knows(addr) {
@@ -133,12 +151,28 @@ func (n *Node) offered(ctx context.Context, addr string, ids []quant.Hash) {
 			}
 			continue
 		}
-		if n.cfg.Follow != FollowAll || !n.offers.start(id) {
+		if n.cfg.Follow != FollowAll {
+			continue
+		}
+		if n.isLeft(id) {
+			n.log.Debug("offered chain not followed: left here", "chain", id.String(), "peer", addr)
+			continue
+		}
+		if n.following() >= n.cfg.MaxChains {
+			full = append(full, id.String())
+			continue
+		}
+		if !n.offers.start(id) {
 			continue
 		}
 		err := n.followOffered(ctx, addr, id, 0)
 		n.offers.done(id, err)
-		if err != nil {
+		switch {
+		case errors.Is(err, errOfferLimit):
+			limited = append(limited, id.String())
+		case quant.CodeOf(err) == quant.CodeLimitExceeded:
+			full = append(full, id.String())
+		case err != nil:
 			n.log.Warn("offered chain not followed", "chain", id.String(), "peer", addr, "err", err)
 		}
 	}
@@ -147,6 +181,12 @@ func (n *Node) offered(ctx context.Context, addr string, ids []quant.Hash) {
 // followOffered fetches chain id's bang from the node at addr and follows
 // the chain, with addr as its first peer.
 func (n *Node) followOffered(ctx context.Context, addr string, id quant.Hash, depth int) error {
+	if n.isLeft(id) {
+		return fmt.Errorf("chain %s was left here", id)
+	}
+	if !n.offerCap.take(addr) {
+		return errOfferLimit
+	}
 	var c api.Chain
 	if err := client.New(addr, nil).Get(ctx, "/v1/chains/"+id.String(), &c); err != nil {
 		return fmt.Errorf("chain description: %w", err)
@@ -177,6 +217,17 @@ func (n *Node) followOffered(ctx context.Context, addr string, id quant.Hash, de
 		n.log.Info("following an offered chain", "chain", id.String(), "name", rules.Name, "peer", addr)
 	}
 	return err
+}
+
+// errOfferLimit: the peer's offers made this node follow as many chains
+// as offerLimit allows for now.
+var errOfferLimit = errors.New("node: over the limit of chains one peer may make this node follow")
+
+// following is how many chains the node follows.
+func (n *Node) following() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.mu.ledgers)
 }
 
 // offerSet keeps one attempt at a time per offered chain, and does not

@@ -53,6 +53,10 @@ type Config struct {
 	// DebugToken, if set, opens /debug/pprof to requests that carry it as
 	// a bearer token. Empty: /debug/pprof is closed.
 	DebugToken string `json:"debug_token"`
+	// AdminToken, if set, is the bearer token the API's admin routes
+	// (creating, forking and leaving chains) require. Empty: they are
+	// open to anyone who reaches the API (the node warns at start).
+	AdminToken string `json:"admin_token"`
 	// Follow says which chains offered by peers (chains they follow and
 	// this node does not) this node follows: FollowAll or FollowNone.
 	Follow string `json:"follow"`

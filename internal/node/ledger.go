@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -40,6 +41,14 @@ type ledger struct {
 	p2p     *peer.Service
 	api     *httpapi.Ledger
 	prod    producer
+	// p2pHandler serves p2p at peer.ChainPath(chain) (Node.servePeers).
+	p2pHandler http.Handler
+	// reg is what the ledger registered, unregistered when it is left.
+	reg *trackedRegisterer
+	// stop ends the goroutines Node.start runs for the ledger (nil before
+	// it); guarded by the node's mu. running counts them.
+	stop    context.CancelFunc
+	running sync.WaitGroup
 
 	tip struct {
 		sync.Mutex
@@ -107,7 +116,13 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.WrapRegistererWith(prometheus.Labels{"chain": st.ID().String()}, n.reg)
+	reg := &trackedRegisterer{Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"chain": st.ID().String()}, n.reg)}
+	l.reg = reg
+	defer func() {
+		if err != nil {
+			reg.unregisterAll()
+		}
+	}()
 	l.metrics = newMetrics(reg,
 		func() float64 { return float64(l.pool.Len()) },
 		func() float64 { return float64(l.pool.Bytes()) },
@@ -130,6 +145,7 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 	if err != nil {
 		return nil, err
 	}
+	l.p2pHandler = l.p2p.Handler()
 	l.api = &httpapi.Ledger{Chain: l.chain, Store: l.st, Pool: l.pool, Node: l, SQLLag: l.sqlLag}
 	return l, nil
 }

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -61,4 +63,46 @@ func newMetrics(reg prometheus.Registerer, poolLen func() float64, poolBytes fun
 	}
 	reg.MustRegister(m.reorgs, m.height, m.txsTotal, m.quantsTotal, m.submitted, m.poolTxs, m.poolBytes, m.leapSeconds, m.addSeconds)
 	return m
+}
+
+// trackedRegisterer remembers what it registers, so that a ledger's
+// series go when its chain is left (and a chain followed again can
+// register them anew).
+type trackedRegisterer struct {
+	prometheus.Registerer
+
+	mu         sync.Mutex
+	collectors []prometheus.Collector
+}
+
+// Register registers c and remembers it.
+func (t *trackedRegisterer) Register(c prometheus.Collector) error {
+	if err := t.Registerer.Register(c); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.collectors = append(t.collectors, c)
+	return nil
+}
+
+// MustRegister registers cs and remembers them; it panics as
+// prometheus.Registerer's does.
+func (t *trackedRegisterer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := t.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// unregisterAll unregisters everything registered through t.
+func (t *trackedRegisterer) unregisterAll() {
+	t.mu.Lock()
+	cs := t.collectors
+	t.collectors = nil
+	t.mu.Unlock()
+	for _, c := range cs {
+		t.Registerer.Unregister(c)
+	}
 }

@@ -46,17 +46,19 @@ type Node struct {
 	key       ed25519.PrivateKey
 	advertise string
 	allow     []ed25519.PublicKey
-	p2pMux    *http.ServeMux
 	engines   engines.Set
-	followMu  sync.Mutex // one chain created or followed at a time
+	followMu  sync.Mutex // one chain created, followed or left at a time
 	offers    offerSet
 	sql       *sqlproj.Projector // nil with --sql off; set in New
+	offerCap  offerLimit         // chains followed per offering peer
 
 	mu struct {
 		sync.Mutex
 		ledgers map[quant.Hash]*ledger
 		def     *ledger
 		mined   map[quant.Hash]bool // chains made here (minedFile)
+		left    map[quant.Hash]bool // chains left here, not followed when offered (leftFile)
+		leaving map[quant.Hash]bool // chains being left: not followed again until done
 		// run starts the work of chains followed while the node runs (their
 		// peer services, mining, replicas) and background tasks; nil before
 		// Run and after it returned.
@@ -74,9 +76,10 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), p2pMux: http.NewServeMux(), engines: cfg.Engines}
+	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), engines: cfg.Engines}
 	n.mu.ledgers = make(map[quant.Hash]*ledger)
 	n.mu.mined = n.loadMined()
+	n.mu.left, n.mu.leaving = n.loadLeft(), make(map[quant.Hash]bool)
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -126,6 +129,13 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		if n.ledger(id) != nil {
 			continue
 		}
+		if id != defID && n.mu.left[id] {
+			// Left, and stopped before its data was deleted: finish.
+			if err := n.db.DeleteChain(id); err != nil {
+				return nil, fmt.Errorf("node: chain %s, left: %w", id, err)
+			}
+			continue
+		}
 		if id != defID && staleFork(n.db.Chain(id)) {
 			n.log.Warn("chain not followed: a fork stored before forks continued their parent's heights (its bang is at 0); fork the parent again",
 				"chain", id.String())
@@ -153,9 +163,13 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		DebugToken:   cfg.DebugToken,
 		SQL:          sqlServed,
+		AdminToken:   cfg.AdminToken,
 	})
+	if cfg.AdminToken == "" {
+		logger.Warn("no admin token (admin_token): anyone who reaches the API can create, fork and leave chains")
+	}
 	root := http.NewServeMux()
-	root.Handle("/p2p/", n.p2pMux)
+	root.Handle("/p2p/", http.HandlerFunc(n.servePeers))
 	root.Handle("/", api)
 	n.server = &http.Server{
 		Handler:           n.tracked(root),
@@ -184,18 +198,41 @@ func (n *Node) follow(st *store.Chain, bootstrap []string) (*ledger, error) {
 		return old, nil
 	}
 	n.mu.ledgers[st.ID()] = l
-	n.p2pMux.Handle(peer.ChainPath(st.ID()), l.p2p.Handler())
 	if n.mu.run != nil {
 		n.start(l)
 	}
 	return l, nil
 }
 
+// servePeers serves the peer protocol of each followed chain at
+// peer.ChainPath(chain); a chain this node does not follow is 404.
+func (n *Node) servePeers(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/p2p/v1/")
+	id, err := quant.ParseHash(rest)
+	if !ok || err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	l := n.ledger(id)
+	if l == nil {
+		http.NotFound(w, r)
+		return
+	}
+	l.p2pHandler.ServeHTTP(w, r)
+}
+
 // start runs l's peer service and its producer's work (mining, a
-// replica's membership) in the node's run group. The caller holds n.mu.
+// replica's membership) in the node's run group, under a context of l's
+// own that leaving the chain ends. The caller holds n.mu.
 func (n *Node) start(l *ledger) {
-	n.mu.run.do(l.p2p.Run)
-	n.mu.run.do(l.prod.run)
+	ctx, cancel := context.WithCancel(n.mu.run.ctx)
+	l.stop = cancel
+	for _, f := range []func(context.Context) error{l.p2p.Run, l.prod.run} {
+		l.running.Add(1)
+		if !n.mu.run.do(func(context.Context) error { defer l.running.Done(); return f(ctx) }) {
+			l.running.Done()
+		}
+	}
 }
 
 // ledger returns the ledger of chain id, or nil.

@@ -170,6 +170,7 @@ type tipState struct {
 	lost    error  // set at Open: the chain lost commits; writes refused
 	file    *tipFile
 	failing bool // the last record write failed (logged once)
+	deleted bool // DeleteChain removed the chain: this state's handles write no more
 }
 
 // tipFile is one chain's open record file.

@@ -2,7 +2,8 @@
 // that imports Pebble.
 //
 // A DB holds any number of chains; Chain returns a cheap handle on one of
-// them. Each chain keeps every quant it is given (main chain and side
+// them, and DeleteChain removes one (its keys, its entry in the chains
+// list and its committed-tip record). Each chain keeps every quant it is given (main chain and side
 // branches), a main chain (a height index and a tip), and an index from
 // transaction id to where the transaction sits on the main chain.
 //

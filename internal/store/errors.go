@@ -30,6 +30,9 @@ var (
 	// commits. *LostError names the chain and what was lost; the chain
 	// refuses Connect and Reorg.
 	ErrLost = errors.New("store: committed quants lost")
+	// ErrDeleted: a write through a handle on a chain that DeleteChain
+	// removed since the handle was made.
+	ErrDeleted = errors.New("store: chain deleted")
 	// ErrClosed: the DB was closed.
 	ErrClosed = errors.New("store: closed")
 )

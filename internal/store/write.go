@@ -26,6 +26,9 @@ func (c *Chain) Save(e chain.Entry) error {
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	if err := c.refuseDeleted(); err != nil {
+		return err
+	}
 	b := c.db.pdb.NewBatchWithSize(batchSize([]chain.Entry{e}))
 	defer b.Close()
 	if err := c.putQuant(b, e, h); err != nil {
@@ -53,6 +56,9 @@ func (c *Chain) Connect(e chain.Entry) error {
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	if err := c.refuseDeleted(); err != nil {
+		return err
+	}
 	if err := c.checkExtendsTip(e); err != nil {
 		return err
 	}
@@ -134,6 +140,9 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	if err := c.refuseDeleted(); err != nil {
+		return err
+	}
 
 	forkHash, tip, err := c.tip(c.db.pdb)
 	if err != nil {
