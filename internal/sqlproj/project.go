@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/chain"
@@ -51,6 +52,12 @@ type Config struct {
 	MaxRows        int
 	MaxAnswerBytes int
 	Logger         *slog.Logger
+	// BusyShare is the most of its time Run spends projecting while the
+	// node is busy committing (a quant in the last second): it yields the
+	// rest, so that under sustained load the projection lags (a metric)
+	// rather than taking the commit path's CPU. When the node is quiet it
+	// catches up at full speed. Default 0.25; 1 never yields.
+	BusyShare float64
 }
 
 func (c *Config) ensureDefaults() {
@@ -71,6 +78,9 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.BusyShare <= 0 || c.BusyShare > 1 {
+		c.BusyShare = 0.25
 	}
 	if c.Sources == nil {
 		c.Sources = func() []Source { return nil }
@@ -95,6 +105,8 @@ type Projector struct {
 	db   *db
 	log  *slog.Logger
 	wake *events.Subscription // quant events, from Open to Close; nil without Events
+	// lastQuant is when Run last heard of a committed quant (Unix ns).
+	lastQuant atomic.Int64
 
 	// work is held by each step and by Rebuild, so that a rebuild never
 	// meets a batch under way.
@@ -150,7 +162,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	defer t.Stop()
 	failing := false
 	for {
-		err := p.CatchUp(ctx)
+		err := p.catchUp(ctx, true)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -165,19 +177,49 @@ func (p *Projector) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+			p.lastQuant.Store(time.Now().UnixNano())
 		case <-t.C:
 		}
 	}
 }
 
 // CatchUp projects every source up to its tip as it is now.
-func (p *Projector) CatchUp(ctx context.Context) error {
+func (p *Projector) CatchUp(ctx context.Context) error { return p.catchUp(ctx, false) }
+
+// busy reports whether the node is committing: a quant event waiting or
+// heard within the last second.
+func (p *Projector) busy() bool {
+	if p.wake != nil && len(p.wake.C) > 0 {
+		return true
+	}
+	return time.Since(time.Unix(0, p.lastQuant.Load())) < time.Second
+}
+
+// yield waits, after a step that took d, so that the projector works at
+// most BusyShare of the time while the node is busy (at most a second).
+func (p *Projector) yield(ctx context.Context, d time.Duration) {
+	if !p.busy() || p.cfg.BusyShare >= 1 {
+		return
+	}
+	wait := min(time.Duration(float64(d)*(1/p.cfg.BusyShare-1)), time.Second)
+	select {
+	case <-ctx.Done():
+	case <-time.After(wait):
+	}
+}
+
+// catchUp is CatchUp; paced, it yields while the node is busy (Run).
+func (p *Projector) catchUp(ctx context.Context, paced bool) error {
 	var errs []error
 	for _, src := range p.cfg.Sources() {
 		for ctx.Err() == nil {
+			start := time.Now()
 			p.work.Lock()
 			more, err := p.step(ctx, src)
 			p.work.Unlock()
+			if paced {
+				p.yield(ctx, time.Since(start))
+			}
 			if err != nil {
 				p.forget(src.Chain.ID())
 				errs = append(errs, fmt.Errorf("chain %s: %w", src.Chain.ID(), err))
