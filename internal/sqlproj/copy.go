@@ -42,15 +42,14 @@ func (p *Projector) applyCopy(ctx context.Context, id quant.Hash, qs []*quant.Qu
 					signer = hex.EncodeToString(t.PubKey)
 				}
 				kind, data := dataOf(t)
-				trows = append(trows, []any{cid, h, int32(j), t.ID().String(), t.Time, signer, kind, data})
-				// hookRecords: see apply.
+				trows = append(trows, []any{cid, h, int32(j), t.ID().String(), t.Time, signer, kind, data, keyOf(t)})
 			}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"quants"}, []string{"chain", "height", "hash", "prev", "time", "tx_count"}, pgx.CopyFromRows(qrows)); err != nil {
 			return fmt.Errorf("copy quants: %w", err)
 		}
 		if len(trows) > 0 {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"transactions"}, []string{"chain", "height", "position", "id", "time", "signer", "kind", "data"}, pgx.CopyFromRows(trows)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"transactions"}, []string{"chain", "height", "position", "id", "time", "signer", "kind", "data", "key"}, pgx.CopyFromRows(trows)); err != nil {
 				return fmt.Errorf("copy transactions: %w", err)
 			}
 		}

@@ -221,13 +221,22 @@ func (d *db) migrate(ctx context.Context) error {
 			signer TEXT,
 			kind TEXT NOT NULL,
 			data ` + js + `,
+			key TEXT,
 			PRIMARY KEY (chain, height, position)
 		)`,
 		`CREATE INDEX IF NOT EXISTS transactions_id ON transactions (id)`,
 		`CREATE INDEX IF NOT EXISTS transactions_signer ON transactions (signer)`,
-		// Records (keyed transactions) get their tables here once
-		// transactions carry keys: records (chain, key, latest value) and
-		// record_history (chain, key, height, position); see hookRecords.
+		// Records: a keyed transaction is a version of its key's record
+		// (docs/records.md). Their rows are the transactions' own, so they
+		// share the position's exactly-once guarantee and are removed with
+		// an abandoned quant's; two views read them.
+		`CREATE INDEX IF NOT EXISTS transactions_key ON transactions (chain, key, height, position) WHERE key IS NOT NULL`,
+		d.createView("record_history", `SELECT chain, key, height, position, id, time, signer, kind, data
+			FROM transactions WHERE key IS NOT NULL`),
+		d.createView("records", `SELECT chain, key, height, position, id, time, signer, kind, data FROM (
+			SELECT chain, key, height, position, id, time, signer, kind, data,
+				row_number() OVER (PARTITION BY chain, key ORDER BY height DESC, position DESC) AS newest
+			FROM transactions WHERE key IS NOT NULL) AS versions WHERE newest = 1`),
 	}
 	for _, s := range stmts {
 		if _, err := d.w.ExecContext(ctx, s); err != nil {
@@ -235,6 +244,14 @@ func (d *db) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// createView is the statement that makes (or keeps) a view.
+func (d *db) createView(name, query string) string {
+	if d.dialect == dialectPostgres {
+		return "CREATE OR REPLACE VIEW " + quoteIdent(name) + " AS " + query
+	}
+	return "CREATE VIEW IF NOT EXISTS " + quoteIdent(name) + " AS " + query
 }
 
 // bind rewrites the ? placeholders of q as the dialect writes them.

@@ -420,7 +420,7 @@ func (p *Projector) apply(ctx context.Context, id quant.Hash, qs []*quant.Quant,
 	if err := ins.flush(ctx); err != nil {
 		return err
 	}
-	ins = inserter{db: p.db, tx: tx, table: "transactions", cols: []string{"chain", "height", "position", "id", "time", "signer", "kind", "data"}}
+	ins = inserter{db: p.db, tx: tx, table: "transactions", cols: []string{"chain", "height", "position", "id", "time", "signer", "kind", "data", "key"}}
 	for _, q := range qs {
 		for i, t := range q.Txs {
 			var signer any
@@ -428,13 +428,9 @@ func (p *Projector) apply(ctx context.Context, id quant.Hash, qs []*quant.Quant,
 				signer = hex.EncodeToString(t.PubKey)
 			}
 			kind, data := dataOf(t)
-			if err := ins.add(ctx, cid, int64(q.Header.Height), i, t.ID().String(), t.Time, signer, kind, data); err != nil {
+			if err := ins.add(ctx, cid, int64(q.Header.Height), i, t.ID().String(), t.Time, signer, kind, data, keyOf(t)); err != nil {
 				return err
 			}
-			// hookRecords: when transactions carry a key (records), the
-			// records and record_history rows are written here, in this
-			// same SQL transaction, so they share the position's
-			// exactly-once guarantee.
 		}
 	}
 	if err := ins.flush(ctx); err != nil {
@@ -449,6 +445,15 @@ func (p *Projector) apply(ctx context.Context, id quant.Hash, qs []*quant.Quant,
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// keyOf is a transaction's record key as a column holds it: NULL for
+// none.
+func keyOf(t *quant.Tx) any {
+	if t.Key == "" {
+		return nil
+	}
+	return t.Key
 }
 
 // dataOf is a transaction's kind and data as the projection keeps them:

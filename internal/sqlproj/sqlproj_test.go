@@ -342,3 +342,46 @@ func TestRebuild(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordsViews: keyed transactions are the rows of record_history, and
+// records holds each key's newest version; a reorganisation that drops a
+// version drops it from both.
+func TestRecordsViews(t *testing.T) {
+	backends(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, nil)
+		keyed := func(key, data string) *quant.Tx {
+			tx := f.tx(data, false)
+			tx.Key = key
+			return tx
+		}
+		bang := f.c.Bang()
+		a1 := f.on(bang, keyed("orders/1", `{"v":1}`), keyed("orders/2", `{"v":1}`), f.tx(`{"plain":1}`, false))
+		a2 := f.on(a1, keyed("orders/1", `{"v":2}`))
+		f.add(a1)
+		f.add(a2)
+		p := openProjector(t, dsn, f.source())
+		mustCatchUp(t, p)
+		if n := num(one(t, p, "SELECT count(*) FROM record_history WHERE key = 'orders/1'")); n != 2 {
+			t.Fatalf("history of orders/1: %d versions", n)
+		}
+		if n := num(one(t, p, "SELECT count(*) FROM records")); n != 2 {
+			t.Fatalf("records: %d keys, want 2", n)
+		}
+		if h := num(one(t, p, "SELECT height FROM records WHERE key = 'orders/1'")); h != 2 {
+			t.Fatalf("latest of orders/1 at %d, want 2", h)
+		}
+		// A heavier branch without a2: orders/1's latest is back at 1.
+		b2 := f.on(a1)
+		b3 := f.on(b2)
+		f.add(b2)
+		f.add(b3)
+		mustCatchUp(t, p)
+		if h := num(one(t, p, "SELECT height FROM records WHERE key = 'orders/1'")); h != 1 {
+			t.Fatalf("latest of orders/1 after the reorganisation at %d, want 1", h)
+		}
+		if n := num(one(t, p, "SELECT count(*) FROM record_history")); n != 2 {
+			t.Fatalf("history after the reorganisation: %d versions, want 2", n)
+		}
+		mustCheck(t, p)
+	})
+}
