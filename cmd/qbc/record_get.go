@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
-	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 const recordGetHelp = `Usage: qbc record get [flags] KEY
@@ -42,14 +40,9 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var to quant.Hash
-	if *toFlag != "" {
-		if !*withProof {
-			return usagef("record get: --to needs --proof")
-		}
-		if to, err = quant.ParseHash(*toFlag); err != nil {
-			return usagef("record get: --to: %v", err)
-		}
+	to, err := proofTo("record get", *withProof, *toFlag)
+	if err != nil {
+		return err
 	}
 	ids, err := loadIdentities("record get", *identity)
 	if err != nil {
@@ -65,12 +58,8 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if ids != nil {
-		done, err := decryptTx(&rec.Tx, ids)
-		if err != nil && len(done) == 0 {
-			return fmt.Errorf("record get: %w", err)
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "record get: not decrypted: %v\n", err)
+		if _, err := decryptShown(e, "record get", &rec.Tx, ids); err != nil {
+			return err
 		}
 	}
 	if *valueOnly {

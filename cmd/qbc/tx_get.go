@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -66,14 +68,9 @@ func runTxGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("tx get: ID: %v", err)
 	}
-	var to quant.Hash
-	if *toFlag != "" {
-		if !*withProof {
-			return usagef("tx get: --to needs --proof")
-		}
-		if to, err = quant.ParseHash(*toFlag); err != nil {
-			return usagef("tx get: --to: %v", err)
-		}
+	to, err := proofTo("tx get", *withProof, *toFlag)
+	if err != nil {
+		return err
 	}
 	ids, err := loadIdentities("tx get", *identity)
 	if err != nil {
@@ -98,15 +95,43 @@ func runTxGet(ctx context.Context, e *env, args []string) error {
 	if ids == nil {
 		return writeJSON(e.stdout, st)
 	}
-	done, err := decryptTx(&st.Tx, ids)
+	done, err := decryptShown(e, "tx get", &st.Tx, ids)
+	if err != nil {
+		return err
+	}
+	return writeJSON(e.stdout, decryptedTxStatus{TxStatus: st, Decrypted: done})
+}
+
+// proofTo reads --to, the quant an offline proof leads to (zero: the
+// tip), which only --proof takes.
+func proofTo(cmd string, withProof bool, toFlag string) (quant.Hash, error) {
+	if toFlag == "" {
+		return quant.Hash{}, nil
+	}
+	if !withProof {
+		return quant.Hash{}, usagef("%s: --to needs --proof", cmd)
+	}
+	to, err := quant.ParseHash(toFlag)
+	if err != nil {
+		return quant.Hash{}, usagef("%s: --to: %v", cmd, err)
+	}
+	return to, nil
+}
+
+// decryptShown decrypts what ids can of a transaction as a command shows
+// it (decryptTx) and returns the JSON pointers decrypted (never nil). It
+// fails when nothing encrypted opened; when only some did, it names the
+// rest on standard error.
+func decryptShown(e *env, cmd string, t *api.Tx, ids []age.Identity) ([]string, error) {
+	done, err := decryptTx(t, ids)
 	if err != nil && len(done) == 0 {
-		return fmt.Errorf("tx get: %w", err)
+		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "tx get: not decrypted: %v\n", err)
+		fmt.Fprintf(e.stderr, "%s: not decrypted: %v\n", cmd, err)
 	}
 	if done == nil {
 		done = []string{}
 	}
-	return writeJSON(e.stdout, decryptedTxStatus{TxStatus: st, Decrypted: done})
+	return done, nil
 }

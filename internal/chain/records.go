@@ -103,6 +103,26 @@ func (c *Chain) atOrBefore(loc Location) func(string) (*Version, error) {
 	}
 }
 
+// write checks tx, a write of tx.Key at index i of a quant at height and
+// time at, against the key's latest version in s and the chain's key rule,
+// and on success adds the version it makes to s and returns it.
+func (s *keyState) write(c *Chain, tx *quant.Tx, id quant.Hash, height uint64, i int, at int64) (Version, error) {
+	prev, err := s.latest(tx.Key)
+	if err != nil {
+		return Version{}, err
+	}
+	lock, err := checkWrite(prev, tx, height, at, c.rules.KeyRule(tx.Key))
+	if err != nil {
+		return Version{}, err
+	}
+	v := Version{Key: tx.Key, Height: height, Index: uint32(i), TxID: id, Time: tx.Time, Signer: tx.PubKey, Lock: lock}
+	if s.written == nil {
+		s.written = make(map[string]*Version)
+	}
+	s.written[tx.Key] = &v
+	return v, nil
+}
+
 // recordWrites checks the keyed transactions of q (ids their ids), in
 // order, against st, and returns the versions they make; st then holds
 // them too. Every write is checked against the quant's height and time,
@@ -113,20 +133,11 @@ func (c *Chain) recordWrites(q *quant.Quant, ids []quant.Hash, st *keyState) ([]
 		if tx.Key == "" {
 			continue
 		}
-		prev, err := st.latest(tx.Key)
-		if err != nil {
-			return nil, err
-		}
-		lock, err := checkWrite(prev, tx, q.Header.Height, q.Header.Time, c.rules.KeyRule(tx.Key))
+		v, err := st.write(c, tx, ids[i], q.Header.Height, i, q.Header.Time)
 		if err != nil {
 			return nil, txErr(i, err)
 		}
-		out = append(out, Version{Key: tx.Key, Height: q.Header.Height, Index: uint32(i), TxID: ids[i],
-			Time: tx.Time, Signer: tx.PubKey, Lock: lock})
-		if st.written == nil {
-			st.written = make(map[string]*Version)
-		}
-		st.written[tx.Key] = &out[len(out)-1]
+		out = append(out, v)
 	}
 	return out, nil
 }

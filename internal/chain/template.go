@@ -49,7 +49,7 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 		if _, dup := seen[id]; dup {
 			continue
 		}
-		if c.checkTxNow(tx, c.verified(id), now) != nil || c.checkNotCommitted(id) != nil || c.checkTemplateWrite(keys, tx, id, height, now) != nil {
+		if c.checkTxNow(tx, c.verified(id), now) != nil || c.checkNotCommitted(id) != nil || c.checkTemplateWrite(keys, tx, id, height, len(keep), now) != nil {
 			dropped = append(dropped, id)
 			continue
 		}
@@ -80,21 +80,10 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 // not the tip (quants in flight), the state is the tip's: a write that the
 // quants in flight make invalid is refused when the quant is added, and
 // the caller cuts again.
-func (c *Chain) checkTemplateWrite(keys *keyState, tx *quant.Tx, id quant.Hash, height uint64, now int64) error {
+func (c *Chain) checkTemplateWrite(keys *keyState, tx *quant.Tx, id quant.Hash, height uint64, i int, now int64) error {
 	if tx.Key == "" {
 		return nil
 	}
-	prev, err := keys.latest(tx.Key)
-	if err != nil {
-		return err
-	}
-	lock, err := checkWrite(prev, tx, height, now, c.rules.KeyRule(tx.Key))
-	if err != nil {
-		return err
-	}
-	if keys.written == nil {
-		keys.written = make(map[string]*Version)
-	}
-	keys.written[tx.Key] = &Version{Key: tx.Key, Height: height, TxID: id, Lock: lock}
-	return nil
+	_, err := keys.write(c, tx, id, height, i, now)
+	return err
 }

@@ -290,11 +290,7 @@ func (c *Client) Tx(ctx context.Context, id quant.Hash) (api.TxStatus, error) {
 // (api.MaxProofHeaders by default) with code api.CodeProofTooLong.
 func (c *Client) TxProof(ctx context.Context, id, to quant.Hash) (api.TxStatus, error) {
 	var out api.TxStatus
-	q := "?proof=full"
-	if !to.IsZero() {
-		q += "&to=" + to.String()
-	}
-	err := c.do(ctx, http.MethodGet, c.v1("/txs/"+id.String())+q, "", nil, MaxSmallResponse+2*quant.MaxTxSize+proof.MaxJSONSize, &out)
+	err := c.do(ctx, http.MethodGet, c.v1("/txs/"+id.String())+fullProofQuery(to), "", nil, maxProofAnswer, &out)
 	return out, err
 }
 
@@ -587,12 +583,20 @@ func (c *Client) Record(ctx context.Context, key string) (api.Record, error) {
 // (proof_full), leading to the quant to (zero: the tip).
 func (c *Client) RecordProof(ctx context.Context, key string, to quant.Hash) (api.Record, error) {
 	var out api.Record
-	q := "?proof=full"
-	if !to.IsZero() {
-		q += "&to=" + to.String()
-	}
-	err := c.do(ctx, http.MethodGet, c.v1("/records/"+url.PathEscape(key))+q, "", nil, MaxSmallResponse+2*quant.MaxTxSize+proof.MaxJSONSize, &out)
+	err := c.do(ctx, http.MethodGet, c.v1("/records/"+url.PathEscape(key))+fullProofQuery(to), "", nil, maxProofAnswer, &out)
 	return out, err
+}
+
+// maxProofAnswer bounds an answer carrying an offline proof.
+const maxProofAnswer = MaxSmallResponse + 2*quant.MaxTxSize + proof.MaxJSONSize
+
+// fullProofQuery asks for the offline proof leading to the quant to (zero:
+// the tip).
+func fullProofQuery(to quant.Hash) string {
+	if to.IsZero() {
+		return "?proof=full"
+	}
+	return "?proof=full&to=" + to.String()
 }
 
 // History returns up to limit versions of a record, oldest first, after

@@ -718,21 +718,10 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	st := api.TxStatus{
-		Status:        "committed",
-		Tx:            api.FromTx(p.Tx),
-		Height:        p.Height,
-		Index:         p.Index,
-		Quant:         &p.Quant,
-		Confirmations: p.Confirmations,
-		Proof:         p.Path,
-		TxCount:       p.Header.TxCount,
-	}
-	if full {
-		if st.Full, err = fullProof(s.lg(r).Chain, p, to, s.cfg.MaxProofHeaders); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	st, err := s.committed(s.lg(r).Chain, p, full, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, st)
 }

@@ -34,6 +34,29 @@ func proofQuery(r *http.Request) (full bool, to quant.Hash, err error) {
 	return full, to, nil
 }
 
+// committed is the status of the committed transaction p, as the
+// transaction and record routes answer it; with full, also the offline
+// proof leading to the quant to (fullProof).
+func (s *Server) committed(c *chain.Chain, p chain.TxProof, full bool, to quant.Hash) (api.TxStatus, error) {
+	st := api.TxStatus{
+		Status:        "committed",
+		Tx:            api.FromTx(p.Tx),
+		Height:        p.Height,
+		Index:         p.Index,
+		Quant:         &p.Quant,
+		Confirmations: p.Confirmations,
+		Proof:         p.Path,
+		TxCount:       p.Header.TxCount,
+	}
+	if full {
+		var err error
+		if st.Full, err = fullProof(c, p, to, s.cfg.MaxProofHeaders); err != nil {
+			return api.TxStatus{}, err
+		}
+	}
+	return st, nil
+}
+
 // fullProof is the offline proof of the committed transaction p, with the
 // headers from its quant up to the quant to (the tip when to is zero), at
 // most max of them. A read of a keyed record proves its transaction the

@@ -56,27 +56,12 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: record %q moved while it was read: %v", ErrRetry, key, err))
 		return
 	}
-	out := api.Record{
-		Key:  key,
-		Lock: api.FromLock(v.Lock),
-		TxStatus: api.TxStatus{
-			Status:        "committed",
-			Tx:            api.FromTx(p.Tx),
-			Height:        p.Height,
-			Index:         p.Index,
-			Quant:         &p.Quant,
-			Confirmations: p.Confirmations,
-			Proof:         p.Path,
-			TxCount:       p.Header.TxCount,
-		},
+	st, err := s.committed(l.Chain, p, full, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	if full {
-		if out.Full, err = fullProof(l.Chain, p, to, s.cfg.MaxProofHeaders); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, api.Record{Key: key, Lock: api.FromLock(v.Lock), TxStatus: st})
 }
 
 // recordHistory answers a page of a key's versions, oldest first:

@@ -271,10 +271,12 @@ func (o *offerSet) done(id quant.Hash, err error) {
 // authority of); chains only offered by peers are followed, not mined.
 const minedFile = "mined-chains"
 
-// loadMined reads the chains made on this node (at New).
-func (n *Node) loadMined() map[quant.Hash]bool {
+// loadIDs reads a set of chain ids kept one a line in the data
+// directory's file name (minedFile, leftFile); a missing file is an empty
+// set.
+func (n *Node) loadIDs(name string) map[quant.Hash]bool {
 	out := map[quant.Hash]bool{}
-	b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, minedFile))
+	b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, name))
 	if err != nil {
 		return out
 	}
@@ -286,26 +288,27 @@ func (n *Node) loadMined() map[quant.Hash]bool {
 	return out
 }
 
+// saveIDs writes ids to the data directory's file name, as loadIDs reads
+// it.
+func (n *Node) saveIDs(name string, ids map[quant.Hash]bool) error {
+	var b strings.Builder
+	for id := range ids {
+		b.WriteString(id.String() + "\n")
+	}
+	return atomicfile.Write(filepath.Join(n.cfg.DataDir, name), []byte(b.String()), 0o600)
+}
+
 // markMined records id as made here, in memory and in minedFile. The
 // caller holds n.mu.
 func (n *Node) markMined(id quant.Hash) error {
 	n.mu.mined[id] = true
-	return n.saveMined()
+	return n.saveIDs(minedFile, n.mu.mined)
 }
 
 // unmarkMined undoes markMined. The caller holds n.mu.
 func (n *Node) unmarkMined(id quant.Hash) error {
 	delete(n.mu.mined, id)
-	return n.saveMined()
-}
-
-// saveMined writes minedFile. The caller holds n.mu.
-func (n *Node) saveMined() error {
-	var b strings.Builder
-	for id := range n.mu.mined {
-		b.WriteString(id.String() + "\n")
-	}
-	return atomicfile.Write(filepath.Join(n.cfg.DataDir, minedFile), []byte(b.String()), 0o600)
+	return n.saveIDs(minedFile, n.mu.mined)
 }
 
 // mines reports whether the node mines l: with Mine, the default chain,

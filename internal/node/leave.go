@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
-	"github.com/qbc-chain/qbc/internal/atomicfile"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -120,26 +116,5 @@ func (n *Node) followedAgain(id quant.Hash) {
 // (the node stopped while leaving), deleted then.
 const leftFile = "left-chains"
 
-// loadLeft reads the chains left on this node (at New).
-func (n *Node) loadLeft() map[quant.Hash]bool {
-	out := map[quant.Hash]bool{}
-	b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, leftFile))
-	if err != nil {
-		return out
-	}
-	for _, line := range strings.Fields(string(b)) {
-		if id, err := quant.ParseHash(line); err == nil {
-			out[id] = true
-		}
-	}
-	return out
-}
-
 // saveLeft writes leftFile. The caller holds n.mu.
-func (n *Node) saveLeft() error {
-	var b strings.Builder
-	for id := range n.mu.left {
-		b.WriteString(id.String() + "\n")
-	}
-	return atomicfile.Write(filepath.Join(n.cfg.DataDir, leftFile), []byte(b.String()), 0o600)
-}
+func (n *Node) saveLeft() error { return n.saveIDs(leftFile, n.mu.left) }

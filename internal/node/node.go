@@ -78,8 +78,8 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	}
 	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), engines: cfg.Engines}
 	n.mu.ledgers = make(map[quant.Hash]*ledger)
-	n.mu.mined = n.loadMined()
-	n.mu.left, n.mu.leaving = n.loadLeft(), make(map[quant.Hash]bool)
+	n.mu.mined = n.loadIDs(minedFile)
+	n.mu.left, n.mu.leaving = n.loadIDs(leftFile), make(map[quant.Hash]bool)
 	defer func() {
 		if err != nil {
 			n.Close()
