@@ -43,8 +43,8 @@ Configuration, each level overriding the one before:
      QBC_SHUTDOWN_TIMEOUT, QBC_MEMORY_LIMIT (the Go runtime's soft limit in
      bytes; 0: the pool's bound + 320 MiB; -1: none; GOMEMLIMIT wins),
      QBC_FOLLOW (all: follow the chains peers follow; none), QBC_MAX_CHAINS,
-     QBC_RAFT_COMMIT_TIMEOUT (how soon a raft leader tells idle followers
-     of a commit; 2ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
+     QBC_RAFT_COMMIT_TIMEOUT (how often an idle raft leader repeats the
+     commit index to followers; 500ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
      flight; 1), QBC_RAFT_ADDR (where a raft chain's transport binds:
      HOST:PORT, further chains on the next free ports; default the
      advertised host, a port the system picks), QBC_SQL (the SQL
@@ -153,7 +153,7 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
 		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
-		{"QBC_RAFT_COMMIT_TIMEOUT", duration("2ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
+		{"QBC_RAFT_COMMIT_TIMEOUT", duration("500ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
 		{"QBC_RAFT_ADDR", str(func(s *nodeSettings) *string { return &s.RaftAddr })},
 		{"QBC_SQL", str(func(s *nodeSettings) *string { return &s.SQL })},

@@ -63,10 +63,11 @@ type Config struct {
 	// MaxChains bounds the chains this node follows (made here, found in
 	// its data dir, or offered by peers).
 	MaxChains int `json:"max_chains"`
-	// RaftCommitTimeout is how soon the leader of a raft chain tells idle
-	// followers of a commit, and so how soon a follower answers a client
-	// (raftchain.Config.CommitTimeout); default 2 ms. Longer saves idle
-	// CPU at the cost of latency.
+	// RaftCommitTimeout is Raft's CommitTimeout for the raft chains'
+	// replicas (raftchain.Config.CommitTimeout): how often an idle leader
+	// repeats the commit index to its followers; default 500 ms. The
+	// leader tells followers of each commit at once anyway (a nudge), so
+	// this costs idle CPU, not latency.
 	RaftCommitTimeout Duration `json:"raft_commit_timeout"`
 	// RaftInFlight bounds the quants a raft chain's leader has in flight
 	// (raftchain.Config.MaxInFlight); default 1. More can pay when members

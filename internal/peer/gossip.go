@@ -13,7 +13,7 @@ import (
 const maxTxBatch = 4096
 
 // BroadcastTx queues an accepted transaction for every live peer; queued
-// transactions go out in batches every few milliseconds. from is the peer
+// transactions go out in batches, at most one every txFlushEvery. from is the peer
 // it came from (zero for a client's), which is left out. It keeps tx,
 // which must not change afterwards.
 func (s *Service) BroadcastTx(tx *quant.Tx, from ID) {
@@ -34,6 +34,41 @@ func (s *Service) BroadcastTxs(txs []*quant.Tx, ids []quant.Hash, from ID) {
 		if s.seen.add(ids[i]) {
 			s.txQueue = append(s.txQueue, queuedTx{tx: tx, from: from})
 		}
+	}
+	if len(s.txQueue) > 0 {
+		select {
+		case s.txKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// txFlushEvery is the shortest time between two flushes of the gossip
+// queue: transactions accepted meanwhile go out together.
+const txFlushEvery = 25 * time.Millisecond
+
+// txLoop flushes the gossip queue when it holds something, at most once
+// every txFlushEvery, and sleeps while it is empty (an idle node does not
+// wake for it).
+func (s *Service) txLoop(ctx context.Context) error {
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.txKick:
+		}
+		if wait := txFlushEvery - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		last = time.Now()
+		s.flushTxs(ctx)
 	}
 }
 

@@ -132,13 +132,35 @@ func (s *Service) handleHello(e *Envelope) ([]byte, error) {
 	return json.Marshal(s.hello())
 }
 
-// handleStatus marks a known sender seen and answers with this node's tip.
+// handleStatus marks a known sender seen, keeps the status its ping
+// carries, and answers with this node's tip.
 func (s *Service) handleStatus(e *Envelope) ([]byte, error) {
+	// A ping carries the sender's status (an empty body: none).
+	var st Status
+	told := len(e.Body) > 0
+	if told {
+		var sb statusBody
+		err := decodeBody(e.Body, &sb)
+		if err == nil {
+			st, err = fromStatusBody(sb)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	now := s.cfg.Now()
 	s.mu.Lock()
-	if p, ok := s.peers[IDOf(e.From)]; ok {
-		p.lastSeen = s.cfg.Now()
+	p, known := s.peers[IDOf(e.From)]
+	if known {
+		p.lastSeen = now
+		if told {
+			p.status, p.statusAt = st, now
+		}
 	}
 	s.mu.Unlock()
+	if known && told {
+		s.maybeKick(st)
+	}
 	return json.Marshal(toStatusBody(s.cfg.Host.Status()))
 }
 

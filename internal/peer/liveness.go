@@ -2,25 +2,37 @@ package peer
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 )
 
-// pingAll asks every peer for its status; a peer silent for PeerTimeout is
-// marked down and its address retried with backoff.
+// pingAll asks every peer for its status, but for those whose status came
+// within PingInterval (a ping of theirs carries it: of two peers, one pings
+// the other, not both); a peer silent for PeerTimeout is marked down and
+// its address retried with backoff.
 func (s *Service) pingAll(ctx context.Context) {
 	var wg sync.WaitGroup
+	now := s.cfg.Now()
 	for _, p := range s.live(ID{}) {
+		if now.Sub(p.statusAt) < s.cfg.PingInterval {
+			continue
+		}
 		wg.Go(func() { s.ping(ctx, p) })
 	}
 	wg.Wait()
 }
 
-// ping asks p for its status and records the answer, or its silence.
+// ping tells p this node's status, asks for p's, and records the answer,
+// or its silence.
 func (s *Service) ping(ctx context.Context, p peerState) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	b, err := s.callPeer(ctx, p, KindStatus, nil)
+	mine, err := json.Marshal(toStatusBody(s.cfg.Host.Status()))
+	if err != nil {
+		return
+	}
+	b, err := s.callPeer(ctx, p, KindStatus, mine)
 	var sb statusBody
 	if err == nil {
 		err = decodeBody(b, &sb)
@@ -35,7 +47,7 @@ func (s *Service) ping(ctx context.Context, p peerState) {
 	switch {
 	case !ok:
 	case err == nil:
-		rec.status, rec.lastSeen = st, now
+		rec.status, rec.lastSeen, rec.statusAt = st, now, now
 	case now.Sub(rec.lastSeen) > s.cfg.PeerTimeout:
 		s.downLocked(rec, now)
 		s.log.Info("peer down; will retry", "peer", p.addr, "err", err)

@@ -40,6 +40,9 @@ type peerState struct {
 	addr     string
 	status   Status
 	lastSeen time.Time
+	// statusAt is when status last came, in the answer to a ping or in a
+	// ping from the peer: pingAll leaves alone a peer heard this recently.
+	statusAt time.Time
 	synced   uint64
 }
 

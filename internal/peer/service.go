@@ -28,7 +28,7 @@ type Config struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	// Timing.
-	PingInterval time.Duration // default 1s
+	PingInterval time.Duration // default 2s
 	PeerTimeout  time.Duration // no answer for this long: down; default 6s
 	MaxBackoff   time.Duration // longest wait between retries; default 30s
 	SyncInterval time.Duration // default 3s
@@ -45,7 +45,7 @@ func (c *Config) ensureDefaults() {
 		c.Logger = slog.Default()
 	}
 	if c.PingInterval == 0 {
-		c.PingInterval = time.Second
+		c.PingInterval = 2 * time.Second
 	}
 	if c.PeerTimeout == 0 {
 		c.PeerTimeout = 6 * time.Second
@@ -99,6 +99,7 @@ type Service struct {
 
 	txMu    sync.Mutex
 	txQueue []queuedTx
+	txKick  chan struct{} // the queue holds something (txLoop)
 
 	kick     chan struct{} // asks the sync loop to run now
 	syncMu   sync.Mutex
@@ -128,6 +129,7 @@ func New(cfg Config) (*Service, error) {
 		suggestedBy: make(map[string]ID),
 		scores:      newScoreboard(),
 		seen:        newSeenSet(1 << 16),
+		txKick:      make(chan struct{}, 1),
 		kick:        make(chan struct{}, 1),
 		serving:     make(chan struct{}, maxServing),
 	}
@@ -152,7 +154,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.every(ctx, 500*time.Millisecond, s.discoverPending) })
 	g.Go(func() error { return s.every(ctx, s.cfg.PingInterval, s.pingAll) })
-	g.Go(func() error { return s.every(ctx, 25*time.Millisecond, s.flushTxs) })
+	g.Go(func() error { return s.txLoop(ctx) })
 	g.Go(func() error { return s.syncLoop(ctx) })
 	s.sends.start(ctx, g)
 	s.fetches.start(ctx, g)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type fakeHost struct {
 	mu      sync.Mutex
 	quants  map[quant.Hash]*quant.Quant
 	offered []string
+	height  atomic.Uint64 // what Status says
 }
 
 func newFakeHost(chain quant.Hash) *fakeHost {
@@ -32,7 +34,7 @@ func newFakeHost(chain quant.Hash) *fakeHost {
 }
 
 func (h *fakeHost) Status() Status {
-	return Status{Chain: h.chain, Tip: h.chain, Work: big.NewInt(0)}
+	return Status{Chain: h.chain, Tip: h.chain, Height: h.height.Load(), Work: big.NewInt(0)}
 }
 
 func (h *fakeHost) SubmitTx(ctx context.Context, tx *quant.Tx) (Verdict, error) { return Declined, nil }
@@ -191,4 +193,38 @@ func TestRunUnreachable(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 	n.srv.Close()
+}
+
+// TestPingCarriesStatus: a ping tells the pinged node the pinger's status,
+// so of two peers only one need ping: b, which never pings (an hour's
+// interval), still learns a's height from a's pings and keeps a live.
+func TestPingCarriesStatus(t *testing.T) {
+	chain := quant.Hash{7}
+	b := newTestNode(t, chain)
+	b.svc.cfg.PingInterval = time.Hour
+	a := newTestNode(t, chain, b.srv.Listener.Addr().String())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	for _, n := range []*testNode{a, b} {
+		go func() { done <- n.svc.Run(ctx) }()
+	}
+	defer func() {
+		cancel()
+		for range 2 {
+			<-done
+		}
+		a.srv.Close()
+		b.srv.Close()
+	}()
+	heightOfA := func() (uint64, bool) {
+		for _, p := range b.svc.Peers() {
+			if p.ID == a.svc.ID() && p.State == StateLive {
+				return p.Height, true
+			}
+		}
+		return 0, false
+	}
+	waitFor(t, "b to know a", func() bool { _, ok := heightOfA(); return ok })
+	a.host.height.Store(42)
+	waitFor(t, "b to learn a's height from a's pings", func() bool { h, ok := heightOfA(); return ok && h == 42 })
 }

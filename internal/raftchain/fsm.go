@@ -47,6 +47,7 @@ func (f fsm) Restore(rc io.ReadCloser) error {
 // snapshot when it restarts, onto a chain that is durable): they are
 // answered from the chain.
 func (r *Replica) apply(term, index uint64, data []byte) applyResult {
+	r.nudge(index) // committed: tell the followers now
 	if err := r.haltedErr(); err != nil {
 		return applyResult{err: err}
 	}

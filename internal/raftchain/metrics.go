@@ -12,6 +12,7 @@ type metrics struct {
 	txs           prometheus.Counter
 	refused       prometheus.Counter
 	restores      prometheus.Counter
+	nudges        prometheus.Counter
 	commitSeconds prometheus.Histogram
 	quantTxs      prometheus.Histogram
 	inFlight      prometheus.Histogram
@@ -31,6 +32,9 @@ func newMetrics(r *Replica) *metrics {
 		}),
 		restores: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qbc_raft_snapshot_restores_total", Help: "Snapshots restored.",
+		}),
+		nudges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qbc_raft_nudges_total", Help: "Leader: empty entries appended after a quant nothing followed, so that followers learn of its commit at once.",
 		}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "qbc_raft_commit_duration_seconds", Help: "Leader: time from handing Raft a quant to its being applied here.",
@@ -67,7 +71,7 @@ func newMetrics(r *Replica) *metrics {
 }
 
 func (m *metrics) all() []prometheus.Collector {
-	return append([]prometheus.Collector{m.quants, m.txs, m.refused, m.restores, m.commitSeconds, m.quantTxs, m.inFlight}, m.funcs...)
+	return append([]prometheus.Collector{m.quants, m.txs, m.refused, m.restores, m.nudges, m.commitSeconds, m.quantTxs, m.inFlight}, m.funcs...)
 }
 
 // register adds the series to reg (nil: nowhere). A series reg already

@@ -163,6 +163,7 @@ func (r *Replica) barrier(term uint64) error {
 	r.mu.Unlock()
 	r.applyMu.Lock()
 	err := r.raft.Barrier(r.cfg.ApplyTimeout).Error()
+	r.handed.Store(0) // the log's last index is known again
 	r.applyMu.Unlock()
 	if err != nil {
 		return err
@@ -306,7 +307,7 @@ func (r *Replica) hand(ctx context.Context, term uint64, q *quant.Quant, cut []p
 	// The next index: after the newest flight, else after the log. A wrong
 	// guess (a membership change appended meanwhile) is refused by every
 	// member alike, and the quant is sealed again.
-	index := r.raft.LastIndex() + 1
+	index := max(r.raft.LastIndex(), r.handed.Load()) + 1
 	if n := len(p.flights); n > 0 {
 		index = max(index, p.flights[n-1].index+1)
 	}
@@ -319,6 +320,7 @@ func (r *Replica) hand(ctx context.Context, term uint64, q *quant.Quant, cut []p
 		return nil
 	}
 	f := &flight{q: q, hash: q.Hash(), index: index, cut: cut, start: time.Now(), done: make(chan struct{})}
+	r.handed.Store(index) // before Raft can commit it (nudge)
 	f.future = r.raft.Apply(EncodeEntry(q), r.cfg.ApplyTimeout)
 	r.wg.Add(1)
 	go func() {
@@ -397,4 +399,43 @@ func pendingIDs(batch []pendingTx) []quant.Hash {
 		ids[i] = p.id
 	}
 	return ids
+}
+
+// nudge asks, from the FSM, for an empty entry after the one at index
+// when the leader handed Raft nothing after it. A follower learns that an
+// entry is committed from the next AppendEntries that carries the commit
+// index: the next entry's, or, with none, Raft's CommitTimeout later. The
+// nudge makes that next entry at once, so followers apply a quant as soon
+// as the leader knows it is committed, while the commit timeout can stay
+// long enough that idle members do not wake every few milliseconds. Under
+// load the next quant follows at once and there is nothing to nudge.
+func (r *Replica) nudge(index uint64) {
+	if index == 0 || r.handed.Load() != index {
+		return
+	}
+	select {
+	case r.nudges <- index:
+	default:
+	}
+}
+
+// nudger appends the nudges asked for (a Raft barrier: an entry the chain
+// never sees), while this replica leads and nothing was handed after the
+// entry since.
+func (r *Replica) nudger(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case index := <-r.nudges:
+			r.applyMu.Lock()
+			if r.handed.Load() == index && r.raft.State() == hraft.Leader {
+				next := max(r.raft.LastIndex(), index) + 1
+				r.raft.Barrier(0) // enqueued (or Raft shut down); not waited for
+				r.handed.Store(next)
+				r.metrics.nudges.Inc()
+			}
+			r.applyMu.Unlock()
+		}
+	}
 }

@@ -426,3 +426,29 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// TestFollowersLearnCommitsAtOnce: with a commit timeout of an hour, a
+// follower still applies each quant as soon as the leader knows it is
+// committed (the leader's nudge), so a Submit at a follower, which returns
+// once the follower's chain holds the transactions, returns at once; and
+// an idle leader sends nothing for the commit timeout's sake.
+func TestFollowersLearnCommitsAtOnce(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.CommitTimeout = time.Hour })
+	c.startVoters(3)
+	lead := c.leader()
+	follower := c.members[(lead.i+1)%3]
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 5 {
+		txs := c.txs(2)
+		if err := follower.r.Submit(ctx, txs); err != nil {
+			t.Fatalf("Submit at a follower with an hour's commit timeout: %v", err)
+		}
+		for _, id := range idsOf(txs) {
+			if has, err := follower.st.HasTx(id); err != nil || !has {
+				t.Fatalf("acknowledged transaction %s not in the follower's chain (%v)", id, err)
+			}
+		}
+	}
+	c.converged(5)
+}

@@ -44,6 +44,12 @@ type Replica struct {
 	// quant, a barrier, a membership change), so that the leader knows the
 	// index the next quant's entry will take when it seals it.
 	applyMu sync.Mutex
+	// handed is the log index that the last entry this replica handed
+	// Raft while leading (a quant or a nudge) takes, as guessed under
+	// applyMu; 0 after a barrier. nudges asks the nudger to append an
+	// empty entry after the one at the index sent (see nudge).
+	handed atomic.Uint64
+	nudges chan uint64
 
 	kick     chan struct{} // wakes the leader loop; buffered 1
 	closing  chan struct{} // closed by Close
@@ -101,7 +107,7 @@ func Open(cfg Config) (*Replica, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Replica{cfg: cfg, st: cfg.Store, clock: &clock{}, kick: make(chan struct{}, 1), closing: make(chan struct{})}
+	r := &Replica{cfg: cfg, st: cfg.Store, clock: &clock{}, kick: make(chan struct{}, 1), closing: make(chan struct{}), nudges: make(chan uint64, 1)}
 	r.log = cfg.Logger
 	r.mu.queued = make(map[quant.Hash]struct{})
 	r.mu.waiters = make(map[quant.Hash][]*waiter)
@@ -205,7 +211,7 @@ func (r *Replica) start() (err error) {
 		return false
 	})
 	r.raft.RegisterObserver(observer)
-	r.wg.Add(2)
+	r.wg.Add(3)
 	go func() {
 		defer r.wg.Done()
 		defer r.raft.DeregisterObserver(observer)
@@ -214,6 +220,10 @@ func (r *Replica) start() (err error) {
 	go func() {
 		defer r.wg.Done()
 		r.lead(ctx)
+	}()
+	go func() {
+		defer r.wg.Done()
+		r.nudger(ctx)
 	}()
 	r.metrics.register(r.cfg.Registerer)
 	r.log.Info("raft replica started", "addr", r.Addr(), "height", r.chain.Tip().Header.Height)

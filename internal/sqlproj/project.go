@@ -342,6 +342,9 @@ func (p *Projector) step(ctx context.Context, src Source) (more bool, err error)
 	if err != nil {
 		return false, err
 	}
+	if pos.set && c.Tip().Hash == pos.hash {
+		return false, nil // at the tip: nothing to read (an idle node's poll)
+	}
 	if pos.set {
 		h, err := st.HashAt(pos.height)
 		if err != nil && !errors.Is(err, chain.ErrNotFound) {
