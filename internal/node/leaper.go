@@ -45,20 +45,24 @@ func (p *leaper) submit(_ context.Context, txs []*quant.Tx) ([]quant.Hash, []err
 	for i := fit; i < len(txs); i++ {
 		ids[i], errs[i] = txs[i].ID(), mempool.ErrFull
 	}
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
 	const chunk = 64 // a signature batch
-	for lo := 0; lo < fit; lo += chunk {
-		hi := min(lo+chunk, fit)
-		g.Go(func() error {
-			for i := lo; i < hi; i++ {
-				ids[i] = txs[i].ID()
-			}
-			copy(errs[lo:hi], l.chain.CheckTxs(txs[lo:hi], ids[lo:hi]))
-			return nil
-		})
+	check := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ids[i] = txs[i].ID()
+		}
+		copy(errs[lo:hi], l.chain.CheckTxs(txs[lo:hi], ids[lo:hi]))
 	}
-	g.Wait()
+	if fit <= chunk {
+		check(0, fit) // one chunk: on this goroutine
+	} else {
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for lo := 0; lo < fit; lo += chunk {
+			hi := min(lo+chunk, fit)
+			g.Go(func() error { check(lo, hi); return nil })
+		}
+		g.Wait()
+	}
 	accepted, acceptedIDs := make([]*quant.Tx, 0, fit), make([]quant.Hash, 0, fit)
 	for i, tx := range txs[:fit] {
 		if errs[i] == nil {
