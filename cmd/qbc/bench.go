@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"time"
 
 	"github.com/qbc-chain/qbc/internal/loadgen"
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -39,13 +41,16 @@ have the bench ask the first node to leap (POST /leap) at that interval.
 --reference first measures this machine's limits (about 3s): Ed25519
 verifications per second on all cores, SHA-256 throughput, fsyncs per
 second in the temporary directory; the report then gives the run's
-figures as ratios of them, which compare across machines.
+figures as ratios of them, which compare across machines. Without
+--nodes, --reference only measures and prints them (scripts/perf.sh puts
+them beside its figures).
 
 Progress goes to standard error once a second; the report to standard
 output, as a table or, with --json, as one JSON object.
 `
 
-const benchExample = `qbc node 5000 --mine &
+const benchExample = `qbc bench --reference
+qbc node 5000 --mine &
 qbc bench --nodes 127.0.0.1:5000 --duration 30s --batch 1000 --reference
 qbc bench --nodes 127.0.0.1:5000 --count 100000 --unsigned --json > unsigned.json
 qbc bench --nodes :5000,:5001 --rate 2000 --batch 1 --leap-every 100ms`
@@ -96,8 +101,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		LeapEvery:  *leapEvery,
 		Reference:  *reference,
 	}
+	if len(cfg.Nodes) == 0 && *reference {
+		return benchReference(ctx, e, *asJSON)
+	}
 	if len(cfg.Nodes) == 0 {
-		return usagef("bench: --nodes is required\nRun 'qbc bench --help' for usage.")
+		return usagef("bench: --nodes is required (or --reference alone, for this machine's figures)\nRun 'qbc bench --help' for usage.")
 	}
 	for name, v := range map[string]int{"batch": *batch, "workers": *workers, "keys": *keys, "size": *size} {
 		if v < 1 {
@@ -141,4 +149,21 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		werr = rep.WriteText(e.stdout)
 	}
 	return errors.Join(err, werr)
+}
+
+// benchReference measures and prints this machine's reference figures
+// alone (qbc bench --reference, without --nodes), so that figures measured
+// another way (a script's, a go test -bench's) can be put beside them.
+func benchReference(ctx context.Context, e *env, asJSON bool) error {
+	ref, err := loadgen.MeasureReference(ctx, "", time.Second)
+	if err != nil {
+		return fmt.Errorf("bench: reference: %w", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(map[string]any{"reference": ref})
+	}
+	ref.WriteText(e.stdout)
+	return nil
 }

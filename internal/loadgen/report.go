@@ -282,12 +282,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		inum(g.Made), inum(g.Prefilled), g.Producers, secs(g.Busy), num(g.PerSec), secs(g.Stall))
 
 	if ref := r.Reference; ref != nil {
-		fmt.Fprintf(&b, "\nreference (this machine, %d cores, %s each):\n", ref.Cores, secs(ref.Seconds))
-		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  Ed25519 verifications\t%s/s\t(all cores)\n", num(ref.Ed25519VerifyPerSec))
-		fmt.Fprintf(tw, "  SHA-256\t%s MB/s\t(all cores)\n", num(ref.SHA256MBPerSec))
-		fmt.Fprintf(tw, "  fsync of 4 KiB appends\t%s/s\t(%s)\n", num(ref.FsyncPerSec), ref.FsyncDir)
-		tw.Flush()
+		b.WriteString("\n")
+		ref.WriteText(&b)
 	}
 	if x := r.Ratios; x != nil {
 		b.WriteString("\nratios:\n")
@@ -344,4 +340,14 @@ func mib(v int64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f MiB", float64(v)/(1<<20))
+}
+
+// WriteText writes the reference figures as a small table.
+func (ref *Reference) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "reference (this machine, %d cores, %s each):\n", ref.Cores, secs(ref.Seconds))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  Ed25519 verifications\t%s/s\t(all cores)\n", num(ref.Ed25519VerifyPerSec))
+	fmt.Fprintf(tw, "  SHA-256\t%s MB/s\t(all cores)\n", num(ref.SHA256MBPerSec))
+	fmt.Fprintf(tw, "  fsync of 4 KiB appends\t%s/s\t(%s)\n", num(ref.FsyncPerSec), ref.FsyncDir)
+	tw.Flush()
 }
