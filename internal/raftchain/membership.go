@@ -22,7 +22,11 @@ import (
 // long it waits for a member's node to tell its Raft address.
 const (
 	membershipTick = 200 * time.Millisecond
-	askTimeout     = 5 * time.Second
+	// settledTick is the look's interval once the cluster has a leader
+	// and, seen from the leader, every listed member: an idle member
+	// should not wake five times a second for nothing.
+	settledTick = 2 * time.Second
+	askTimeout  = 5 * time.Second
 )
 
 // directory finds the HTTP API of the node of each member the bang lists:
@@ -95,7 +99,7 @@ func (n *nodeReplica) Run(ctx context.Context) error {
 		}
 	}()
 	members := n.r.engine.Members()
-	t := time.NewTicker(membershipTick)
+	t := time.NewTimer(membershipTick)
 	defer t.Stop()
 	for {
 		select {
@@ -104,11 +108,17 @@ func (n *nodeReplica) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		st := n.r.Stats()
+		settled := st.Leader != ""
 		switch {
 		case st.Leader == "" && st.LastIndex == 0 && members[0].ID == n.r.self.ID:
 			n.bootstrap(ctx, members)
 		case n.r.IsLeader():
-			n.addMembers(ctx, members)
+			settled = n.addMembers(ctx, members)
+		}
+		if settled {
+			t.Reset(settledTick)
+		} else {
+			t.Reset(membershipTick)
 		}
 	}
 }
@@ -128,11 +138,14 @@ func (n *nodeReplica) bootstrap(ctx context.Context, members []raftengine.Member
 }
 
 // addMembers adds, on the leader, the reachable members that are not
-// voters yet.
-func (n *nodeReplica) addMembers(ctx context.Context, members []raftengine.Member) {
+// voters yet; it reports whether every listed member is one already.
+func (n *nodeReplica) addMembers(ctx context.Context, members []raftengine.Member) (complete bool) {
 	voters, err := n.r.Voters()
-	if err != nil || len(voters) == len(members) {
-		return
+	if err != nil {
+		return false
+	}
+	if len(voters) == len(members) {
+		return true
 	}
 	for _, s := range n.reachable(ctx, members, voters) {
 		if err := n.r.AddVoter(ctx, s.ID, s.Addr); err != nil {
@@ -141,6 +154,7 @@ func (n *nodeReplica) addMembers(ctx context.Context, members []raftengine.Membe
 		}
 		n.r.log.Info("raft: member added", "member", s.ID, "addr", s.Addr)
 	}
+	return false
 }
 
 // reachable are the listed members, but those in skip, whose nodes are
