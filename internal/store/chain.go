@@ -191,7 +191,7 @@ func (c *Chain) Tx(id quant.Hash) (*quant.Tx, chain.Location, error) {
 	if err != nil {
 		return nil, chain.Location{}, fmt.Errorf("transaction %s: %w", short(id), corruptIfMissing(err))
 	}
-	v, err := get(snap, c.appendTxKey(make([]byte, 0, txKeyLen), h, loc.Index))
+	v, err := get(snap, c.appendTxKey(make([]byte, 0, txKeyLen), loc.Height, h, loc.Index))
 	if err != nil {
 		return nil, chain.Location{}, fmt.Errorf("chain %s: transaction %s at %d/%d: %w",
 			short(c.id), short(id), loc.Height, loc.Index, corruptIfMissing(err))
@@ -328,17 +328,17 @@ func (c *Chain) quant(r pebble.Reader, h quant.Hash) (*quant.Quant, error) {
 		q.Rules = rec.rules
 		return q, nil
 	}
-	if q.Txs, err = c.txs(r, h, rec.header.TxCount); err != nil {
+	if q.Txs, err = c.txs(r, rec.header.Height, h, rec.header.TxCount); err != nil {
 		return nil, fmt.Errorf("chain %s: quant %s: %w", short(c.id), short(h), err)
 	}
 	return q, nil
 }
 
-// txs reads the n transactions of quant h. It copies their encodings into
+// txs reads the n transactions of quant h at height. It copies their encodings into
 // one buffer, then decodes them: the transactions alias that buffer, not
 // Pebble's.
-func (c *Chain) txs(r pebble.Reader, h quant.Hash, n uint32) ([]*quant.Tx, error) {
-	lower, upper := c.txBounds(h)
+func (c *Chain) txs(r pebble.Reader, height uint64, h quant.Hash, n uint32) ([]*quant.Tx, error) {
+	lower, upper := c.txBounds(height, h)
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -348,7 +348,7 @@ func (c *Chain) txs(r pebble.Reader, h quant.Hash, n uint32) ([]*quant.Tx, error
 	ends := make([]int, 0, min(n, 1<<16)) // n is trusted only as far as the keys bear it out
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
-		if len(ends) == int(n) || len(k) != txKeyLen || binary.BigEndian.Uint32(k[quantKeyLen:]) != uint32(len(ends)) {
+		if len(ends) == int(n) || len(k) != txKeyLen || binary.BigEndian.Uint32(k[txKeyLen-4:]) != uint32(len(ends)) {
 			return nil, fmt.Errorf("transaction key %x where %d of %d was due: %w", k, len(ends), n, ErrCorrupt)
 		}
 		buf = append(buf, it.Value()...)

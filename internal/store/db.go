@@ -14,9 +14,10 @@ import (
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
-// formatVersion is the layout described in doc.go. Open refuses a database
-// written in another.
-const formatVersion = 1
+// formatVersion is the layout described in doc.go. Open upgrades a
+// database of version 1 (transaction keys without the height, upgrade.go)
+// and refuses one of any other.
+const formatVersion = 2
 
 // DB is an open store. Its methods are safe for concurrent use. Writes to
 // one chain (Save, Connect, Reorg) are serialized; writes to different
@@ -132,6 +133,9 @@ func (db *DB) checkFormat() error {
 	n, k := binary.Uvarint(v)
 	if k != len(v) {
 		return fmt.Errorf("store: format version: %w", ErrCorrupt)
+	}
+	if n == 1 {
+		return db.upgradeFrom1()
 	}
 	if n != formatVersion {
 		return fmt.Errorf("store: format version %d, this build reads %d", n, formatVersion)

@@ -51,12 +51,16 @@
 // hash, C a 32-byte chain id (the hash of the chain's bang), T a 32-byte
 // transaction id.
 //
-//	0x00                     store format version: uvarint (1)
+//	0x00                     store format version: uvarint (2)
 //	0x01 C                   a chain with a stored bang: empty value
 //	0x02 C 'q' H             quant record: u8 version (1), uvarint txs (on the branch), uvarint len(work),
 //	                         work (big-endian magnitude), uvarint len(header),
 //	                         canonical header, then for a bang its rules
-//	0x02 C 't' H u32(i)      transaction i of quant H: canonical encoding
+//	0x02 C 't' u64(height) H u32(i)
+//	                         transaction i of quant H at height: canonical encoding
+//	                         (height first, so that a growing chain appends its
+//	                         transactions at the end of the key space; format
+//	                         version 1 had no height, upgrade.go moves such keys)
 //	0x02 C 'n' u64(height)   main chain: hash at height: H (from the bang's height: 0,
 //	                         or a fork's fork point height)
 //	0x02 C 'x' T             main chain: uvarint height, uvarint index

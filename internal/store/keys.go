@@ -19,7 +19,7 @@ const (
 	nsChain   = 0x02 // C kind ...: one chain's keys
 
 	kindQuant   = 'q' // H: quant record
-	kindTx      = 't' // H u32: a quant's transaction
+	kindTx      = 't' // u64 H u32: a quant's transaction (height first)
 	kindHeight  = 'n' // u64: main-chain hash at height
 	kindTxIndex = 'x' // T: main-chain location of a transaction
 	kindTip     = 'z' // main-chain tip
@@ -34,7 +34,7 @@ const prefixLen = 1 + quant.HashSize
 // Key lengths, for decoders and buffers.
 const (
 	quantKeyLen   = prefixLen + 1 + quant.HashSize
-	txKeyLen      = quantKeyLen + 4
+	txKeyLen      = quantKeyLen + 8 + 4
 	heightKeyLen  = prefixLen + 1 + 8
 	txIndexKeyLen = prefixLen + 1 + quant.HashSize
 )
@@ -47,14 +47,20 @@ func (c *Chain) appendQuantKey(dst []byte, h quant.Hash) []byte {
 	return append(dst, h[:]...)
 }
 
-func (c *Chain) appendTxKey(dst []byte, h quant.Hash, i uint32) []byte {
-	return binary.BigEndian.AppendUint32(c.appendTxPrefix(dst, h), i)
+func (c *Chain) appendTxKey(dst []byte, height uint64, h quant.Hash, i uint32) []byte {
+	return binary.BigEndian.AppendUint32(c.appendTxPrefix(dst, height, h), i)
 }
 
-// appendTxPrefix appends the prefix shared by quant h's transaction keys.
-func (c *Chain) appendTxPrefix(dst []byte, h quant.Hash) []byte {
+// appendTxPrefix appends the prefix shared by the transaction keys of
+// quant h at height. The height comes first so that each new quant's
+// transactions sort after those of the quants below it: a store that
+// grows at its tip writes them at the end of the key space, where Pebble
+// moves flushed tables down the levels without rewriting them, instead of
+// among all earlier quants' (their hashes are random).
+func (c *Chain) appendTxPrefix(dst []byte, height uint64, h quant.Hash) []byte {
 	dst = append(dst, c.prefix[:]...)
 	dst = append(dst, kindTx)
+	dst = binary.BigEndian.AppendUint64(dst, height)
 	return append(dst, h[:]...)
 }
 
@@ -78,11 +84,12 @@ func chainsKey(id quant.Hash) []byte {
 	return append([]byte{nsChains}, id[:]...)
 }
 
-// txBounds returns the key range holding quant h's transactions.
-func (c *Chain) txBounds(h quant.Hash) (lower, upper []byte) {
-	lower = c.appendTxKey(make([]byte, 0, txKeyLen), h, 0)
+// txBounds returns the key range holding the transactions of quant h at
+// height.
+func (c *Chain) txBounds(height uint64, h quant.Hash) (lower, upper []byte) {
+	lower = c.appendTxKey(make([]byte, 0, txKeyLen), height, h, 0)
 	// One byte longer than the largest transaction key of h.
-	upper = append(c.appendTxPrefix(make([]byte, 0, txKeyLen+1), h), 0xff, 0xff, 0xff, 0xff, 0x00)
+	upper = append(c.appendTxPrefix(make([]byte, 0, txKeyLen+1), height, h), 0xff, 0xff, 0xff, 0xff, 0x00)
 	return lower, upper
 }
 

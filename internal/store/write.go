@@ -304,7 +304,7 @@ func (c *Chain) putQuant(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 		return nil
 	}
 	for i, tx := range e.Quant.Txs {
-		key = c.appendTxKey(key[:0], h, uint32(i))
+		key = c.appendTxKey(key[:0], e.Quant.Header.Height, h, uint32(i))
 		if err := b.Set(key, tx.Encode(), nil); err != nil { // Set copies key and value
 			return fmt.Errorf("store: %w", err)
 		}
@@ -341,7 +341,7 @@ func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header, ke
 	if err := b.Delete(c.appendHeightKey(make([]byte, 0, heightKeyLen), hdr.Height), nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	lower, upper := c.txBounds(h)
+	lower, upper := c.txBounds(hdr.Height, h)
 	it, err := c.db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return fmt.Errorf("store: %w", err)

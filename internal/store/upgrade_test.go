@@ -1,0 +1,113 @@
+package store
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// downgradeTo1 rewrites db's transaction keys to format version 1 (no
+// height), all of them or, with half, every other one (a crash part way
+// through an upgrade), and sets the version to 1.
+func downgradeTo1(t *testing.T, db *DB, half bool) {
+	t.Helper()
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := db.pdb.NewBatch()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != txKeyLen || k[prefixLen] != kindTx {
+			continue
+		}
+		n++
+		if half && n%2 == 0 {
+			continue
+		}
+		old := append(append([]byte{}, k[:prefixLen+1]...), k[prefixLen+1+8:]...) // drop the height
+		if err := b.Set(old, it.Value(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Delete(k, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no transaction keys to downgrade")
+	}
+	if err := b.Set([]byte{nsVersion}, binary.AppendUvarint(nil, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUpgradeFrom1: a data directory of format version 1 (transaction
+// keys without the height), whole or half upgraded when a crash stopped
+// the upgrade, is upgraded when opened, and every quant and transaction
+// reads as stored; a read-only open refuses it and says what to do.
+func TestUpgradeFrom1(t *testing.T) {
+	for _, half := range []bool{false, true} {
+		name := "version_1"
+		if half {
+			name = "half_upgraded"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := Open(Options{Dir: dir, Logger: discard()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bang := testBang(t, 1)
+			c := db.Chain(bang.Hash())
+			qs := grow(t, c, newBuilder(c.ID(), 1), bang, 5, 7)
+			downgradeTo1(t, db, half)
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			_, err = Open(Options{Dir: dir, Logger: discard(), ReadOnly: true})
+			if err == nil || !strings.Contains(err.Error(), "format version 1") || !strings.Contains(err.Error(), "start the node") {
+				t.Fatalf("read-only open of a version 1 store: %v, want a refusal saying how to upgrade", err)
+			}
+
+			db = openTest(t, dir)
+			c = db.Chain(bang.Hash())
+			for _, q := range qs {
+				got, err := c.Quant(q.Hash())
+				if err != nil {
+					t.Fatalf("quant %d after the upgrade: %v", q.Header.Height, err)
+				}
+				sameQuant(t, got, q)
+				for i, tx := range q.Txs {
+					got, loc, err := c.Tx(tx.ID())
+					if err != nil || loc.Height != q.Header.Height || loc.Index != uint32(i) || got.ID() != tx.ID() {
+						t.Fatalf("transaction %d/%d after the upgrade: %v at %+v", q.Header.Height, i, err, loc)
+					}
+				}
+			}
+			v, err := get(db.pdb, []byte{nsVersion})
+			if n, _ := binary.Uvarint(v); err != nil || n != formatVersion {
+				t.Fatalf("format version after the upgrade: %d (%v), want %d", n, err, formatVersion)
+			}
+			it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer it.Close()
+			for ok := it.First(); ok; ok = it.Next() {
+				if k := it.Key(); k[prefixLen] == kindTx && len(k) != txKeyLen {
+					t.Fatalf("a transaction key of version 1 is left: %x", k)
+				}
+			}
+		})
+	}
+}
