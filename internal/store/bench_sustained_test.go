@@ -52,6 +52,9 @@ func BenchmarkSustained(b *testing.B) {
 		cpuPerTx = float64(cpu.Microseconds()) / segment
 		b.Logf("segment %d (to %d transactions): %.0f txs/s, %.2f µs CPU per tx", s+1, (s+1)*segment, rate, cpuPerTx)
 	}
+	if testing.Verbose() {
+		b.Logf("pebble metrics:\n%s", db.pdb.Metrics())
+	}
 	b.ReportMetric(rate, "txs/s")
 	b.ReportMetric(cpuPerTx, "cpu-µs/tx")
 }
