@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# perf.sh runs the table of docs/performance.md on this machine, each
+# figure on fresh nodes and fresh data directories on loopback, and prints
+# it as a Markdown table with the machine's reference figures (Ed25519
+# verifications/s, fsyncs/s), so that runs on two machines compare.
+#
+# usage: scripts/perf.sh [--long] [--only NAME,...] [--out FILE]
+#   --long     the sustained run goes to 10,000,000 transactions (default
+#              2,000,000), in segments of 1,000,000, each segment's rate shown
+#   --only     run some rows: reference, unsigned, signed, raft, single, idle
+#   --out      also write the table to FILE
+#
+# Needs: Go (it builds qbc into a temporary directory), curl, awk, and free
+# ports 5100-5102, 5200-5202 and 5300-5302 on 127.0.0.1. It takes about 8
+# minutes (--long: about 20). Run it on a quiet machine: it measures the
+# machine as much as QBC.
+set -euo pipefail
+
+LONG=0
+ONLY="reference,unsigned,signed,raft,single,idle"
+OUT=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--long) LONG=1 ;;
+	--only) ONLY="$2"; shift ;;
+	--out) OUT="$2"; shift ;;
+	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	*) echo "perf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+want() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+cd "$(dirname "$0")/.."
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "building qbc" >&2
+CGO_ENABLED=0 go build -o "$WORK/qbc" ./cmd/qbc
+QBC="$WORK/qbc"
+TCK=$(getconf CLK_TCK)
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 |"); echo "  $1: $2" >&2; }
+
+# num KEY FILE: the first number after "KEY": in a one-line JSON file.
+num() { grep -o "\"$1\":[-0-9.e+]*" "$2" | head -1 | cut -d: -f2; }
+fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN { printf "%." d "f", x }'; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# start_node NAME ADDR [flags...]: a node on a fresh data directory; sets PID.
+start_node() {
+	local name=$1 addr=$2
+	shift 2
+	mkdir -p "$WORK/$name"
+	"$QBC" node --addr "$addr" --data-dir "$WORK/$name/data" --sql off --log-level warn "$@" \
+		>"$WORK/$name/out" 2>"$WORK/$name/err" &
+	PID=$!
+	PIDS+=("$PID")
+	for _ in $(seq 200); do
+		grep -q listening "$WORK/$name/out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "node $name did not start:" >&2
+	cat "$WORK/$name/err" >&2
+	exit 1
+}
+stop_node() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# A pow chain of fixed difficulty 1 (mining costs nothing), open or signed.
+pow_rules() {
+	cat <<EOF
+{"name":"perf-$1","engine":"pow","write_policy":"$1","max_quant_txs":50000,
+ "engine_params":{"target_ms":1000,"initial_difficulty":1,"min_difficulty":1,"window":0}}
+EOF
+}
+
+if want reference; then
+	"$QBC" bench --reference --json >"$WORK/ref.json"
+	row "reference: Ed25519 verifications/s (all cores)" "$(fmt "$(num ed25519_verify_per_sec "$WORK/ref.json")")" "qbc bench --reference"
+	row "reference: fsyncs/s of 4 KiB appends" "$(fmt "$(num fsync_per_sec "$WORK/ref.json")")" "qbc bench --reference"
+fi
+
+if want unsigned; then
+	pow_rules open >"$WORK/open.json"
+	start_node unsigned 127.0.0.1:5100 --mine --genesis "$WORK/open.json"
+	NODE=$PID
+	SEGMENTS=2
+	[ "$LONG" = 1 ] && SEGMENTS=10
+	RATES=()
+	for s in $(seq "$SEGMENTS"); do
+		"$QBC" bench --nodes 127.0.0.1:5100 --count 1000000 --batch 1000 --binary --unsigned --quiet --json >"$WORK/unsigned$s.json"
+		RATES+=("$(fmt "$(num committed_per_sec "$WORK/unsigned$s.json")")")
+		echo "  unsigned: segment $s of $SEGMENTS: $(num committed_per_sec "$WORK/unsigned$s.json") committed/s" >&2
+	done
+	RSS=0
+	for s in $(seq "$SEGMENTS"); do
+		r=$(num rss_peak_bytes "$WORK/unsigned$s.json")
+		RSS=$(awk -v a="$RSS" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
+	done
+	stop_node "$NODE"
+	BYTES=$(du -sb "$WORK/unsigned/data" | cut -f1)
+	TXS=$((SEGMENTS * 1000000))
+	row "unsigned, binary batches of 1,000: committed/s, each 1,000,000 in turn" "$(IFS=/; echo "${RATES[*]}")" "qbc bench --count 1000000 --batch 1000 --binary --unsigned, $SEGMENTS times on one node"
+	row "the same: peak RSS, MiB" "$(fmt "$(awk -v r="$RSS" 'BEGIN { print r / 1048576 }')")" "node_stats.rss_peak_bytes"
+	row "the same: store bytes per transaction (payload about 155 B)" "$(fmt "$(awk -v b="$BYTES" -v n="$TXS" 'BEGIN { print b / n }')")" "du -sb of the data directory"
+	START=$(date +%s.%N)
+	"$QBC" verify --data-dir "$WORK/unsigned/data" >"$WORK/verify.out" 2>"$WORK/verify.err"
+	END=$(date +%s.%N)
+	row "qbc verify of that store: transactions/s" "$(fmt "$(awk -v a="$START" -v b="$END" -v n="$TXS" 'BEGIN { print n / (b - a) }')")" "qbc verify --data-dir DIR"
+fi
+
+if want signed; then
+	pow_rules signed >"$WORK/signed.json"
+	start_node signed 127.0.0.1:5101 --mine --genesis "$WORK/signed.json"
+	"$QBC" bench --nodes 127.0.0.1:5101 --count 150000 --batch 1000 --binary --reference --quiet --json >"$WORK/signed.out.json"
+	stop_node "$PID"
+	C=$(num committed_per_sec "$WORK/signed.out.json")
+	V=$(num ed25519_verify_per_sec "$WORK/signed.out.json")
+	row "signed, binary batches of 1,000, 150,000: committed/s (÷ verify/s)" "$(fmt "$C") ($(fmt "$(awk -v c="$C" -v v="$V" 'BEGIN { print c / v }')" 2))" "qbc bench --count 150000 --batch 1000 --binary --reference"
+fi
+
+# raft_cluster: three members on 5200-5202 and a raft chain among them; sets CHAIN.
+raft_cluster() {
+	local tag=$1 pids=()
+	for i in 0 1 2; do
+		local peers=()
+		[ "$i" -gt 0 ] && peers=(--peers 127.0.0.1:5200)
+		start_node "$tag$i" "127.0.0.1:$((5200 + i))" "${peers[@]}"
+		pids+=("$PID")
+	done
+	RAFT_PIDS=("${pids[@]}")
+	cat >"$WORK/$tag.rules.json" <<EOF
+{"name":"perf-raft","engine":"raft","write_policy":"open","max_quant_txs":10000,
+ "engine_params":{"members":[{"addr":"127.0.0.1:5200"},{"addr":"127.0.0.1:5201"},{"addr":"127.0.0.1:5202"}],"max_quant_interval_ms":5}}
+EOF
+	"$QBC" chain new --node 127.0.0.1:5200 "$WORK/$tag.rules.json" >"$WORK/$tag.chain.json"
+	CHAIN=$(grep -o '"id": *"[0-9a-f]*"' "$WORK/$tag.chain.json" | head -1 | grep -o '[0-9a-f]\{64\}')
+	for _ in $(seq 100); do # until a leader commits
+		curl -sf "http://127.0.0.1:5200/v1/chains/$CHAIN/stats" | grep -q '"leader": *"m' && break
+		sleep 0.1
+	done
+}
+RAFT_NODES=127.0.0.1:5200,127.0.0.1:5201,127.0.0.1:5202
+
+if want raft; then
+	raft_cluster peak
+	"$QBC" bench --nodes "$RAFT_NODES" --chain "$CHAIN" --unsigned --batch 100 --binary --duration 15s --quiet --json >"$WORK/raftpeak.json"
+	for p in "${RAFT_PIDS[@]}"; do stop_node "$p"; done
+	PEAK=$(num committed_per_sec "$WORK/raftpeak.json")
+	HALF=$(awk -v p="$PEAK" 'BEGIN { printf "%d", p / 2 }')
+	row "raft, 3 nodes, batches of 100: peak committed/s" "$(fmt "$PEAK")" "qbc bench --chain ID --unsigned --batch 100 --binary --duration 15s"
+	raft_cluster half
+	"$QBC" bench --nodes "$RAFT_NODES" --chain "$CHAIN" --unsigned --batch 100 --binary --duration 15s --rate "$HALF" --quiet --json >"$WORK/raftHalf.json"
+	for p in "${RAFT_PIDS[@]}"; do stop_node "$p"; done
+	LAT=$(grep -o '"request_latency":{[^}]*}' "$WORK/raftHalf.json")
+	P50=$(echo "$LAT" | grep -o '"p50_ms":[0-9.e+-]*' | cut -d: -f2)
+	P99=$(echo "$LAT" | grep -o '"p99_ms":[0-9.e+-]*' | cut -d: -f2)
+	row "raft at half of peak ($HALF tx/s): request (= commit) latency p50 / p99, ms" "$(fmt "$P50" 1) / $(fmt "$P99" 1)" "the same with --rate $HALF, on a fresh cluster"
+fi
+
+if want single; then
+	start_node single 127.0.0.1:5102
+	NODE=$PID
+	T0=$(cpu_ticks "$NODE")
+	"$QBC" bench --nodes 127.0.0.1:5102 --batch 1 --unsigned --count 50000 --drain 1ms --quiet --json >"$WORK/single.json"
+	T1=$(cpu_ticks "$NODE")
+	stop_node "$NODE"
+	N=$(num requests "$WORK/single.json")
+	row "single-transaction requests (POST /v1/txs, no leaps): node CPU per request, µs" "$(fmt "$(awk -v a="$T0" -v b="$T1" -v t="$TCK" -v n="$N" 'BEGIN { print (b - a) / t / n * 1e6 }')" 1)" "qbc bench --batch 1 --unsigned --count 50000; node CPU from /proc"
+fi
+
+# idle_share PID...: each process's share of a core over 30 s, worst first.
+idle_share() {
+	local t0=() share=() i=0
+	for p in "$@"; do t0+=("$(cpu_ticks "$p")"); done
+	sleep 30
+	for p in "$@"; do
+		share+=("$(awk -v a="${t0[$i]}" -v b="$(cpu_ticks "$p")" -v t="$TCK" 'BEGIN { printf "%.2f", (b - a) / t / 30 * 100 }')")
+		i=$((i + 1))
+	done
+	printf '%s\n' "${share[@]}" | sort -rn | paste -sd/ -
+}
+
+if want idle; then
+	start_node idle 127.0.0.1:5300
+	sleep 3
+	row "idle node (default chain): % of a core over 30 s" "$(idle_share "$PID")" "/proc/PID/stat"
+	stop_node "$PID"
+	start_node idlemine 127.0.0.1:5301 --mine
+	sleep 3
+	row "idle node with --mine: % of a core over 30 s" "$(idle_share "$PID")" "/proc/PID/stat"
+	stop_node "$PID"
+	raft_cluster idleraft
+	sleep 3
+	row "three idle raft members (and the default chain): % of a core each over 30 s" "$(idle_share "${RAFT_PIDS[@]}")" "/proc/PID/stat"
+	for p in "${RAFT_PIDS[@]}"; do stop_node "$p"; done
+fi
+
+{
+	echo "QBC $(git describe --always --dirty 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3), $(nproc) cores, $(date -u +%Y-%m-%d)"
+	echo
+	echo "| what | measured | how |"
+	echo "| --- | --- | --- |"
+	printf '%s\n' "${ROWS[@]}"
+} | tee ${OUT:+"$OUT"}
