@@ -388,6 +388,11 @@ type NodeInfo struct {
 	Version   string `json:"version"`   // as 'qbc version' says it
 	Addr      string `json:"addr"`      // where its API listens
 	Advertise string `json:"advertise"` // its API as other nodes reach it
+	Started   int64  `json:"started,omitempty"` // when it started, Unix ms
+	// UI is what it serves at /ui/: off, read or admin.
+	UI string `json:"ui,omitempty"`
+	// AdminAuth says its admin routes need the admin token.
+	AdminAuth bool `json:"admin_auth"`
 	// Replicas are the ordered chains (raft) it is a member of.
 	Replicas []NodeReplica `json:"replicas"`
 }
