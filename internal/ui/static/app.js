@@ -67,8 +67,11 @@ function bytes(v) {
 function pct(v) { return v === null || v === undefined ? '–' : nf.format(v * 100) + ' %'; }
 function short(x) { return x && x.length > 20 ? x.slice(0, 10) + '…' + x.slice(-6) : (x || ''); }
 function when(ms) { return ms ? new Date(ms).toLocaleString() : '–'; }
-function clock(ms) { return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }); }
+function clock(ms, secs) { return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: secs ? '2-digit' : undefined }); }
+const sig = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 });
+function tick(v) { return sig.format(v); }
 function dur(ms) {
+  if (ms > 0 && ms < 1000) return Math.round(ms) + ' ms';
   const sec = Math.max(0, Math.floor(ms / 1000));
   const d = Math.floor(sec / 86400), hh = Math.floor(sec % 86400 / 3600), mm = Math.floor(sec % 3600 / 60);
   if (d) return d + 'd ' + hh + 'h';
@@ -185,10 +188,12 @@ function adminMode() { return state.mode === 'admin'; }
 // box, sized to the box's width.
 function chartInto(box, title, series, fmt) {
   fmt = fmt || num;
+  const axisFmt = fmt === num ? tick : fmt;
   const W = Math.max(260, Math.floor(box.clientWidth || 600)), H = 150;
-  const L = 56, R = 8, T = 8, B = 22;
   let t0 = Infinity, t1 = -Infinity, vmax = 0;
   for (const se of series) for (const [t, v] of se.points) { t0 = Math.min(t0, t); t1 = Math.max(t1, t); vmax = Math.max(vmax, v); }
+  const R = 8, T = 8, B = 22;
+  const L = 10 + 6.5 * Math.max(...[0, 0.5, 1].map((f) => axisFmt(Math.max(vmax, 1e-9) * 1.1 * f).length));
   const count = series.reduce((a, se) => a + se.points.length, 0);
   const last = series.map((se) => se.name + ' ' + (se.points.length ? fmt(se.points[se.points.length - 1][1]) : '–')).join(', ');
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': title + ': ' + last });
@@ -196,18 +201,19 @@ function chartInto(box, title, series, fmt) {
   if (vmax <= 0) vmax = 1;
   vmax *= 1.1;
   if (t1 <= t0) { t0 -= 60000; t1 += 1; }
+  const secs = t1 - t0 < 10 * 60000;
   const x = (t) => L + (t - t0) / (t1 - t0) * (W - L - R);
   const y = (v) => T + (1 - v / vmax) * (H - T - B);
   for (let i = 0; i <= 2; i++) {
     const v = vmax * i / 2;
     svg.append(s('line', { class: 'axis', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
-    svg.append(s('text', { x: L - 4, y: y(v) + 4, 'text-anchor': 'end' }, fmt(v)));
+    svg.append(s('text', { x: L - 4, y: y(v) + 4, 'text-anchor': 'end' }, axisFmt(v)));
   }
   if (count === 0) {
     svg.append(s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no samples yet'));
   } else {
-    svg.append(s('text', { x: L, y: H - 6 }, clock(t0)));
-    svg.append(s('text', { x: W - R, y: H - 6, 'text-anchor': 'end' }, clock(t1)));
+    svg.append(s('text', { x: L, y: H - 6 }, clock(t0, secs)));
+    svg.append(s('text', { x: W - R, y: H - 6, 'text-anchor': 'end' }, clock(t1, secs)));
   }
   series.forEach((se, i) => {
     let pts = se.points;
@@ -538,22 +544,6 @@ pages.explorer = async (view, args) => {
       body)));
   await load();
 
-  const es = new EventSource(chainPath(id, '/events?kinds=quant'));
-  es.onopen = () => liveBadge.classList.add('on');
-  es.onerror = () => liveBadge.classList.remove('on');
-  es.addEventListener('quant', (ev) => {
-    const e = JSON.parse(ev.data);
-    if (!e.header) return;
-    tip = Math.max(tip, e.header.height);
-    if (top !== null) return;
-    for (const r of body.querySelectorAll('tr')) if (Number(r.dataset.height) >= e.header.height) r.remove(); // a reorganisation
-    body.prepend(quantRow(e.header, id, true));
-    while (body.children.length > PAGE) body.lastChild.remove();
-    info.textContent = 'heights ' + Math.max(0, tip - PAGE + 1) + '–' + tip + ' (newest, live)';
-  });
-  onLeave(() => es.close());
-  every(5000, async () => { const x = await api(chainPath(id, '/stats')); tip = Math.max(tip, x.height); showStats(x); });
-
   // Records, a page at a time by key.
   const recBody = h('tbody', { id: 'records' });
   const after = [''];
@@ -574,6 +564,24 @@ pages.explorer = async (view, args) => {
   view.append(h('h2', {}, 'Records'), h('div', { class: 'pager' }, recPrev, recNext),
     h('div', { class: 'tablewrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Key'))), recBody)));
   await loadKeys();
+
+  const es = new EventSource(chainPath(id, '/events?kinds=quant'));
+  es.onopen = () => liveBadge.classList.add('on');
+  es.onerror = () => liveBadge.classList.remove('on');
+  es.addEventListener('quant', (ev) => {
+    const e = JSON.parse(ev.data);
+    if (!e.header) return;
+    tip = Math.max(tip, e.header.height);
+    if (top !== null) return;
+    for (const r of body.querySelectorAll('tr')) if (Number(r.dataset.height) >= e.header.height) r.remove(); // a reorganisation
+    body.prepend(quantRow(e.header, id, true));
+    while (body.children.length > PAGE) body.lastChild.remove();
+    if (e.header.tx_count && after.length === 1) loadKeys().catch(() => {});
+    api(chainPath(id, '/stats')).then(showStats, () => {});
+    info.textContent = 'heights ' + Math.max(0, tip - PAGE + 1) + '–' + tip + ' (newest, live)';
+  });
+  onLeave(() => es.close());
+  every(5000, async () => { const x = await api(chainPath(id, '/stats')); tip = Math.max(tip, x.height); showStats(x); });
 };
 
 pages.quant = async (view, args) => {
@@ -743,7 +751,7 @@ pages.tx = async (view, args) => {
     h('div', { class: 'actions' }, link('#/explorer/' + id, '← Explorer'), r.quant ? link('#/quant/' + id + '/' + r.height, 'Its quant') : null),
     h('div', { class: 'panel' }, h('dl', { class: 'kv' },
       h('dt', {}, 'Status'), h('dd', {}, h('span', { class: 'badge ' + (r.status === 'committed' ? 'ok' : 'warn') }, r.status)),
-      r.quant ? [h('dt', {}, 'Quant'), h('dd', {}, hash(r.quant, '#/quant/' + id + '/' + r.quant), ' at height ', String(r.height), ', index ', String(r.index))] : null,
+      r.quant ? [h('dt', {}, 'Quant'), h('dd', {}, hash(r.quant, '#/quant/' + id + '/' + r.quant), ' at height ', String(r.height), ', index ', String(r.index || 0))] : null,
       r.confirmations ? [h('dt', {}, 'Confirmations'), h('dd', {}, num(r.confirmations))] : null,
       h('dt', {}, 'Time'), h('dd', {}, when(t.time)),
       h('dt', {}, 'Kind'), h('dd', {}, t.kind),
