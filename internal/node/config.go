@@ -250,7 +250,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: raft_commit_timeout: must be at least 1ms")
 	}
 	switch c.UI {
-	case UIOff, UIRead, UIAdmin:
+	case "", UIOff, UIRead, UIAdmin: // "": by the address (EnsureDefaults)
 	default:
 		return fmt.Errorf("config: ui: %q is not off, read or admin", c.UI)
 	}
