@@ -57,8 +57,9 @@ func chromium(t *testing.T) string {
 }
 
 // startNode runs an in-process node on a loopback port with an admin
-// token, fast history samples and a chain that leaps quickly.
-func startNode(t *testing.T) string {
+// token, fast history samples and a chain that leaps quickly; peers are
+// nodes to join.
+func startNode(t *testing.T, peers ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	genesis := filepath.Join(dir, "genesis.json")
@@ -72,6 +73,7 @@ func startNode(t *testing.T) string {
 	cfg.AdminToken = adminToken
 	cfg.UI = node.UIAdmin
 	cfg.HistoryInterval = node.Duration(250 * time.Millisecond)
+	cfg.Peers = peers
 	n, err := node.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -328,8 +330,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.wait("the result grid", `document.querySelector('#sql-result table') && document.querySelector('#sql-result').textContent.includes('orders/2')`)
 	b.shot("sql-desktop")
 
-	// Network.
+	// Network: a second node joins; the page shows it live, with the
+	// chains it shares with this one.
+	peer := startNode(t, strings.TrimPrefix(base, "http://"))
 	b.page("#/network", "#no-peers, #peers")
+	b.wait("the peer live", `document.querySelector('#peers') && document.querySelector('#peers').textContent.includes('`+strings.TrimPrefix(peer, "http://")+`') && document.querySelector('#peers').textContent.includes('live')`)
 	b.shot("network-desktop")
 	b.page("#/overview", "#overview-cards .card")
 	b.wait("overview figures", `document.querySelector('#overview-cards').textContent.includes('Committed tx/s') && document.querySelectorAll('#main polyline').length > 0`)
@@ -352,7 +357,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		{"chains", "#/chains", "#chains-table"},
 		{"explorer", "#/explorer/" + id, "#quants tr"},
 		{"tx", "#/tx/" + id + "/" + sub.ID, "#proof-result .msg.ok"},
-		{"network", "#/network", "#no-peers, #peers"},
+		{"network", "#/network", "#peers"},
 		{"analytics", "#/analytics", "#charts polyline"},
 		{"sql", "#/sql", "#sql-tables button"},
 		{"admin", "#/admin", "#config pre"},

@@ -44,7 +44,7 @@ const $ = (sel, root) => (root || document).querySelector(sel);
 
 function link(href, text, attrs) { return h('a', Object.assign({ href }, attrs), text); }
 
-function msg(kind, text) { return h('div', { class: 'msg ' + kind, role: kind === 'bad' ? 'alert' : 'status' }, text); }
+function msg(kind, ...kids) { return h('div', { class: 'msg ' + kind, role: kind === 'bad' ? 'alert' : 'status' }, kids); }
 
 function toast(kind, text) {
   const t = $('#toast');
@@ -132,25 +132,35 @@ function chainPath(id, rest) { return '/v1/chains/' + id + rest; }
 const state = { mode: 'read', info: null, chain: '' };
 let current = null; // the page being shown: { alive, cleanups }
 
-function every(ms, fn) {
-  const pg = current;
-  let t = null;
-  const tick = async () => {
-    if (!pg.alive) return;
-    if (!document.hidden) { try { await fn(); } catch (e) { /* shown by fn */ } }
-    if (pg.alive) t = setTimeout(tick, ms);
+// newPage is the life of one shown page: its timers and streams end when
+// the user goes elsewhere (a page still loading when left cleans up at
+// once what it starts).
+function newPage() {
+  const pg = { alive: true, cleanups: [] };
+  pg.onLeave = (fn) => { if (pg.alive) pg.cleanups.push(fn); else fn(); };
+  // every runs fn every ms while the page is shown; a hidden tab skips
+  // the calls, so a dashboard left in the background costs the node
+  // nothing.
+  pg.every = (ms, fn) => {
+    let t = null;
+    const tick = async () => {
+      if (!pg.alive) return;
+      if (!document.hidden) { try { await fn(); } catch (e) { /* shown by fn */ } }
+      if (pg.alive) t = setTimeout(tick, ms);
+    };
+    t = setTimeout(tick, ms);
+    pg.onLeave(() => clearTimeout(t));
   };
-  t = setTimeout(tick, ms);
-  pg.cleanups.push(() => clearTimeout(t));
+  pg.leave = () => { pg.alive = false; pg.cleanups.forEach((f) => f()); };
+  return pg;
 }
-
-function onLeave(fn) { current.cleanups.push(fn); }
 
 const pages = {};
 
 async function route(focus) {
-  if (current) { current.alive = false; current.cleanups.forEach((f) => f()); }
-  current = { alive: true, cleanups: [] };
+  if (current) current.leave();
+  current = newPage();
+  const pg = current;
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter((p) => p !== '').map(decodeURIComponent);
   let name = parts[0] || 'overview';
   if (!pages[name]) name = 'notfound';
@@ -164,7 +174,7 @@ async function route(focus) {
   document.title = 'QBC · ' + name[0].toUpperCase() + name.slice(1);
   if (focus) main.focus();
   try {
-    await pages[name](view, parts.slice(1));
+    await pages[name](view, parts.slice(1), pg);
   } catch (e) {
     view.append(msg('bad', e.message));
   }
@@ -265,7 +275,7 @@ function card(k, v, small) {
   return h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' + (small ? ' small' : '') }, v));
 }
 
-pages.overview = async (view) => {
+pages.overview = async (view, args, pg) => {
   view.append(h('h1', {}, 'Overview'));
   const cards = h('div', { class: 'cards', id: 'overview-cards' });
   const charts = h('div', { class: 'grid2' });
@@ -303,7 +313,7 @@ pages.overview = async (view) => {
     chartInto(c2, 'CPU (share of one core)', [sampleSeries(sm, 'cpu', (x) => x.cpu)], pct);
   };
   await load();
-  every(5000, load);
+  pg.every(5000, load);
 };
 
 // ---------- Chains ----------
@@ -375,7 +385,7 @@ function rulesFromForm(f) {
 
 function field(label, input) { return h('label', {}, label, input); }
 
-pages.chains = async (view) => {
+pages.chains = async (view, args, pg) => {
   view.append(h('h1', {}, 'Chains'));
   const tableBox = h('div', { class: 'tablewrap' });
   view.append(tableBox);
@@ -433,7 +443,7 @@ pages.chains = async (view) => {
       const dry = await api('/v1/chains?dry_run=true', { method: 'POST', body: rules, admin: true });
       if (!create) { out.replaceChildren(msg('ok', 'Rules accepted by the node; the chain\'s id would be ' + dry.id + '.')); return; }
       const c = await api('/v1/chains', { method: 'POST', body: rules, admin: true });
-      out.replaceChildren(msg('ok', 'Chain ' + c.stats.name + ' created: '), link('#/explorer/' + c.id, 'open it in the explorer'));
+      out.replaceChildren(msg('ok', 'Chain ' + c.stats.name + ' created: ', link('#/explorer/' + c.id, 'open it in the explorer')));
       load();
     } catch (e) { out.replaceChildren(msg('bad', e.message)); }
   }
@@ -459,7 +469,7 @@ pages.chains = async (view) => {
       const rules = Object.assign({}, p.rules, { name, created: Date.now() });
       delete rules.parent;
       const c = await api(chainPath(p.id, '/fork'), { method: 'POST', body: { height, rules }, admin: true });
-      forkOut.replaceChildren(msg('ok', 'Fork ' + name + ' created: '), link('#/explorer/' + c.id, 'explore it'));
+      forkOut.replaceChildren(msg('ok', 'Fork ' + name + ' created: ', link('#/explorer/' + c.id, 'explore it')));
       load();
     } catch (e2) { forkOut.replaceChildren(msg('bad', e2.message)); }
   });
@@ -488,7 +498,7 @@ pages.chains = async (view) => {
       h('section', { class: 'panel' }, h('h2', {}, 'Fork a chain'), forkForm),
       h('section', { class: 'panel' }, h('h2', {}, 'Follow a chain'), followForm))));
   await load();
-  every(10000, load);
+  pg.every(10000, load);
 };
 
 // ---------- Explorer ----------
@@ -508,7 +518,7 @@ function quantRow(q, id, fresh) {
     h('td', { class: 'num' }, num(q.tx_count)));
 }
 
-pages.explorer = async (view, args) => {
+pages.explorer = async (view, args, pg) => {
   const id = await chainOr(args[0]);
   const cs = await chains();
   const c = cs.find((x) => x.id === id);
@@ -580,11 +590,11 @@ pages.explorer = async (view, args) => {
     api(chainPath(id, '/stats')).then(showStats, () => {});
     info.textContent = 'heights ' + Math.max(0, tip - PAGE + 1) + '–' + tip + ' (newest, live)';
   });
-  onLeave(() => es.close());
-  every(5000, async () => { const x = await api(chainPath(id, '/stats')); tip = Math.max(tip, x.height); showStats(x); });
+  pg.onLeave(() => es.close());
+  pg.every(5000, async () => { const x = await api(chainPath(id, '/stats')); tip = Math.max(tip, x.height); showStats(x); });
 };
 
-pages.quant = async (view, args) => {
+pages.quant = async (view, args, pg) => {
   const id = await chainOr(args[0]);
   const q = await api(chainPath(id, '/quants/' + encodeURIComponent(args[1])));
   view.append(h('h1', {}, 'Quant ', String(q.height)),
@@ -735,7 +745,7 @@ function checksList(res) {
   return h('ol', { class: 'checks' }, res.checks.map((c) => h('li', { class: c.ok ? 'ok' : 'bad' }, (c.ok ? '✓ ' : '✗ ') + c.what)));
 }
 
-pages.tx = async (view, args) => {
+pages.tx = async (view, args, pg) => {
   const id = await chainOr(args[0]);
   const txid = args[1];
   const st = await api(chainPath(id, '/stats'));
@@ -779,7 +789,7 @@ pages.tx = async (view, args) => {
   await run();
 };
 
-pages.record = async (view, args) => {
+pages.record = async (view, args, pg) => {
   const id = await chainOr(args[0]);
   const key = args[1];
   const ek = encodeURIComponent(key);
@@ -820,7 +830,7 @@ pages.record = async (view, args) => {
 
 // ---------- Network ----------
 
-pages.network = async (view) => {
+pages.network = async (view, args, pg) => {
   view.append(h('h1', {}, 'Network'));
   const me = h('div', { class: 'panel' });
   const box = h('div', { class: 'tablewrap' });
@@ -852,12 +862,12 @@ pages.network = async (view) => {
         } }, 'Remove')))))));
   };
   await load();
-  every(5000, load);
+  pg.every(5000, load);
 };
 
 // ---------- Analytics ----------
 
-pages.analytics = async (view) => {
+pages.analytics = async (view, args, pg) => {
   view.append(h('h1', {}, 'Analytics'));
   const range = h('select', { id: 'range', 'aria-label': 'Time range' },
     h('option', { value: 15 }, 'last 15 minutes'), h('option', { value: 60, selected: true }, 'last hour'),
@@ -897,15 +907,15 @@ pages.analytics = async (view) => {
   };
   range.addEventListener('change', draw);
   await load();
-  every(Math.max(2000, interval), load);
+  pg.every(Math.max(2000, interval), load);
   const onResize = () => draw();
   window.addEventListener('resize', onResize);
-  onLeave(() => window.removeEventListener('resize', onResize));
+  pg.onLeave(() => window.removeEventListener('resize', onResize));
 };
 
 // ---------- SQL ----------
 
-pages.sql = async (view) => {
+pages.sql = async (view, args, pg) => {
   view.append(h('h1', {}, 'SQL'));
   const q = h('textarea', { id: 'sql-query', rows: 5, 'aria-label': 'Query', spellcheck: 'false' }, 'SELECT height, hash, tx_count FROM quants ORDER BY height DESC LIMIT 20');
   const out = h('div', { id: 'sql-result', 'aria-live': 'polite' });
@@ -939,7 +949,7 @@ pages.sql = async (view) => {
 
 // ---------- Admin ----------
 
-pages.admin = async (view) => {
+pages.admin = async (view, args, pg) => {
   view.append(h('h1', {}, 'Admin'));
   if (!adminMode()) { view.append(msg('warn', 'The admin page is off on this node (ui: read).')); return; }
   const info = await api('/v1/node');
@@ -968,7 +978,7 @@ pages.admin = async (view) => {
     e.preventDefault();
     try {
       const q = await api(chainPath(leapSel.value, '/leap'), { method: 'POST', admin: true });
-      leapOut.replaceChildren(msg('ok', 'Quant ' + q.height + ' made with ' + q.tx_count + ' transactions: '), link('#/quant/' + leapSel.value + '/' + q.height, 'open it'));
+      leapOut.replaceChildren(msg('ok', 'Quant ' + q.height + ' made with ' + q.tx_count + ' transactions: ', link('#/quant/' + leapSel.value + '/' + q.height, 'open it')));
     } catch (e2) { leapOut.replaceChildren(msg('bad', e2.message)); }
   });
 
@@ -997,7 +1007,7 @@ pages.admin = async (view) => {
   await loadConfig();
 };
 
-pages.notfound = async (view) => {
+pages.notfound = async (view, args, pg) => {
   view.append(h('h1', {}, 'Not found'), h('p', {}, 'No such page. '), link('#/overview', 'Go to the overview'));
 };
 
@@ -1016,7 +1026,8 @@ async function start() {
   } catch (e) { /* the page says it */ }
   $('#search').addEventListener('submit', (e) => {
     e.preventDefault();
-    search($('#q').value).catch((err) => toast('bad', err.message));
+    const before = location.hash;
+    search($('#q').value).then(() => { if (location.hash !== before) $('#q').value = ''; }, (err) => toast('bad', err.message));
   });
   window.addEventListener('hashchange', () => route(true));
   route(false);
