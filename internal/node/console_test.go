@@ -169,3 +169,45 @@ func TestConsoleRoutes(t *testing.T) {
 }
 
 func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestFollowAndRemovePeer: a node that follows no offered chain follows
+// one on request (POST /v1/chains/{id}/follow), from the node named, even
+// after leaving it; and forgets a peer on every chain (RemovePeer).
+func TestFollowAndRemovePeer(t *testing.T) {
+	c := newCluster(t)
+	c.configure = func(cfg *Config) { cfg.Follow = FollowNone }
+	a := c.start(0)
+	b := c.start(1, a.Addr())
+	eventually(t, "the nodes peer", 10*time.Second, func() bool { return len(a.Peers()) == 1 && len(b.Peers()) == 1 })
+	made, err := a.CreateChain(t.Context(), schemaRules(t, "followed", `{"type":"object"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := made.Chain.ID()
+	if _, ok := b.Ledger(id); ok {
+		t.Fatal("a node with follow none followed an offered chain")
+	}
+	for round := range 2 {
+		l, err := b.FollowChain(t.Context(), id, a.Addr())
+		if err != nil {
+			t.Fatalf("round %d: follow: %v", round, err)
+		}
+		if l.Chain.ID() != id {
+			t.Fatalf("followed %s, want %s", l.Chain.ID(), id)
+		}
+		if err := b.LeaveChain(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.FollowChain(t.Context(), id, "127.0.0.1:1"); err == nil {
+		t.Error("followed a chain from a node that is not there")
+	}
+	if err := b.RemovePeer(a.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range b.Peers() {
+		if p.Addr == a.Addr() {
+			t.Errorf("peer %s still listed after RemovePeer", p.Addr)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func newBrowser(t *testing.T, base string) *browser {
 // do runs browser steps, each run bounded.
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
@@ -179,9 +179,9 @@ func (b *browser) page(route, sel string) {
 // wait polls a JavaScript condition until it is true.
 func (b *browser) wait(what, cond string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
 	defer cancel()
-	ok, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+	ok, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if err != nil || !ok {
 		text, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#main').innerText`))
 		b.t.Fatalf("waiting for %s (%s): %v\npage: %s", what, cond, err, text)
@@ -192,7 +192,7 @@ func (b *browser) wait(what, cond string) {
 // eval evaluates expr in the page, awaiting a promise.
 func eval[T any](b *browser, expr string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -204,7 +204,7 @@ func eval[T any](b *browser, expr string) T {
 // shot saves a screenshot of the viewport as NAME.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
 	defer cancel()
 	chromedp.Do(ctx, chromedp.Sleep(150*time.Millisecond))
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
@@ -276,6 +276,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("created chain link %q", href)
 	}
 	b.wait("the chain listed", `document.querySelector('#chains-table').textContent.includes('orders')`)
+	// Fork the default chain at its bang through the form.
+	b.do("fork", chromedp.Click(chromedp.CSS(`#chains-table tbody tr:first-child button.secondary`)),
+		chromedp.SetValue(chromedp.CSS(`#fork-form input[name=name]`), "ui-test-fork"),
+		chromedp.Click(chromedp.CSS(`#fork-form button[type=submit]`)))
+	b.wait("the fork created", `(document.querySelector('#fork-form .msg.ok')||{}).textContent?.includes('created')`)
+	b.wait("the fork listed", `document.querySelector('#chains-table').textContent.includes('ui-test-fork')`)
 	b.shot("chains-desktop")
 
 	// The explorer shows a quant live: inject, leap, watch it arrive.
@@ -289,6 +295,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	post(t, base+"/v1/chains/"+id+"/leap", "")
 	b.wait("quant 1 live", `!!document.querySelector('#quants tr.fresh[data-height="1"]')`)
 	b.wait("the records listed live", `document.querySelectorAll('#records a').length === 2`)
+	// A few more quants, so that the lists and charts have something to
+	// show.
+	for i := range 5 {
+		for j := range i + 1 {
+			post(t, base+"/v1/chains/"+id+"/txs", fmt.Sprintf(`{"data":{"sku":"c-%d-%d"}}`, i, j))
+		}
+		post(t, base+"/v1/chains/"+id+"/leap", "")
+	}
+	b.wait("quant 6 live", `!!document.querySelector('#quants tr[data-height="6"]')`)
 	b.shot("explorer-desktop")
 
 	// A quant, then a transaction with its proof checked in the page.
@@ -306,6 +321,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.wait("the proof refused", `!!document.querySelector('#proof-result .msg.bad')`)
 
 	// One search box: a transaction id, a height, a record key.
+	b.page("#/overview", "#overview-cards .card")
 	for _, c := range []struct{ q, want string }{
 		{sub.ID, "#/tx/" + id + "/" + sub.ID},
 		{"1", "#/quant/" + id + "/1"},
@@ -362,7 +378,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		{"sql", "#/sql", "#sql-tables button"},
 		{"admin", "#/admin", "#config pre"},
 	} {
-		b.page(p.route, p.sel)
+		b.do("open "+p.route, chromedp.Navigate(b.base+"/ui/?w=390"+p.route), chromedp.WaitVisible(chromedp.CSS(p.sel)))
 		over := eval[int](b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`)
 		if over > 0 {
 			t.Errorf("%s at 390 px: the page is %d px wider than the screen", p.name, over)

@@ -237,7 +237,17 @@ function chartInto(box, title, series, fmt) {
   const legend = h('ul', { class: 'legend' }, series.map((se, i) =>
     h('li', {}, h('span', { class: 'sw s' + (i % 6) }), se.name + ': ' + (se.points.length ? fmt(se.points[se.points.length - 1][1]) : '–'))));
   box.replaceChildren(h('h3', {}, title), svg, legend);
+  box.chart = [title, series, fmt];
 }
+
+// Charts are drawn to their box's width: draw them again when it changes.
+let resizeTimer = null;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    for (const b of document.querySelectorAll('.chartbox')) if (b.chart) chartInto(b, ...b.chart);
+  }, 150);
+});
 
 function chartBox(parent) {
   const b = h('div', { class: 'panel chartbox' });
@@ -249,11 +259,16 @@ function sampleSeries(samples, name, f) { return { name, points: samples.map((x)
 
 // ---------- search ----------
 
+let searches = 0;
+
 async function search(q) {
   q = q.trim();
   if (!q) return;
+  const mine = ++searches;
   const id = await chainOr();
-  const go = (hash) => { location.hash = hash; };
+  // Only the latest search moves the page: an earlier one that answers
+  // late does not take the user back.
+  const go = (hash) => { if (mine === searches) location.hash = hash; };
   if (/^\d+$/.test(q)) return go('#/quant/' + id + '/' + q);
   if (/^[0-9a-fA-F]{64}$/.test(q)) {
     const x = q.toLowerCase();
@@ -266,7 +281,7 @@ async function search(q) {
     await api(chainPath(id, '/records/' + encodeURIComponent(q)));
     return go('#/record/' + id + '/' + encodeURIComponent(q));
   } catch (e) { if (e.status !== 404 && e.status !== 400) throw e; }
-  toast('warn', 'Nothing on this chain matches “' + q + '” (a transaction id, a quant hash, a height or a record key).');
+  if (mine === searches) toast('warn', 'Nothing on this chain matches “' + q + '” (a transaction id, a quant hash, a height or a record key).');
 }
 
 // ---------- Overview ----------
@@ -908,9 +923,6 @@ pages.analytics = async (view, args, pg) => {
   range.addEventListener('change', draw);
   await load();
   pg.every(Math.max(2000, interval), load);
-  const onResize = () => draw();
-  window.addEventListener('resize', onResize);
-  pg.onLeave(() => window.removeEventListener('resize', onResize));
 };
 
 // ---------- SQL ----------
