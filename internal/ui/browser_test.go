@@ -57,9 +57,9 @@ func chromium(t *testing.T) string {
 }
 
 // startNode runs an in-process node on a loopback port with an admin
-// token, fast history samples and a chain that leaps quickly; peers are
-// nodes to join.
-func startNode(t *testing.T, peers ...string) string {
+// token, fast history samples and a chain that leaps quickly, its console
+// in mode ui; peers are nodes to join.
+func startNode(t *testing.T, ui string, peers ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	genesis := filepath.Join(dir, "genesis.json")
@@ -71,7 +71,7 @@ func startNode(t *testing.T, peers ...string) string {
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.Genesis = genesis
 	cfg.AdminToken = adminToken
-	cfg.UI = node.UIAdmin
+	cfg.UI = ui
 	cfg.HistoryInterval = node.Duration(250 * time.Millisecond)
 	cfg.Peers = peers
 	n, err := node.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -229,7 +229,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if testing.Short() && os.Getenv("QBC_REQUIRE_ALL") == "" {
 		t.Skip("browser test: skipped with -short")
 	}
-	base := startNode(t)
+	base := startNode(t, node.UIAdmin)
 	b := newBrowser(t, base)
 	start := time.Now()
 
@@ -348,10 +348,18 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Network: a second node joins; the page shows it live, with the
 	// chains it shares with this one.
-	peer := startNode(t, strings.TrimPrefix(base, "http://"))
+	peer := startNode(t, node.UIRead, strings.TrimPrefix(base, "http://"))
 	b.page("#/network", "#no-peers, #peers")
 	b.wait("the peer live", `document.querySelector('#peers') && document.querySelector('#peers').textContent.includes('`+strings.TrimPrefix(peer, "http://")+`') && document.querySelector('#peers').textContent.includes('live')`)
 	b.shot("network-desktop")
+	// The peer serves its console read-only: no admin page, no forms that
+	// change the node.
+	b.do("the read-only console", chromedp.Navigate(peer+"/ui/#/chains"), chromedp.WaitVisible(chromedp.CSS(`#chains-table`)))
+	if hidden := eval[bool](b, `document.body.classList.contains('read') && getComputedStyle(document.querySelector('#create-form').closest('.admin-only')).display === 'none' && document.querySelector('a[data-page=admin]').offsetParent === null`); !hidden {
+		t.Error("ui: read shows the admin page or the create form")
+	}
+	b.do("the read-only admin page", chromedp.Navigate(peer+"/ui/#/admin"), chromedp.WaitVisible(chromedp.CSS(`#main .msg.warn`)))
+	b.do("back", chromedp.Navigate(base+"/ui/#/network"), chromedp.WaitVisible(chromedp.CSS(`#peers`)))
 	b.page("#/overview", "#overview-cards .card")
 	b.wait("overview figures", `document.querySelector('#overview-cards').textContent.includes('Committed tx/s') && document.querySelectorAll('#main polyline').length > 0`)
 	b.shot("overview-desktop")
