@@ -625,14 +625,28 @@ pages.quant = async (view, args, pg) => {
       h('dt', {}, 'Transactions'), h('dd', {}, num(q.tx_count)),
       h('dt', {}, 'Seal'), h('dd', { class: 'hash' }, q.seal ? short(q.seal) : '–'))));
   if (q.rules) view.append(h('h2', {}, 'Rules (this is the bang)'), h('pre', {}, JSON.stringify(q.rules, null, 2)));
+  // A quant holds up to its chain's max_quant_txs: rows are drawn 50 at a
+  // time.
   const txs = q.txs || [];
-  view.append(h('h2', {}, 'Transactions'), h('div', { class: 'tablewrap' }, h('table', { id: 'quant-txs' },
-    h('thead', {}, h('tr', {}, h('th', { class: 'num' }, '#'), h('th', {}, 'Id'), h('th', { class: 'hide-narrow' }, 'Key'), h('th', {}, 'Data'))),
-    h('tbody', {}, txs.length ? txs.map((t, i) => h('tr', {},
-      h('td', { class: 'num' }, String(i)),
+  const body = h('tbody', {});
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true });
+  let shown = 0;
+  const showMore = () => {
+    const next = txs.slice(shown, shown + 50);
+    body.append(...next.map((t, i) => h('tr', {},
+      h('td', { class: 'num' }, String(shown + i)),
       h('td', {}, hash(t.id, '#/tx/' + id + '/' + t.id)),
       h('td', { class: 'hide-narrow' }, t.key || ''),
-      h('td', { class: 'mono' }, dataText(t.data || t.raw).slice(0, 80)))) : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No transactions'))))));
+      h('td', { class: 'mono' }, dataText(t.data || t.raw).slice(0, 80)))));
+    shown += next.length;
+    more.textContent = 'Show more (' + shown + ' of ' + txs.length + ')';
+    more.hidden = shown >= txs.length;
+  };
+  more.addEventListener('click', showMore);
+  if (txs.length) showMore(); else body.append(h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No transactions')));
+  view.append(h('h2', {}, 'Transactions'), h('div', { class: 'tablewrap' }, h('table', { id: 'quant-txs' },
+    h('thead', {}, h('tr', {}, h('th', { class: 'num' }, '#'), h('th', {}, 'Id'), h('th', { class: 'hide-narrow' }, 'Key'), h('th', {}, 'Data'))),
+    body)), more);
 };
 
 // ---------- proofs, checked here ----------
