@@ -316,6 +316,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("%d proof checks passed, want 7", checks)
 	}
 	b.shot("tx-desktop")
+	// The page's own SHA-256 (for pages that are not a secure context, where
+	// WebCrypto is missing) agrees with WebCrypto around the block sizes.
+	if ok := eval[bool](b, `(async () => {
+		for (const n of [0, 1, 31, 55, 56, 63, 64, 65, 119, 120, 1000]) {
+			const m = new Uint8Array(n).map((_, i) => (i * 131 + n) & 255);
+			const want = bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', m)));
+			if (bytesToHex(sha256js(m)) !== want) return false;
+		}
+		return true;
+	})()`); !ok {
+		t.Error("the page's JavaScript SHA-256 disagrees with WebCrypto")
+	}
 	// A wrong trusted hash is refused.
 	b.do("distrust", chromedp.SetValue(chromedp.CSS(`#trusted`), strings.Repeat("ab", 32)), chromedp.Click(chromedp.CSS(`#proof form button[type=submit]`)))
 	b.wait("the proof refused", `!!document.querySelector('#proof-result .msg.bad')`)
