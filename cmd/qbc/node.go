@@ -51,8 +51,14 @@ Configuration, each level overriding the one before:
      projection: off, sqlite:PATH or postgres://...; default a SQLite file
      in the data directory), QBC_DEBUG_TOKEN (opens /debug/pprof to requests carrying it as a
      bearer token; environment or file only), QBC_ADMIN_TOKEN (creating,
-     forking and leaving chains need it as a bearer token; unset, they are
-     open to anyone who reaches the API, and the node warns at start)
+     forking and leaving chains, adding and removing peers need it as a
+     bearer token; unset on a loopback address, they are open to anyone who
+     reaches the API, and the node warns at start; unset beyond loopback,
+     the node makes one at first start in DATA_DIR/admin-token, mode 0600,
+     and logs where), QBC_UI (the console at /ui/: off, read, or admin;
+     default admin on a loopback address, read beyond it),
+     QBC_HISTORY_INTERVAL and QBC_HISTORY_KEEP (the console's samples:
+     one every 10s, kept 6h)
   4. flags, and PORT
 
 Logs go to standard error (text or JSON). Standard output gets one line,
@@ -157,6 +163,9 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
 		{"QBC_RAFT_ADDR", str(func(s *nodeSettings) *string { return &s.RaftAddr })},
 		{"QBC_SQL", str(func(s *nodeSettings) *string { return &s.SQL })},
+		{"QBC_UI", str(func(s *nodeSettings) *string { return &s.UI })},
+		{"QBC_HISTORY_INTERVAL", duration("10s", func(s *nodeSettings, d node.Duration) { s.HistoryInterval = d })},
+		{"QBC_HISTORY_KEEP", duration("6h", func(s *nodeSettings, d node.Duration) { s.HistoryKeep = d })},
 	}
 }
 
@@ -179,6 +188,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		logLevel    = fs.String("log-level", "", "`level`: debug, info, warn or error (default info)")
 		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
 		adminToken  = fs.String("admin-token", "", "the admin `token` creating, forking and leaving chains need (default from QBC_ADMIN_TOKEN)")
+		uiMode      = fs.String("ui", "", "the console at /ui/: `off`, read or admin (default admin on loopback, read beyond it)")
 		addrFile    = fs.String("addr-file", "", "write the address the node listens on to `file` once ready (useful with port 0)")
 		printConfig = fs.Bool("print-config", false, "print the resulting configuration as JSON and exit")
 	)
@@ -256,6 +266,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	}
 	if set["admin-token"] {
 		s.AdminToken = *adminToken
+	}
+	if set["ui"] {
+		s.UI = *uiMode
 	}
 
 	s.EnsureDefaults()

@@ -383,11 +383,16 @@ type Chain struct {
 // NodeInfo answers GET /v1/node: who a node is and where it is reached,
 // what another node needs to name it a member of a raft chain.
 type NodeInfo struct {
-	ID        string `json:"id"`        // its peer id, hex
-	Key       string `json:"key"`       // its Ed25519 public key, hex
-	Version   string `json:"version"`   // as 'qbc version' says it
-	Addr      string `json:"addr"`      // where its API listens
-	Advertise string `json:"advertise"` // its API as other nodes reach it
+	ID        string `json:"id"`                // its peer id, hex
+	Key       string `json:"key"`               // its Ed25519 public key, hex
+	Version   string `json:"version"`           // as 'qbc version' says it
+	Addr      string `json:"addr"`              // where its API listens
+	Advertise string `json:"advertise"`         // its API as other nodes reach it
+	Started   int64  `json:"started,omitempty"` // when it started, Unix ms
+	// UI is what it serves at /ui/: off, read or admin.
+	UI string `json:"ui,omitempty"`
+	// AdminAuth says its admin routes need the admin token.
+	AdminAuth bool `json:"admin_auth"`
 	// Replicas are the ordered chains (raft) it is a member of.
 	Replicas []NodeReplica `json:"replicas"`
 }

@@ -40,7 +40,8 @@ func (s *Server) nodeInfo(w http.ResponseWriter, r *http.Request) {
 // and a new chain, which this node follows and
 // offers to its peers. It answers 201 with the chain, 409 if this node
 // already follows a chain with these rules, 422 for rules that cannot make
-// a chain.
+// a chain. With ?dry_run=true it checks the rules as creating would,
+// stores nothing and answers 200 with the chain's id to be.
 func (s *Server) createChain(w http.ResponseWriter, r *http.Request) {
 	if mt := mediaType(r); mt != "application/json" && mt != "" {
 		s.writeError(w, r, errorf(api.CodeUnsupportedMedia, "Content-Type "+mt+" is not JSON"))
@@ -54,6 +55,10 @@ func (s *Server) createChain(w http.ResponseWriter, r *http.Request) {
 	rules, err := s.newRules(b)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if v := r.URL.Query().Get("dry_run"); v == "true" || v == "1" {
+		s.checkChain(w, r, &rules)
 		return
 	}
 	l, err := s.cfg.Chains.CreateChain(r.Context(), &rules)

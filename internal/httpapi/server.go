@@ -118,6 +118,9 @@ type Config struct {
 	MaxProofHeaders int
 	// SQL is the node's SQL projection; nil when it is off.
 	SQL SQL
+	// Console serves the routes behind the node's console (history,
+	// configuration, peers, following); nil answers them not_supported.
+	Console Console
 }
 
 // Server is the API as an http.Handler.
@@ -246,6 +249,7 @@ func (s *Server) routes() {
 	h("POST /v1/sql", s.sqlQuery)
 	h("GET /v1/sql/check", s.sqlCheck)
 	chainRoute("POST", "/sql/rebuild", s.sqlRebuild)
+	s.consoleRoutes()
 	s.seedChainRoutes()
 	s.indexRoute()
 	h("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -279,8 +283,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	})
 }
 
-// admin opens a handler that changes what the node follows only to
-// requests bearing the admin token, when one is configured.
+// admin opens a handler that changes what the node follows (or shows its
+// configuration) only to requests bearing the admin token, when one is
+// configured.
 func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.AdminToken != "" {

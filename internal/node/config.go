@@ -85,6 +85,17 @@ type Config struct {
 	// a postgres:// URL, or "off".
 	SQL string `json:"sql"`
 
+	// UI is what the node serves at /ui/, its console: "off" (nothing),
+	// "read" (every page but the admin page, no admin actions) or "admin"
+	// (everything; the admin actions need AdminToken when one is set).
+	// Empty: "admin" on a loopback address, "read" beyond it.
+	UI string `json:"ui"`
+	// HistoryInterval is how often the node samples its figures for the
+	// console's charts (GET /v1/node/history); default 10s. HistoryKeep
+	// is how long it keeps them; default 6h (at most 100,000 samples).
+	HistoryInterval Duration `json:"history_interval"`
+	HistoryKeep     Duration `json:"history_keep"`
+
 	// Version is the node's version as 'qbc version' says it, which GET
 	// /v1/node tells. Not read from files.
 	Version string `json:"-"`
@@ -132,6 +143,8 @@ func DefaultConfig() Config {
 		MaxChains:         64,
 		RaftCommitTimeout: Duration(raftchain.DefaultCommitTimeout),
 		RaftInFlight:      raftchain.DefaultMaxInFlight,
+		HistoryInterval:   Duration(10 * time.Second),
+		HistoryKeep:       Duration(6 * time.Hour),
 	}
 }
 
@@ -185,6 +198,26 @@ func (c *Config) EnsureDefaults() {
 	if c.RaftInFlight == 0 {
 		c.RaftInFlight = d.RaftInFlight
 	}
+	if c.UI == "" {
+		c.UI = UIRead
+		if isLoopback(c.Addr) {
+			c.UI = UIAdmin
+		}
+	}
+	if c.HistoryInterval == 0 {
+		c.HistoryInterval = d.HistoryInterval
+	}
+	if c.HistoryKeep == 0 {
+		c.HistoryKeep = d.HistoryKeep
+	}
+}
+
+// maxHistory bounds the samples a node keeps.
+const maxHistory = 100_000
+
+// historySize is how many samples the node keeps.
+func (c *Config) historySize() int {
+	return int(min(max(int64(c.HistoryKeep/c.HistoryInterval), 1), maxHistory))
 }
 
 // Validate names the first bad field.
@@ -216,6 +249,17 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftCommitTimeout < Duration(time.Millisecond) {
 		return fmt.Errorf("config: raft_commit_timeout: must be at least 1ms")
+	}
+	switch c.UI {
+	case "", UIOff, UIRead, UIAdmin: // "": by the address (EnsureDefaults)
+	default:
+		return fmt.Errorf("config: ui: %q is not off, read or admin", c.UI)
+	}
+	if c.HistoryInterval < Duration(100*time.Millisecond) {
+		return fmt.Errorf("config: history_interval: must be at least 100ms")
+	}
+	if c.HistoryKeep < c.HistoryInterval {
+		return fmt.Errorf("config: history_keep: must be at least history_interval")
 	}
 	if c.RaftInFlight < 1 || c.RaftInFlight > 64 {
 		return fmt.Errorf("config: raft_in_flight: must be 1 to 64")

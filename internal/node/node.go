@@ -24,11 +24,13 @@ import (
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/engines"
 	"github.com/qbc-chain/qbc/internal/events"
+	"github.com/qbc-chain/qbc/internal/history"
 	"github.com/qbc-chain/qbc/internal/httpapi"
 	"github.com/qbc-chain/qbc/internal/peer"
 	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/sqlproj"
 	"github.com/qbc-chain/qbc/internal/store"
+	"github.com/qbc-chain/qbc/internal/ui"
 )
 
 // Node is one running QBC node: a registry of the chains it follows
@@ -51,6 +53,8 @@ type Node struct {
 	offers    offerSet
 	sql       *sqlproj.Projector // nil with --sql off; set in New
 	offerCap  offerLimit         // chains followed per offering peer
+	history   *history.Ring      // the console's samples (sample)
+	started   time.Time
 
 	mu struct {
 		sync.Mutex
@@ -76,7 +80,8 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), engines: cfg.Engines}
+	n := &Node{cfg: cfg, log: logger, bus: events.New(), reg: newRegistry(), engines: cfg.Engines,
+		history: history.NewRing(cfg.historySize()), started: time.Now()}
 	n.mu.ledgers = make(map[quant.Hash]*ledger)
 	n.mu.mined = n.loadIDs(minedFile)
 	n.mu.left, n.mu.leaving = n.loadIDs(leftFile), make(map[quant.Hash]bool)
@@ -87,6 +92,18 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
+	}
+	if cfg.AdminToken == "" && !isLoopback(cfg.Addr) {
+		token, path, made, err := adminToken(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		n.cfg.AdminToken, cfg.AdminToken = token, token
+		if made {
+			logger.Warn("admin token made: this node listens beyond loopback, so its admin routes need a token; it is in the file", "path", path)
+		} else {
+			logger.Info("admin token read", "path", path)
+		}
 	}
 	if n.key, err = peer.LoadOrCreateKey(cfg.DataDir); err != nil {
 		return nil, err
@@ -164,6 +181,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		DebugToken:   cfg.DebugToken,
 		SQL:          sqlServed,
 		AdminToken:   cfg.AdminToken,
+		Console:      n,
 	})
 	if cfg.AdminToken == "" {
 		logger.Warn("no admin token (admin_token): anyone who reaches the API can create, fork and leave chains")
@@ -171,6 +189,10 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 	root := http.NewServeMux()
 	root.Handle("/p2p/", http.HandlerFunc(n.servePeers))
 	root.Handle("/", api)
+	if cfg.UI != UIOff {
+		root.Handle("GET /ui/", ui.Handler(cfg.UI))
+		root.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusFound))
+	}
 	n.server = &http.Server{
 		Handler:           n.tracked(root),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -367,6 +389,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.sql != nil {
 		g.do(n.sql.Run)
 	}
+	g.do(n.sample)
 	n.mu.Lock()
 	n.mu.run = g
 	for _, l := range n.mu.ledgers {
@@ -430,6 +453,9 @@ func (n *Node) Info() api.NodeInfo {
 		Version:   n.cfg.Version,
 		Addr:      n.Addr(),
 		Advertise: n.advertise,
+		Started:   n.started.UnixMilli(),
+		UI:        n.cfg.UI,
+		AdminAuth: n.cfg.AdminToken != "",
 	}
 }
 

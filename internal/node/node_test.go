@@ -106,6 +106,9 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.MaxBodyBytes = 1 }, "max_body_bytes"},
 		{func(c *Config) { c.PoolMaxTxs = -1 }, "pool"},
 		{func(c *Config) { c.Peers = []string{"x"} }, "peers[0]"},
+		{func(c *Config) { c.UI = "all" }, "ui"},
+		{func(c *Config) { c.HistoryInterval = Duration(time.Millisecond) }, "history_interval"},
+		{func(c *Config) { c.HistoryKeep = Duration(time.Second) }, "history_keep"},
 	} {
 		c := DefaultConfig()
 		c.DataDir = "x"

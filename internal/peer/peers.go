@@ -213,3 +213,23 @@ func (s *Service) isBanned(id ID) bool {
 	defer s.mu.Unlock()
 	return s.scores.isBanned(id, s.cfg.Now())
 }
+
+// Forget drops the peer at addr (live or being discovered) and reports
+// whether there was one. It is an operator's removal, not a ban: the
+// peer becomes a peer again if it, or a peer of ours, introduces it.
+func (s *Service) Forget(addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	found := false
+	if _, ok := s.pending[addr]; ok {
+		delete(s.pending, addr)
+		found = true
+	}
+	for id, p := range s.peers {
+		if p.addr == addr {
+			delete(s.peers, id)
+			found = true
+		}
+	}
+	return found
+}
