@@ -75,8 +75,9 @@ stop_node() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 # A pow chain of fixed difficulty 1 (mining costs nothing), open or signed.
 pow_rules() {
 	cat <<EOF
-{"name":"perf-$1","engine":"pow","write_policy":"$1","max_quant_txs":50000,
- "engine_params":{"target_ms":1000,"initial_difficulty":1,"min_difficulty":1,"window":0}}
+{"name":"perf-$1","created":1767225600000,"engine":"pow","write_policy":"$1",
+ "engine_params":{"target_ms":1000,"initial_difficulty":1,"min_difficulty":1,"window":0},
+ "max_data_bytes":65536,"max_quant_txs":50000,"max_quant_bytes":33554432,"max_time_drift_ms":120000}
 EOF
 }
 
