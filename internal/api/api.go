@@ -623,3 +623,36 @@ type Keys struct {
 	Keys []string `json:"keys"`
 	Next string   `json:"next,omitempty"`
 }
+
+// ZKKeys answers GET /v1/chains/{id}/zk/keys: the circuits the chain's
+// rules name, with their keys' hashes, and its groups.
+type ZKKeys struct {
+	Circuits []ZKKey          `json:"circuits"`
+	Groups   []quant.ZKGroup `json:"groups,omitempty"`
+}
+
+// ZKKey is one circuit's keys: the verifying key's and proving key's
+// SHA-256 (hex), and whether this node serves the proving key
+// (GET .../zk/keys/{circuit}.pk; the verifying key, .vk, is in the rules).
+type ZKKey struct {
+	Circuit  string `json:"circuit"`
+	Depth    int    `json:"depth,omitempty"`
+	VKSHA256 string `json:"vk_sha256"`
+	PKSHA256 string `json:"pk_sha256"`
+	PKServed bool   `json:"pk_served"`
+}
+
+// ZKChallenge answers GET /v1/chains/{id}/zk/challenge: a fresh random
+// challenge (hex) that one read proof may bind, before ExpiresMs (Unix ms).
+type ZKChallenge struct {
+	Challenge string `json:"challenge"`
+	ExpiresMs int64  `json:"expires_ms"`
+}
+
+// ZKRead is the body of POST /v1/chains/{id}/zk/read: a member's read of
+// a read-gated key, with a membership proof bound to the challenge.
+type ZKRead struct {
+	Key       string `json:"key"`
+	Challenge string `json:"challenge"`
+	ZK        ZK     `json:"zk"`
+}

@@ -343,3 +343,49 @@ type writtenGroup struct {
 	v    Version
 	root zk.Field
 }
+
+// ReadGated reports whether key is under a read-gated group's prefix: its
+// records are served only to a member's proof (CheckRead).
+func (c *Chain) ReadGated(key string) bool {
+	g := c.rules.GroupFor(key)
+	return g != nil && g.ReadGated
+}
+
+// CheckRead checks a read proof for key: a membership proof of the group
+// key falls under, against its root now or within its window, bound to
+// this chain, the node's challenge and the key, with the challenge's read
+// scope. The node checks the challenge is its own, fresh and unused.
+func (c *Chain) CheckRead(key string, challenge []byte, z *quant.ZK) error {
+	g := c.rules.GroupFor(key)
+	if g == nil || c.zk == nil || c.zk.vk[zk.Membership] == nil {
+		return quant.Errorf(quant.CodeNotAllowed, "key %q is under no group's prefix", key)
+	}
+	if z == nil || z.Circuit != quant.ZKMembership || z.Scope != zk.ReadScope(challenge) {
+		return quant.Errorf(quant.CodeBadProof, "a read needs a membership proof in the challenge's scope")
+	}
+	tx := &quant.Tx{Key: key, ZK: z}
+	p, err := publicsOf(tx)
+	if err != nil {
+		return err
+	}
+	p.Bind = zk.BindOf(zk.ReadBindBytes(c.id, challenge, key))
+	if err := zk.Verify(zk.Membership, c.zk.depth, c.zk.vk[zk.Membership], z.Proof, p); err != nil {
+		return quant.Errorf(quant.CodeBadProof, "read proof: %v", err)
+	}
+	s := &keyState{base: c.atOrBefore(LastLocation)}
+	return s.checkRoot(c, tx, c.Tip().Header.Height+1)
+}
+
+// ZKProvingKeyHash returns the SHA-256 the rules name for circuit's
+// proving key, and whether they name one.
+func (c *Chain) ZKProvingKeyHash(circuit string) ([32]byte, bool) {
+	e := c.rules.ZKCircuit(circuit)
+	if e == nil {
+		return [32]byte{}, false
+	}
+	b, err := hex.DecodeString(e.PKSHA256)
+	if err != nil || len(b) != 32 {
+		return [32]byte{}, false
+	}
+	return [32]byte(b), true
+}

@@ -118,6 +118,9 @@ type Config struct {
 	MaxProofHeaders int
 	// SQL is the node's SQL projection; nil when it is off.
 	SQL SQL
+	// ZKKeyDir, if set, is the directory of the proving keys this node
+	// serves ({circuit}.pk, each checked against its chain's rules).
+	ZKKeyDir string
 }
 
 // Server is the API as an http.Handler.
@@ -135,6 +138,8 @@ type Server struct {
 	closing   chan struct{}
 	// streams counts the event streams being served (MaxStreams).
 	streams atomic.Int64
+	// challenges are the zk read challenges outstanding.
+	challenges challenges
 }
 
 //go:embed openapi.json
@@ -242,6 +247,7 @@ func (s *Server) routes() {
 	chainRoute("POST", "/fork", s.admin(s.fork))
 	chainRoute("GET", "/lineage", s.lineage)
 	s.recordRoutes(chainRoute)
+	s.zkRoutes(chainRoute)
 	chainRoute("GET", "/export", s.export)
 	h("POST /v1/sql", s.sqlQuery)
 	h("GET /v1/sql/check", s.sqlCheck)

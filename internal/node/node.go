@@ -164,6 +164,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		DebugToken:   cfg.DebugToken,
 		SQL:          sqlServed,
 		AdminToken:   cfg.AdminToken,
+		ZKKeyDir:     cfg.ZKKeyDir,
 	})
 	if cfg.AdminToken == "" {
 		logger.Warn("no admin token (admin_token): anyone who reaches the API can create, fork and leave chains")

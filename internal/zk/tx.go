@@ -90,3 +90,45 @@ func GroupData(members []Field) []byte {
 	}
 	return append(b, "]}"...)
 }
+
+// ChallengeSize is the size of a node's read challenge.
+const ChallengeSize = 32
+
+// ReadScope is the nullifier scope of an anonymous read: one per
+// challenge, so that two reads by one member cannot be linked by their
+// nullifiers.
+func ReadScope(challenge []byte) string { return "qbc/read/" + hex.EncodeToString(challenge) }
+
+// ReadBindBytes are what a read proof binds: the chain, the node's
+// challenge and the key asked for, under their own domain tag.
+func ReadBindBytes(chain quant.Hash, challenge []byte, key string) []byte {
+	b := append([]byte("qbc/zk-read/v1\x00"), chain[:]...)
+	b = append(b, challenge...)
+	return append(b, key...)
+}
+
+// ProveRead proves membership of the group of members for a read of key
+// on chain, bound to the node's challenge.
+func ProveRead(k *Keys, secret Field, members []Field, chain quant.Hash, challenge []byte, key string) (*quant.ZK, error) {
+	t, err := NewTree(k.Depth, members)
+	if err != nil {
+		return nil, err
+	}
+	i := t.Index(Commitment(secret))
+	if i < 0 {
+		return nil, fmt.Errorf("zk: this identity is not a member of the group")
+	}
+	path, err := t.Path(i)
+	if err != nil {
+		return nil, err
+	}
+	scope := ReadScope(challenge)
+	sc := ScopeOf(scope)
+	root, null := t.Root(), Nullifier(secret, sc)
+	p := Publics{Root: root, Nullifier: null, Scope: sc, Bind: BindOf(ReadBindBytes(chain, challenge, key))}
+	proof, err := ProveMembership(k, MemberWitness{Secret: secret, Index: i, Path: path}, p)
+	if err != nil {
+		return nil, err
+	}
+	return &quant.ZK{Circuit: quant.ZKMembership, Root: quant.Hash(root), Nullifier: quant.Hash(null), Scope: scope, Proof: proof}, nil
+}
