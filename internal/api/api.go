@@ -627,7 +627,7 @@ type Keys struct {
 // ZKKeys answers GET /v1/chains/{id}/zk/keys: the circuits the chain's
 // rules name, with their keys' hashes, and its groups.
 type ZKKeys struct {
-	Circuits []ZKKey          `json:"circuits"`
+	Circuits []ZKKey         `json:"circuits"`
 	Groups   []quant.ZKGroup `json:"groups,omitempty"`
 }
 
