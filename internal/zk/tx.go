@@ -2,6 +2,7 @@ package zk
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -131,4 +132,24 @@ func ProveRead(k *Keys, secret Field, members []Field, chain quant.Hash, challen
 		return nil, err
 	}
 	return &quant.ZK{Circuit: quant.ZKMembership, Root: quant.Hash(root), Nullifier: quant.Hash(null), Scope: scope, Proof: proof}, nil
+}
+
+// ParseGroupData reads a group record's value, {"members":[hex, ...]}:
+// the members' identity commitments in tree order.
+func ParseGroupData(data []byte) ([]Field, error) {
+	var d struct {
+		Members []string `json:"members"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("group record: %v", err)
+	}
+	out := make([]Field, len(d.Members))
+	for i, m := range d.Members {
+		f, err := ParseFieldHex(m)
+		if err != nil {
+			return nil, fmt.Errorf("group record: member %d: %v", i, err)
+		}
+		out[i] = f
+	}
+	return out, nil
 }
