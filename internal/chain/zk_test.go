@@ -297,3 +297,51 @@ func TestZKOffChains(t *testing.T) {
 	}
 	zf.check(tx, quant.CodeNotAllowed)
 }
+
+// TestNullifierAcrossReorg: a nullifier spent on a branch that loses is
+// free again on the winning branch; a branch spending one twice is refused.
+func TestNullifierAcrossReorg(t *testing.T) {
+	f := newZKFixture(t)
+	g := f.c.Tip()
+	base, err := f.st.Quant(g.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.anon(0, "club/x", "club/", f.members)
+	b := f.anon(0, "club/y", "club/", f.members) // the same member, the same scope
+	if a.ZK.Nullifier != b.ZK.Nullifier {
+		t.Fatal("one member's nullifiers differ in one scope")
+	}
+	a1 := f.on(base, a)
+	f.mustAdd(a1)
+	nk := quant.NullifierKey(a.ZK.Nullifier)
+	if v, err := f.c.Record(nk); err != nil || v.TxID != a.ID() {
+		t.Fatalf("nullifier after a1: %+v %v", v, err)
+	}
+	// A heavier branch spending it twice is refused where it spends it again.
+	c1 := f.on(base, f.tx(`"c"`, false), a)
+	c2 := f.on(c1, b)
+	f.mustAdd(c1)
+	if _, err := f.c.Add(c2); quant.CodeOf(err) != quant.CodeNullifierUsed {
+		t.Fatalf("branch spending a nullifier twice: %v", err)
+	}
+	// A heavier branch without a: b spends the nullifier there.
+	b1 := f.on(base)
+	b2 := f.on(b1, b)
+	f.mustAdd(b1)
+	res := f.mustAdd(b2)
+	if !res.Extended() || f.c.Tip().Hash != b2.Hash() {
+		t.Fatal("no reorganisation to the heavier branch")
+	}
+	if v, err := f.c.Record(nk); err != nil || v.TxID != b.ID() {
+		t.Fatalf("nullifier after the reorganisation: %+v %v, want spent by b", v, err)
+	}
+	if _, err := f.c.Record("club/x"); err == nil {
+		t.Fatal("the losing branch's write is still a record")
+	}
+	// a, pending again after the reorganisation, is now refused.
+	f.check(a, quant.CodeNullifierUsed)
+	if err := VerifyStored(context.Background(), f.st, testEngines, nil); err != nil {
+		t.Fatalf("VerifyStored: %v", err)
+	}
+}
