@@ -2,7 +2,6 @@ package chain
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -174,27 +173,13 @@ func (c *Chain) checkTxProofsInto(txs []*quant.Tx, errs []error) {
 	g.Wait()
 }
 
-// groupDoc is a group record's value: the members' identity commitments
-// (hex field elements), in tree order.
-type groupDoc struct {
-	Members []string `json:"members"`
-}
-
 // GroupMembers parses a group record's data into its members' commitments.
 func GroupMembers(data []byte) ([]zk.Field, error) {
-	var d groupDoc
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, quant.Errorf(quant.CodeBadData, "group record: %v", err)
+	ms, err := zk.ParseGroupData(data)
+	if err != nil {
+		return nil, quant.Errorf(quant.CodeBadData, "%v", err)
 	}
-	out := make([]zk.Field, len(d.Members))
-	for i, m := range d.Members {
-		f, err := zk.ParseFieldHex(m)
-		if err != nil {
-			return nil, quant.Errorf(quant.CodeBadData, "group record: member %d: %v", i, err)
-		}
-		out[i] = f
-	}
-	return out, nil
+	return ms, nil
 }
 
 // groupRoot computes the Merkle root of a group record's data, refusing a
