@@ -87,6 +87,11 @@ func TestZKThreeNodes(t *testing.T) {
 			t.Fatalf("node %d admitted a second use of the nullifier: %v", i, err)
 		}
 	}
+	// A peer's pending transaction reusing it is declined (the sender may
+	// not have seen the quant that spent it), not held against the peer.
+	if v, err := n2.def().SubmitTx(t.Context(), second); v != peer.Declined || quant.CodeOf(err) != quant.CodeNullifierUsed {
+		t.Fatalf("a peer's transaction reusing the nullifier: %v %v", v, err)
+	}
 	sealed := func(tx *quant.Tx) *quant.Quant {
 		q, _, err := n0.Chain().Template(nil, nil)
 		if err != nil {
