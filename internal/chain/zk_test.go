@@ -345,3 +345,24 @@ func TestNullifierAcrossReorg(t *testing.T) {
 		t.Fatalf("VerifyStored: %v", err)
 	}
 }
+
+// TestZKWritePolicy: on a chain that takes signed writes only, a member's
+// proven write under the group's prefix needs no signature (the proof is
+// its authority), but a key rule's writers list still refuses it, and an
+// unsigned write without a proof is refused as before.
+func TestZKWritePolicy(t *testing.T) {
+	admin := recKey(9)
+	z := zktest.Rules(t, quant.ZKGroup{Name: "club", Prefix: "club/", Admins: []string{hex.EncodeToString(pubOf(admin))}, RootWindow: 2})
+	f := &zkFixture{fixture: newFixture(t, func(r *quant.Rules) {
+		r.ZK = z
+		r.Name = "signed-only"
+		r.WritePolicy = quant.PolicySigned
+		r.KeyRules = []quant.KeyRule{{Prefix: "club/board/", Writers: []string{hex.EncodeToString(pubOf(recKey(1)))}}}
+	})}
+	f.secrets, f.members = zktest.Identities(t, 2)
+	f.add(f.quant([]*quant.Tx{f.group(f.members)}, nil))
+	f.check(f.anon(0, "club/a", "club/", f.members), "")
+	f.check(f.anon(1, "club/board/x", "club/board/", f.members), quant.CodeNotAllowed)
+	f.check(f.write("club/b", `1`, nil, nil), quant.CodeNotAllowed)
+	f.check(f.write("elsewhere", `1`, nil, nil), quant.CodeNotAllowed)
+}
