@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/quant"
 	"github.com/qbc-chain/qbc/internal/zk"
 )
 
@@ -153,16 +155,21 @@ func blindingFile(path string) (zk.Field, error) {
 	return loadIdentity(path)
 }
 
-const zkVerifyHelp = `Usage: qbc zk verify (--keys DIR | --vk FILE) PROOF.json
+const zkVerifyHelp = `Usage: qbc zk verify (--keys DIR | --vk FILE) PROOF.json|TX.json
 
-Check a standalone proof ('qbc zk prove') offline, with no node: its bind
-is the message's, and the proof verifies under the verifying key
-(DIR/CIRCUIT.vk, or --vk: compare its SHA-256 with a chain's rules,
-'qbc zk rules' or GET /v1/chains/{id}/zk/keys). Prints "ok" and the public
-inputs, or fails.
+Check a proof offline, with no node, under the verifying key (DIR/CIRCUIT.vk,
+or --vk: compare its SHA-256 with a chain's rules, 'qbc zk rules' or GET
+/v1/chains/{id}/zk/keys). The file is a standalone proof ('qbc zk prove':
+its bind must be its message's), or a transaction carrying a zk part as the
+node answers it ('qbc tx get ID', 'qbc record get KEY'): its bind is
+recomputed from the transaction, so the proof checks only for that
+transaction. A membership proof checks against the root it names; whether
+that root was the group's when the write was made is the chain's check.
+Prints "ok", or fails.
 `
 
-const zkVerifyExample = `qbc zk verify --keys keys proof.json`
+const zkVerifyExample = `qbc zk verify --keys keys proof.json
+qbc record get ages/alice > alice.json && qbc zk verify --keys keys alice.json`
 
 func runZKVerify(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "zk verify", zkVerifyHelp, zkVerifyExample)
@@ -182,6 +189,9 @@ func runZKVerify(ctx context.Context, e *env, args []string) error {
 	var pf proofFile
 	if err := json.Unmarshal(b, &pf); err != nil {
 		return fmt.Errorf("zk verify: not a proof file: %v", err)
+	}
+	if pf.Circuit == "" {
+		return verifyTxProof(e, b, *dir, *vkFile)
 	}
 	c, err := zk.ParseCircuit(pf.Circuit)
 	if err != nil {
@@ -229,5 +239,61 @@ func runZKVerify(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("zk verify: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "ok: %s proof bound to %q\n", c, pf.Message)
+	return nil
+}
+
+// verifyTxProof checks the zk part of a transaction in JSON (a tx, or an
+// answer holding one under "tx"), its bind recomputed from the
+// transaction.
+func verifyTxProof(e *env, b []byte, dir, vkFile string) error {
+	var holder struct {
+		Tx *api.Tx `json:"tx"`
+	}
+	var t api.Tx
+	if err := json.Unmarshal(b, &holder); err == nil && holder.Tx != nil {
+		t = *holder.Tx
+	} else if err := json.Unmarshal(b, &t); err != nil {
+		return fmt.Errorf("zk verify: neither a proof file nor a transaction: %v", err)
+	}
+	if t.ZK == nil {
+		return fmt.Errorf("zk verify: the transaction carries no zk proof")
+	}
+	t.ID = nil // the proof is what is checked here, not the id the answer shows
+	tx, err := t.ToTx()
+	if err != nil {
+		return fmt.Errorf("zk verify: %w", err)
+	}
+	c := zk.Circuit(tx.ZK.Circuit)
+	path := vkFile
+	if path == "" {
+		if dir == "" {
+			return usagef("zk verify: give --keys DIR or --vk FILE")
+		}
+		path = filepath.Join(dir, c.String()+".vk")
+	}
+	vb, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	vk, err := zk.DecodeVerifyingKey(vb)
+	if err != nil {
+		return fmt.Errorf("zk verify: %w", err)
+	}
+	p := zk.Publics{Min: tx.ZK.Min, Max: tx.ZK.Max, Bind: zk.BindOf(tx.BindBytes())}
+	for _, f := range []struct {
+		src quant.Hash
+		dst *zk.Field
+	}{{tx.ZK.Root, &p.Root}, {tx.ZK.Nullifier, &p.Nullifier}, {tx.ZK.Commitment, &p.Commitment}} {
+		if *f.dst, err = zk.ParseField(f.src[:]); err != nil {
+			return fmt.Errorf("zk verify: %w", err)
+		}
+	}
+	if c == zk.Membership {
+		p.Scope = zk.ScopeOf(tx.ZK.Scope)
+	}
+	if err := zk.Verify(c, keyDepth(dir, c), vk, tx.ZK.Proof, p); err != nil {
+		return fmt.Errorf("zk verify: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "ok: %s proof of transaction %s\n", c, tx.ID())
 	return nil
 }
