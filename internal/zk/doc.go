@@ -24,7 +24,7 @@
 //
 // Compiled constraint systems are cached in-process per (circuit, depth):
 // compiling is deterministic and slow, and the cache is a memo of a pure
-// function, not state (see compiled).
+// function, not state (see compiledCache).
 //
 // Nothing here does I/O beyond the io.Reader/io.Writer a caller passes, and
 // nothing starts goroutines that outlive a call (gnark's prover and
