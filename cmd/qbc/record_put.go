@@ -42,10 +42,11 @@ The key, the lock and the signers stay readable: every node checks them.
 
 Zero-knowledge proofs (docs/zk.md; proving keys from the node, or from
 --zk-keys DIR, checked against the chain's rules):
-  --zk-identity FILE [--zk-scope S]  write as an anonymous member of the group
+  --zk-identity FILE                write as an anonymous member of the group
                                     whose prefix KEY is under, unsigned: once
-                                    per member per scope (default the group's
-                                    prefix); a second time is 409 nullifier_used
+                                    per member per directory of keys (the
+                                    nullifier's scope is KEY up to its last
+                                    '/'); a second time is 409 nullifier_used
   --secret-lock FILE                lock: later writes must prove knowledge of
                                     the secret in FILE (made if missing), which
                                     stays secret and opens the lock again and again
@@ -60,7 +61,7 @@ qbc record put --key alice.key --owners alice.key,bob.key,carol.key --threshold 
 qbc record put --key alice.key --cosign bob.key orders/42 '{"total":43}'
 qbc record put --hash-of s3cret vault/1 '"sealed"' && qbc record put --reveal s3cret vault/1 '"opened"'
 qbc record put --encrypt-to alice.pub,bob.pub patients/7 '{"diagnosis":"..."}'
-qbc record put --zk-identity me.id --zk-scope club/polls/1/ club/polls/1/ballot-x '"yes"'
+qbc record put --zk-identity me.id club/polls/1/ballot-x '"yes"'
 qbc record put --secret-lock vault.secret vault/2 '"sealed"' && qbc record put --zk-secret vault.secret vault/2 '"v2"'
 qbc record put --range-value 42 --range-min 18 --blinding age.blind ages/alice '{"adult":true}'`
 
@@ -83,7 +84,7 @@ func runRecordPut(ctx context.Context, e *env, args []string) error {
 	ef := fs.addEncryptFlags()
 	zf := zkPutFlags{
 		identity: fs.String("zk-identity", "", "write as an anonymous group member: identity `file`"),
-		scope:    fs.String("zk-scope", "", "the nullifier `scope` of an anonymous write (default the group's prefix)"),
+		scope:    fs.String("zk-scope", "", "check that the nullifier `scope` is this (it is always the key's directory)"),
 		keys:     fs.String("zk-keys", "", "proving keys from `directory` (default: from the node)"),
 		lock:     fs.String("secret-lock", "", "lock: later writes prove the secret in `file` (made if missing)"),
 		secret:   fs.String("zk-secret", "", "prove the secret lock's secret in `file`"),

@@ -56,9 +56,9 @@ func (f zkPutFlags) apply(ctx context.Context, c *client.Client, set map[string]
 		if g == nil {
 			return fmt.Errorf("key %q is under no group's prefix", tx.Key)
 		}
-		scope := *f.scope
-		if scope == "" {
-			scope = g.Prefix
+		scope := quant.ScopeOfKey(tx.Key)
+		if *f.scope != "" && *f.scope != scope {
+			return usagef("record put: --zk-scope: a write's scope is its key's directory, %q", scope)
 		}
 		k, err := chainKeys(ctx, c, rules, zk.Membership, *f.keys)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/consensys/gnark/backend/groth16"
@@ -94,11 +93,12 @@ func publicsOf(tx *quant.Tx) (zk.Publics, error) {
 }
 
 // checkTxProof checks a transaction's zk part alone: the chain takes the
-// circuit; a membership write's key is under a group's prefix and starts
-// with its scope; the proof verifies, bound to this transaction. It stops
-// forged proofs, proofs lifted from another transaction or chain (the
-// bind covers the chain id and every field), and writes a group's member
-// could make twice by naming a new scope for the same key.
+// circuit; a membership write's key is under a group's prefix and its
+// scope is the key's directory (quant.ScopeOfKey); the proof verifies,
+// bound to this transaction. It stops forged proofs, proofs lifted from
+// another transaction or chain (the bind covers the chain id and every
+// field), and a member writing twice in a directory (a poll's ballots) by
+// naming a new scope each time.
 func (c *Chain) checkTxProof(tx *quant.Tx) error {
 	if tx.ZK == nil {
 		return nil
@@ -111,8 +111,8 @@ func (c *Chain) checkTxProof(tx *quant.Tx) error {
 		if c.rules.GroupFor(tx.Key) == nil {
 			return quant.Errorf(quant.CodeNotAllowed, "key %q is under no group's prefix", tx.Key)
 		}
-		if !strings.HasPrefix(tx.Key, tx.ZK.Scope) {
-			return quant.Errorf(quant.CodeMalformed, "zk: key %q does not start with the nullifier scope %q", tx.Key, tx.ZK.Scope)
+		if want := quant.ScopeOfKey(tx.Key); tx.ZK.Scope != want {
+			return quant.Errorf(quant.CodeMalformed, "zk: the nullifier scope of a write of %q is %q (its directory), not %q", tx.Key, want, tx.ZK.Scope)
 		}
 	}
 	p, err := publicsOf(tx)

@@ -147,8 +147,8 @@ func TestProofBinding(t *testing.T) {
 	f.check(lifted, quant.CodeBadProof)
 
 	scoped := good.Clone()
-	scoped.ZK.Scope = "club/p"
-	f.check(scoped, quant.CodeBadProof)
+	scoped.ZK.Scope = "club/p" // a scope of its own: not the key's directory
+	f.check(scoped, quant.CodeMalformed)
 
 	_, strangers := zktest.Identities(t, 3)
 	never := f.anon(0, "club/q", "club/", append(append([]zk.Field{}, f.members...), strangers...))

@@ -142,9 +142,10 @@ func NewWrite(chain quant.Hash, key string, data []byte) *quant.Tx {
 // ZKWriteAnonymous writes tx (a record write, unsigned, on the client's
 // chain) as a member of the group its key falls under: it proves
 // membership with identity against the group's current list, spending
-// the nullifier of scope (the key must start with it). A second write in
-// the same scope is refused with nullifier_used.
-func (c *Client) ZKWriteAnonymous(ctx context.Context, k *zk.Keys, rules *quant.Rules, tx *quant.Tx, identity zk.Field, scope string) (api.Submitted, error) {
+// the nullifier of the key's directory (quant.ScopeOfKey). A second write
+// in the same directory is refused with nullifier_used.
+func (c *Client) ZKWriteAnonymous(ctx context.Context, k *zk.Keys, rules *quant.Rules, tx *quant.Tx, identity zk.Field) (api.Submitted, error) {
+	scope := quant.ScopeOfKey(tx.Key)
 	g := rules.GroupFor(tx.Key)
 	if g == nil {
 		return api.Submitted{}, fmt.Errorf("client: key %q is under no group's prefix", tx.Key)

@@ -57,11 +57,11 @@ func TestZKClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.ZKWriteAnonymous(ctx, mk, rules, client.NewWrite(id, "hr/notes/1", []byte(`"anonymous"`)), secret, "hr/notes/"); err != nil {
+	if _, err := cl.ZKWriteAnonymous(ctx, mk, rules, client.NewWrite(id, "hr/notes/1", []byte(`"anonymous"`)), secret); err != nil {
 		t.Fatal(err)
 	}
 	leap(t, n)
-	_, err = cl.ZKWriteAnonymous(ctx, mk, rules, client.NewWrite(id, "hr/notes/2", []byte(`"again"`)), secret, "hr/notes/")
+	_, err = cl.ZKWriteAnonymous(ctx, mk, rules, client.NewWrite(id, "hr/notes/2", []byte(`"again"`)), secret)
 	if se, ok := err.(*client.StatusError); !ok || se.StatusCode != 409 {
 		t.Fatalf("second write in the scope: %v, want 409", err)
 	}

@@ -3,6 +3,7 @@ package quant
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // Zero-knowledge proofs a transaction may carry (docs/zk.md). This package
@@ -31,8 +32,8 @@ const (
 type ZK struct {
 	Circuit uint8
 	// Membership: Root is the group's Merkle root the proof is against,
-	// Nullifier the writer's one-time tag in Scope; the key must start
-	// with Scope.
+	// Nullifier the writer's one-time tag in Scope. For a write, Scope
+	// must be ScopeOfKey(Key): one write per member per key directory.
 	Root      Hash
 	Nullifier Hash
 	Scope     string
@@ -45,6 +46,18 @@ type ZK struct {
 	Min, Max uint64
 	// Proof is the encoded Groth16 proof.
 	Proof []byte
+}
+
+// ScopeOfKey is the nullifier scope of a membership write of key: the key
+// up to and including its last '/' (its directory: "polls/1/" for
+// "polls/1/ballot-x"), or the key itself if it has none. Every node
+// requires it, so a member writes at most one key per directory, and a
+// tally of a directory counts each member once.
+func ScopeOfKey(key string) string {
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		return key[:i+1]
+	}
+	return key
 }
 
 // NullifierPrefix is where a membership write's nullifier is recorded: a

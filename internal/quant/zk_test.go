@@ -90,3 +90,16 @@ func FuzzDecodeZKTx(f *testing.F) {
 		_ = tx.BindBytes()
 	})
 }
+
+func TestScopeOfKey(t *testing.T) {
+	for key, want := range map[string]string{
+		"polls/1/ballot-x": "polls/1/",
+		"club/a":           "club/",
+		"club/posts/":      "club/posts/",
+		"solo":             "solo",
+	} {
+		if got := ScopeOfKey(key); got != want {
+			t.Errorf("ScopeOfKey(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 // AttachMembership proves that secret's commitment is among members (the
 // group record's list, in order, at the rules' depth), spending its
-// nullifier in scope (the key must start with scope).
+// nullifier in scope (for a write, quant.ScopeOfKey of its key).
 func AttachMembership(tx *quant.Tx, k *Keys, secret Field, members []Field, scope string) error {
 	t, err := NewTree(k.Depth, members)
 	if err != nil {
