@@ -156,7 +156,9 @@ func (s *keyState) write(c *Chain, tx *quant.Tx, id quant.Hash, height uint64, i
 			s.groups = make(map[string][]writtenGroup)
 		}
 		s.groups[tx.Key] = append(s.groups[tx.Key], writtenGroup{v: v, root: *root})
-		c.zk.cacheRoot(id, *root)
+		if !id.IsZero() { // admission checks with no id (checkRecordNow)
+			c.zk.cacheRoot(id, *root)
+		}
 	}
 	if nullifier != nil {
 		s.written[nullifier.Key] = nullifier
