@@ -32,6 +32,7 @@ func commands() []command {
 		{"record", "put, get and list keyed records, with locks", runRecord},
 		{"peers", "list or add a node's peers", runPeers},
 		{"keys", "make and read Ed25519 key files", runKeys},
+		{"zk", "zero-knowledge keys, identities, groups and proofs", runZK},
 		{"export", "write a chain's transactions as NDJSON or JSON", runExport},
 		{"sql", "query the node's SQL projection; check it against the chains", runSQL},
 		{"verify", "re-check a stopped node's stored chain", runVerify},

@@ -156,6 +156,7 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_SHUTDOWN_TIMEOUT", duration("10s", func(s *nodeSettings, d node.Duration) { s.ShutdownTimeout = d })},
 		{"QBC_DEBUG_TOKEN", str(func(s *nodeSettings) *string { return &s.DebugToken })},
 		{"QBC_ADMIN_TOKEN", str(func(s *nodeSettings) *string { return &s.AdminToken })},
+		{"QBC_ZK_KEY_DIR", str(func(s *nodeSettings) *string { return &s.ZKKeyDir })},
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
 		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
@@ -189,6 +190,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		logFormat   = fs.String("log-format", "", "log `format`: text or json (default text)")
 		adminToken  = fs.String("admin-token", "", "the admin `token` creating, forking and leaving chains need (default from QBC_ADMIN_TOKEN)")
 		uiMode      = fs.String("ui", "", "the console at /ui/: `off`, read or admin (default admin on loopback, read beyond it)")
+		zkKeys      = fs.String("zk-keys", "", "`directory` of zk proving keys (CIRCUIT.pk) to serve, checked against each chain's rules (default from QBC_ZK_KEY_DIR)")
 		addrFile    = fs.String("addr-file", "", "write the address the node listens on to `file` once ready (useful with port 0)")
 		printConfig = fs.Bool("print-config", false, "print the resulting configuration as JSON and exit")
 	)
@@ -269,6 +271,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	}
 	if set["ui"] {
 		s.UI = *uiMode
+	}
+	if *zkKeys != "" {
+		s.ZKKeyDir = *zkKeys
 	}
 
 	s.EnsureDefaults()

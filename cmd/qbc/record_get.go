@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/client"
+	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/zk"
 )
 
 const recordGetHelp = `Usage: qbc record get [flags] KEY
@@ -16,11 +22,17 @@ prints the value alone. --proof adds the proof a client checks offline
 ("proof_full", to the tip or to --to HASH): save the answer and check it
 with 'qbc record verify'. --identity KEYFILE decrypts what it can of a
 value encrypted to its readers (as 'qbc tx get --identity' does).
+
+A record under a read-gated group's prefix (docs/zk.md) is served only to
+a member: --zk IDENTITY proves membership, anonymously, bound to a fresh
+challenge from the node (the proving key from the node, or --zk-keys DIR,
+checked against the chain's rules).
 `
 
 const recordGetExample = `qbc record get orders/42
 qbc record get --value orders/42 | jq .total
-qbc record get --proof orders/42 > order42.json`
+qbc record get --proof orders/42 > order42.json
+qbc record get --zk me.id hr/salaries`
 
 func runRecordGet(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "record get", recordGetHelp, recordGetExample)
@@ -29,6 +41,8 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 	withProof := fs.Bool("proof", false, "add the proof a client checks offline (proof_full)")
 	toFlag := fs.String("to", "", "with --proof: the `HASH` of the quant the proof leads to (default the tip)")
 	identity := fs.String("identity", "", "decrypt what the key `files` (comma-separated) can read")
+	zkID := fs.String("zk", "", "read as a group member: the identity `file` ('qbc zk identity new')")
+	zkKeys := fs.String("zk-keys", "", "proving keys from `directory` (default: from the node)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -49,7 +63,9 @@ func runRecordGet(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var rec api.Record
-	if *withProof {
+	if *zkID != "" {
+		rec, err = zkRead(ctx, c, pos[0], *zkID, *zkKeys)
+	} else if *withProof {
 		rec, err = c.RecordProof(ctx, pos[0], to)
 	} else {
 		rec, err = c.Record(ctx, pos[0])
@@ -133,4 +149,40 @@ func runRecordList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return writeJSON(e.stdout, ks)
+}
+
+// zkRead reads a read-gated record as a member of its group.
+func zkRead(ctx context.Context, c *client.Client, key, identity, keyDir string) (api.Record, error) {
+	s, err := loadIdentity(identity)
+	if err != nil {
+		return api.Record{}, fmt.Errorf("record get: --zk: %w", err)
+	}
+	id, err := chainOf(ctx, c)
+	if err != nil {
+		return api.Record{}, err
+	}
+	c = c.OnChain(id)
+	rules, err := c.ZKRules(ctx)
+	if err != nil {
+		return api.Record{}, err
+	}
+	k, err := chainKeys(ctx, c, rules, zk.Membership, keyDir)
+	if err != nil {
+		return api.Record{}, err
+	}
+	return c.ZKReadAnonymous(ctx, k, rules, key, s)
+}
+
+// chainKeys returns circuit's keys for the chain: the proving key from
+// keyDir if set, else from the node; either way checked against the rules.
+func chainKeys(ctx context.Context, c *client.Client, rules *quant.Rules, circuit zk.Circuit, keyDir string) (*zk.Keys, error) {
+	var pk []byte
+	if keyDir != "" {
+		b, err := os.ReadFile(filepath.Join(keyDir, circuit.String()+".pk"))
+		if err != nil {
+			return nil, err
+		}
+		pk = b
+	}
+	return c.ZKKeys(ctx, rules, circuit, pk)
 }

@@ -39,13 +39,31 @@ A write that sets no lock flag keeps the lock in force. Owner keys are
 recipients), so that nodes hold only ciphertext; with --encrypt-fields
 /a,/b only those fields. 'qbc record get --identity KEYFILE' decrypts.
 The key, the lock and the signers stay readable: every node checks them.
+
+Zero-knowledge proofs (docs/zk.md; proving keys from the node, or from
+--zk-keys DIR, checked against the chain's rules):
+  --zk-identity FILE                write as an anonymous member of the group
+                                    whose prefix KEY is under, unsigned: once
+                                    per member per directory of keys (the
+                                    nullifier's scope is KEY up to its last
+                                    '/'); a second time is 409 nullifier_used
+  --secret-lock FILE                lock: later writes must prove knowledge of
+                                    the secret in FILE (made if missing), which
+                                    stays secret and opens the lock again and again
+  --zk-secret FILE                  prove the secret of the key's secret lock
+  --range-value N --range-min A [--range-max B] --blinding FILE
+                                    carry a commitment to N (blinding in FILE,
+                                    made if missing) and a proof that A <= N <= B
 `
 
 const recordPutExample = `qbc record put orders/42 '{"total":42}'
 qbc record put --key alice.key --owners alice.key,bob.key,carol.key --threshold 2 orders/42 '{"total":42}'
 qbc record put --key alice.key --cosign bob.key orders/42 '{"total":43}'
 qbc record put --hash-of s3cret vault/1 '"sealed"' && qbc record put --reveal s3cret vault/1 '"opened"'
-qbc record put --encrypt-to alice.pub,bob.pub patients/7 '{"diagnosis":"..."}'`
+qbc record put --encrypt-to alice.pub,bob.pub patients/7 '{"diagnosis":"..."}'
+qbc record put --zk-identity me.id club/polls/1/ballot-x '"yes"'
+qbc record put --secret-lock vault.secret vault/2 '"sealed"' && qbc record put --zk-secret vault.secret vault/2 '"v2"'
+qbc record put --range-value 42 --range-min 18 --blinding age.blind ages/alice '{"adult":true}'`
 
 func runRecordPut(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "record put", recordPutHelp, recordPutExample)
@@ -64,6 +82,17 @@ func runRecordPut(ctx context.Context, e *env, args []string) error {
 	appendOnly := fs.Bool("append-only", false, "lock: later versions allowed, the lock never dropped")
 	unlock := fs.Bool("unlock", false, "clear the key's lock")
 	ef := fs.addEncryptFlags()
+	zf := zkPutFlags{
+		identity: fs.String("zk-identity", "", "write as an anonymous group member: identity `file`"),
+		scope:    fs.String("zk-scope", "", "check that the nullifier `scope` is this (it is always the key's directory)"),
+		keys:     fs.String("zk-keys", "", "proving keys from `directory` (default: from the node)"),
+		lock:     fs.String("secret-lock", "", "lock: later writes prove the secret in `file` (made if missing)"),
+		secret:   fs.String("zk-secret", "", "prove the secret lock's secret in `file`"),
+		value:    fs.Uint64("range-value", 0, "range: the `value` committed"),
+		min:      fs.Uint64("range-min", 0, "range: the least value"),
+		max:      fs.Uint64("range-max", 1<<64-1, "range: the greatest value"),
+		blinding: fs.String("blinding", "", "range: the blinding's `file` (made if missing)"),
+	}
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -111,6 +140,9 @@ func runRecordPut(ctx context.Context, e *env, args []string) error {
 	tx := &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce, Kind: kind, Data: data, Key: key, Lock: lock}
 	if *reveal != "" {
 		tx.Reveal = []byte(*reveal)
+	}
+	if err := zf.apply(ctx, c.OnChain(id), set, tx); err != nil {
+		return fmt.Errorf("record put: %w", err)
 	}
 	if err := signWrite(tx, *keyFile, *cosign); err != nil {
 		return err

@@ -77,7 +77,9 @@ type Tx struct {
 	Lock   *Lock   `json:"lock,omitempty"`
 	Reveal string  `json:"reveal,omitempty"`
 	Cosigs []Cosig `json:"cosigs,omitempty"`
-	Raw    string  `json:"raw,omitempty"`
+	// ZK is a zero-knowledge proof the write carries (docs/zk.md).
+	ZK  *ZK    `json:"zk,omitempty"`
+	Raw string `json:"raw,omitempty"`
 }
 
 // Lock is a record lock in JSON (quant.Lock): owner keys and hash in hex.
@@ -89,6 +91,75 @@ type Lock struct {
 	NotBeforeTime   int64    `json:"not_before_time,omitempty"`
 	WriteOnce       bool     `json:"write_once,omitempty"`
 	AppendOnly      bool     `json:"append_only,omitempty"`
+	// Commitment is a secret lock's MiMC commitment (hex field element).
+	Commitment string `json:"commitment,omitempty"`
+}
+
+// ZK is a transaction's zero-knowledge part in JSON (docs/zk.md): the
+// circuit by name, the public inputs it uses (hex), the proof (hex).
+type ZK struct {
+	Circuit    string `json:"circuit"`
+	Root       string `json:"root,omitempty"`
+	Nullifier  string `json:"nullifier,omitempty"`
+	Scope      string `json:"scope,omitempty"`
+	Commitment string `json:"commitment,omitempty"`
+	Prev       string `json:"prev,omitempty"`
+	Min        uint64 `json:"min,omitempty"`
+	Max        uint64 `json:"max,omitempty"`
+	Proof      string `json:"proof"`
+}
+
+var zkCircuits = map[uint8]string{quant.ZKMembership: "membership", quant.ZKPreimage: "preimage", quant.ZKRange: "range"}
+
+// FromZK converts a zk part to JSON; nil stays nil.
+func FromZK(z *quant.ZK) *ZK {
+	if z == nil {
+		return nil
+	}
+	j := &ZK{Circuit: zkCircuits[z.Circuit], Proof: hex.EncodeToString(z.Proof)}
+	switch z.Circuit {
+	case quant.ZKMembership:
+		j.Root, j.Nullifier, j.Scope = z.Root.String(), z.Nullifier.String(), z.Scope
+	case quant.ZKPreimage:
+		j.Commitment, j.Prev = z.Commitment.String(), z.Prev.String()
+	case quant.ZKRange:
+		j.Commitment, j.Min, j.Max = z.Commitment.String(), z.Min, z.Max
+	}
+	return j
+}
+
+// ToZK converts JSON to a zk part (its shape is checked with the
+// transaction).
+func (j *ZK) ToZK() (*quant.ZK, error) {
+	z := &quant.ZK{Scope: j.Scope, Min: j.Min, Max: j.Max}
+	for c, name := range zkCircuits {
+		if name == j.Circuit {
+			z.Circuit = c
+		}
+	}
+	if z.Circuit == 0 {
+		return nil, quant.Errorf(quant.CodeMalformed, "zk.circuit: %q is not membership, preimage or range", j.Circuit)
+	}
+	for _, f := range []struct {
+		name string
+		s    string
+		dst  *quant.Hash
+	}{{"root", j.Root, &z.Root}, {"nullifier", j.Nullifier, &z.Nullifier}, {"commitment", j.Commitment, &z.Commitment}, {"prev", j.Prev, &z.Prev}} {
+		if f.s == "" {
+			continue
+		}
+		b, err := hex.DecodeString(f.s)
+		if err != nil || len(b) != quant.HashSize {
+			return nil, quant.Errorf(quant.CodeMalformed, "zk.%s: not 64 hex characters", f.name)
+		}
+		*f.dst = quant.Hash(b)
+	}
+	p, err := hex.DecodeString(j.Proof)
+	if err != nil || len(p) > quant.MaxZKProof {
+		return nil, quant.Errorf(quant.CodeMalformed, "zk.proof: not hex of at most %d bytes", quant.MaxZKProof)
+	}
+	z.Proof = p
+	return z, nil
 }
 
 // Cosig is a cosigner's public key and signature, in hex.
@@ -109,6 +180,9 @@ func FromLock(l *quant.Lock) *Lock {
 	}
 	if l.Hash != nil {
 		j.Hash = hex.EncodeToString(l.Hash[:])
+	}
+	if l.Commitment != nil {
+		j.Commitment = hex.EncodeToString(l.Commitment[:])
 	}
 	return j
 }
@@ -134,6 +208,14 @@ func (j *Lock) ToLock() (*quant.Lock, error) {
 		}
 		h := quant.Hash(b)
 		l.Hash = &h
+	}
+	if j.Commitment != "" {
+		b, err := hex.DecodeString(j.Commitment)
+		if err != nil || len(b) != quant.HashSize {
+			return nil, quant.Errorf(quant.CodeMalformed, "lock: commitment is not 64 hex characters")
+		}
+		h := quant.Hash(b)
+		l.Commitment = &h
 	}
 	if err := l.Check(); err != nil {
 		return nil, err
@@ -162,6 +244,7 @@ func FromTx(tx *quant.Tx) Tx {
 	for _, c := range tx.Cosigs {
 		t.Cosigs = append(t.Cosigs, Cosig{PubKey: hex.EncodeToString(c.PubKey), Sig: hex.EncodeToString(c.Sig)})
 	}
+	t.ZK = FromZK(tx.ZK)
 	return t
 }
 
@@ -466,7 +549,7 @@ type Event struct {
 // SetKeyedParts sets tx's record key, lock, reveal and cosignatures from
 // t, checked as DecodeTx checks them.
 func (t *Tx) SetKeyedParts(tx *quant.Tx) error {
-	if t.Key == "" && t.Lock == nil && t.Reveal == "" && t.Cosigs == nil {
+	if t.Key == "" && t.Lock == nil && t.Reveal == "" && t.Cosigs == nil && t.ZK == nil {
 		return nil
 	}
 	if t.Key != "" {
@@ -499,6 +582,13 @@ func (t *Tx) SetKeyedParts(tx *quant.Tx) error {
 			return quant.Errorf(quant.CodeBadSignature, "cosigs[%d]: pubkey must be 64 and sig 128 hex characters", i)
 		}
 		tx.Cosigs = append(tx.Cosigs, quant.Cosig{PubKey: pk, Sig: sig})
+	}
+	if t.ZK != nil {
+		z, err := t.ZK.ToZK()
+		if err != nil {
+			return err
+		}
+		tx.ZK = z
 	}
 	// The same checks DecodeTx makes: one transaction, one form.
 	_, err := quant.DecodeTx(tx.Encode())
@@ -537,4 +627,37 @@ type History struct {
 type Keys struct {
 	Keys []string `json:"keys"`
 	Next string   `json:"next,omitempty"`
+}
+
+// ZKKeys answers GET /v1/chains/{id}/zk/keys: the circuits the chain's
+// rules name, with their keys' hashes, and its groups.
+type ZKKeys struct {
+	Circuits []ZKKey         `json:"circuits"`
+	Groups   []quant.ZKGroup `json:"groups,omitempty"`
+}
+
+// ZKKey is one circuit's keys: the verifying key's and proving key's
+// SHA-256 (hex), and whether this node serves the proving key
+// (GET .../zk/keys/{circuit}.pk; the verifying key, .vk, is in the rules).
+type ZKKey struct {
+	Circuit  string `json:"circuit"`
+	Depth    int    `json:"depth,omitempty"`
+	VKSHA256 string `json:"vk_sha256"`
+	PKSHA256 string `json:"pk_sha256"`
+	PKServed bool   `json:"pk_served"`
+}
+
+// ZKChallenge answers GET /v1/chains/{id}/zk/challenge: a fresh random
+// challenge (hex) that one read proof may bind, before ExpiresMs (Unix ms).
+type ZKChallenge struct {
+	Challenge string `json:"challenge"`
+	ExpiresMs int64  `json:"expires_ms"`
+}
+
+// ZKRead is the body of POST /v1/chains/{id}/zk/read: a member's read of
+// a read-gated key, with a membership proof bound to the challenge.
+type ZKRead struct {
+	Key       string `json:"key"`
+	Challenge string `json:"challenge"`
+	ZK        ZK     `json:"zk"`
 }

@@ -7,14 +7,18 @@ import (
 )
 
 // CheckTx checks a transaction for admission to this chain's pool: its
-// chain id, payload, signature, the write policy, its time, that it is
-// not already in the chain and, for a record write, the key's lock.
+// chain id, payload, signature, zk proof, the write policy, its time, that
+// it is not already in the chain and, for a record write, the key's lock
+// (and a membership proof's root and nullifier).
 func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
 	now := c.opts.Now().UnixMilli()
 	if err := c.checkTxWriter(tx, now); err != nil {
 		return err
 	}
 	if err := quant.CheckTxSignature(tx); err != nil {
+		return err
+	}
+	if err := c.checkTxProof(tx); err != nil {
 		return err
 	}
 	if err := c.checkTxData(tx); err != nil {
@@ -43,6 +47,7 @@ func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
 		errs[skipFrom+i] = err
 		skipFrom += i + 1
 	}
+	c.checkTxProofsInto(txs, errs)
 	for i := range txs {
 		if errs[i] == nil {
 			errs[i] = c.checkTxData(txs[i])

@@ -44,6 +44,7 @@ type Chain struct {
 	bang   *quant.Quant
 	engine consensus.Engine
 	schema *schema.Schema // nil: any data
+	zk     *zkKeys        // nil: no zk rules
 	st     Reader
 	w      Writer // nil in VerifyStored, which never writes
 	opts   Options
@@ -67,6 +68,9 @@ func Init(w Writer, bang *quant.Quant, engines Engines) error {
 		return err
 	}
 	if _, err := newEngine(rules, engines); err != nil {
+		return err
+	}
+	if _, err := loadZK(rules); err != nil {
 		return err
 	}
 	if _, err := compileSchema(rules); err != nil {
@@ -120,6 +124,10 @@ func Open(st Store, engines Engines, opts Options) (*Chain, error) {
 	if err != nil {
 		return nil, err
 	}
+	zkk, err := loadZK(rules)
+	if err != nil {
+		return nil, err
+	}
 	tipHash, meta, err := st.Tip()
 	if err != nil {
 		return nil, fmt.Errorf("chain: load tip: %w", err)
@@ -128,7 +136,7 @@ func Open(st Store, engines Engines, opts Options) (*Chain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain: load tip header: %w", err)
 	}
-	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st, w: st, opts: opts, invalid: map[quant.Hash]struct{}{}}
+	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, zk: zkk, st: st, w: st, opts: opts, invalid: map[quant.Hash]struct{}{}}
 	c.mu.tip = Tip{Hash: tipHash, Header: *tip, Meta: meta}
 	return c, nil
 }

@@ -3,8 +3,10 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/qbc-chain/qbc/internal/quant"
+	"github.com/qbc-chain/qbc/internal/zk"
 )
 
 // Records: a transaction that names a key is a write of a record, a new
@@ -56,6 +58,9 @@ func checkWrite(prev *Version, tx *quant.Tx, height uint64, at int64, rule *quan
 	if l.Hash != nil && (tx.Reveal == nil || quant.HashLock(tx.Reveal) != *l.Hash) {
 		return nil, quant.Errorf(quant.CodeLockedHash, "key %q is hash-locked: the write must reveal a preimage of %x", tx.Key, l.Hash[:])
 	}
+	if err := checkSecretLock(l, prev, tx); err != nil {
+		return nil, err
+	}
 	if tx.Lock != nil {
 		if l.AppendOnly && !tx.Lock.AppendOnly && !tx.Lock.WriteOnce {
 			return nil, quant.Errorf(quant.CodeAppendOnly, "key %q is append-only: a new lock must keep append_only", tx.Key)
@@ -68,7 +73,7 @@ func checkWrite(prev *Version, tx *quant.Tx, height uint64, at int64, rule *quan
 	// The preimage is public now: the hash lock is spent.
 	next := *l
 	next.Hash = nil
-	if len(next.Owners) == 0 && next.NotBeforeHeight == 0 && next.NotBeforeTime == 0 && !next.AppendOnly {
+	if len(next.Owners) == 0 && next.Commitment == nil && next.NotBeforeHeight == 0 && next.NotBeforeTime == 0 && !next.AppendOnly {
 		return nil, nil
 	}
 	return &next, nil
@@ -79,6 +84,7 @@ func checkWrite(prev *Version, tx *quant.Tx, height uint64, at int64, rule *quan
 type keyState struct {
 	base    func(key string) (*Version, error)
 	written map[string]*Version
+	groups  map[string][]writtenGroup // group records' versions written, oldest first, with their roots
 }
 
 func (s *keyState) latest(key string) (*Version, error) {
@@ -105,22 +111,60 @@ func (c *Chain) atOrBefore(loc Location) func(string) (*Version, error) {
 
 // write checks tx, a write of tx.Key at index i of a quant at height and
 // time at, against the key's latest version in s and the chain's key rule,
-// and on success adds the version it makes to s and returns it.
-func (s *keyState) write(c *Chain, tx *quant.Tx, id quant.Hash, height uint64, i int, at int64) (Version, error) {
+// and on success adds the versions it makes to s and returns them: its
+// key's, and for a membership proof its nullifier's (docs/zk.md).
+func (s *keyState) write(c *Chain, tx *quant.Tx, id quant.Hash, height uint64, i int, at int64) ([]Version, error) {
 	prev, err := s.latest(tx.Key)
 	if err != nil {
-		return Version{}, err
+		return nil, err
 	}
 	lock, err := checkWrite(prev, tx, height, at, c.rules.KeyRule(tx.Key))
 	if err != nil {
-		return Version{}, err
+		return nil, err
+	}
+	var root *zk.Field
+	if c.zk != nil && strings.HasPrefix(tx.Key, quant.GroupPrefix) {
+		r, err := c.groupRoot(tx.Data)
+		if err != nil {
+			return nil, err
+		}
+		root = &r
+	}
+	var nullifier *Version
+	if tx.ZK != nil && tx.ZK.Circuit == quant.ZKMembership {
+		nk := quant.NullifierKey(tx.ZK.Nullifier)
+		spent, err := s.latest(nk)
+		if err != nil {
+			return nil, err
+		}
+		if spent != nil {
+			return nil, quant.Errorf(quant.CodeNullifierUsed, "nullifier %s is spent already (at height %d)", tx.ZK.Nullifier, spent.Height)
+		}
+		if err := s.checkRoot(c, tx, height); err != nil {
+			return nil, err
+		}
+		nullifier = &Version{Key: nk, Height: height, Index: uint32(i), TxID: id, Time: tx.Time, Lock: &quant.Lock{WriteOnce: true}}
 	}
 	v := Version{Key: tx.Key, Height: height, Index: uint32(i), TxID: id, Time: tx.Time, Signer: tx.PubKey, Lock: lock}
 	if s.written == nil {
 		s.written = make(map[string]*Version)
 	}
 	s.written[tx.Key] = &v
-	return v, nil
+	out := []Version{v}
+	if root != nil {
+		if s.groups == nil {
+			s.groups = make(map[string][]writtenGroup)
+		}
+		s.groups[tx.Key] = append(s.groups[tx.Key], writtenGroup{v: v, root: *root})
+		if !id.IsZero() { // admission checks with no id (checkRecordNow)
+			c.zk.cacheRoot(id, *root)
+		}
+	}
+	if nullifier != nil {
+		s.written[nullifier.Key] = nullifier
+		out = append(out, *nullifier)
+	}
+	return out, nil
 }
 
 // recordWrites checks the keyed transactions of q (ids their ids), in
@@ -133,11 +177,11 @@ func (c *Chain) recordWrites(q *quant.Quant, ids []quant.Hash, st *keyState) ([]
 		if tx.Key == "" {
 			continue
 		}
-		v, err := st.write(c, tx, ids[i], q.Header.Height, i, q.Header.Time)
+		vs, err := st.write(c, tx, ids[i], q.Header.Height, i, q.Header.Time)
 		if err != nil {
 			return nil, txErr(i, err)
 		}
-		out = append(out, v)
+		out = append(out, vs...)
 	}
 	return out, nil
 }
@@ -149,12 +193,28 @@ func (c *Chain) checkRecordNow(tx *quant.Tx, now int64) error {
 	if tx.Key == "" {
 		return nil
 	}
-	prev, err := c.atOrBefore(LastLocation)(tx.Key)
-	if err != nil {
-		return err
-	}
-	_, err = checkWrite(prev, tx, c.Tip().Header.Height+1, now, c.rules.KeyRule(tx.Key))
+	s := &keyState{base: c.atOrBefore(LastLocation)}
+	_, err := s.write(c, tx, quant.Hash{}, c.Tip().Header.Height+1, 0, now)
 	return err
+}
+
+// checkSecretLock requires a write of a key under a secret lock to carry a
+// preimage proof of the lock's commitment for the version it replaces
+// (the proof itself is verified before, by checkTxProof). Naming the
+// replaced version stops a replay: anyone can re-randomize a Groth16
+// proof, but not make it name a version that is not the latest.
+func checkSecretLock(l *quant.Lock, prev *Version, tx *quant.Tx) error {
+	if l.Commitment == nil {
+		return nil
+	}
+	z := tx.ZK
+	if z == nil || z.Circuit != quant.ZKPreimage || z.Commitment != *l.Commitment {
+		return quant.Errorf(quant.CodeLockedSecret, "key %q is secret-locked: the write must prove knowledge of the secret behind %s", tx.Key, l.Commitment)
+	}
+	if z.Prev != prev.TxID {
+		return quant.Errorf(quant.CodeLockedSecret, "key %q: the proof is for version %s, the latest is %s", tx.Key, z.Prev, prev.TxID)
+	}
+	return nil
 }
 
 // Limits of the record reads.

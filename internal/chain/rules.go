@@ -196,6 +196,9 @@ func (c *Chain) checkTxs(q *quant.Quant, ids []quant.Hash, notCommitted func(id 
 	if i, err := quant.CheckTxSignaturesParallel(q.Txs, skip, runtime.GOMAXPROCS(0)); err != nil {
 		return txErr(i, err)
 	}
+	if i, err := c.checkTxProofs(q.Txs, skip); err != nil {
+		return txErr(i, err)
+	}
 	for i, tx := range q.Txs {
 		id := ids[i]
 		if err := c.checkTxNow(tx, verified[i], q.Header.Time); err != nil {

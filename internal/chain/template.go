@@ -49,7 +49,8 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 		if _, dup := seen[id]; dup {
 			continue
 		}
-		if c.checkTxNow(tx, c.verified(id), now) != nil || c.checkNotCommitted(id) != nil || c.checkTemplateWrite(keys, tx, id, height, len(keep), now) != nil {
+		verified := c.verified(id)
+		if c.checkTxNow(tx, verified, now) != nil || (!verified && c.checkTxProof(tx) != nil) || c.checkNotCommitted(id) != nil || c.checkTemplateWrite(keys, tx, id, height, len(keep), now) != nil {
 			dropped = append(dropped, id)
 			continue
 		}

@@ -45,11 +45,15 @@ func VerifyStored(ctx context.Context, st Stored, engines Engines, progress func
 	if err != nil {
 		return fmt.Errorf("verify: tip: %w", err)
 	}
+	zkk, err := loadZK(rules)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
 	sch, err := compileSchema(rules)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, st: st}
+	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, zk: zkk, st: st}
 	c.opts.Now = time.Now
 	parent := Tip{Hash: bang.Hash(), Header: bang.Header, Meta: Meta{Height: bang.Header.Height, Work: new(big.Int)}}
 	if at, err := st.HashAt(bang.Header.Height); err != nil || at != parent.Hash {

@@ -63,6 +63,8 @@ var errorTable = []struct {
 	{code: string(quant.CodeLockedTime), status: http.StatusForbidden},
 	{code: string(quant.CodeWriteOnce), status: http.StatusForbidden},
 	{code: string(quant.CodeAppendOnly), status: http.StatusForbidden},
+	{code: string(quant.CodeLockedSecret), status: http.StatusForbidden},
+	{code: string(quant.CodeStaleRoot), status: http.StatusForbidden},
 	{code: api.CodeNotFound, status: http.StatusNotFound, sentinels: []error{ErrNotFound}},
 	// A store's not-found, as a chain's reader wraps it: the detail names
 	// keys, not what the client asked for.
@@ -70,10 +72,12 @@ var errorTable = []struct {
 	{code: api.CodeMethodNotAllowed, status: http.StatusMethodNotAllowed},
 	{code: api.CodeRequestTimeout, status: http.StatusRequestTimeout},
 	{code: string(quant.CodeDuplicate), status: http.StatusConflict},
+	{code: string(quant.CodeNullifierUsed), status: http.StatusConflict},
 	{code: string(quant.CodeTooLarge), status: http.StatusRequestEntityTooLarge},
 	{code: api.CodeUnsupportedMedia, status: http.StatusUnsupportedMediaType},
 	{code: string(quant.CodeWrongChain), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadSignature), status: http.StatusUnprocessableEntity},
+	{code: string(quant.CodeBadProof), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeBadData), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeTimeTooOld), status: http.StatusUnprocessableEntity},
 	{code: string(quant.CodeTimeTooNew), status: http.StatusUnprocessableEntity},

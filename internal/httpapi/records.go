@@ -10,6 +10,7 @@ import (
 
 	"github.com/qbc-chain/qbc/internal/api"
 	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 // recordRoutes serves a chain's records (docs/records.md). A key is one
@@ -41,6 +42,14 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := s.lg(r)
+	if s.gated(w, r, l, key) {
+		return
+	}
+	s.serveRecord(w, r, l, key, full, to)
+}
+
+// serveRecord answers key's latest version (record).
+func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request, l *Ledger, key string, full bool, to quant.Hash) {
 	v, err := l.Chain.Record(key)
 	if errors.Is(err, chain.ErrNotFound) {
 		s.writeError(w, r, fmt.Errorf("%w: no record %q on this chain", ErrNotFound, key))
@@ -80,6 +89,9 @@ func (s *Server) recordHistory(w http.ResponseWriter, r *http.Request) {
 	limit, err := pageLimit(r)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if s.gated(w, r, s.lg(r), key) {
 		return
 	}
 	vs, err := s.lg(r).Chain.History(key, after, limit)

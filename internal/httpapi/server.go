@@ -121,6 +121,9 @@ type Config struct {
 	// Console serves the routes behind the node's console (history,
 	// configuration, peers, following); nil answers them not_supported.
 	Console Console
+	// ZKKeyDir, if set, is the directory of the proving keys this node
+	// serves ({circuit}.pk, each checked against its chain's rules).
+	ZKKeyDir string
 }
 
 // Server is the API as an http.Handler.
@@ -138,6 +141,8 @@ type Server struct {
 	closing   chan struct{}
 	// streams counts the event streams being served (MaxStreams).
 	streams atomic.Int64
+	// challenges are the zk read challenges outstanding.
+	challenges challenges
 }
 
 //go:embed openapi.json
@@ -245,6 +250,7 @@ func (s *Server) routes() {
 	chainRoute("POST", "/fork", s.admin(s.fork))
 	chainRoute("GET", "/lineage", s.lineage)
 	s.recordRoutes(chainRoute)
+	s.zkRoutes(chainRoute)
 	chainRoute("GET", "/export", s.export)
 	h("POST /v1/sql", s.sqlQuery)
 	h("GET /v1/sql/check", s.sqlCheck)

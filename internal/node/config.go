@@ -57,6 +57,10 @@ type Config struct {
 	// (creating, forking and leaving chains) require. Empty: they are
 	// open to anyone who reaches the API (the node warns at start).
 	AdminToken string `json:"admin_token"`
+	// ZKKeyDir, if set, is a directory of zk proving keys ({circuit}.pk)
+	// this node serves at /v1/chains/{id}/zk/keys/{circuit}.pk, each only
+	// if its SHA-256 is the one its chain's rules name (docs/zk.md).
+	ZKKeyDir string `json:"zk_key_dir,omitempty"`
 	// Follow says which chains offered by peers (chains they follow and
 	// this node does not) this node follows: FollowAll or FollowNone.
 	Follow string `json:"follow"`

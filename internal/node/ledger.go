@@ -358,10 +358,13 @@ func (l *ledger) SubmitTx(ctx context.Context, tx *quant.Tx) (peer.Verdict, erro
 // write that the lock in force here refuses is declined, not invalid. The
 // lock may have changed since the sender checked it (a quant it has not
 // seen yet), so an honest peer can send one; a quant holding one is
-// invalid (verdictOf).
+// invalid (verdictOf). The same holds for the record-dependent zk checks:
+// a nullifier spent, a group root replaced, a secret lock moved on in a
+// quant the sender has not seen (a proof that does not verify is invalid).
 func txVerdictOf(err error) peer.Verdict {
 	switch quant.CodeOf(err) {
-	case quant.CodeLockedOwner, quant.CodeLockedHash, quant.CodeLockedTime, quant.CodeWriteOnce, quant.CodeAppendOnly:
+	case quant.CodeLockedOwner, quant.CodeLockedHash, quant.CodeLockedTime, quant.CodeWriteOnce, quant.CodeAppendOnly,
+		quant.CodeNullifierUsed, quant.CodeStaleRoot, quant.CodeLockedSecret:
 		return peer.Declined
 	}
 	return verdictOf(err)

@@ -182,6 +182,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		SQL:          sqlServed,
 		AdminToken:   cfg.AdminToken,
 		Console:      n,
+		ZKKeyDir:     cfg.ZKKeyDir,
 	})
 	if cfg.AdminToken == "" {
 		logger.Warn("no admin token (admin_token): anyone who reaches the API can create, fork and leave chains")

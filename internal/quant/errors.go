@@ -36,6 +36,12 @@ const (
 	CodeWriteOnce    Code = "write_once"    // the key is write-once and already written
 	CodeAppendOnly   Code = "append_only"   // a write would drop an append-only lock
 	CodeNotEncrypted Code = "not_encrypted" // a field the chain's rules list is not encrypted
+
+	// Zero-knowledge proofs (docs/zk.md).
+	CodeBadProof      Code = "bad_proof"      // a zk proof is malformed or does not verify
+	CodeStaleRoot     Code = "stale_root"     // a membership proof's root is not its group's, now or within the window
+	CodeNullifierUsed Code = "nullifier_used" // a membership proof's nullifier is spent already
+	CodeLockedSecret  Code = "locked_secret"  // no proof, or a wrong one, of a secret lock's commitment
 )
 
 // RuleError is a refusal with a code and a human-readable description.

@@ -21,9 +21,9 @@ const (
 	MaxRevealLen = 64
 
 	lockVersion  = 1
-	maxLockSize  = 4 + MaxOwners*ed25519.PublicKeySize + HashSize + 16
+	maxLockSize  = 4 + MaxOwners*ed25519.PublicKeySize + 2*HashSize + 16
 	cosigSize    = ed25519.PublicKeySize + ed25519.SignatureSize
-	maxExtraSize = 2 + MaxKeyLen + 2 + maxLockSize + 1 + MaxRevealLen + 1 + MaxCosigs*cosigSize
+	maxExtraSize = 2 + MaxKeyLen + 2 + maxLockSize + 1 + MaxRevealLen + 1 + MaxCosigs*cosigSize + maxZKSize
 )
 
 // Lock guards a record key: what the next write to the key must satisfy.
@@ -38,6 +38,11 @@ type Lock struct {
 	// preimage of it. A hash lock opens once (the preimage is public
 	// after), so it is cleared by the write that opens it.
 	Hash *Hash
+	// Commitment, if set, is a secret lock: MiMC(secret) as a BN254 field
+	// element (package zk). A write must carry a preimage proof of it
+	// (tx.ZK), which shows knowledge of the secret without revealing it;
+	// unlike the hash lock it can be opened again and again.
+	Commitment *Hash
 	// NotBeforeHeight and NotBeforeTime (Unix ms): no write in a quant
 	// below that height or before that time.
 	NotBeforeHeight uint64
@@ -53,7 +58,8 @@ const (
 	lockWriteOnce  = 0x01
 	lockAppendOnly = 0x02
 	lockHash       = 0x04
-	lockKnown      = lockWriteOnce | lockAppendOnly | lockHash
+	lockCommitment = 0x08
+	lockKnown      = lockWriteOnce | lockAppendOnly | lockHash | lockCommitment
 )
 
 // Cosig is a further signature over a transaction's SigningBytes: a second
@@ -81,6 +87,9 @@ func (l *Lock) append(w *writer) {
 	if l.Hash != nil {
 		flags |= lockHash
 	}
+	if l.Commitment != nil {
+		flags |= lockCommitment
+	}
 	w.u8(lockVersion)
 	w.u8(flags)
 	w.u8(l.Threshold)
@@ -90,6 +99,9 @@ func (l *Lock) append(w *writer) {
 	}
 	if l.Hash != nil {
 		w.raw(l.Hash[:])
+	}
+	if l.Commitment != nil {
+		w.raw(l.Commitment[:])
 	}
 	w.u64(l.NotBeforeHeight)
 	w.i64(l.NotBeforeTime)
@@ -136,6 +148,10 @@ func decodeLock(r *reader) *Lock {
 	if flags&lockHash != 0 {
 		h := r.hash()
 		l.Hash = &h
+	}
+	if flags&lockCommitment != 0 {
+		h := r.hash()
+		l.Commitment = &h
 	}
 	l.NotBeforeHeight = r.u64()
 	l.NotBeforeTime = r.i64()
@@ -206,6 +222,10 @@ func (l *Lock) clone() *Lock {
 		h := *l.Hash
 		c.Hash = &h
 	}
+	if l.Commitment != nil {
+		h := *l.Commitment
+		c.Commitment = &h
+	}
 	return &c
 }
 
@@ -235,8 +255,8 @@ func CheckKey(key string) error {
 // only beside a writer, and none of them twice.
 func (tx *Tx) checkExtras() error {
 	if tx.Key == "" {
-		if tx.Lock != nil || tx.Reveal != nil || tx.Cosigs != nil {
-			return Errorf(CodeMalformed, "transaction: a lock, a reveal or cosignatures need a key")
+		if tx.Lock != nil || tx.Reveal != nil || tx.Cosigs != nil || tx.ZK != nil {
+			return Errorf(CodeMalformed, "transaction: a lock, a reveal, cosignatures or a zk proof need a key")
 		}
 		return nil
 	}
@@ -245,6 +265,11 @@ func (tx *Tx) checkExtras() error {
 	}
 	if tx.Lock != nil {
 		if err := tx.Lock.Check(); err != nil {
+			return err
+		}
+	}
+	if tx.ZK != nil {
+		if err := tx.ZK.check(); err != nil {
 			return err
 		}
 	}

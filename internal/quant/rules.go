@@ -57,6 +57,10 @@ type Rules struct {
 	// history up to and including the quant Parent names, and goes its own
 	// way after it, under these rules.
 	Parent *ForkPoint `json:"parent,omitempty"`
+	// ZK, if set, enables zero-knowledge proofs on the chain: the circuits'
+	// verifying keys (so the chain id names them), and the groups whose
+	// members write and read anonymously (docs/zk.md).
+	ZK *ZKRules `json:"zk,omitempty"`
 }
 
 // KeyRule guards the record keys that start with Prefix.
@@ -90,6 +94,9 @@ func (r *Rules) KeyRule(key string) *KeyRule {
 func (r *Rules) AllowsKey(tx *Tx) error {
 	if tx.Key == "" {
 		return nil
+	}
+	if err := r.allowsZKKey(tx); err != nil {
+		return err
 	}
 	k := r.KeyRule(tx.Key)
 	if k == nil || len(k.Writers) == 0 {
@@ -273,6 +280,9 @@ func (r *Rules) Validate() error {
 	if err := checkKeyRules(r); err != nil {
 		return err
 	}
+	if err := checkZKRules(r.ZK); err != nil {
+		return err
+	}
 	if p := r.Parent; p != nil && (p.Chain.IsZero() || p.Hash.IsZero() || (p.Height == 0) != (p.Hash == p.Chain)) {
 		return Errorf(CodeBadRules, "parent: needs the parent chain's id, a height and the hash of its quant there")
 	}
@@ -337,6 +347,11 @@ func EncryptedPointers(r *Rules) ([]envelope.Pointer, error) {
 // unsigned or unlisted writers on chains that require otherwise. The
 // signature itself is CheckTxSignature's.
 func (r *Rules) Allows(tx *Tx) error {
+	if !tx.Signed() && r.anonymousMember(tx) {
+		// A group member's write: the membership proof (checked after) is
+		// its authority, in place of a listed key (docs/zk.md).
+		return nil
+	}
 	switch r.WritePolicy {
 	case PolicyOpen:
 		return nil

@@ -36,7 +36,8 @@ const (
 	flagLock    = 0x04 // a lock the write sets on its key
 	flagReveal  = 0x08 // a hash lock's preimage
 	flagCosigns = 0x10 // signatures beside the writer's
-	flagsKnown  = flagSigned | flagKey | flagLock | flagReveal | flagCosigns
+	flagZK      = 0x20 // a zero-knowledge proof and its public inputs
+	flagsKnown  = flagSigned | flagKey | flagLock | flagReveal | flagCosigns | flagZK
 )
 
 // Tx is one record given to a chain.
@@ -63,6 +64,10 @@ type Tx struct {
 	// Cosigs are further owners' signatures over SigningBytes, for a
 	// multisig lock; nil for none.
 	Cosigs []Cosig
+	// ZK, if set, is a zero-knowledge proof the write carries (docs/zk.md):
+	// membership of a group, knowledge of a lock's secret, or a committed
+	// value in a range. It needs a key.
+	ZK *ZK
 }
 
 // Signed reports whether the transaction carries a writer key.
@@ -71,7 +76,11 @@ func (tx *Tx) Signed() bool { return tx.PubKey != nil }
 // appendBody appends every field except the signatures. For the signing
 // bytes (signing true) the flags leave out flagCosigns: cosignatures are
 // added after the writer signs, and every signer signs the same bytes.
-func (tx *Tx) appendBody(w *writer, signing bool) {
+func (tx *Tx) appendBody(w *writer, signing bool) { tx.appendBodyTo(w, signing, true) }
+
+// appendBodyTo is appendBody; withProof false leaves the ZK part's proof
+// bytes out (BindBytes).
+func (tx *Tx) appendBodyTo(w *writer, signing, withProof bool) {
 	w.u8(TxVersion)
 	w.raw(tx.ChainID[:])
 	w.i64(tx.Time)
@@ -100,6 +109,9 @@ func (tx *Tx) appendBody(w *writer, signing bool) {
 		w.u8(uint8(len(tx.Reveal)))
 		w.raw(tx.Reveal)
 	}
+	if tx.ZK != nil {
+		tx.ZK.append(w, withProof)
+	}
 }
 
 // flags are the flag bits of tx's encoding.
@@ -119,6 +131,9 @@ func (tx *Tx) flags() uint8 {
 	}
 	if tx.Cosigs != nil {
 		f |= flagCosigns
+	}
+	if tx.ZK != nil {
+		f |= flagZK
 	}
 	return f
 }
@@ -159,6 +174,12 @@ func (tx *Tx) EncodedSize() int {
 		if tx.Lock.Hash != nil {
 			n += HashSize
 		}
+		if tx.Lock.Commitment != nil {
+			n += HashSize
+		}
+	}
+	if tx.ZK != nil {
+		n += tx.ZK.encodedSize()
 	}
 	if tx.Reveal != nil {
 		n += 1 + len(tx.Reveal)
@@ -197,6 +218,9 @@ func (tx *Tx) Clone() *Tx {
 	c.PubKey = bytes.Clone(tx.PubKey)
 	c.Sig = bytes.Clone(tx.Sig)
 	c.Reveal = bytes.Clone(tx.Reveal)
+	if tx.ZK != nil {
+		c.ZK = tx.ZK.clone()
+	}
 	if tx.Lock != nil {
 		c.Lock = tx.Lock.clone()
 	}
@@ -276,6 +300,9 @@ func decodeTx(r *reader) (*Tx, error) {
 			return nil, Errorf(CodeMalformed, "transaction: reveal is %d bytes, must be 1 to %d", n, MaxRevealLen)
 		}
 		tx.Reveal = r.take(n)
+	}
+	if flags&flagZK != 0 {
+		tx.ZK = decodeZK(r)
 	}
 	if flags&flagSigned != 0 {
 		tx.Sig = r.take(ed25519.SignatureSize)

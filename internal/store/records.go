@@ -203,19 +203,18 @@ func (c *Chain) Keys(prefix, after string, limit int) ([]string, error) {
 func (c *Chain) checkVersions(e chain.Entry) error {
 	n := 0
 	for i, tx := range e.Quant.Txs {
-		if tx.Key == "" {
-			continue
+		for _, key := range tx.WrittenKeys() {
+			if n >= len(e.Records) {
+				return fmt.Errorf("chain %s: quant %d: transaction %d writes %q but has no record version: %w",
+					short(c.id), e.Meta.Height, i, key, ErrInvalid)
+			}
+			v := &e.Records[n]
+			if v.Key != key || v.Index != uint32(i) || v.Height != e.Quant.Header.Height {
+				return fmt.Errorf("chain %s: quant %d: record version %d is not transaction %d's write: %w",
+					short(c.id), e.Meta.Height, n, i, ErrInvalid)
+			}
+			n++
 		}
-		if n >= len(e.Records) {
-			return fmt.Errorf("chain %s: quant %d: transaction %d writes %q but has no record version: %w",
-				short(c.id), e.Meta.Height, i, tx.Key, ErrInvalid)
-		}
-		v := &e.Records[n]
-		if v.Key != tx.Key || v.Index != uint32(i) || v.Height != e.Quant.Header.Height {
-			return fmt.Errorf("chain %s: quant %d: record version %d is not transaction %d's write: %w",
-				short(c.id), e.Meta.Height, n, i, ErrInvalid)
-		}
-		n++
 	}
 	if n != len(e.Records) {
 		return fmt.Errorf("chain %s: quant %d: %d record versions for %d writes: %w", short(c.id), e.Meta.Height, len(e.Records), n, ErrInvalid)

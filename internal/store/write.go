@@ -358,11 +358,11 @@ func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header, ke
 		if err := b.Delete(key, nil); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		if tx.Key != "" {
-			if err := c.deleteRecord(b, tx.Key, chain.Location{Height: hdr.Height, Index: n}); err != nil {
+		for _, k := range tx.WrittenKeys() {
+			if err := c.deleteRecord(b, k, chain.Location{Height: hdr.Height, Index: n}); err != nil {
 				return err
 			}
-			keys[tx.Key] = struct{}{}
+			keys[k] = struct{}{}
 		}
 		n++
 	}
