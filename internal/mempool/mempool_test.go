@@ -86,13 +86,14 @@ func TestBounds(t *testing.T) {
 	big.PubKey, big.Sig = make([]byte, 32), make([]byte, 64) // the largest size there is:
 	big.Key, big.Reveal = strings.Repeat("k", quant.MaxKeyLen), make([]byte, quant.MaxRevealLen)
 	h := quant.Hash{}
-	big.Lock = &quant.Lock{Owners: make([][]byte, quant.MaxOwners), Hash: &h}
+	big.Lock = &quant.Lock{Owners: make([][]byte, quant.MaxOwners), Hash: &h, Commitment: &h}
 	for i := range big.Lock.Owners {
 		big.Lock.Owners[i] = make([]byte, 32)
 	}
 	for range quant.MaxCosigs {
 		big.Cosigs = append(big.Cosigs, quant.Cosig{PubKey: make([]byte, 32), Sig: make([]byte, 64)})
 	}
+	big.ZK = &quant.ZK{Circuit: quant.ZKMembership, Scope: strings.Repeat("s", quant.MaxScopeLen), Proof: make([]byte, quant.MaxZKProof)}
 	if big.EncodedSize() != quant.MaxTxSize {
 		t.Fatalf("the largest transaction is %d bytes, MaxTxSize %d", big.EncodedSize(), quant.MaxTxSize)
 	}

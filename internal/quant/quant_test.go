@@ -426,7 +426,7 @@ func TestLimits(t *testing.T) {
 		{"HashSize", HashSize, 32},
 		{"MaxDataSize", MaxDataSize, 1_048_576},
 		{"txFixedSize", txFixedSize, 55},
-		{"MaxTxSize", MaxTxSize, 1_051_974},
+		{"MaxTxSize", MaxTxSize, 1_051_926},
 		{"minQuantBytes", minQuantBytes, 1_052_942},
 		{"MaxSealSize", MaxSealSize, 4096},
 		{"headerFixedSize", headerFixedSize, 119},

@@ -23,7 +23,10 @@ const (
 	MaxZKProof = 512
 	// MaxScopeLen bounds a membership proof's nullifier scope.
 	MaxScopeLen = MaxKeyLen
-	maxZKSize   = 1 + 3*HashSize + 2 + MaxScopeLen + 16 + 2 + MaxZKProof
+	// maxZKSize is the largest encoded ZK part: a membership proof's
+	// (encodedSize), whose root, nullifier and scope outweigh the other
+	// circuits' inputs.
+	maxZKSize = 1 + 2 + MaxZKProof + 2*HashSize + 2 + MaxScopeLen
 )
 
 // ZK is the zero-knowledge part of a transaction: a proof and its public
