@@ -143,9 +143,10 @@ EOF
 	"$QBC" chain new --node 127.0.0.1:5200 "$WORK/$tag.rules.json" >"$WORK/$tag.chain.json"
 	CHAIN=$(grep -o '"id": *"[0-9a-f]*"' "$WORK/$tag.chain.json" | head -1 | grep -o '[0-9a-f]\{64\}')
 	for _ in $(seq 100); do # until a leader commits
-		curl -sf "http://127.0.0.1:5200/v1/chains/$CHAIN/stats" | grep -q '"leader": *"m' && break
+		curl -sf "http://127.0.0.1:5200/v1/chains/$CHAIN/stats" | grep -q '"leader": *"[^"]' && break
 		sleep 0.1
 	done
+	sleep 3 # every member added (the leader adds them), the cluster settled
 }
 RAFT_NODES=127.0.0.1:5200,127.0.0.1:5201,127.0.0.1:5202
 

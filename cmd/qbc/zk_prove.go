@@ -93,6 +93,9 @@ func runZKProve(ctx context.Context, e *env, args []string) error {
 		if c == zk.Preimage {
 			p := zk.Publics{Commitment: zk.Commitment(s), Bind: bind}
 			proof, err = zk.ProvePreimage(k, s, p)
+			if err != nil {
+				return fmt.Errorf("zk prove: %w", err)
+			}
 			out.Publics = publicsJSON{Commitment: p.Commitment.String(), Bind: bind.String()}
 			break
 		}

@@ -17,7 +17,6 @@ import (
 // proves for 2 quants.
 type zkFixture struct {
 	*fixture
-	admin   []byte
 	secrets []zk.Field
 	members []zk.Field
 }
