@@ -2,7 +2,6 @@ package chain
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -313,14 +312,7 @@ func (c *Chain) before(key string, loc Location) (*Version, error) {
 	default:
 		loc = Location{Height: loc.Height - 1, Index: ^uint32(0)}
 	}
-	v, err := c.st.RecordAt(key, loc)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("chain: record %q: %w", key, err)
-	}
-	return &v, nil
+	return c.atOrBefore(loc)(key)
 }
 
 // writtenGroup is a group version written in the quants being checked.

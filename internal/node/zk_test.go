@@ -22,20 +22,7 @@ import (
 // by every node at admission (nullifier_used), and a quant holding it,
 // sent as a peer's, is invalid; a forged proof in a peer's quant too.
 func TestZKThreeNodes(t *testing.T) {
-	admin := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
-	var r quant.Rules
-	if err := json.Unmarshal([]byte(netGenesis), &r); err != nil {
-		t.Fatal(err)
-	}
-	r.ZK = zktest.Rules(t, quant.ZKGroup{Name: "club", Prefix: "club/", Admins: []string{hex.EncodeToString(admin.Public().(ed25519.PublicKey))}, RootWindow: 4})
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newCluster(t)
-	if err := os.WriteFile(filepath.Join(c.dir, "genesis.json"), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c, admin := zkCluster(t, quant.ZKGroup{Name: "club", Prefix: "club/", RootWindow: 4})
 	n0 := c.start(0)
 	n1 := c.start(1, n0.Addr())
 	n2 := c.start(2, n1.Addr())
@@ -120,4 +107,26 @@ func TestZKThreeNodes(t *testing.T) {
 	if !sameTip(n0, n1, n2) {
 		t.Fatal("nodes disagree")
 	}
+}
+
+// zkCluster is a test cluster whose genesis (netGenesis) has zk rules with
+// group g, whose admin is returned: g.Admins is set to that key.
+func zkCluster(t *testing.T, g quant.ZKGroup) (*cluster, ed25519.PrivateKey) {
+	t.Helper()
+	admin := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	var r quant.Rules
+	if err := json.Unmarshal([]byte(netGenesis), &r); err != nil {
+		t.Fatal(err)
+	}
+	g.Admins = []string{hex.EncodeToString(admin.Public().(ed25519.PublicKey))}
+	r.ZK = zktest.Rules(t, g)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t)
+	if err := os.WriteFile(filepath.Join(c.dir, "genesis.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c, admin
 }

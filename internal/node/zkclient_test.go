@@ -1,10 +1,6 @@
 package node
 
 import (
-	"bytes"
-	"crypto/ed25519"
-	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,17 +16,7 @@ import (
 // by an admin, an anonymous write (then 409 in the same scope), an
 // anonymous read of the gated record, a secret-locked write.
 func TestZKClient(t *testing.T) {
-	admin := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
-	var r quant.Rules
-	if err := json.Unmarshal([]byte(netGenesis), &r); err != nil {
-		t.Fatal(err)
-	}
-	r.ZK = zktest.Rules(t, quant.ZKGroup{Name: "staff", Prefix: "hr/", Admins: []string{hex.EncodeToString(admin.Public().(ed25519.PublicKey))}, RootWindow: 4, ReadGated: true})
-	b, _ := json.Marshal(r)
-	c := newCluster(t)
-	if err := os.WriteFile(filepath.Join(c.dir, "genesis.json"), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c, admin := zkCluster(t, quant.ZKGroup{Name: "staff", Prefix: "hr/", RootWindow: 4, ReadGated: true})
 	keyDir := t.TempDir()
 	for _, circuit := range zk.Circuits {
 		os.WriteFile(filepath.Join(keyDir, circuit.String()+".pk"), zk.EncodeProvingKey(zktest.Keys(t, circuit).PK), 0o600)

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,17 +24,7 @@ import (
 // verifying key from the rules and the proving key from its key
 // directory, checked against the rules' hash.
 func TestZKReadAndKeys(t *testing.T) {
-	admin := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
-	var r quant.Rules
-	if err := json.Unmarshal([]byte(netGenesis), &r); err != nil {
-		t.Fatal(err)
-	}
-	r.ZK = zktest.Rules(t, quant.ZKGroup{Name: "staff", Prefix: "hr/", Admins: []string{hex.EncodeToString(admin.Public().(ed25519.PublicKey))}, RootWindow: 4, ReadGated: true})
-	b, _ := json.Marshal(r)
-	c := newCluster(t)
-	if err := os.WriteFile(filepath.Join(c.dir, "genesis.json"), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c, admin := zkCluster(t, quant.ZKGroup{Name: "staff", Prefix: "hr/", RootWindow: 4, ReadGated: true})
 	keyDir := t.TempDir()
 	pk := zk.EncodeProvingKey(zktest.Keys(t, zk.Preimage).PK)
 	os.WriteFile(filepath.Join(keyDir, "preimage.pk"), pk, 0o600)
