@@ -53,14 +53,9 @@ func runSQL(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs("sql", pos, 1, 1); err != nil {
 		return err
 	}
-	c, err := nf.client()
+	c, err := projectedClient(ctx, nf, *wait)
 	if err != nil {
 		return err
-	}
-	if *wait {
-		if err := waitProjected(ctx, c); err != nil {
-			return err
-		}
 	}
 	res, err := c.SQL(ctx, pos[0], *maxRows)
 	if err != nil {
@@ -80,14 +75,9 @@ func runSQLCheck(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs("sql check", pos, 0, 0); err != nil {
 		return err
 	}
-	c, err := nf.client()
+	c, err := projectedClient(ctx, nf, *wait)
 	if err != nil {
 		return err
-	}
-	if *wait {
-		if err := waitProjected(ctx, c); err != nil {
-			return err
-		}
 	}
 	res, err := c.SQLCheck(ctx)
 	if err != nil {
@@ -127,6 +117,21 @@ func runSQLRebuild(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "rebuilding")
 	return nil
+}
+
+// projectedClient is the client of the node nf names, after waiting, if
+// wait, until its projection lags no chain (waitProjected).
+func projectedClient(ctx context.Context, nf nodeFlags, wait bool) (*client.Client, error) {
+	c, err := nf.client()
+	if err != nil {
+		return nil, err
+	}
+	if wait {
+		if err := waitProjected(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // waitProjected waits until the node's projection lags no chain (every

@@ -123,25 +123,16 @@ func decodeEnvelope(b []byte, max int) (*Envelope, error) {
 	if len(b) < envelopeHead+ed25519.SignatureSize {
 		return nil, fmt.Errorf("%w: %d bytes is too short", ErrMalformed, len(b))
 	}
-	if b[0] != envelopeVersion {
-		return nil, fmt.Errorf("%w: version %d", ErrMalformed, b[0])
+	e, n, err := decodeHead(b, max-envelopeHead-ed25519.SignatureSize)
+	if err != nil {
+		return nil, err
 	}
-	e := &Envelope{}
-	off := 1
-	e.From = ed25519.PublicKey(b[off : off+ed25519.PublicKeySize])
-	off += ed25519.PublicKeySize
-	copy(e.To[:], b[off:off+IDSize])
-	off += IDSize
-	e.Time = int64(binary.BigEndian.Uint64(b[off:]))
-	e.Nonce = binary.BigEndian.Uint64(b[off+8:])
-	e.Kind = Kind(b[off+16])
-	n := binary.BigEndian.Uint32(b[off+17:])
-	off += 21
-	if uint64(n) != uint64(len(b)-off-ed25519.SignatureSize) {
+	off := envelopeHead
+	if n != len(b)-off-ed25519.SignatureSize {
 		return nil, fmt.Errorf("%w: body length %d does not match", ErrMalformed, n)
 	}
-	e.Body = b[off : off+int(n)]
-	e.Sig = b[off+int(n):]
+	e.Body = b[off : off+n]
+	e.Sig = b[off+n:]
 	return e, nil
 }
 

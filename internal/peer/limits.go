@@ -73,8 +73,8 @@ func maxAnswer(k Kind) int {
 }
 
 // decodeHead reads the fixed head of an encoded envelope: every field but
-// the body and signature, and the body's length.
-func decodeHead(b []byte) (*Envelope, int, error) {
+// the body and signature, and the body's length, at most maxBody.
+func decodeHead(b []byte, maxBody int) (*Envelope, int, error) {
 	if len(b) < envelopeHead {
 		return nil, 0, fmt.Errorf("%w: %d bytes is too short", ErrMalformed, len(b))
 	}
@@ -91,7 +91,7 @@ func decodeHead(b []byte) (*Envelope, int, error) {
 	e.Nonce = binary.BigEndian.Uint64(b[off+8:])
 	e.Kind = Kind(b[off+16])
 	n := binary.BigEndian.Uint32(b[off+17:])
-	if uint64(n) > MaxBody {
+	if uint64(n) > uint64(maxBody) {
 		return nil, 0, fmt.Errorf("%w: body of %d bytes", ErrTooLarge, n)
 	}
 	return e, int(n), nil
@@ -107,7 +107,7 @@ func readRequest(w http.ResponseWriter, r *http.Request, check func(e *Envelope)
 	if _, err := io.ReadFull(body, head); err != nil {
 		return nil, readErr(err, "head")
 	}
-	e, n, err := decodeHead(head)
+	e, n, err := decodeHead(head, MaxBody)
 	if err != nil {
 		return nil, err
 	}
