@@ -28,8 +28,14 @@ type applyResult struct {
 // Apply implements hraft.FSM.
 func (f fsm) Apply(l *hraft.Log) any { return f.r.apply(l.Term, l.Index, l.Data) }
 
-// Snapshot implements hraft.FSM: a marker of the chain's tip.
+// Snapshot implements hraft.FSM: a marker of the chain's tip. It first
+// makes every applied quant durable in the store: Raft compacts its log
+// up to a snapshot and, at start, replays only the entries after it
+// (NoSnapshotRestoreOnStart), so what the marker names must be on disk.
 func (f fsm) Snapshot() (hraft.FSMSnapshot, error) {
+	if err := f.r.st.Sync(); err != nil {
+		return nil, fmt.Errorf("raftchain: snapshot: %w", err)
+	}
 	head := f.r.chain.Tip()
 	return marker{snapHeader{kind: snapKindMarker, chain: f.r.chain.ID(), height: head.Header.Height, tip: head.Hash}}, nil
 }
@@ -189,6 +195,11 @@ func (r *Replica) restore(rd io.Reader) error {
 	})
 	if err != nil {
 		return err
+	}
+	// Raft counts the snapshot's entries applied once Restore returns,
+	// and may drop them from its log: the quants must be durable first.
+	if err := r.st.Sync(); err != nil {
+		return fmt.Errorf("raftchain: restore: %w", err)
 	}
 	r.metrics.restores.Inc()
 	r.restores.Add(1)

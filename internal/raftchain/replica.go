@@ -126,6 +126,11 @@ func Open(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("%w: this node's key is not listed in chain %s", ErrNotMember, c.Rules().Name)
 	}
 	r.chain, r.engine, r.self = c, engine, self
+	// The Raft log is fsynced before an entry counts, and apply answers a
+	// replayed entry from the chain: a commit need not wait for the
+	// store's own fsync (Snapshot syncs the store before Raft may forget
+	// the entries behind it).
+	cfg.Store.DeferSync()
 	r.log = cfg.Logger.With("chain", c.ID().String(), "name", c.Rules().Name, "member", self.ID)
 	r.clock.raise(c.Tip().Header.Time)
 	r.metrics = newMetrics(r)

@@ -35,6 +35,13 @@ package store
 //     background loop fsyncs the files written since its last pass, once a
 //     second, and Close fsyncs them all.
 //
+// A chain that defers its syncs (DeferSync: a Raft chain) commits without
+// an fsync, so its record waits: syncDeferred syncs the log (which makes
+// every commit before it durable) and only then writes the record of the
+// latest commit that was pending before that sync. It runs at the owner's
+// Sync, before each pass of the background loop, and at Close. The rule
+// holds: a record never names more than the store durably holds.
+//
 // At Open the store compares the two for every chain that has either. A
 // store that holds fewer commits than the record (or, at the same count,
 // another tip, or no chain at all) has lost committed quants: Open logs it
@@ -171,6 +178,12 @@ type tipState struct {
 	file    *tipFile
 	failing bool // the last record write failed (logged once)
 	deleted bool // DeleteChain removed the chain: this state's handles write no more
+
+	// deferred: the chain's commits are not synced (DeferSync); pending:
+	// one of them is not in the record yet, pendingMark the latest.
+	deferred    bool
+	pending     bool
+	pendingMark Mark
 }
 
 // tipFile is one chain's open record file.
@@ -186,6 +199,10 @@ type tipRecords struct {
 	dir      string // DB dir / CommittedDir
 	readOnly bool
 	log      *slog.Logger
+	// beforeSync, if set, runs before each pass of the fsync loop: the
+	// DB's syncDeferred, which writes the records of deferred commits.
+	beforeSync func()
+	every      time.Duration // how often the fsync loop passes
 
 	// mu guards files (every record file opened for writing) and problems
 	// (what Open found, by chain, for CheckCommitted).
@@ -254,13 +271,26 @@ func (c *Chain) putCommit(b *pebble.Batch) error {
 }
 
 // recordCommit counts a commit that putCommit prepared and that is now
-// durable, and writes the record of the tip it left. A failed write is
-// logged, not returned: the commit stands, and a stale record is safe.
-// The caller holds the write lock.
+// committed, and writes the record of the tip it left: at once if the
+// commit was synced, else (a chain that defers its syncs) after the next
+// sync of the log, so that the record never names more than the store
+// durably holds. The caller holds the write lock.
 func (c *Chain) recordCommit(tip quant.Hash, height uint64) {
 	st := c.tipState
 	st.commits++
 	m := Mark{Commits: st.commits, Height: height, Hash: tip}
+	if st.deferred {
+		st.pending, st.pendingMark = true, m
+		return
+	}
+	c.writeRecord(m)
+}
+
+// writeRecord writes m, a durable commit's mark, to the chain's record. A
+// failed write is logged, not returned: the commit stands, and a stale
+// record is safe. The caller holds the write lock.
+func (c *Chain) writeRecord(m Mark) {
+	st := c.tipState
 	var err error
 	if st.file == nil {
 		st.file, err = c.db.tips.create(c.id, m)
@@ -329,9 +359,10 @@ func (f *tipFile) write(id *quant.Hash, m Mark) error {
 }
 
 // openTipRecords opens the record directory of the DB in dir, creating it
-// unless readOnly, and starts the fsync loop unless readOnly.
-func openTipRecords(dir string, readOnly bool, log *slog.Logger) (*tipRecords, error) {
-	t := &tipRecords{dir: filepath.Join(dir, CommittedDir), readOnly: readOnly, log: log}
+// unless readOnly, and starts the fsync loop unless readOnly, passing
+// every so often; beforeSync (if not nil) runs before each pass.
+func openTipRecords(dir string, readOnly bool, log *slog.Logger, every time.Duration, beforeSync func()) (*tipRecords, error) {
+	t := &tipRecords{dir: filepath.Join(dir, CommittedDir), readOnly: readOnly, log: log, every: every, beforeSync: beforeSync}
 	if !readOnly {
 		if _, err := os.Stat(t.dir); errors.Is(err, fs.ErrNotExist) {
 			if err := os.Mkdir(t.dir, 0o700); err != nil {
@@ -410,16 +441,19 @@ func (t *tipRecords) create(id quant.Hash, m Mark) (*tipFile, error) {
 }
 
 // syncLoop fsyncs the records written since its last pass, every
-// tipSyncInterval, until close.
+// t.every, until close.
 func (t *tipRecords) syncLoop() {
 	defer close(t.done)
-	tick := time.NewTicker(tipSyncInterval)
+	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
 		case <-tick.C:
+			if t.beforeSync != nil {
+				t.beforeSync()
+			}
 			t.syncAll()
 		}
 	}
@@ -587,4 +621,82 @@ func (c *Chain) CheckCommitted() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.mu.problems[c.id]
+}
+
+// DeferSync makes the chain's Connect and Reorg return once their batch is
+// in Pebble's write-ahead log, without waiting for its fsync, for a chain
+// whose every commit is also kept durably elsewhere and can be replayed:
+// a Raft chain, whose log is fsynced before an entry counts and whose
+// state machine applies entries idempotently after a restart. A crash can
+// then take the last commits away; the owner makes them durable with Sync
+// (before it lets its own log forget them), and the DB syncs them within
+// about a second (tipSyncInterval) and at Close. The committed-tip record
+// of a deferred commit is written only after that sync. It lasts as long
+// as the DB is open; every handle on the chain shares it.
+func (c *Chain) DeferSync() {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.tipState.deferred = true
+}
+
+// Sync makes every commit so far durable, the deferred ones of every
+// chain (DeferSync) included, and writes their committed-tip records.
+func (c *Chain) Sync() error {
+	if err := c.db.enterWrite(); err != nil {
+		return err
+	}
+	defer c.db.leave()
+	return c.db.syncDeferred()
+}
+
+// syncDeferred syncs Pebble's log, and with it every commit written before
+// (the log is one sequence), then writes the record of each deferred
+// chain's latest commit that was pending before the sync. Calls are
+// serialized, so that a record never goes back to an older mark.
+func (db *DB) syncDeferred() error {
+	db.deferMu.Lock()
+	defer db.deferMu.Unlock()
+	type due struct {
+		c *Chain
+		m Mark
+	}
+	var dues []due
+	var chains []*Chain
+	db.mu.Lock()
+	for id, w := range db.mu.writers {
+		chains = append(chains, db.handle(id, w))
+	}
+	db.mu.Unlock()
+	for _, c := range chains {
+		c.writeMu.Lock()
+		if st := c.tipState; st.pending && !st.deleted {
+			dues = append(dues, due{c, st.pendingMark})
+		}
+		c.writeMu.Unlock()
+	}
+	if len(dues) == 0 {
+		return nil
+	}
+	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("store: sync: %w", err)
+	}
+	for _, d := range dues {
+		d.c.writeMu.Lock()
+		if st := d.c.tipState; !st.deleted {
+			if st.pendingMark.Commits == d.m.Commits {
+				st.pending = false
+			}
+			d.c.writeRecord(d.m)
+		}
+		d.c.writeMu.Unlock()
+	}
+	return nil
+}
+
+// syncDeferredLogged is syncDeferred for the fsync loop, which logs a
+// failure (the next pass tries again; the commits stay in the log).
+func (db *DB) syncDeferredLogged() {
+	if err := db.syncDeferred(); err != nil {
+		db.log.Error("store: sync of deferred commits failed", "err", err)
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -294,7 +295,7 @@ func mustRead(t *testing.T, path string) []byte {
 func TestTipRecordsSyncLoop(t *testing.T) {
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
-		tr, err := openTipRecords(dir, false, discard())
+		tr, err := openTipRecords(dir, false, discard(), tipSyncInterval, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,5 +325,66 @@ func TestTipRecordsSyncLoop(t *testing.T) {
 	_, m, err := (&tipRecords{dir: filepath.Join(dir, CommittedDir)}).read(quant.Hash{1})
 	if err != nil || m.Commits != 2 || m.Height != 1 {
 		t.Fatalf("record %+v, %v", m, err)
+	}
+}
+
+// TestDeferSync: a chain that defers its syncs commits without waiting for
+// an fsync, and its committed-tip record follows only what a sync made
+// durable: after Sync, after the background loop's pass, and at Close. A
+// reopened store holds every commit and sees no lost ones.
+func TestDeferSync(t *testing.T) {
+	dir := t.TempDir()
+	var logs syncBuffer
+	db, err := Open(Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil)), syncEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bang := testBang(t, 1)
+	c := db.Chain(bang.Hash())
+	c.DeferSync()
+	b := newBuilder(c.ID(), 1)
+	qs := grow(t, c, b, bang, 5, 3)
+	rec := filepath.Join(dir, CommittedDir, c.ID().String())
+	if _, err := os.Stat(rec); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a record of deferred commits was written before any sync: %v", err)
+	}
+	if err := c.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	_, m, err := decodeTipRecord(c.ID(), mustRead(t, rec))
+	if want := (Mark{Commits: 6, Height: 5, Hash: qs[5].Hash()}); err != nil || m != want {
+		t.Fatalf("record after Sync: %+v, %v; want %+v", m, err, want)
+	}
+
+	// Later commits wait for the next sync: the loop's pass.
+	more := grow(t, c, b, nil, 2, 3)
+	if _, m, err = decodeTipRecord(c.ID(), mustRead(t, rec)); err != nil || m.Commits != 6 {
+		t.Fatalf("record before the loop's pass: %+v, %v; want still 6 commits", m, err)
+	}
+	db.syncDeferredLogged()
+	if _, m, err = decodeTipRecord(c.ID(), mustRead(t, rec)); err != nil || m.Commits != 8 || m.Hash != more[1].Hash() {
+		t.Fatalf("record after the loop's pass: %+v, %v; want the 8th commit", m, err)
+	}
+
+	// Close syncs what is left.
+	last := grow(t, c, b, nil, 1, 3)[0]
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, m, err = decodeTipRecord(c.ID(), mustRead(t, rec))
+	if want := (Mark{Commits: 9, Height: 8, Hash: last.Hash()}); err != nil || m != want {
+		t.Fatalf("record after Close: %+v, %v; want %+v", m, err, want)
+	}
+	db, logs2 := openLogged(t, dir, false)
+	if err := db.CheckCommitted(); err != nil {
+		t.Fatalf("CheckCommitted: %v", err)
+	}
+	if tip, _, err := db.Chain(bang.Hash()).Tip(); err != nil || tip != last.Hash() {
+		t.Fatalf("tip after reopening: %s, %v; want %s", tip, err, last.Hash())
+	}
+	for _, l := range []*syncBuffer{&logs, logs2} {
+		if strings.Contains(l.String(), "level=ERROR") {
+			t.Errorf("errors logged: %s", l)
+		}
 	}
 }

@@ -28,6 +28,7 @@ type DB struct {
 	log      *slog.Logger
 	readOnly bool
 	tips     *tipRecords // the committed-tip records (committed.go)
+	deferMu  sync.Mutex  // serializes syncDeferred
 
 	// mu guards closed, which with ops (the calls in flight) lets Close
 	// wait for running calls (Pebble must not be closed under an open
@@ -95,7 +96,7 @@ func Open(opts Options) (*DB, error) {
 		_ = pdb.Close()
 		return nil, err
 	}
-	if db.tips, err = openTipRecords(opts.Dir, opts.ReadOnly, opts.Logger); err != nil {
+	if db.tips, err = openTipRecords(opts.Dir, opts.ReadOnly, opts.Logger, opts.syncEvery, db.syncDeferredLogged); err != nil {
 		_ = pdb.Close()
 		return nil, err
 	}
@@ -162,7 +163,8 @@ func (db *DB) Close() error {
 	db.mu.closed = true
 	db.mu.Unlock()
 	db.ops.Wait()
-	terr := db.tips.close()
+	serr := db.syncDeferred()
+	terr := errors.Join(serr, db.tips.close())
 	if err := db.pdb.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -237,6 +239,11 @@ func (db *DB) Chain(id quant.Hash) *Chain {
 		db.mu.writers[id] = w
 	}
 	db.mu.Unlock()
+	return db.handle(id, w)
+}
+
+// handle returns a handle on chain id, whose shared state is w.
+func (db *DB) handle(id quant.Hash, w *chainShared) *Chain {
 	c := &Chain{db: db, id: id, writeMu: &w.writeMu, filter: &w.filter, tipState: &w.tip}
 	c.prefix[0] = nsChain
 	copy(c.prefix[1:], id[:])

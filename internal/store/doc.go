@@ -26,6 +26,12 @@
 // and it becomes durable at the next synced commit. Writes to one chain are
 // serialized; Pebble fsyncs the commits of different chains together.
 //
+// A chain whose commits are kept durably elsewhere (a Raft chain: its log
+// is fsynced first and replayed after a crash) may DeferSync: its Connect
+// and Reorg are then written without Sync, a crash can take the last of
+// them away (never half of one), and they become durable at its owner's
+// Sync, at the DB's own sync about once a second, or at Close.
+//
 // A damaged write-ahead log can take commits away unseen by Pebble: it
 // cannot tell a flipped bit in its newest log from a crash's torn tail, and
 // drops what follows. So each Connect and Reorg also counts itself (the 'c'

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // DefaultCacheSize is the block cache size used when Options.CacheSize is 0.
@@ -25,6 +26,10 @@ type Options struct {
 	// ReadOnly opens an existing database without writing to it (for
 	// `qbc verify`). Save, Connect and Reorg then fail.
 	ReadOnly bool
+
+	// syncEvery is how often the fsync loop passes (tests set it);
+	// default tipSyncInterval.
+	syncEvery time.Duration
 }
 
 // EnsureDefaults fills the fields left zero.
@@ -34,6 +39,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.CacheSize == 0 {
 		o.CacheSize = DefaultCacheSize
+	}
+	if o.syncEvery == 0 {
+		o.syncEvery = tipSyncInterval
 	}
 }
 

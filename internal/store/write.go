@@ -40,7 +40,8 @@ func (c *Chain) Save(e chain.Entry) error {
 	return nil
 }
 
-// Connect stores e and makes it the main chain's tip, in one synced batch:
+// Connect stores e and makes it the main chain's tip, in one synced batch
+// (unsynced if the chain defers its syncs, DeferSync):
 // the quant (unless already saved), its height index entry, an index entry
 // for each of its transactions, and the tip. e's parent must be the tip, or
 // the chain must be empty and e its bang; otherwise Connect returns
@@ -82,7 +83,7 @@ func (c *Chain) Connect(e chain.Entry) error {
 	if err := c.putCommit(b); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(c.commitOptions()); err != nil {
 		return fmt.Errorf("chain %s: connect quant %d %s: %w", short(c.id), e.Meta.Height, short(h), err)
 	}
 	c.recordCommit(h, e.Meta.Height)
@@ -111,7 +112,8 @@ func (c *Chain) checkExtendsTip(e chain.Entry) error {
 	return nil
 }
 
-// Reorg switches the main chain to another branch in one synced batch. It
+// Reorg switches the main chain to another branch in one synced batch
+// (unsynced if the chain defers its syncs, DeferSync). It
 // takes the quants in disconnect (the tip first, then each one's parent)
 // off the main chain, removing their height and transaction index entries
 // but keeping them stored, then connects the entries in connect (oldest
@@ -205,7 +207,7 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 	if err := c.putCommit(b); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(c.commitOptions()); err != nil {
 		return fmt.Errorf("chain %s: reorg: %w", short(c.id), err)
 	}
 	c.recordCommit(forkHash, forkHeight)
@@ -392,4 +394,14 @@ func batchSize(entries []chain.Entry) int {
 		}
 	}
 	return n
+}
+
+// commitOptions are the write options of a commit (Connect, Reorg): synced,
+// unless the chain defers its syncs (DeferSync). The caller holds the
+// write lock.
+func (c *Chain) commitOptions() *pebble.WriteOptions {
+	if c.tipState.deferred {
+		return pebble.NoSync
+	}
+	return pebble.Sync
 }
