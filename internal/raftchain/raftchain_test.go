@@ -243,6 +243,9 @@ func TestAddVoterFromSnapshot(t *testing.T) {
 	c := newCluster(t, 4, func(cfg *Config) {
 		cfg.SnapshotThreshold = 4
 		cfg.TrailingLogs = 2
+		// Small segments, so that compaction deletes the ones behind
+		// the snapshot (raft-wal drops whole segments only).
+		cfg.LogSegmentBytes = 4096
 	})
 	c.startVoters(3)
 	lead := c.leader()

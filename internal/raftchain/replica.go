@@ -7,13 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	hraft "github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/qbc-chain/qbc/internal/chain"
 	raftengine "github.com/qbc-chain/qbc/internal/consensus/raft"
@@ -37,7 +35,7 @@ type Replica struct {
 
 	raft  *hraft.Raft
 	trans *hraft.NetworkTransport
-	logs  *raftboltdb.BoltStore
+	logs  logStore
 	snaps *snapshotStore
 
 	// applyMu serializes what this replica appends to the Raft log (a
@@ -156,9 +154,8 @@ func (r *Replica) start() (err error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return fmt.Errorf("raftchain: %w", err)
 	}
-	r.logs, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
-	if err != nil {
-		return fmt.Errorf("raftchain: open log: %w", err)
+	if r.logs, err = openLogStore(cfg.Dir, cfg.LogSegmentBytes, hlog); err != nil {
+		return err
 	}
 	undo = append(undo, r.logs.Close)
 	logs, err := hraft.NewLogCache(512, r.logs)
