@@ -1006,9 +1006,13 @@ func testRaftKillNine(t *testing.T, bin string) {
 
 		// The killed stores are sound as they are; the nodes come back.
 		for _, i := range killed {
-			if out := qbc(t, bin, "", "verify", "--data-dir", dirs[i]); !strings.Contains(out, "ok: chain e2e-raft ") {
+			out := qbc(t, bin, "", "verify", "--data-dir", dirs[i])
+			_, line, ok := strings.Cut(out, "ok: chain e2e-raft ")
+			if !ok {
 				t.Fatalf("round %d: qbc verify of node %d: %s", round, i, out)
 			}
+			line, _, _ = strings.Cut(line, "\n")
+			t.Logf("round %d: node %d's store after the kill: %s", round, i, line)
 		}
 		for _, i := range killed {
 			restart(i)
