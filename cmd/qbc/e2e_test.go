@@ -41,6 +41,7 @@ func TestE2E(t *testing.T) {
 	t.Run("SeedReadme", func(t *testing.T) { testSeedReadme(t, bin) })
 	t.Run("CLI", func(t *testing.T) { testCLI(t, bin) })
 	t.Run("KillNine", func(t *testing.T) { testKillNine(t, bin) })
+	t.Run("RaftKillNine", func(t *testing.T) { testRaftKillNine(t, bin) })
 }
 
 // skipOrFail skips a test that cannot run here, or fails it when
@@ -212,9 +213,22 @@ func (p *nodeProc) stop() {
 // kill9 kills the node with SIGKILL: no shutdown code runs.
 func (p *nodeProc) kill9() {
 	p.t.Helper()
+	p.sigkill()
+	p.waitKilled()
+}
+
+// sigkill sends the node SIGKILL, without waiting for it to die: a test
+// that kills several nodes at once sends each its signal first.
+func (p *nodeProc) sigkill() {
+	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		p.t.Fatalf("SIGKILL: %v", err)
 	}
+}
+
+// waitKilled waits for the node sigkill killed to die.
+func (p *nodeProc) waitKilled() {
+	p.t.Helper()
 	select {
 	case <-p.done:
 	case <-time.After(time.Minute):
@@ -719,4 +733,393 @@ func nodeRSS(t *testing.T, addr string) int64 {
 	}
 	t.Fatal("metrics: no process_resident_memory_bytes")
 	return 0
+}
+
+// testRaftKillNine is the durability test of a raft chain. A member
+// commits each quant the log gives it to its store without an fsync
+// (store.DeferSync), counting on Raft: an entry counts once a majority
+// has it in its fsynced log, a restarted member replays the log after its
+// last snapshot, and the state machine answers an entry its chain already
+// holds from the chain. So after SIGKILL a member's store may lack its
+// last quants until Raft gives them back; this test checks that it does.
+//
+// Three nodes, the three members of one raft chain, take transactions
+// from writers at every node, in binary batches and one at a time. A
+// submission to a raft chain returns once the transaction is committed
+// (the node's member.submit waits for the replica's Submit; a single
+// transaction is answered "committed"), so the test records every
+// acknowledged transaction id, and a monitor records every tip (height
+// and hash) a member's stats showed: a member shows only what its state
+// machine applied, which Raft applies only once committed. Each round
+// kills members with SIGKILL at a random moment under the load: all three
+// at once, or only the leader (the other two elect a new one and go on
+// committing). It checks each killed data directory with 'qbc verify',
+// restarts the killed nodes on their data directories and addresses,
+// waits for a leader and for a new transaction (a sentinel) to be
+// committed on every member (once a member has applied the sentinel it
+// has applied every entry before it, Raft replay included), then reads
+// the whole chain from every member (checkRaftDurable).
+//
+// The test fails if an acknowledged transaction is lost: if a store lost
+// quants that Raft does not replay (a snapshot taken before the store is
+// durable, Raft's log losing a committed entry, an FSM that answers a
+// replayed entry without adding its quant), a member's chain lacks the
+// transactions of those quants or holds other ones at their heights, or
+// stops short of a tip it showed, or its replica refuses to start (its
+// snapshot names a quant its store lacks) and startNode fails. A member
+// that lost quants and rebuilt them differently disagrees with the others
+// on a hash. SIGKILL keeps what a node wrote to the kernel: the test
+// catches what a node acknowledged before writing it anywhere (Pebble's
+// unsynced commits can still be in its log writer's buffer), not a
+// missing fsync, which only a machine's crash shows.
+func testRaftKillNine(t *testing.T, bin string) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random seed %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
+
+	// Three nodes in one network. Each restarts on the address it took
+	// first (the others know it by that address), and its raft chain's
+	// transport on the port it took first. Both were picked by the system
+	// (port 0); Linux prefers odd ports for those and even ones for
+	// outgoing connections, so no other socket is likely to take them
+	// while a node is down.
+	dirs := make([]string, 3)
+	nodes := make([]*nodeProc, 3)
+	for i := range nodes {
+		dirs[i] = t.TempDir()
+		extra := []string{"--log-level", "warn"}
+		if i > 0 {
+			extra = append(extra, "--peers", nodes[0].addr)
+		}
+		nodes[i] = startNode(t, bin, dirs[i], extra...)
+	}
+	addrs := make([]string, len(nodes))
+	for i, p := range nodes {
+		addrs[i] = p.addr
+	}
+	restart := func(i int) {
+		var peers []string
+		for j, a := range addrs {
+			if j != i {
+				peers = append(peers, a)
+			}
+		}
+		nodes[i] = startNode(t, bin, dirs[i], "--addr", addrs[i], "--peers", strings.Join(peers, ","), "--log-level", "warn")
+	}
+	waitFor(t, time.Minute, "the network", func() (bool, error) {
+		peers, err := nodes[0].client.Peers(context.Background())
+		live := 0
+		for _, p := range peers {
+			if p.State == "live" {
+				live++
+			}
+		}
+		return err == nil && live == 2, nil
+	})
+
+	// The raft chain, its members named by their nodes' addresses.
+	var members []string
+	for _, a := range addrs {
+		members = append(members, fmt.Sprintf(`{"addr":%q}`, a))
+	}
+	rulesFile := filepath.Join(t.TempDir(), "raft.json")
+	rules := fmt.Sprintf(`{"name":"e2e-raft","engine":"raft","write_policy":"open","max_quant_txs":10000,
+ "engine_params":{"members":[%s],"max_quant_interval_ms":5}}`, strings.Join(members, ","))
+	if err := os.WriteFile(rulesFile, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := decode[api.Chain](t, qbc(t, bin, "", "chain", "new", "--node", addrs[0], rulesFile)).ID
+	on := func(p *nodeProc) *client.Client { return p.client.OnChain(id) }
+	stats := func(p *nodeProc) (api.Stats, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return on(p).Stats(ctx)
+	}
+	// settled waits until every member knows the three voters and names
+	// the same leader, which says it leads, and returns the leader's
+	// index.
+	settled := func(what string) int {
+		t.Helper()
+		leader := -1
+		waitFor(t, time.Minute, what, func() (bool, error) {
+			leader = -1
+			var leaderID string
+			for i, p := range nodes {
+				if p.exited() {
+					return false, fmt.Errorf("node %s exited: %v", p.addr, p.waitErr)
+				}
+				st, err := stats(p)
+				if err != nil || st.Raft == nil {
+					return false, nil
+				}
+				if st.Raft.Halted != "" {
+					return false, fmt.Errorf("member %s halted: %s", p.addr, st.Raft.Halted)
+				}
+				if st.Raft.Leader == "" || len(st.Raft.Voters) != len(nodes) ||
+					leaderID != "" && st.Raft.Leader != leaderID {
+					return false, nil
+				}
+				leaderID = st.Raft.Leader
+				if st.Raft.State == "Leader" && st.Raft.ID == leaderID {
+					leader = i
+				}
+			}
+			return leader >= 0, nil
+		})
+		return leader
+	}
+	settled("the raft cluster")
+
+	acked := map[quant.Hash]uint64{} // every acknowledged transaction → its height (0: not read yet)
+	seen := map[uint64]string{}      // height → hash of every tip a member's stats showed
+	var nonce atomic.Uint64
+	for round, kill := range []string{"all", "leader", "all"} {
+		round++
+		var (
+			mu    sync.Mutex   // guards the two below, written by the load's goroutines
+			acks  []quant.Hash // acknowledged in this round
+			tips  = map[uint64]string{}
+			count atomic.Int64 // len(acks)
+		)
+		ack := func(id quant.Hash) {
+			mu.Lock()
+			acks = append(acks, id)
+			mu.Unlock()
+			count.Add(1)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		stopLoad := sync.OnceFunc(func() { cancel(); wg.Wait() })
+		t.Cleanup(stopLoad) // a failure under load stops the goroutines before the test ends
+		// pause keeps a writer whose call failed from spinning.
+		pause := func() {
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		live := append([]*nodeProc(nil), nodes...)
+		for i, p := range live {
+			c := on(p)
+			wg.Go(func() { // binary batches, as followers forward them
+				for n := 0; ctx.Err() == nil && !p.exited(); n++ {
+					txs := make([]*quant.Tx, 20)
+					for k := range txs {
+						txs[k] = &quant.Tx{ChainID: id, Time: time.Now().UnixMilli(), Nonce: nonce.Add(1), Kind: quant.DataJSON,
+							Data: fmt.Appendf(nil, `{"round":%d,"node":%d,"batch":%d,"i":%d}`, round, i, n, k)}
+					}
+					res, err := c.SubmitBatchBinary(ctx, id, txs)
+					if err != nil || len(res.Results) != len(txs) {
+						pause()
+						continue
+					}
+					for k, r := range res.Results {
+						if r.Error == nil {
+							if r.ID != txs[k].ID() {
+								t.Errorf("round %d: node %d acknowledged transaction %d of a batch as %s, its id is %s", round, i, k, r.ID, txs[k].ID())
+							}
+							ack(r.ID)
+						}
+					}
+				}
+			})
+			wg.Go(func() { // one at a time, answered "committed"
+				for n := 0; ctx.Err() == nil && !p.exited(); n++ {
+					sub, err := c.Inject(ctx, json.RawMessage(fmt.Sprintf(`{"round":%d,"node":%d,"n":%d}`, round, i, n)))
+					if err != nil {
+						pause()
+						continue
+					}
+					if sub.Status != "committed" {
+						t.Errorf("round %d: node %d answered %s %q, not committed", round, i, sub.ID, sub.Status)
+					}
+					ack(sub.ID)
+				}
+			})
+		}
+		wg.Go(func() { // the tips the members show
+			for ctx.Err() == nil {
+				for _, p := range live {
+					if p.exited() {
+						continue
+					}
+					if st, err := stats(p); err == nil && st.Height > 0 {
+						mu.Lock()
+						if prev, ok := tips[st.Height]; ok && prev != st.Tip.String() {
+							t.Errorf("round %d: members showed tips %s and %s at height %d", round, prev, st.Tip, st.Height)
+						}
+						tips[st.Height] = st.Tip.String()
+						mu.Unlock()
+					}
+				}
+				pause()
+			}
+		})
+
+		// Kill at a random moment 0.3 to 1.5 s into the load, but not
+		// before this round has acknowledged transactions.
+		killAt := time.Now().Add(300*time.Millisecond + time.Duration(rng.Int64N(int64(1200*time.Millisecond))))
+		waitFor(t, time.Minute, "acknowledged transactions in this round", func() (bool, error) {
+			return count.Load() >= 50, nil
+		})
+		if d := time.Until(killAt); d > 0 {
+			<-time.After(d) // the random kill moment: timing under test, not synchronization
+		}
+		var killed []int
+		switch kill {
+		case "all":
+			killed = rng.Perm(len(nodes))
+		case "leader":
+			for i, p := range nodes {
+				if st, err := stats(p); err == nil && st.Raft != nil && st.Raft.State == "Leader" {
+					killed = []int{i}
+				}
+			}
+			if killed == nil {
+				killed = []int{rng.IntN(len(nodes))} // an election is under way: kill any one
+			}
+		}
+		for _, i := range killed {
+			nodes[i].sigkill()
+		}
+		for _, i := range killed {
+			nodes[i].waitKilled()
+		}
+		if len(killed) < len(nodes) {
+			before := count.Load()
+			waitFor(t, time.Minute, "commits by the members left", func() (bool, error) {
+				return count.Load() >= before+50, nil
+			})
+		}
+		stopLoad()
+		for _, id := range acks {
+			if _, ok := acked[id]; !ok {
+				acked[id] = 0
+			}
+		}
+		maxSeen := uint64(0)
+		for h, hash := range tips {
+			if prev, ok := seen[h]; ok && prev != hash {
+				t.Fatalf("round %d: a member showed tip %s at height %d, in an earlier round %s", round, hash, h, prev)
+			}
+			seen[h] = hash
+			maxSeen = max(maxSeen, h)
+		}
+		t.Logf("round %d: killed %v (%s) with %d transactions acknowledged in the round, tips seen up to height %d",
+			round, killed, kill, len(acks), maxSeen)
+
+		// The killed stores are sound as they are; the nodes come back.
+		for _, i := range killed {
+			out := qbc(t, bin, "", "verify", "--data-dir", dirs[i])
+			_, line, ok := strings.Cut(out, "ok: chain e2e-raft ")
+			if !ok {
+				t.Fatalf("round %d: qbc verify of node %d: %s", round, i, out)
+			}
+			line, _, _ = strings.Cut(line, "\n")
+			t.Logf("round %d: node %d's store after the kill: %s", round, i, line)
+		}
+		for _, i := range killed {
+			restart(i)
+		}
+		leader := settled(fmt.Sprintf("a leader after round %d", round))
+		var sentinel api.Submitted
+		waitFor(t, time.Minute, "a commit after the restart", func() (bool, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var err error
+			sentinel, err = on(nodes[leader]).Inject(ctx, json.RawMessage(fmt.Sprintf(`{"round":%d,"sentinel":true}`, round)))
+			return err == nil && sentinel.Status == "committed", nil
+		})
+		acked[sentinel.ID] = 0
+		for _, p := range nodes {
+			waitFor(t, time.Minute, "every member applies the log to its end", func() (bool, error) {
+				st, err := stats(p)
+				if err != nil || st.Height < maxSeen {
+					return false, nil
+				}
+				if st.Raft != nil && st.Raft.Halted != "" {
+					return false, fmt.Errorf("member %s halted: %s", p.addr, st.Raft.Halted)
+				}
+				tx, err := on(p).Tx(context.Background(), sentinel.ID)
+				return err == nil && tx.Status == "committed", nil
+			})
+		}
+		chains := make([][]api.SeedQuant, len(nodes))
+		for i, p := range nodes {
+			chains[i] = jsonChain(t, on(p))
+		}
+		checkRaftDurable(t, chains, acked, seen)
+		t.Logf("round %d: every member holds the %d acknowledged transactions; chain lengths %d %d %d",
+			round, len(acked), len(chains[0]), len(chains[1]), len(chains[2]))
+	}
+
+	// A clean stop is clean, and every store verifies.
+	for _, p := range nodes {
+		p.stop()
+	}
+	for i := range nodes {
+		if out := qbc(t, bin, "", "verify", "--data-dir", dirs[i]); !strings.Contains(out, "ok: chain e2e-raft ") {
+			t.Fatalf("qbc verify of node %d after a clean stop: %s", i, out)
+		}
+	}
+}
+
+// checkRaftDurable checks the raft chain as each member holds it
+// (chains[i], from the bang): the members agree on the hash at every
+// height they all hold; every acknowledged transaction is on every
+// member, once, at the same height, and at the height it had when read
+// before (acked keeps it); every tip a member showed (seen) is at its
+// height on every member.
+func checkRaftDurable(t *testing.T, chains [][]api.SeedQuant, acked map[quant.Hash]uint64, seen map[uint64]string) {
+	t.Helper()
+	problems := 0
+	report := func(format string, args ...any) {
+		if problems++; problems <= 20 {
+			t.Errorf(format, args...)
+		}
+	}
+	common := len(chains[0])
+	for _, c := range chains[1:] {
+		common = min(common, len(c))
+	}
+	for h := range common {
+		for i, c := range chains[1:] {
+			if c[h].Hash != chains[0][h].Hash {
+				report("member %d holds %s at height %d, member 0 %s", i+1, c[h].Hash, h, chains[0][h].Hash)
+			}
+		}
+	}
+	for i, c := range chains {
+		where := map[quant.Hash]uint64{}
+		for _, q := range c {
+			for _, id := range q.Transactions {
+				if h, dup := where[id]; dup {
+					report("member %d holds transaction %s twice: at %d and %d", i, id, h, q.Index)
+				}
+				where[id] = q.Index
+			}
+		}
+		for id, want := range acked {
+			h, ok := where[id]
+			switch {
+			case !ok:
+				report("member %d lacks acknowledged transaction %s (its chain ends at %d)", i, id, len(c)-1)
+			case want == 0:
+				acked[id] = h // the first member read places it; the others must agree
+			case h != want:
+				report("member %d holds acknowledged transaction %s at %d, not %d", i, id, h, want)
+			}
+		}
+		for h, hash := range seen {
+			switch {
+			case h >= uint64(len(c)):
+				report("member %d lacks the quant %d %s a member showed as its tip: its chain ends at %d", i, h, hash, len(c)-1)
+			case c[h].Hash != hash:
+				report("member %d holds %s at height %d, a member showed %s", i, c[h].Hash, h, hash)
+			}
+		}
+	}
+	if problems > 0 {
+		t.Fatalf("%d problems (the first 20 above) in %d acknowledged transactions", problems, len(acked))
+	}
 }
