@@ -66,6 +66,9 @@ func Open(opts Options) (*DB, error) {
 	// A bloom filter (10 bits, about 1.25 bytes, per key) lets HasTx and
 	// TxLocation answer "not found" without reading data blocks.
 	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	// Pebble's rules for granting compactions, without its 100 ms clock
+	// while none runs (scheduler.go).
+	po.Experimental.CompactionScheduler = newScheduler()
 	// Quants arrive as large batches (a 50,000-transaction quant is one
 	// flushable batch of about 15 MB) whose transaction index keys are
 	// random, so every flush overlaps all of Lbase. Letting L0 collect
