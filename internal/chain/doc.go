@@ -22,7 +22,8 @@
 // committed transaction sits) and ErrNotFound. Reader is the read side
 // (Bang, Tip, Header, Meta, Quant, Has, HashAt, HasTx, TxLocation), Writer
 // the write side (Connect, Save, Reorg), and Store both; VerifyStored
-// reads a Stored (a Reader that can also walk its main chain). The store
+// reads a Stored (a Reader that can also walk its main chain and look up
+// many transactions' locations at once). The store
 // package implements them on Pebble and imports this package for the
 // types; this package never imports store. The package's unit tests run
 // on an in-memory Store (memstore_test.go), and TestOnPebble on the real
@@ -32,6 +33,7 @@
 //
 // The package does no network or disk I/O of its own and leaves no
 // goroutine running (a quant's signatures are verified on all cores,
-// joined before Add returns); it reads and commits through its Store, and
+// joined before Add returns; VerifyStored's pipeline runs on all cores,
+// joined before it returns); it reads and commits through its Store, and
 // takes the time from a clock it is given.
 package chain

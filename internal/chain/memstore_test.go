@@ -108,6 +108,22 @@ func (m *memStore) HasTx(id quant.Hash) (bool, error) {
 	return err == nil, nil
 }
 
+func (m *memStore) TxLocations(ids []quant.Hash) ([]Location, []error) {
+	locs := make([]Location, len(ids))
+	var errs []error
+	for i, id := range ids {
+		loc, err := m.TxLocation(id)
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(ids))
+			}
+			errs[i] = err
+		}
+		locs[i] = loc
+	}
+	return locs, errs
+}
+
 func (m *memStore) TxLocation(id quant.Hash) (Location, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -246,9 +246,14 @@ func (c *Chain) markInvalid(h quant.Hash) {
 // childMeta is the store meta of q, a child of the quant with meta parent:
 // accumulated weight and transaction count.
 func (c *Chain) childMeta(parent *Meta, q *quant.Quant) Meta {
+	return c.childMetaOf(parent, &q.Header, len(q.Txs))
+}
+
+// childMetaOf is childMeta of the quant with header h and txs transactions.
+func (c *Chain) childMetaOf(parent *Meta, h *quant.Header, txs int) Meta {
 	return Meta{
-		Height: q.Header.Height,
-		Work:   new(big.Int).Add(parent.Work, c.engine.Weight(&q.Header)),
-		Txs:    parent.Txs + uint64(len(q.Txs)),
+		Height: h.Height,
+		Work:   new(big.Int).Add(parent.Work, c.engine.Weight(h)),
+		Txs:    parent.Txs + uint64(txs),
 	}
 }

@@ -58,41 +58,66 @@ func (c *Chain) notCommitted(id quant.Hash, _ int) error { return c.checkNotComm
 // checked, for a side branch, whose history is checked if it wins). It
 // returns the ids of q's transactions and the record versions they make.
 func (c *Chain) validate(q *quant.Quant, parent *Tip, notCommitted func(id quant.Hash, i int) error, keys *keyState) ([]quant.Hash, []Version, error) {
-	h := &q.Header
-	if err := checkQuantShape(q, c.rules); err != nil {
-		return nil, nil, err
-	}
-	if err := checkQuantChain(h, c.id); err != nil {
-		return nil, nil, err
-	}
-	if err := checkLink(h, parent); err != nil {
+	if err := c.checkAlone(q); err != nil {
 		return nil, nil, err
 	}
 	mtp, err := c.medianTimePast(&parent.Header)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkQuantTime(h, mtp, c.opts.Now().UnixMilli(), c.rules.MaxTimeDriftMs); err != nil {
-		return nil, nil, err
-	}
-	if err := c.engine.VerifySeal(c.reader(), &parent.Header, h); err != nil {
+	if err := c.checkOnParent(&q.Header, parent, mtp); err != nil {
 		return nil, nil, err
 	}
 	ids := quant.TxIDs(q.Txs)
-	if err := checkMerkleRoot(h, ids); err != nil {
-		return nil, nil, err
-	}
-	if err := c.checkTxs(q, ids, notCommitted); err != nil {
-		return nil, nil, err
-	}
-	if keys == nil {
-		return ids, nil, nil
-	}
-	versions, err := c.recordWrites(q, ids, keys)
+	versions, err := c.checkBody(q, ids, notCommitted, keys)
 	if err != nil {
 		return nil, nil, err
 	}
 	return ids, versions, nil
+}
+
+// validate's rules fall in three groups, checked in this order: those on
+// the quant alone (checkAlone), those against its parent (checkOnParent),
+// and those on its body (checkBody). The first and the last need nothing of
+// the parent, so VerifyStored checks them for many quants at once, and the
+// second in order, reporting the first fault in the order validate would.
+
+// checkAlone checks the rules that look at q alone: its shape against the
+// chain's limits, and its chain id.
+func (c *Chain) checkAlone(q *quant.Quant) error {
+	if err := checkQuantShape(q, c.rules); err != nil {
+		return err
+	}
+	return checkQuantChain(&q.Header, c.id)
+}
+
+// checkOnParent checks the rules that look at the parent of the quant with
+// header h: the link, the time against the parent's median time past mtp
+// and now, and the seal.
+func (c *Chain) checkOnParent(h *quant.Header, parent *Tip, mtp int64) error {
+	if err := checkLink(h, parent); err != nil {
+		return err
+	}
+	if err := checkQuantTime(h, mtp, c.opts.Now().UnixMilli(), c.rules.MaxTimeDriftMs); err != nil {
+		return err
+	}
+	return c.engine.VerifySeal(c.reader(), &parent.Header, h)
+}
+
+// checkBody checks q's body, whose transaction ids are ids: the Merkle
+// root, the transactions, and their record writes against keys (nil: not
+// checked), and returns the versions those make.
+func (c *Chain) checkBody(q *quant.Quant, ids []quant.Hash, notCommitted func(id quant.Hash, i int) error, keys *keyState) ([]Version, error) {
+	if err := checkMerkleRoot(&q.Header, ids); err != nil {
+		return nil, err
+	}
+	if err := c.checkTxs(q, ids, notCommitted); err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		return nil, nil
+	}
+	return c.recordWrites(q, ids, keys)
 }
 
 // checkQuantShape checks the body against the header and the chain's block

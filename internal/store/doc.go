@@ -92,7 +92,7 @@
 // Pebble returns buffers that are valid only until they are released. Every
 // value read here is copied before it is decoded, so nothing this package
 // returns aliases Pebble memory: a returned Quant, Header or Tx belongs to the
-// caller. The transactions of one returned quant share one buffer. Values
+// caller. The transactions of one returned quant share a few buffers. Values
 // given to Save, Connect and Reorg are encoded into the batch (copied); the
 // store keeps no reference to them.
 package store

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"path/filepath"
 	"slices"
@@ -680,5 +681,42 @@ func TestForkHeights(t *testing.T) {
 	}
 	if err := c.Reorg([]quant.Hash{q.Hash(), bang.Hash()}, nil); !errors.Is(err, ErrBadLink) {
 		t.Fatalf("Reorg off the fork's bang: %v, want ErrBadLink", err)
+	}
+}
+
+// TestTxLocations requires TxLocations to answer as TxLocation does for
+// each id, in the caller's order, for ids found, missing and repeated, in
+// one key range and in several (more ids than minTxLocationsPart).
+func TestTxLocations(t *testing.T) {
+	db := openTest(t, "")
+	bang := testBang(t, 1)
+	c := db.Chain(bang.Hash())
+	qs := grow(t, c, newBuilder(c.ID(), 1), bang, 5, minTxLocationsPart/2)
+	var ids []quant.Hash
+	for _, q := range qs {
+		for _, tx := range q.Txs {
+			ids = append(ids, tx.ID())
+		}
+	}
+	for n, extra := range [][]quant.Hash{
+		{quant.Sum("test", []byte("no such tx"))},
+		{ids[3], quant.Sum("test", []byte("nor this")), ids[3]},
+	} {
+		for _, some := range [][]quant.Hash{ids[:9], ids} {
+			some := append(append([]quant.Hash(nil), some...), extra...)
+			locs, errs := c.TxLocations(some)
+			if len(locs) != len(some) || len(errs) != len(some) {
+				t.Fatalf("case %d, %d ids: %d locations, %d errors", n, len(some), len(locs), len(errs))
+			}
+			for i, id := range some {
+				want, werr := c.TxLocation(id)
+				if locs[i] != want || fmt.Sprint(errs[i]) != fmt.Sprint(werr) || werr != nil && !errors.Is(errs[i], chain.ErrNotFound) {
+					t.Fatalf("case %d, id %d: %+v, %v; TxLocation: %+v, %v", n, i, locs[i], errs[i], want, werr)
+				}
+			}
+		}
+	}
+	if locs, errs := c.TxLocations(ids[:100]); errs != nil || locs[99] != (chain.Location{Height: 1, Index: 99}) {
+		t.Fatalf("all found: errs %v, location of the 100th %+v", errs, locs[99])
 	}
 }
