@@ -45,7 +45,10 @@ Configuration, each level overriding the one before:
      QBC_FOLLOW (all: follow the chains peers follow; none), QBC_MAX_CHAINS,
      QBC_RAFT_COMMIT_TIMEOUT (how often an idle raft leader repeats the
      commit index to followers; 500ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
-     flight; 1), QBC_RAFT_ADDR (where a raft chain's transport binds:
+     flight; 1), QBC_RAFT_SNAPSHOT_INTERVAL and QBC_RAFT_SNAPSHOT_ENTRIES
+     (a raft chain's log is snapshotted, its store synced and the log
+     behind it dropped, when a check every interval finds that many entries
+     since the last snapshot; 30s, 1024), QBC_RAFT_ADDR (where a raft chain's transport binds:
      HOST:PORT, further chains on the next free ports; default the
      advertised host, a port the system picks), QBC_SQL (the SQL
      projection: off, sqlite:PATH or postgres://...; default a SQLite file
@@ -162,6 +165,8 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
 		{"QBC_RAFT_COMMIT_TIMEOUT", duration("500ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
+		{"QBC_RAFT_SNAPSHOT_INTERVAL", duration("30s", func(s *nodeSettings, d node.Duration) { s.RaftSnapshotInterval = d })},
+		{"QBC_RAFT_SNAPSHOT_ENTRIES", integer(func(s *nodeSettings, n int64) { s.RaftSnapshotEntries = int(n) })},
 		{"QBC_RAFT_ADDR", str(func(s *nodeSettings) *string { return &s.RaftAddr })},
 		{"QBC_SQL", str(func(s *nodeSettings) *string { return &s.SQL })},
 		{"QBC_UI", str(func(s *nodeSettings) *string { return &s.UI })},

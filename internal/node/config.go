@@ -77,6 +77,14 @@ type Config struct {
 	// (raftchain.Config.MaxInFlight); default 1. More can pay when members
 	// are on machines of their own, far apart.
 	RaftInFlight int `json:"raft_in_flight"`
+	// RaftSnapshotInterval and RaftSnapshotEntries say how often a raft
+	// chain's replica snapshots its log (raftchain.Config.SnapshotInterval,
+	// SnapshotThreshold): it checks every interval (default 30 s) and
+	// snapshots once that many entries (default 1024) follow the last
+	// snapshot. A snapshot syncs the store and lets Raft drop the log
+	// behind it; the cost is one fsync.
+	RaftSnapshotInterval Duration `json:"raft_snapshot_interval"`
+	RaftSnapshotEntries  int      `json:"raft_snapshot_entries"`
 	// RaftAddr is where the transport of a raft chain this node is a
 	// member of binds the first time (replica.Config.Bind): HOST:PORT, each
 	// further chain on the next free port; port 0: a port the system picks
@@ -137,18 +145,20 @@ const DefaultAddr = "127.0.0.1:5000"
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:              DefaultAddr,
-		LogLevel:          "info",
-		MaxBodyBytes:      8 << 20,
-		PoolMaxTxs:        200_000,
-		PoolMaxBytes:      128 << 20,
-		ShutdownTimeout:   Duration(10 * time.Second),
-		Follow:            FollowAll,
-		MaxChains:         64,
-		RaftCommitTimeout: Duration(raftchain.DefaultCommitTimeout),
-		RaftInFlight:      raftchain.DefaultMaxInFlight,
-		HistoryInterval:   Duration(10 * time.Second),
-		HistoryKeep:       Duration(6 * time.Hour),
+		Addr:                 DefaultAddr,
+		LogLevel:             "info",
+		MaxBodyBytes:         8 << 20,
+		PoolMaxTxs:           200_000,
+		PoolMaxBytes:         128 << 20,
+		ShutdownTimeout:      Duration(10 * time.Second),
+		Follow:               FollowAll,
+		MaxChains:            64,
+		RaftCommitTimeout:    Duration(raftchain.DefaultCommitTimeout),
+		RaftInFlight:         raftchain.DefaultMaxInFlight,
+		RaftSnapshotInterval: Duration(raftchain.DefaultSnapshotInterval),
+		RaftSnapshotEntries:  int(raftchain.DefaultSnapshotThreshold),
+		HistoryInterval:      Duration(10 * time.Second),
+		HistoryKeep:          Duration(6 * time.Hour),
 	}
 }
 
@@ -202,6 +212,12 @@ func (c *Config) EnsureDefaults() {
 	if c.RaftInFlight == 0 {
 		c.RaftInFlight = d.RaftInFlight
 	}
+	if c.RaftSnapshotInterval == 0 {
+		c.RaftSnapshotInterval = d.RaftSnapshotInterval
+	}
+	if c.RaftSnapshotEntries == 0 {
+		c.RaftSnapshotEntries = d.RaftSnapshotEntries
+	}
 	if c.UI == "" {
 		c.UI = UIRead
 		if isLoopback(c.Addr) {
@@ -253,6 +269,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftCommitTimeout < Duration(time.Millisecond) {
 		return fmt.Errorf("config: raft_commit_timeout: must be at least 1ms")
+	}
+	if c.RaftSnapshotInterval < Duration(10*time.Millisecond) {
+		return fmt.Errorf("config: raft_snapshot_interval: must be at least 10ms")
+	}
+	if c.RaftSnapshotEntries < 1 {
+		return fmt.Errorf("config: raft_snapshot_entries: must be at least 1")
 	}
 	switch c.UI {
 	case "", UIOff, UIRead, UIAdmin: // "": by the address (EnsureDefaults)

@@ -46,6 +46,7 @@ func (l *ledger) openMember(engine string, reg prometheus.Registerer) (*member, 
 		Dir: dir, Store: l.st, Key: n.key, Host: host, Bind: n.cfg.RaftAddr, Peers: directory{l},
 		OnCommit: m.committed, Logger: n.log, Registerer: reg,
 		CommitTimeout: time.Duration(n.cfg.RaftCommitTimeout), MaxInFlight: n.cfg.RaftInFlight,
+		SnapshotInterval: time.Duration(n.cfg.RaftSnapshotInterval), SnapshotEntries: uint64(n.cfg.RaftSnapshotEntries),
 	})
 	if err != nil {
 		return nil, err

@@ -12,11 +12,13 @@ import (
 	"github.com/qbc-chain/qbc/internal/store"
 )
 
-// Defaults of Config's CommitTimeout and MaxInFlight (see there), which a
-// node's configuration shows.
+// Defaults of Config's CommitTimeout, MaxInFlight, SnapshotInterval and
+// SnapshotThreshold (see there), which a node's configuration shows.
 const (
-	DefaultCommitTimeout = 500 * time.Millisecond
-	DefaultMaxInFlight   = 1
+	DefaultCommitTimeout     = 500 * time.Millisecond
+	DefaultMaxInFlight       = 1
+	DefaultSnapshotInterval  = 30 * time.Second
+	DefaultSnapshotThreshold = 1024
 )
 
 // Config configures a Replica. EnsureDefaults fills the zero fields;
@@ -114,10 +116,10 @@ func (c *Config) EnsureDefaults() {
 	set(&c.ElectionTimeout, 2*time.Second)
 	set(&c.LeaderLeaseTimeout, time.Second)
 	set(&c.CommitTimeout, DefaultCommitTimeout)
-	set(&c.SnapshotInterval, 30*time.Second)
+	set(&c.SnapshotInterval, DefaultSnapshotInterval)
 	set(&c.ApplyTimeout, 10*time.Second)
 	if c.SnapshotThreshold == 0 {
-		c.SnapshotThreshold = 1024
+		c.SnapshotThreshold = DefaultSnapshotThreshold
 	}
 	if c.TrailingLogs == 0 {
 		c.TrailingLogs = 1024

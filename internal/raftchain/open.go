@@ -72,12 +72,14 @@ func OpenReplica(cfg replica.Config) (replica.Replica, error) {
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	r, err := Open(Config{
 		Dir: cfg.Dir, Bind: bind, Advertise: advertise, Store: cfg.Store, Key: cfg.Key,
-		Forwarder:     &httpForwarder{dir: dir, chain: cfg.Store.ID(), hc: hc},
-		Logger:        cfg.Logger,
-		OnCommit:      cfg.OnCommit,
-		Registerer:    cfg.Registerer,
-		CommitTimeout: cfg.CommitTimeout,
-		MaxInFlight:   cfg.MaxInFlight,
+		Forwarder:         &httpForwarder{dir: dir, chain: cfg.Store.ID(), hc: hc},
+		Logger:            cfg.Logger,
+		OnCommit:          cfg.OnCommit,
+		Registerer:        cfg.Registerer,
+		CommitTimeout:     cfg.CommitTimeout,
+		MaxInFlight:       cfg.MaxInFlight,
+		SnapshotInterval:  cfg.SnapshotInterval,
+		SnapshotThreshold: cfg.SnapshotEntries,
 	})
 	if err != nil {
 		hc.CloseIdleConnections()

@@ -91,6 +91,12 @@ type Config struct {
 	// Zero: the engine's defaults.
 	CommitTimeout time.Duration
 	MaxInFlight   int
+	// SnapshotInterval and SnapshotEntries say how often the log is
+	// snapshotted and compacted: a check every SnapshotInterval, a
+	// snapshot once SnapshotEntries entries follow the last one. Zero: the
+	// engine's defaults.
+	SnapshotInterval time.Duration
+	SnapshotEntries  uint64
 }
 
 // Open opens a replica of an ordered chain on one of its members.
