@@ -208,9 +208,7 @@ func (c *Chain) TxLocations(ids []quant.Hash) (locs []chain.Location, errs []err
 	}
 	// seek looks up the ids of part, sorted, with one iterator.
 	seek := func(part []sortKey) {
-		lower := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex)
-		upper := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex+1)
-		it, err := c.db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		it, err := c.db.pdb.NewIter(c.txIndexBounds())
 		if err != nil {
 			for _, k := range part {
 				fail(k.i, fmt.Errorf("store: %w", err))

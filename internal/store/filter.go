@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/greatroar/blobloom"
 
 	"github.com/qbc-chain/qbc/internal/quant"
@@ -117,9 +116,7 @@ func (c *Chain) ensureFilter() error {
 		return err
 	}
 	f.grow(max(minFilterIDs, 2*uint(count)))
-	lower := c.appendTxIndexKey(make([]byte, 0, txIndexKeyLen), quant.Hash{})[:prefixLen+1]
-	upper := append(lower[:prefixLen:prefixLen], kindTxIndex+1)
-	it, err := c.db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	it, err := c.db.pdb.NewIter(c.txIndexBounds())
 	if err != nil {
 		f.layers = nil
 		return fmt.Errorf("store: %w", err)

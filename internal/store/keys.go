@@ -76,6 +76,15 @@ func (c *Chain) appendTxIndexKey(dst []byte, id quant.Hash) []byte {
 	return append(dst, id[:]...)
 }
 
+// txIndexBounds are the bounds of an iterator over the chain's whole
+// transaction index.
+func (c *Chain) txIndexBounds() *pebble.IterOptions {
+	return &pebble.IterOptions{
+		LowerBound: append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex),
+		UpperBound: append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex+1),
+	}
+}
+
 func (c *Chain) tipKey() []byte {
 	return append(c.prefix[:len(c.prefix):len(c.prefix)], kindTip)
 }
