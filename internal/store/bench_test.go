@@ -126,7 +126,7 @@ func BenchmarkStorageOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 		tables, disk := st.TableBytes, st.DiskBytes
-		indexLo := c.appendTxIndexKey(nil, quant.Hash{})
+		indexLo := c.appendTxIndexKey(nil, 0, quant.Hash{})
 		indexHi := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex+1)
 		index, err := db.pdb.EstimateDiskUsage(indexLo, indexHi)
 		if err != nil {

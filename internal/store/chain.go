@@ -1,15 +1,12 @@
 package store
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
-	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -43,6 +40,7 @@ type Chain struct {
 	// tipState is the chain's commit count and record (committed.go),
 	// shared by its handles and guarded by writeMu.
 	tipState *tipState
+	epochs   *atomic.Uint32 // chainShared.epochs
 }
 
 // ID returns the chain's id: its bang's hash.
@@ -156,112 +154,6 @@ func (c *Chain) hashAt(r pebble.Reader, height uint64) (quant.Hash, error) {
 	return h, nil
 }
 
-// TxLocation returns where the transaction id sits on the main chain.
-func (c *Chain) TxLocation(id quant.Hash) (chain.Location, error) {
-	if err := c.db.enter(); err != nil {
-		return chain.Location{}, err
-	}
-	defer c.db.leave()
-	return c.txLocation(c.db.pdb, id)
-}
-
-// TxLocations is TxLocation for each of ids: locs[i] and errs[i] are what
-// TxLocation(ids[i]) returns; errs is nil if every lookup found its entry.
-// It sorts the ids and reads the index in key order, each seek a short
-// step from the one before, in as many key ranges at once as there are
-// cores: for many ids, many times cheaper than a point lookup each (which
-// reads an index block for each). It keeps nothing of ids.
-func (c *Chain) TxLocations(ids []quant.Hash) (locs []chain.Location, errs []error) {
-	locs = make([]chain.Location, len(ids))
-	if err := c.db.enter(); err != nil {
-		errs = make([]error, len(ids))
-		for i := range errs {
-			errs[i] = err
-		}
-		return locs, errs
-	}
-	defer c.db.leave()
-	// Sorted by the ids' first 8 bytes, then by the rest: most compares
-	// are of one word.
-	type sortKey struct {
-		head uint64
-		i    int32
-	}
-	order := make([]sortKey, len(ids))
-	for i, id := range ids {
-		order[i] = sortKey{binary.BigEndian.Uint64(id[:8]), int32(i)}
-	}
-	slices.SortFunc(order, func(a, b sortKey) int {
-		if a.head != b.head {
-			return cmp.Compare(a.head, b.head)
-		}
-		return bytes.Compare(ids[a.i][8:], ids[b.i][8:])
-	})
-	var mu sync.Mutex // guards errs
-	fail := func(i int32, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if errs == nil {
-			errs = make([]error, len(ids))
-		}
-		errs[i] = fmt.Errorf("chain %s: transaction %s: %w", short(c.id), short(ids[i]), err)
-	}
-	// seek looks up the ids of part, sorted, with one iterator.
-	seek := func(part []sortKey) {
-		it, err := c.db.pdb.NewIter(c.txIndexBounds())
-		if err != nil {
-			for _, k := range part {
-				fail(k.i, fmt.Errorf("store: %w", err))
-			}
-			return
-		}
-		defer it.Close()
-		key := make([]byte, 0, txIndexKeyLen)
-		for _, k := range part {
-			key = c.appendTxIndexKey(key[:0], ids[k.i])
-			if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
-				err := ErrNotFound
-				if e := it.Error(); e != nil {
-					err = fmt.Errorf("store: %w", e)
-				}
-				fail(k.i, err)
-				continue
-			}
-			loc, err := decodeLocation(it.Value())
-			if err != nil {
-				fail(k.i, err)
-				continue
-			}
-			locs[k.i] = loc
-		}
-	}
-	// Few ids are looked up in one range: each range reads a share of the
-	// index's blocks, whatever its ids.
-	parts := min(runtime.GOMAXPROCS(0), len(order)/minTxLocationsPart+1)
-	var wg sync.WaitGroup
-	for p := range parts {
-		wg.Go(func() { seek(order[p*len(order)/parts : (p+1)*len(order)/parts]) })
-	}
-	wg.Wait()
-	return locs, errs
-}
-
-// minTxLocationsPart is the fewest ids TxLocations looks up in a key range
-// of their own.
-const minTxLocationsPart = 1 << 14
-
-func (c *Chain) txLocation(r pebble.Reader, id quant.Hash) (chain.Location, error) {
-	v, err := get(r, c.appendTxIndexKey(make([]byte, 0, txIndexKeyLen), id))
-	if err != nil {
-		return chain.Location{}, fmt.Errorf("chain %s: transaction %s: %w", short(c.id), short(id), err)
-	}
-	loc, err := decodeLocation(v)
-	if err != nil {
-		return chain.Location{}, fmt.Errorf("chain %s: transaction %s: %w", short(c.id), short(id), err)
-	}
-	return loc, nil
-}
-
 // Tx returns the main-chain transaction id and where it sits. It reads the
 // index entry, the height entry and that one transaction, from one
 // snapshot. The Tx is the caller's.
@@ -310,7 +202,14 @@ func (c *Chain) HasTx(id quant.Hash) (bool, error) {
 	if !maybe {
 		return false, nil
 	}
-	return has(c.db.pdb, c.appendTxIndexKey(make([]byte, 0, txIndexKeyLen), id))
+	_, err := c.txLocation(c.db.pdb, id)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }
 
 // Iterate calls fn with each main-chain quant from height from upward, in

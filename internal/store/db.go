@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -15,9 +16,10 @@ import (
 )
 
 // formatVersion is the layout described in doc.go. Open upgrades a
-// database of version 1 (transaction keys without the height, upgrade.go)
-// and refuses one of any other.
-const formatVersion = 2
+// database of version 1 (transaction keys without the height) or 2
+// (transaction index keys without the epoch; upgrade.go) and refuses one
+// of any other.
+const formatVersion = 3
 
 // DB is an open store. Its methods are safe for concurrent use. Writes to
 // one chain (Save, Connect, Reorg) are serialized; writes to different
@@ -147,7 +149,13 @@ func (db *DB) checkFormat() error {
 		return fmt.Errorf("store: format version: %w", ErrCorrupt)
 	}
 	if n == 1 {
-		return db.upgradeFrom1()
+		if err := db.upgradeFrom1(); err != nil {
+			return err
+		}
+		n = 2
+	}
+	if n == 2 {
+		return db.upgradeFrom2()
 	}
 	if n != formatVersion {
 		return fmt.Errorf("store: format version %d, this build reads %d", n, formatVersion)
@@ -229,6 +237,7 @@ type chainShared struct {
 	writeMu sync.Mutex
 	filter  txFilter
 	tip     tipState
+	epochs  atomic.Uint32 // index epochs that may hold entries; 0: not known yet (index.go)
 }
 
 // Chain returns a handle on the chain with id id (its bang's hash). It does
@@ -247,7 +256,7 @@ func (db *DB) Chain(id quant.Hash) *Chain {
 
 // handle returns a handle on chain id, whose shared state is w.
 func (db *DB) handle(id quant.Hash, w *chainShared) *Chain {
-	c := &Chain{db: db, id: id, writeMu: &w.writeMu, filter: &w.filter, tipState: &w.tip}
+	c := &Chain{db: db, id: id, writeMu: &w.writeMu, filter: &w.filter, tipState: &w.tip, epochs: &w.epochs}
 	c.prefix[0] = nsChain
 	copy(c.prefix[1:], id[:])
 	return c

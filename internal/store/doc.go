@@ -49,7 +49,8 @@
 // validates quants before it gives them here. In particular the store does
 // not check that transaction ids are unique on the main chain; the chain must
 // (quant.CodeDuplicate). A duplicate would leave the index pointing at the
-// later copy.
+// later copy (lookups return the newest entry when a duplicate lands in
+// another epoch).
 //
 // # Key layout
 //
@@ -57,7 +58,7 @@
 // hash, C a 32-byte chain id (the hash of the chain's bang), T a 32-byte
 // transaction id.
 //
-//	0x00                     store format version: uvarint (2)
+//	0x00                     store format version: uvarint (3)
 //	0x01 C                   a chain with a stored bang: empty value
 //	0x02 C 'q' H             quant record: u8 version (1), uvarint txs (on the branch), uvarint len(work),
 //	                         work (big-endian magnitude), uvarint len(header),
@@ -69,7 +70,11 @@
 //	                         version 1 had no height, upgrade.go moves such keys)
 //	0x02 C 'n' u64(height)   main chain: hash at height: H (from the bang's height: 0,
 //	                         or a fork's fork point height)
-//	0x02 C 'x' T             main chain: uvarint height, uvarint index
+//	0x02 C 'x' u32(epoch) T  main chain: where transaction T is: uvarint height, uvarint
+//	                         index (epoch: the count of transactions on the chain before
+//	                         its quant, >> 20, so that new entries sort together; a lookup
+//	                         by id tries each epoch, newest first; format version 2 had
+//	                         no epoch, upgrade.go moves such keys)
 //	0x02 C 'z'               main chain tip: H
 //	0x02 C 'c'               main chain commits (Connects and Reorgs) so far: u64
 //

@@ -129,7 +129,7 @@ func (c *Chain) ensureFilter() error {
 			f.layers = nil
 			return fmt.Errorf("chain %s: transaction index key of %d bytes: %w", short(c.id), len(k), ErrCorrupt)
 		}
-		f.layers[0].Add(filterHash(quant.Hash(k[prefixLen+1:])))
+		f.layers[0].Add(filterHash(quant.Hash(k[prefixLen+1+4:])))
 		n++
 	}
 	if err := it.Error(); err != nil {

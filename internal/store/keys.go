@@ -21,7 +21,7 @@ const (
 	kindQuant   = 'q' // H: quant record
 	kindTx      = 't' // u64 H u32: a quant's transaction (height first)
 	kindHeight  = 'n' // u64: main-chain hash at height
-	kindTxIndex = 'x' // T: main-chain location of a transaction
+	kindTxIndex = 'x' // u32 T: main-chain location of a transaction (epoch first)
 	kindTip     = 'z' // main-chain tip
 	kindCommits = 'c' // u64: Connects and Reorgs so far (committed.go)
 
@@ -36,8 +36,24 @@ const (
 	quantKeyLen   = prefixLen + 1 + quant.HashSize
 	txKeyLen      = quantKeyLen + 8 + 4
 	heightKeyLen  = prefixLen + 1 + 8
-	txIndexKeyLen = prefixLen + 1 + quant.HashSize
+	txIndexKeyLen = prefixLen + 1 + 4 + quant.HashSize
 )
+
+// epochShift sets the size of an index epoch: the transaction index keys
+// of the quants whose first transaction is the chain's n-th (from 0) carry
+// the epoch n >> epochShift, so an epoch holds the entries of about 2^20
+// (1,048,576) transactions (a quant's all go in the epoch it starts in).
+const epochShift = 20
+
+// maxTxs bounds a meta's transaction count (checkEntry), so that every
+// epoch fits in 32 bits.
+const maxTxs = 1 << (32 + epochShift)
+
+// txEpoch is the index epoch of a quant of count transactions that ends
+// its branch's first txs (its meta's Txs). The store does not check txs
+// against the parent's (the chain does): a txs below count counts as
+// count.
+func txEpoch(txs, count uint64) uint32 { return uint32((max(txs, count) - count) >> epochShift) }
 
 // Each appendXxxKey appends one key of a chain to dst.
 
@@ -70,10 +86,31 @@ func (c *Chain) appendHeightKey(dst []byte, height uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, height)
 }
 
-func (c *Chain) appendTxIndexKey(dst []byte, id quant.Hash) []byte {
+// appendTxIndexKey appends the index key of transaction id in epoch. The
+// epoch comes first so that the entries of new quants sort together, after
+// those of all but the newest epoch: Pebble then rewrites, level after
+// level, only the newest epoch's share of the index (about 2^20 entries),
+// instead of the whole index, whose ids are random (docs/performance.md
+// has the figures). A lookup by id alone tries each epoch, newest first.
+func (c *Chain) appendTxIndexKey(dst []byte, epoch uint32, id quant.Hash) []byte {
 	dst = append(dst, c.prefix[:]...)
 	dst = append(dst, kindTxIndex)
+	dst = binary.BigEndian.AppendUint32(dst, epoch)
 	return append(dst, id[:]...)
+}
+
+// txIndexEpochBounds are the bounds of an iterator over one epoch of the
+// chain's transaction index.
+func (c *Chain) txIndexEpochBounds(epoch uint32) *pebble.IterOptions {
+	lower := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex)
+	lower = binary.BigEndian.AppendUint32(lower, epoch)
+	var upper []byte
+	if epoch == ^uint32(0) {
+		upper = append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex+1)
+	} else {
+		upper = binary.BigEndian.AppendUint32(append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex), epoch+1)
+	}
+	return &pebble.IterOptions{LowerBound: lower, UpperBound: upper}
 }
 
 // txIndexBounds are the bounds of an iterator over the chain's whole

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -27,7 +28,7 @@ const upgradeBatchBytes = 32 << 20
 // cannot upgrade and says so.
 func (db *DB) upgradeFrom1() error {
 	if db.readOnly {
-		return fmt.Errorf("store: format version 1, this build reads %d: start the node on this data directory once to upgrade it (qbc verify opens it read-only)", formatVersion)
+		return refuseReadOnlyUpgrade(1)
 	}
 	start := time.Now()
 	db.log.Info("store: upgrading the data directory to format version 2 (transaction keys by height); this runs once")
@@ -43,11 +44,17 @@ func (db *DB) upgradeFrom1() error {
 			return fmt.Errorf("store: upgrade chain %s: %w", short(id), err)
 		}
 	}
-	if err := db.pdb.Set([]byte{nsVersion}, binary.AppendUvarint(nil, formatVersion), pebble.Sync); err != nil {
+	if err := db.pdb.Set([]byte{nsVersion}, binary.AppendUvarint(nil, 2), pebble.Sync); err != nil {
 		return fmt.Errorf("store: write format version: %w", err)
 	}
 	db.log.Info("store: upgraded to format version 2", "chains", len(chains), "transactions", moved, "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// refuseReadOnlyUpgrade is the error of a read-only Open (qbc verify) of a
+// database of an older format version, which it cannot upgrade.
+func refuseReadOnlyUpgrade(version int) error {
+	return fmt.Errorf("store: format version %d, this build reads %d: start the node on this data directory once to upgrade it (qbc verify opens it read-only)", version, formatVersion)
 }
 
 // storedChains lists the ids of the chains with a stored bang.
@@ -129,4 +136,165 @@ func (db *DB) upgradeChain1(id quant.Hash) (int, error) {
 		return moved, fmt.Errorf("store: %w", err)
 	}
 	return moved, commit()
+}
+
+// txIndexKeyLen2 is the length of a transaction index key of format
+// version 2: prefix, 'x', transaction id (no epoch).
+const txIndexKeyLen2 = prefixLen + 1 + quant.HashSize
+
+// upgradeFrom2 rewrites a database of format version 2 into version 3:
+// every transaction index key gains its entry's epoch after the kind byte
+// (appendTxIndexKey says why). Like upgradeFrom1 it moves keys in batches
+// and writes the new version last, synced, so that a crash part way
+// leaves a database of version 2 whose next Open moves the keys still of
+// the old length.
+func (db *DB) upgradeFrom2() error {
+	if db.readOnly {
+		return refuseReadOnlyUpgrade(2)
+	}
+	start := time.Now()
+	db.log.Info("store: upgrading the data directory to format version 3 (transaction index by epoch); this runs once")
+	chains, err := db.storedChains()
+	if err != nil {
+		return err
+	}
+	moved := 0
+	for _, id := range chains {
+		n, err := db.upgradeChain2(id)
+		moved += n
+		if err != nil {
+			return fmt.Errorf("store: upgrade chain %s: %w", short(id), err)
+		}
+	}
+	if err := db.pdb.Set([]byte{nsVersion}, binary.AppendUvarint(nil, 3), pebble.Sync); err != nil {
+		return fmt.Errorf("store: write format version: %w", err)
+	}
+	db.log.Info("store: upgraded to format version 3", "chains", len(chains), "index_entries", moved, "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// upgradeChain2 moves one chain's transaction index keys of version 2 to
+// version 3 and returns how many it moved. It first reads the epoch of
+// each main-chain height from the quants' records.
+func (db *DB) upgradeChain2(id quant.Hash) (int, error) {
+	c := &Chain{db: db, id: id}
+	c.prefix[0] = nsChain
+	copy(c.prefix[1:], id[:])
+	epochs, err := c.heightEpochs()
+	if err != nil {
+		return 0, err
+	}
+	it, err := db.pdb.NewIter(c.txIndexBounds())
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	defer it.Close()
+	var (
+		b     = db.pdb.NewBatch()
+		moved int
+	)
+	defer func() { b.Close() }()
+	commit := func() error {
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		b.Close()
+		b = db.pdb.NewBatch()
+		return nil
+	}
+	key := make([]byte, 0, txIndexKeyLen)
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != txIndexKeyLen2 {
+			continue // moved already (a crash part way through)
+		}
+		txID := quant.Hash(k[prefixLen+1:])
+		loc, err := decodeLocation(it.Value())
+		if err != nil {
+			return moved, fmt.Errorf("transaction %s: %w", short(txID), err)
+		}
+		epoch, ok := epochs.at(loc.Height)
+		if !ok {
+			return moved, fmt.Errorf("transaction %s is indexed at height %d, which the main chain does not reach: %w", short(txID), loc.Height, ErrCorrupt)
+		}
+		if err := b.Set(c.appendTxIndexKey(key[:0], epoch, txID), it.Value(), nil); err != nil {
+			return moved, fmt.Errorf("store: %w", err)
+		}
+		if err := b.Delete(k, nil); err != nil {
+			return moved, fmt.Errorf("store: %w", err)
+		}
+		moved++
+		if b.Len() >= upgradeBatchBytes {
+			if err := commit(); err != nil {
+				return moved, err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return moved, fmt.Errorf("store: %w", err)
+	}
+	return moved, commit()
+}
+
+// epochRuns gives the index epoch of each main-chain height: epochs do
+// not decrease along a branch, so it keeps one run per epoch (about one
+// per 2^20 transactions) rather than an entry per height.
+type epochRuns struct {
+	first, last uint64 // the main chain's heights
+	starts      []uint64
+	epochs      []uint32 // epochs[i] from height starts[i] on
+}
+
+// at returns the epoch of height, or false if the main chain does not
+// reach it.
+func (r *epochRuns) at(height uint64) (uint32, bool) {
+	if len(r.starts) == 0 || height < r.first || height > r.last {
+		return 0, false
+	}
+	i, found := slices.BinarySearch(r.starts, height)
+	if !found {
+		i--
+	}
+	return r.epochs[i], true
+}
+
+// heightEpochs reads the index epoch of each main-chain height of c from
+// its quants' records.
+func (c *Chain) heightEpochs() (*epochRuns, error) {
+	lower := append(c.prefix[:len(c.prefix):len(c.prefix)], kindHeight)
+	upper := append(c.prefix[:len(c.prefix):len(c.prefix)], kindHeight+1)
+	it, err := c.db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer it.Close()
+	runs := &epochRuns{}
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != heightKeyLen {
+			return nil, fmt.Errorf("height key %x: %w", k, ErrCorrupt)
+		}
+		height := binary.BigEndian.Uint64(k[prefixLen+1:])
+		h, err := decodeHash(it.Value(), "height index")
+		if err != nil {
+			return nil, err
+		}
+		rec, err := c.record(c.db.pdb, h)
+		if err != nil {
+			return nil, fmt.Errorf("quant %d: %w", height, err)
+		}
+		epoch := txEpoch(rec.txs, uint64(rec.header.TxCount))
+		n := len(runs.starts)
+		switch {
+		case n == 0:
+			runs.first = height
+		case height != runs.last+1 || epoch < runs.epochs[n-1]:
+			return nil, fmt.Errorf("main chain at height %d (after %d, epoch %d after %d): %w", height, runs.last, epoch, runs.epochs[n-1], ErrCorrupt)
+		}
+		if n == 0 || epoch != runs.epochs[n-1] {
+			runs.starts, runs.epochs = append(runs.starts, height), append(runs.epochs, epoch)
+		}
+		runs.last = height
+	}
+	return runs, it.Error()
 }

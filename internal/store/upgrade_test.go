@@ -8,11 +8,13 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// downgradeTo1 rewrites db's transaction keys to format version 1 (no
-// height), all of them or, with half, every other one (a crash part way
-// through an upgrade), and sets the version to 1.
+// downgradeTo1 rewrites db's transaction index keys to format version 2
+// (downgradeTo2) and its transaction keys to version 1 (no height), all of
+// them or, with half, every other one (a crash part way through an
+// upgrade), and sets the version to 1.
 func downgradeTo1(t *testing.T, db *DB, half bool) {
 	t.Helper()
+	downgradeTo2(t, db, false)
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
 	if err != nil {
 		t.Fatal(err)

@@ -151,7 +151,7 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 		return fmt.Errorf("reorg: %w", err)
 	}
 	forkHeight := tip.header.Height
-	gone := make([]*quant.Header, len(disconnect))
+	gone := make([]*record, len(disconnect))
 	for i, h := range disconnect {
 		if err := c.checkDisconnect(i, h, forkHash); err != nil {
 			return err
@@ -163,7 +163,7 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 		if rec.header.IsBang() {
 			return fmt.Errorf("chain %s: reorg: disconnect[%d] is the bang: %w", short(c.id), i, ErrBadLink)
 		}
-		gone[i] = rec.header
+		gone[i] = rec
 		forkHash, forkHeight = rec.header.Prev, rec.header.Height-1
 	}
 	forkPoint := forkHeight
@@ -260,6 +260,9 @@ func (c *Chain) checkEntry(e chain.Entry) (quant.Hash, error) {
 	case e.Meta.Work == nil || e.Meta.Work.Sign() < 0:
 		return quant.Hash{}, fmt.Errorf("chain %s: quant %d: work must be set and not negative: %w",
 			short(c.id), q.Header.Height, ErrInvalid)
+	case e.Meta.Txs >= maxTxs:
+		return quant.Hash{}, fmt.Errorf("chain %s: quant %d: meta counts %d transactions, more than a chain holds: %w",
+			short(c.id), q.Header.Height, e.Meta.Txs, ErrInvalid)
 	case e.Meta.Height != q.Header.Height:
 		return quant.Hash{}, fmt.Errorf("chain %s: quant %d: meta height is %d: %w",
 			short(c.id), q.Header.Height, e.Meta.Height, ErrInvalid)
@@ -321,10 +324,17 @@ func (c *Chain) putIndex(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 	if err := b.Set(c.appendHeightKey(make([]byte, 0, heightKeyLen), height), h[:], nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	if len(e.Quant.Txs) == 0 {
+		return nil
+	}
+	epoch := txEpoch(e.Meta.Txs, uint64(len(e.Quant.Txs)))
+	if err := c.noteEpoch(epoch); err != nil {
+		return err
+	}
 	key := make([]byte, 0, txIndexKeyLen)
 	ids := txIDs(&e)
 	for i := range e.Quant.Txs {
-		key = c.appendTxIndexKey(key[:0], ids[i])
+		key = c.appendTxIndexKey(key[:0], epoch, ids[i])
 		if err := b.Set(key, encodeLocation(chain.Location{Height: height, Index: uint32(i)}), nil); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -336,10 +346,12 @@ func (c *Chain) putIndex(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 }
 
 // deleteIndex adds to b the deletion of stored quant h's main-chain index
-// entries: height, transactions' locations and record versions, adding
-// the record keys it wrote to keys. It streams h's transactions to learn
-// their ids.
-func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header, keys map[string]struct{}) error {
+// entries (rec is its record): height, transactions' locations and record
+// versions, adding the record keys it wrote to keys. It streams h's
+// transactions to learn their ids.
+func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, rec *record, keys map[string]struct{}) error {
+	hdr := rec.header
+	epoch := txEpoch(rec.txs, uint64(hdr.TxCount))
 	if err := b.Delete(c.appendHeightKey(make([]byte, 0, heightKeyLen), hdr.Height), nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -356,7 +368,7 @@ func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, hdr *quant.Header, ke
 		if err != nil {
 			return fmt.Errorf("quant %s: transaction %d: %v: %w", short(h), n, err, ErrCorrupt)
 		}
-		key = c.appendTxIndexKey(key[:0], tx.ID())
+		key = c.appendTxIndexKey(key[:0], epoch, tx.ID())
 		if err := b.Delete(key, nil); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
