@@ -66,14 +66,14 @@ func TestFilterRebuiltOnOpen(t *testing.T) {
 // every id added stays present.
 func TestFilterGrows(t *testing.T) {
 	f := &txFilter{built: true}
-	f.grow(64)
+	f.all.grow(64)
 	var ids []quant.Hash
 	for i := 0; i < 1000; i++ {
 		ids = append(ids, quant.Sum("test", binary.BigEndian.AppendUint64(nil, uint64(i))))
 	}
-	f.add(ids)
-	if len(f.layers) < 4 {
-		t.Fatalf("%d layers for 1,000 ids from a 64-id first layer", len(f.layers))
+	f.add(ids, 0)
+	if len(f.all.layers) < 4 {
+		t.Fatalf("%d layers for 1,000 ids from a 64-id first layer", len(f.all.layers))
 	}
 	for _, id := range ids {
 		if maybe, _ := f.mayHave(id); !maybe {
@@ -87,12 +87,13 @@ func TestFilterGrows(t *testing.T) {
 func BenchmarkFilterMiss(b *testing.B) {
 	var f txFilter
 	f.built = true
-	f.grow(minFilterIDs)
+	f.all.grow(minFilterIDs)
+	f.epoch0IDs = minEpochFilterIDs
 	ids := make([]quant.Hash, 3_000_000)
 	for i := range ids {
 		ids[i] = quant.Sum("bench", binary.BigEndian.AppendUint64(nil, uint64(i)))
 	}
-	f.add(ids)
+	f.add(ids, 0)
 	probe := make([]quant.Hash, 1<<16)
 	for i := range probe {
 		probe[i] = quant.Sum("probe", binary.BigEndian.AppendUint64(nil, uint64(i)))

@@ -20,9 +20,9 @@ import (
 // under keys that start with the entry's epoch (appendTxIndexKey says
 // why). A quant's entries go in the epoch of the count of transactions
 // before it on its branch, so one id has one entry on a valid chain. A
-// lookup by id tries the epochs from the newest down; the chain's
-// transaction filter (filter.go) answers most ids that are not on the
-// chain before any of them.
+// lookup by id tries the epochs from the newest down, skipping those the
+// chain's transaction filter (filter.go) says cannot hold it; the filter
+// answers most ids that are not on the chain before any of them.
 
 // indexEpochs returns how many index epochs may hold entries (0 for a
 // chain without a tip): those up to the tip's. It reads the tip once per
@@ -80,6 +80,9 @@ func (c *Chain) txLocation(r pebble.Reader, id quant.Hash) (chain.Location, erro
 	}
 	key := make([]byte, 0, txIndexKeyLen)
 	for e := n; e > 0; e-- {
+		if !c.filter.mayHaveIn(id, e-1) {
+			continue
+		}
 		key = c.appendTxIndexKey(key[:0], e-1, id)
 		v, err := get(r, key)
 		if errors.Is(err, ErrNotFound) {
@@ -112,8 +115,9 @@ func (c *Chain) TxLocation(id quant.Hash) (chain.Location, error) {
 // first, each seek a short step from the one before, in as many key ranges
 // at once as there are cores: for many ids, many times cheaper than a
 // point lookup each (which reads an index block for each). An epoch is
-// searched only for the ids not found in a newer one. It keeps nothing of
-// ids.
+// searched only for the ids not found in a newer one that the
+// transaction filter places in it (it builds the filter if need be). It
+// keeps nothing of ids.
 func (c *Chain) TxLocations(ids []quant.Hash) (locs []chain.Location, errs []error) {
 	locs = make([]chain.Location, len(ids))
 	failAll := func(err error) ([]chain.Location, []error) {
@@ -127,6 +131,9 @@ func (c *Chain) TxLocations(ids []quant.Hash) (locs []chain.Location, errs []err
 		return failAll(err)
 	}
 	defer c.db.leave()
+	if err := c.ensureFilter(); err != nil {
+		return failAll(err)
+	}
 	epochs, err := c.indexEpochs()
 	if err != nil {
 		return failAll(err)
@@ -188,13 +195,22 @@ func (c *Chain) TxLocations(ids []quant.Hash) (locs []chain.Location, errs []err
 			locs[k.i] = loc
 		}
 	}
+	var in []sortKey // the ids of order the filter places in an epoch
 	for e := epochs; e > 0 && len(order) > 0; e-- {
+		in = in[:0]
+		c.filter.mu.RLock()
+		for _, k := range order {
+			if c.filter.mayHaveInLocked(ids[k.i], e-1) {
+				in = append(in, k)
+			}
+		}
+		c.filter.mu.RUnlock()
 		// Few ids are looked up in one range: each range reads a share of
 		// the epoch's blocks, whatever its ids.
-		parts := min(runtime.GOMAXPROCS(0), len(order)/minTxLocationsPart+1)
+		parts := min(runtime.GOMAXPROCS(0), len(in)/minTxLocationsPart+1)
 		var wg sync.WaitGroup
 		for p := range parts {
-			wg.Go(func() { seek(e-1, order[p*len(order)/parts:(p+1)*len(order)/parts]) })
+			wg.Go(func() { seek(e-1, in[p*len(in)/parts:(p+1)*len(in)/parts]) })
 		}
 		wg.Wait()
 		order = slices.DeleteFunc(order, func(k sortKey) bool { return found[k.i] })

@@ -98,6 +98,18 @@ func TestIndexEpochs(t *testing.T) {
 	if n := c.epochs.Load(); n != 6 {
 		t.Fatalf("epochs after connecting into epoch 5: %d, want 6", n)
 	}
+	// The filter (built by HasTx) knows which epochs hold ids: lookups
+	// skip the others.
+	for e, want := range []bool{true, false, false, true, false, true} {
+		if got := c.filter.epochs[e] != nil; got != want {
+			t.Fatalf("epoch %d has a filter: %v, want %v", e, got, want)
+		}
+	}
+	for _, tx := range qs[3].Txs {
+		if !c.filter.mayHaveIn(tx.ID(), 3) || c.filter.mayHaveIn(tx.ID(), 4) {
+			t.Fatal("the filter does not place an id of epoch 3 there")
+		}
+	}
 	// The keys are where the epochs say.
 	for i, q := range qs[1:] {
 		epoch := []uint32{0, 0, 3, 5}[i]
