@@ -32,6 +32,7 @@ func BenchmarkSustained(b *testing.B) {
 	}
 	parent, parentHash := &bang.Header, bang.Hash()
 	var rate, cpuPerTx float64
+	var txs uint64
 	for s := range b.N {
 		var wall time.Duration
 		cpu0 := processCPU(b)
@@ -41,7 +42,10 @@ func BenchmarkSustained(b *testing.B) {
 			build := time.Since(t0)
 			cpu0 += build // building counts neither as wall nor as CPU
 			t1 := time.Now()
-			if err := c.Connect(entry(q, 0)); err != nil {
+			e := entry(q, 0)
+			txs += txsPerQuant
+			e.Meta.Txs = txs // the index epochs follow it
+			if err := c.Connect(e); err != nil {
 				b.Fatal(err)
 			}
 			wall += time.Since(t1)
