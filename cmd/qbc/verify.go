@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -79,7 +80,10 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	logger = slog.New(dropFatal{logger.Handler()})
 	db, err := store.Open(store.Options{Dir: dir, ReadOnly: true, Logger: logger})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrReadOnly): // an older format: the error says what to do
+		return fmt.Errorf("verify: %w", err)
+	case err != nil:
 		return fmt.Errorf("verify: %w (a running node holds its data directory: stop it first, or verify a copy)", err)
 	}
 	defer func() {

@@ -23,7 +23,9 @@ var (
 	// ErrCorrupt: a stored value does not decode. The database is damaged
 	// or was written by something else.
 	ErrCorrupt = errors.New("store: corrupt value")
-	// ErrReadOnly: a write on a DB opened with Options.ReadOnly.
+	// ErrReadOnly: a write on a DB opened with Options.ReadOnly, or a
+	// read-only Open of a database of an older format version, which only
+	// a writable Open upgrades.
 	ErrReadOnly = errors.New("store: read-only")
 	// ErrLost: the store holds less of a chain than it committed (its
 	// committed-tip record says more): a damaged write-ahead log lost

@@ -259,7 +259,7 @@ func TestUpgradeFrom2(t *testing.T) {
 			}
 
 			_, err = Open(Options{Dir: dir, Logger: discard(), ReadOnly: true})
-			if err == nil || !strings.Contains(err.Error(), "format version 2") || !strings.Contains(err.Error(), "start the node") {
+			if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), "format version 2") || !strings.Contains(err.Error(), "start the node") {
 				t.Fatalf("read-only open of a version 2 store: %v, want a refusal saying how to upgrade", err)
 			}
 

@@ -54,7 +54,7 @@ func (db *DB) upgradeFrom1() error {
 // refuseReadOnlyUpgrade is the error of a read-only Open (qbc verify) of a
 // database of an older format version, which it cannot upgrade.
 func refuseReadOnlyUpgrade(version int) error {
-	return fmt.Errorf("store: format version %d, this build reads %d: start the node on this data directory once to upgrade it (qbc verify opens it read-only)", version, formatVersion)
+	return fmt.Errorf("store: format version %d, this build reads %d: start the node on this data directory once to upgrade it (qbc verify opens it read-only): %w", version, formatVersion, ErrReadOnly)
 }
 
 // storedChains lists the ids of the chains with a stored bang.
