@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/qbc-chain/qbc/internal/chain"
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -196,41 +194,9 @@ func TestIndexRefusesHugeTxCount(t *testing.T) {
 // through an upgrade), and sets the version to 2.
 func downgradeTo2(t *testing.T, db *DB, half bool) {
 	t.Helper()
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.pdb.NewBatch()
-	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()
-		if len(k) != txIndexKeyLen || k[prefixLen] != kindTxIndex {
-			continue
-		}
-		n++
-		if half && n%2 == 0 {
-			continue
-		}
-		old := append(append([]byte{}, k[:prefixLen+1]...), k[prefixLen+1+4:]...) // drop the epoch
-		if err := b.Set(old, it.Value(), nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Delete(k, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := it.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatal("no transaction index keys to downgrade")
-	}
-	if err := b.Set([]byte{nsVersion}, binary.AppendUvarint(nil, 2), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		t.Fatal(err)
-	}
+	rewriteKeys(t, db, kindTxIndex, txIndexKeyLen, half, 2, func(k []byte) []byte {
+		return append(append([]byte{}, k[:prefixLen+1]...), k[prefixLen+1+4:]...) // drop the epoch
+	})
 }
 
 // TestUpgradeFrom2: a data directory of format version 2 (transaction

@@ -20,35 +20,92 @@ const upgradeBatchBytes = 32 << 20
 
 // upgradeFrom1 rewrites a database of format version 1 into version 2:
 // every transaction key gains its quant's height after the kind byte
-// (appendTxPrefix says why). It rewrites in batches, each moving some keys
-// (set under the new key, delete the old), and writes the new version
-// last, synced: a crash part way leaves a database of version 1 holding
-// keys of both lengths, and the next Open goes on where it stopped, since
-// it moves only keys of the old length. A read-only Open (qbc verify)
-// cannot upgrade and says so.
+// (appendTxPrefix says why).
 func (db *DB) upgradeFrom1() error {
+	return db.upgrade(1, "transaction keys by height", db.upgradeChain1)
+}
+
+// upgrade rewrites a database of format version from into from+1, chain
+// by chain with move, which moves the chain's keys of the old layout and
+// returns how many it moved. move rewrites in batches, each moving some
+// keys (set under the new key, delete the old; moveKeys), and upgrade
+// writes the new version last, synced: a crash part way leaves a database
+// of the old version holding keys of both layouts, and the next Open goes
+// on where it stopped, since move moves only keys of the old layout. A
+// read-only Open (qbc verify) cannot upgrade and says so.
+func (db *DB) upgrade(from int, what string, move func(id quant.Hash) (int, error)) error {
 	if db.readOnly {
-		return refuseReadOnlyUpgrade(1)
+		return refuseReadOnlyUpgrade(from)
 	}
 	start := time.Now()
-	db.log.Info("store: upgrading the data directory to format version 2 (transaction keys by height); this runs once")
+	db.log.Info(fmt.Sprintf("store: upgrading the data directory to format version %d (%s); this runs once", from+1, what))
 	chains, err := db.storedChains()
 	if err != nil {
 		return err
 	}
 	moved := 0
 	for _, id := range chains {
-		n, err := db.upgradeChain1(id)
+		n, err := move(id)
 		moved += n
 		if err != nil {
 			return fmt.Errorf("store: upgrade chain %s: %w", short(id), err)
 		}
 	}
-	if err := db.pdb.Set([]byte{nsVersion}, binary.AppendUvarint(nil, 2), pebble.Sync); err != nil {
+	if err := db.pdb.Set([]byte{nsVersion}, binary.AppendUvarint(nil, uint64(from+1)), pebble.Sync); err != nil {
 		return fmt.Errorf("store: write format version: %w", err)
 	}
-	db.log.Info("store: upgraded to format version 2", "chains", len(chains), "transactions", moved, "seconds", time.Since(start).Seconds())
+	db.log.Info(fmt.Sprintf("store: upgraded to format version %d", from+1), "chains", len(chains), "keys_moved", moved, "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// moveKeys moves the keys of length oldLen in [lower, upper) to the keys
+// newKey returns for them (appending to dst), values unchanged, in synced
+// batches of at most upgradeBatchBytes, and returns how many it moved.
+// Keys of other lengths are left (moved already, by a run a crash
+// stopped).
+func (db *DB) moveKeys(lower, upper []byte, oldLen int, newKey func(dst, k, v []byte) ([]byte, error)) (int, error) {
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	defer it.Close()
+	b := db.pdb.NewBatch()
+	defer func() { b.Close() }()
+	commit := func() error {
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		b.Close()
+		b = db.pdb.NewBatch()
+		return nil
+	}
+	moved := 0
+	var key []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != oldLen {
+			continue
+		}
+		if key, err = newKey(key[:0], k, it.Value()); err != nil {
+			return moved, err
+		}
+		if err := b.Set(key, it.Value(), nil); err != nil {
+			return moved, fmt.Errorf("store: %w", err)
+		}
+		if err := b.Delete(k, nil); err != nil {
+			return moved, fmt.Errorf("store: %w", err)
+		}
+		moved++
+		if b.Len() >= upgradeBatchBytes {
+			if err := commit(); err != nil {
+				return moved, err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return moved, fmt.Errorf("store: %w", err)
+	}
+	return moved, commit()
 }
 
 // refuseReadOnlyUpgrade is the error of a read-only Open (qbc verify) of a
@@ -78,64 +135,38 @@ func (db *DB) storedChains() ([]quant.Hash, error) {
 // upgradeChain1 moves one chain's transaction keys of version 1 to
 // version 2 and returns how many it moved.
 func (db *DB) upgradeChain1(id quant.Hash) (int, error) {
-	c := &Chain{db: db, id: id}
-	c.prefix[0] = nsChain
-	copy(c.prefix[1:], id[:])
-	lower := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTx)
-	upper := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTx+1)
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return 0, fmt.Errorf("store: %w", err)
-	}
-	defer it.Close()
+	c := db.upgradeHandle(id)
 	var (
-		b      = db.pdb.NewBatch()
-		moved  int
 		last   quant.Hash
 		height uint64
 		have   bool
 	)
-	defer func() { b.Close() }()
-	commit := func() error {
-		if err := b.Commit(pebble.Sync); err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		b.Close()
-		b = db.pdb.NewBatch()
-		return nil
-	}
-	key := make([]byte, 0, txKeyLen)
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()
-		if len(k) != txKeyLen1 {
-			continue // moved already (a crash part way through)
-		}
+	lower, upper := c.kindBounds(kindTx)
+	return db.moveKeys(lower, upper, txKeyLen1, func(dst, k, _ []byte) ([]byte, error) {
 		h := quant.Hash(k[prefixLen+1 : prefixLen+1+quant.HashSize])
 		if !have || h != last {
 			rec, err := c.record(db.pdb, h)
 			if err != nil {
-				return moved, fmt.Errorf("transactions of quant %s: %w", short(h), err)
+				return nil, fmt.Errorf("transactions of quant %s: %w", short(h), err)
 			}
 			last, height, have = h, rec.header.Height, true
 		}
-		key = c.appendTxKey(key[:0], height, h, binary.BigEndian.Uint32(k[txKeyLen1-4:]))
-		if err := b.Set(key, it.Value(), nil); err != nil {
-			return moved, fmt.Errorf("store: %w", err)
-		}
-		if err := b.Delete(k, nil); err != nil {
-			return moved, fmt.Errorf("store: %w", err)
-		}
-		moved++
-		if b.Len() >= upgradeBatchBytes {
-			if err := commit(); err != nil {
-				return moved, err
-			}
-		}
-	}
-	if err := it.Error(); err != nil {
-		return moved, fmt.Errorf("store: %w", err)
-	}
-	return moved, commit()
+		return c.appendTxKey(dst, height, h, binary.BigEndian.Uint32(k[txKeyLen1-4:])), nil
+	})
+}
+
+// upgradeHandle is a handle on chain id for an upgrade, which runs before
+// any other handle is made.
+func (db *DB) upgradeHandle(id quant.Hash) *Chain {
+	c := &Chain{db: db, id: id}
+	c.prefix[0] = nsChain
+	copy(c.prefix[1:], id[:])
+	return c
+}
+
+// kindBounds are the bounds of the chain's keys of kind.
+func (c *Chain) kindBounds(kind byte) (lower, upper []byte) {
+	return append(c.prefix[:len(c.prefix):len(c.prefix)], kind), append(c.prefix[:len(c.prefix):len(c.prefix)], kind+1)
 }
 
 // txIndexKeyLen2 is the length of a transaction index key of format
@@ -144,96 +175,33 @@ const txIndexKeyLen2 = prefixLen + 1 + quant.HashSize
 
 // upgradeFrom2 rewrites a database of format version 2 into version 3:
 // every transaction index key gains its entry's epoch after the kind byte
-// (appendTxIndexKey says why). Like upgradeFrom1 it moves keys in batches
-// and writes the new version last, synced, so that a crash part way
-// leaves a database of version 2 whose next Open moves the keys still of
-// the old length.
+// (appendTxIndexKey says why).
 func (db *DB) upgradeFrom2() error {
-	if db.readOnly {
-		return refuseReadOnlyUpgrade(2)
-	}
-	start := time.Now()
-	db.log.Info("store: upgrading the data directory to format version 3 (transaction index by epoch); this runs once")
-	chains, err := db.storedChains()
-	if err != nil {
-		return err
-	}
-	moved := 0
-	for _, id := range chains {
-		n, err := db.upgradeChain2(id)
-		moved += n
-		if err != nil {
-			return fmt.Errorf("store: upgrade chain %s: %w", short(id), err)
-		}
-	}
-	if err := db.pdb.Set([]byte{nsVersion}, binary.AppendUvarint(nil, 3), pebble.Sync); err != nil {
-		return fmt.Errorf("store: write format version: %w", err)
-	}
-	db.log.Info("store: upgraded to format version 3", "chains", len(chains), "index_entries", moved, "seconds", time.Since(start).Seconds())
-	return nil
+	return db.upgrade(2, "transaction index by epoch", db.upgradeChain2)
 }
 
 // upgradeChain2 moves one chain's transaction index keys of version 2 to
 // version 3 and returns how many it moved. It first reads the epoch of
 // each main-chain height from the quants' records.
 func (db *DB) upgradeChain2(id quant.Hash) (int, error) {
-	c := &Chain{db: db, id: id}
-	c.prefix[0] = nsChain
-	copy(c.prefix[1:], id[:])
+	c := db.upgradeHandle(id)
 	epochs, err := c.heightEpochs()
 	if err != nil {
 		return 0, err
 	}
-	it, err := db.pdb.NewIter(c.txIndexBounds())
-	if err != nil {
-		return 0, fmt.Errorf("store: %w", err)
-	}
-	defer it.Close()
-	var (
-		b     = db.pdb.NewBatch()
-		moved int
-	)
-	defer func() { b.Close() }()
-	commit := func() error {
-		if err := b.Commit(pebble.Sync); err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		b.Close()
-		b = db.pdb.NewBatch()
-		return nil
-	}
-	key := make([]byte, 0, txIndexKeyLen)
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()
-		if len(k) != txIndexKeyLen2 {
-			continue // moved already (a crash part way through)
-		}
+	lower, upper := c.kindBounds(kindTxIndex)
+	return db.moveKeys(lower, upper, txIndexKeyLen2, func(dst, k, v []byte) ([]byte, error) {
 		txID := quant.Hash(k[prefixLen+1:])
-		loc, err := decodeLocation(it.Value())
+		loc, err := decodeLocation(v)
 		if err != nil {
-			return moved, fmt.Errorf("transaction %s: %w", short(txID), err)
+			return nil, fmt.Errorf("transaction %s: %w", short(txID), err)
 		}
 		epoch, ok := epochs.at(loc.Height)
 		if !ok {
-			return moved, fmt.Errorf("transaction %s is indexed at height %d, which the main chain does not reach: %w", short(txID), loc.Height, ErrCorrupt)
+			return nil, fmt.Errorf("transaction %s is indexed at height %d, which the main chain does not reach: %w", short(txID), loc.Height, ErrCorrupt)
 		}
-		if err := b.Set(c.appendTxIndexKey(key[:0], epoch, txID), it.Value(), nil); err != nil {
-			return moved, fmt.Errorf("store: %w", err)
-		}
-		if err := b.Delete(k, nil); err != nil {
-			return moved, fmt.Errorf("store: %w", err)
-		}
-		moved++
-		if b.Len() >= upgradeBatchBytes {
-			if err := commit(); err != nil {
-				return moved, err
-			}
-		}
-	}
-	if err := it.Error(); err != nil {
-		return moved, fmt.Errorf("store: %w", err)
-	}
-	return moved, commit()
+		return c.appendTxIndexKey(dst, epoch, txID), nil
+	})
 }
 
 // epochRuns gives the index epoch of each main-chain height: epochs do
@@ -261,8 +229,7 @@ func (r *epochRuns) at(height uint64) (uint32, bool) {
 // heightEpochs reads the index epoch of each main-chain height of c from
 // its quants' records.
 func (c *Chain) heightEpochs() (*epochRuns, error) {
-	lower := append(c.prefix[:len(c.prefix):len(c.prefix)], kindHeight)
-	upper := append(c.prefix[:len(c.prefix):len(c.prefix)], kindHeight+1)
+	lower, upper := c.kindBounds(kindHeight)
 	it, err := c.db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)

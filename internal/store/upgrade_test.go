@@ -15,23 +15,33 @@ import (
 func downgradeTo1(t *testing.T, db *DB, half bool) {
 	t.Helper()
 	downgradeTo2(t, db, false)
+	rewriteKeys(t, db, kindTx, txKeyLen, half, 1, func(k []byte) []byte {
+		return append(append([]byte{}, k[:prefixLen+1]...), k[prefixLen+1+8:]...) // drop the height
+	})
+}
+
+// rewriteKeys rewrites db's keys of kind and length n (all of them or,
+// with half, every other one) to old(key), and sets the format version to
+// version: a store of an older format, or one whose upgrade a crash
+// stopped.
+func rewriteKeys(t *testing.T, db *DB, kind byte, n int, half bool, version uint64, old func(k []byte) []byte) {
+	t.Helper()
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := db.pdb.NewBatch()
-	n := 0
+	seen := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
-		if len(k) != txKeyLen || k[prefixLen] != kindTx {
+		if len(k) != n || k[prefixLen] != kind {
 			continue
 		}
-		n++
-		if half && n%2 == 0 {
+		seen++
+		if half && seen%2 == 0 {
 			continue
 		}
-		old := append(append([]byte{}, k[:prefixLen+1]...), k[prefixLen+1+8:]...) // drop the height
-		if err := b.Set(old, it.Value(), nil); err != nil {
+		if err := b.Set(old(k), it.Value(), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.Delete(k, nil); err != nil {
@@ -41,10 +51,10 @@ func downgradeTo1(t *testing.T, db *DB, half bool) {
 	if err := it.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n == 0 {
-		t.Fatal("no transaction keys to downgrade")
+	if seen == 0 {
+		t.Fatalf("no keys of kind %q to rewrite", kind)
 	}
-	if err := b.Set([]byte{nsVersion}, binary.AppendUvarint(nil, 1), nil); err != nil {
+	if err := b.Set([]byte{nsVersion}, binary.AppendUvarint(nil, version), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
