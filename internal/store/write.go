@@ -341,7 +341,7 @@ func (c *Chain) putIndex(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 	}
 	// Before the batch commits, so that the filter never says "no" for an
 	// indexed id.
-	c.filter.add(ids)
+	c.filter.add(ids, epoch)
 	return nil
 }
 
