@@ -4,11 +4,15 @@
 # it as a Markdown table with the machine's reference figures (Ed25519
 # verifications/s, fsyncs/s), so that runs on two machines compare.
 #
-# usage: scripts/perf.sh [--long] [--only NAME,...] [--out FILE]
-#   --long     the sustained run goes to 10,000,000 transactions (default
-#              2,000,000), in segments of 1,000,000, each segment's rate shown
-#   --only     run some rows: reference, unsigned, signed, raft, single, idle
-#   --out      also write the table to FILE
+# usage: scripts/perf.sh [--long] [--only NAME,...] [--raft-rate N] [--out FILE]
+#   --long       the sustained run goes to 10,000,000 transactions (default
+#                2,000,000), in segments of 1,000,000, each segment's rate
+#                and node CPU per transaction shown
+#   --only       run some rows: reference, unsigned, signed, raft, single, idle
+#   --raft-rate  measure raft latency at N tx/s instead of at half of a
+#                peak measured first (skips the peak run: compare builds at
+#                one rate)
+#   --out        also write the table to FILE
 #
 # Needs: Go (it builds qbc into a temporary directory), curl, awk, and free
 # ports 5100-5102, 5200-5202 and 5300-5302 on 127.0.0.1. It takes about 8
@@ -17,14 +21,16 @@
 set -euo pipefail
 
 LONG=0
+RAFT_RATE=""
 ONLY="reference,unsigned,signed,raft,single,idle"
 OUT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--long) LONG=1 ;;
 	--only) ONLY="$2"; shift ;;
+	--raft-rate) RAFT_RATE="$2"; shift ;;
 	--out) OUT="$2"; shift ;;
-	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "perf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -94,10 +100,14 @@ if want unsigned; then
 	SEGMENTS=2
 	[ "$LONG" = 1 ] && SEGMENTS=10
 	RATES=()
+	CPUS=()
 	for s in $(seq "$SEGMENTS"); do
+		T0=$(cpu_ticks "$NODE")
 		"$QBC" bench --nodes 127.0.0.1:5100 --count 1000000 --batch 1000 --binary --unsigned --quiet --json >"$WORK/unsigned$s.json"
+		T1=$(cpu_ticks "$NODE")
 		RATES+=("$(fmt "$(num committed_per_sec "$WORK/unsigned$s.json")")")
-		echo "  unsigned: segment $s of $SEGMENTS: $(num committed_per_sec "$WORK/unsigned$s.json") committed/s" >&2
+		CPUS+=("$(fmt "$(awk -v a="$T0" -v b="$T1" -v t="$TCK" 'BEGIN { print (b - a) / t / 1000000 * 1e6 }')" 1)")
+		echo "  unsigned: segment $s of $SEGMENTS: $(num committed_per_sec "$WORK/unsigned$s.json") committed/s, node CPU ${CPUS[-1]} µs per transaction" >&2
 	done
 	RSS=0
 	for s in $(seq "$SEGMENTS"); do
@@ -108,6 +118,7 @@ if want unsigned; then
 	BYTES=$(du -sb "$WORK/unsigned/data" | cut -f1)
 	TXS=$((SEGMENTS * 1000000))
 	row "unsigned, binary batches of 1,000: committed/s, each 1,000,000 in turn" "$(IFS=/; echo "${RATES[*]}")" "qbc bench --count 1000000 --batch 1000 --binary --unsigned, $SEGMENTS times on one node"
+	row "the same: node CPU per transaction, µs, each segment" "$(IFS=/; echo "${CPUS[*]}")" "/proc/PID/stat over each segment"
 	row "the same: peak RSS, MiB" "$(fmt "$(awk -v r="$RSS" 'BEGIN { print r / 1048576 }')")" "node_stats.rss_peak_bytes"
 	row "the same: store bytes per transaction (payload about 155 B)" "$(fmt "$(awk -v b="$BYTES" -v n="$TXS" 'BEGIN { print b / n }')")" "du -sb of the data directory"
 	START=$(date +%s.%N)
@@ -151,19 +162,25 @@ EOF
 RAFT_NODES=127.0.0.1:5200,127.0.0.1:5201,127.0.0.1:5202
 
 if want raft; then
-	raft_cluster peak
-	"$QBC" bench --nodes "$RAFT_NODES" --chain "$CHAIN" --unsigned --batch 100 --binary --duration 15s --quiet --json >"$WORK/raftpeak.json"
-	for p in "${RAFT_PIDS[@]}"; do stop_node "$p"; done
-	PEAK=$(num committed_per_sec "$WORK/raftpeak.json")
-	HALF=$(awk -v p="$PEAK" 'BEGIN { printf "%d", p / 2 }')
-	row "raft, 3 nodes, batches of 100: peak committed/s" "$(fmt "$PEAK")" "qbc bench --chain ID --unsigned --batch 100 --binary --duration 15s"
+	if [ -n "$RAFT_RATE" ]; then
+		HALF=$RAFT_RATE
+	else
+		raft_cluster peak
+		"$QBC" bench --nodes "$RAFT_NODES" --chain "$CHAIN" --unsigned --batch 100 --binary --duration 15s --quiet --json >"$WORK/raftpeak.json"
+		for p in "${RAFT_PIDS[@]}"; do stop_node "$p"; done
+		PEAK=$(num committed_per_sec "$WORK/raftpeak.json")
+		HALF=$(awk -v p="$PEAK" 'BEGIN { printf "%d", p / 2 }')
+		row "raft, 3 nodes, batches of 100: peak committed/s" "$(fmt "$PEAK")" "qbc bench --chain ID --unsigned --batch 100 --binary --duration 15s"
+	fi
 	raft_cluster half
 	"$QBC" bench --nodes "$RAFT_NODES" --chain "$CHAIN" --unsigned --batch 100 --binary --duration 15s --rate "$HALF" --quiet --json >"$WORK/raftHalf.json"
 	for p in "${RAFT_PIDS[@]}"; do stop_node "$p"; done
 	LAT=$(grep -o '"request_latency":{[^}]*}' "$WORK/raftHalf.json")
 	P50=$(echo "$LAT" | grep -o '"p50_ms":[0-9.e+-]*' | cut -d: -f2)
 	P99=$(echo "$LAT" | grep -o '"p99_ms":[0-9.e+-]*' | cut -d: -f2)
-	row "raft at half of peak ($HALF tx/s): request (= commit) latency p50 / p99, ms" "$(fmt "$P50" 1) / $(fmt "$P99" 1)" "the same with --rate $HALF, on a fresh cluster"
+	WHAT="raft at half of peak ($HALF tx/s)"
+	[ -n "$RAFT_RATE" ] && WHAT="raft, 3 nodes, batches of 100, at $HALF tx/s (--raft-rate)"
+	row "$WHAT: request (= commit) latency p50 / p99, ms" "$(fmt "$P50" 1) / $(fmt "$P99" 1)" "qbc bench --chain ID --unsigned --batch 100 --binary --duration 15s --rate $HALF, on a fresh cluster"
 fi
 
 if want single; then
