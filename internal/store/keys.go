@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -99,27 +100,26 @@ func (c *Chain) appendTxIndexKey(dst []byte, epoch uint32, id quant.Hash) []byte
 	return append(dst, id[:]...)
 }
 
-// txIndexEpochBounds are the bounds of an iterator over one epoch of the
-// chain's transaction index.
-func (c *Chain) txIndexEpochBounds(epoch uint32) *pebble.IterOptions {
-	lower := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex)
-	lower = binary.BigEndian.AppendUint32(lower, epoch)
-	var upper []byte
-	if epoch == ^uint32(0) {
-		upper = append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex+1)
-	} else {
-		upper = binary.BigEndian.AppendUint32(append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex), epoch+1)
-	}
-	return &pebble.IterOptions{LowerBound: lower, UpperBound: upper}
+// kindBounds are the bounds of the chain's keys of kind.
+func (c *Chain) kindBounds(kind byte) (lower, upper []byte) {
+	return append(c.prefix[:len(c.prefix):len(c.prefix)], kind), append(c.prefix[:len(c.prefix):len(c.prefix)], kind+1)
 }
 
 // txIndexBounds are the bounds of an iterator over the chain's whole
 // transaction index.
 func (c *Chain) txIndexBounds() *pebble.IterOptions {
-	return &pebble.IterOptions{
-		LowerBound: append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex),
-		UpperBound: append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex+1),
+	lower, upper := c.kindBounds(kindTxIndex)
+	return &pebble.IterOptions{LowerBound: lower, UpperBound: upper}
+}
+
+// txIndexEpochBounds are the bounds of an iterator over one epoch of the
+// chain's transaction index.
+func (c *Chain) txIndexEpochBounds(epoch uint32) *pebble.IterOptions {
+	index, upper := c.kindBounds(kindTxIndex)
+	if epoch < math.MaxUint32 { // else the index's end
+		upper = binary.BigEndian.AppendUint32(index[:len(index):len(index)], epoch+1)
 	}
+	return &pebble.IterOptions{LowerBound: binary.BigEndian.AppendUint32(index, epoch), UpperBound: upper}
 }
 
 func (c *Chain) tipKey() []byte {

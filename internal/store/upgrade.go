@@ -135,7 +135,7 @@ func (db *DB) storedChains() ([]quant.Hash, error) {
 // upgradeChain1 moves one chain's transaction keys of version 1 to
 // version 2 and returns how many it moved.
 func (db *DB) upgradeChain1(id quant.Hash) (int, error) {
-	c := db.upgradeHandle(id)
+	c := db.handle(id, new(chainShared)) // the upgrade runs before any other handle is made
 	var (
 		last   quant.Hash
 		height uint64
@@ -155,20 +155,6 @@ func (db *DB) upgradeChain1(id quant.Hash) (int, error) {
 	})
 }
 
-// upgradeHandle is a handle on chain id for an upgrade, which runs before
-// any other handle is made.
-func (db *DB) upgradeHandle(id quant.Hash) *Chain {
-	c := &Chain{db: db, id: id}
-	c.prefix[0] = nsChain
-	copy(c.prefix[1:], id[:])
-	return c
-}
-
-// kindBounds are the bounds of the chain's keys of kind.
-func (c *Chain) kindBounds(kind byte) (lower, upper []byte) {
-	return append(c.prefix[:len(c.prefix):len(c.prefix)], kind), append(c.prefix[:len(c.prefix):len(c.prefix)], kind+1)
-}
-
 // txIndexKeyLen2 is the length of a transaction index key of format
 // version 2: prefix, 'x', transaction id (no epoch).
 const txIndexKeyLen2 = prefixLen + 1 + quant.HashSize
@@ -184,7 +170,7 @@ func (db *DB) upgradeFrom2() error {
 // version 3 and returns how many it moved. It first reads the epoch of
 // each main-chain height from the quants' records.
 func (db *DB) upgradeChain2(id quant.Hash) (int, error) {
-	c := db.upgradeHandle(id)
+	c := db.handle(id, new(chainShared)) // the upgrade runs before any other handle is made
 	epochs, err := c.heightEpochs()
 	if err != nil {
 		return 0, err
