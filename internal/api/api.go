@@ -252,11 +252,7 @@ func FromTx(tx *quant.Tx) Tx {
 // canonical form); a given id must match the transaction's.
 func (t *Tx) ToTx() (*quant.Tx, error) {
 	if t.Raw != "" {
-		b, err := hex.DecodeString(t.Raw)
-		if err != nil {
-			return nil, quant.Errorf(quant.CodeMalformed, "raw: not hex: %v", err)
-		}
-		return quant.DecodeTx(b)
+		return DecodeRaw([]byte(t.Raw))
 	}
 	tx := &quant.Tx{ChainID: t.Chain, Time: t.Time, Nonce: t.Nonce}
 	switch t.Kind {
@@ -297,6 +293,16 @@ func (t *Tx) ToTx() (*quant.Tx, error) {
 		return nil, fmt.Errorf("%w: id %s does not match the transaction (%s)", ErrInvalid, *t.ID, tx.ID())
 	}
 	return tx, nil
+}
+
+// DecodeRaw decodes a transaction's raw field: the hex of its canonical
+// encoding. The transaction it returns does not alias raw.
+func DecodeRaw(raw []byte) (*quant.Tx, error) {
+	b := make([]byte, hex.DecodedLen(len(raw)))
+	if _, err := hex.Decode(b, raw); err != nil {
+		return nil, quant.Errorf(quant.CodeMalformed, "raw: not hex: %v", err)
+	}
+	return quant.DecodeTx(b)
 }
 
 // Header is a quant header in JSON.

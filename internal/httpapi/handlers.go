@@ -25,7 +25,11 @@ import (
 
 // mediaType is the request's media type without parameters ("" if none).
 func mediaType(r *http.Request) string {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if ct == "application/json" || ct == "" {
+		return ct // the common cases, without parsing
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
 	return mt
 }
 
@@ -580,6 +584,15 @@ func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
 	}
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
 		s.submitBatch(w, r, trimmed)
+		return
+	}
+	if raw, ok := rawOnly(body); ok {
+		tx, err := api.DecodeRaw(raw)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.submitOne(w, r, tx)
 		return
 	}
 	var t api.Tx
