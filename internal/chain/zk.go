@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/consensys/gnark/backend/groth16"
@@ -158,6 +159,9 @@ func (c *Chain) checkTxProofs(txs []*quant.Tx, skip func(i int) bool) (int, erro
 // checkTxProofsInto runs checkTxProof, on all cores, for each transaction
 // of txs with a zk part whose errs entry is nil, and sets it.
 func (c *Chain) checkTxProofsInto(txs []*quant.Tx, errs []error) {
+	if !slices.ContainsFunc(txs, func(tx *quant.Tx) bool { return tx.ZK != nil }) {
+		return // the common case: no proof, no goroutines
+	}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, tx := range txs {

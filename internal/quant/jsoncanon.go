@@ -50,6 +50,39 @@ func canonicalJSON(b []byte) ([]byte, error) {
 	return out, nil
 }
 
+// isCanonical reports whether canonicalJSON(b) would return b unchanged,
+// without building the canonical form: b is valid UTF-8 and JSON, nests no
+// deeper than MaxJSONDepth, and has neither whitespace between tokens nor
+// an HTML-safety escape. A payload sent in its canonical form, the common
+// case, is checked without an allocation.
+func isCanonical(b []byte) bool {
+	if !utf8.Valid(b) || !json.Valid(b) {
+		return false
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		switch ch := b[i]; {
+		case inString && ch == '\\':
+			if _, ok := htmlEscape(b[i:]); ok {
+				return false
+			}
+			i++
+		case ch == '"':
+			inString = !inString
+		case inString:
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+			return false
+		case ch == '[' || ch == '{':
+			if depth++; depth > MaxJSONDepth {
+				return false
+			}
+		case ch == ']' || ch == '}':
+			depth--
+		}
+	}
+	return true
+}
+
 // MaxJSONDepth bounds how deeply a JSON payload nests arrays and objects.
 // A record nested thousands deep would pass a JSON parser here and then
 // break (or exhaust the stack of) readers of the chain elsewhere.

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -42,6 +43,9 @@ func FuzzCanonicalJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := canonicalJSON(b)
+		if fast, want := isCanonical(b), err == nil && bytes.Equal(c, b); fast != want {
+			t.Fatalf("isCanonical(%q) = %v, canonicalJSON gives %q, %v", b, fast, c, err)
+		}
 		if err != nil {
 			return
 		}

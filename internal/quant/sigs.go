@@ -102,7 +102,7 @@ const minBatch = 8
 // verified) and unsigned ones are not checked. It does not keep txs.
 func CheckTxSignatures(txs []*Tx, skip func(i int) bool) (int, error) {
 	var (
-		bv  = ed25519consensus.NewPreallocatedBatchVerifier(len(txs))
+		bv  ed25519consensus.BatchVerifier // made at the first signature: unsigned runs allocate nothing
 		idx []int
 	)
 	for i, tx := range txs {
@@ -124,6 +124,10 @@ func CheckTxSignatures(txs []*Tx, skip func(i int) bool) (int, error) {
 				return i, err
 			}
 			continue
+		}
+		if idx == nil {
+			bv = ed25519consensus.NewPreallocatedBatchVerifier(len(txs) - i)
+			idx = make([]int, 0, len(txs)-i)
 		}
 		bv.Add(tx.PubKey, tx.SigningBytes(), tx.Sig)
 		idx = append(idx, i)

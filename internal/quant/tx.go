@@ -348,6 +348,9 @@ func CheckTxSanity(tx *Tx, maxData int) error {
 func CheckPayload(tx *Tx) error {
 	switch tx.Kind {
 	case DataJSON:
+		if isCanonical(tx.Data) {
+			return nil
+		}
 		c, err := canonicalJSON(tx.Data)
 		if err != nil {
 			return err
