@@ -1,0 +1,77 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.status = code }
+
+// BenchmarkSubmitSingle is the node's own work for one single-transaction
+// POST /v1/txs ({"raw": hex}, as qbc bench --batch 1 sends it): routing,
+// decode, admission, pool and the answer, without net/http's connection
+// handling.
+func BenchmarkSubmitSingle(b *testing.B) {
+	cfg := testConfig(&testing.T{}, b.TempDir())
+	// A fixed low difficulty: the leaps between rounds cost little.
+	os.WriteFile(cfg.Genesis, []byte(strings.Replace(fastGenesis, `"window":8`, `"window":0`, 1)), 0o600)
+	cfg.PoolMaxTxs = 1 << 20
+	cfg.PoolMaxBytes = 1 << 30
+	n, err := New(cfg, quiet())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	h := n.server.Handler
+	now := time.Now().UnixMilli()
+	pad := fmt.Sprintf("%080d", 0)
+	const round = 10000
+	bodies := make([][]byte, round)
+	mk := func(r int) {
+		for i := range bodies {
+			tx := &quant.Tx{ChainID: n.Chain().ID(), Time: now, Nonce: uint64(r*round + i),
+				Kind: quant.DataJSON, Data: []byte(`{"i":` + fmt.Sprint(i) + `,"p":"` + pad + `"}`)}
+			bodies[i] = []byte(`{"raw":"` + hex.EncodeToString(tx.Encode()) + `"}`)
+		}
+	}
+	mk(0)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%round == 0 && i > 0 {
+			b.StopTimer()
+			mk(i / round)
+			for n.def().pool.Len() > 0 {
+				if _, err := n.Leap(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+		}
+		req, _ := http.NewRequest(http.MethodPost, "http://node/v1/txs", bytes.NewReader(bodies[i%round]))
+		req.Header.Set("Content-Type", "application/json")
+		clear(w.h)
+		h.ServeHTTP(w, req)
+		if w.status != http.StatusCreated {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
