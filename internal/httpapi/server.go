@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,8 +130,7 @@ type Server struct {
 	cfg  Config
 	log  *slog.Logger
 	mux  *http.ServeMux
-	reqs *prometheus.CounterVec
-	dur  *prometheus.HistogramVec
+	http *requestMetrics
 	// cop refuses cross-site browser requests that change state.
 	cop *http.CrossOriginProtection
 
@@ -173,14 +171,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), closing: make(chan struct{}),
 		cop: http.NewCrossOriginProtection()}
-	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "qbc_http_requests_total", Help: "HTTP requests by route and status.",
-	}, []string{"route", "status"})
-	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "qbc_http_request_duration_seconds", Help: "HTTP request time by route.",
-		Buckets: prometheus.ExponentialBuckets(0.0002, 2, 18),
-	}, []string{"route"})
-	cfg.Registry.MustRegister(s.reqs, s.dur)
+	s.http = newRequestMetrics(cfg.Registry)
 	s.routes()
 	return s
 }
@@ -333,8 +324,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.reqs.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
-		s.dur.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		s.http.done(route, sw.status, time.Since(start))
 	}()
 	if pattern == "" {
 		s.notFound(sw, r)
