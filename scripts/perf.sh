@@ -184,14 +184,38 @@ if want raft; then
 fi
 
 if want single; then
-	start_node single 127.0.0.1:5102
-	NODE=$PID
-	T0=$(cpu_ticks "$NODE")
-	"$QBC" bench --nodes 127.0.0.1:5102 --batch 1 --unsigned --count 50000 --drain 1ms --quiet --json >"$WORK/single.json"
-	T1=$(cpu_ticks "$NODE")
-	stop_node "$NODE"
-	N=$(num requests "$WORK/single.json")
-	row "single-transaction requests (POST /v1/txs, no leaps): node CPU per request, µs" "$(fmt "$(awk -v a="$T0" -v b="$T1" -v t="$TCK" -v n="$N" 'BEGIN { print (b - a) / t / n * 1e6 }')" 1)" "qbc bench --batch 1 --unsigned --count 50000; node CPU from /proc"
+	# single_cpu PID PORT: the CPU per request, µs, that PID spends while
+	# qbc bench sends 50,000 single transactions to PORT.
+	single_cpu() {
+		local t0 t1 n
+		t0=$(cpu_ticks "$1")
+		"$QBC" bench --nodes "127.0.0.1:$2" --batch 1 --unsigned --count 50000 --drain 1ms --quiet --json >"$WORK/single.json"
+		t1=$(cpu_ticks "$1")
+		n=$(num requests "$WORK/single.json")
+		fmt "$(awk -v a="$t0" -v b="$t1" -v t="$TCK" -v n="$n" 'BEGIN { print (b - a) / t / n * 1e6 }')" 1
+	}
+	median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+	# The node and the floor (a bare net/http server, scripts/httpfloor)
+	# take turns, three runs each: the machine's speed drifts between runs
+	# more than a build's does.
+	CGO_ENABLED=0 go build -o "$WORK/httpfloor" ./scripts/httpfloor
+	NODE_US=() FLOOR_US=()
+	for i in 1 2 3; do
+		start_node "single$i" 127.0.0.1:5102
+		NODE_US+=("$(single_cpu "$PID" 5102)")
+		stop_node "$PID"
+		start_node "upstream$i" 127.0.0.1:5101 # answers the floor's other requests
+		UP=$PID
+		"$WORK/httpfloor" 127.0.0.1:5102 127.0.0.1:5101 >"$WORK/floor$i.out" 2>&1 &
+		FLOOR=$!
+		PIDS+=("$FLOOR")
+		for _ in $(seq 100); do grep -q listening "$WORK/floor$i.out" 2>/dev/null && break; sleep 0.05; done
+		FLOOR_US+=("$(single_cpu "$FLOOR" 5102)")
+		stop_node "$FLOOR"
+		stop_node "$UP"
+	done
+	row "single-transaction requests (POST /v1/txs, no leaps): node CPU per request, µs, median of 3 (runs)" "$(median "${NODE_US[@]}") (${NODE_US[*]})" "qbc bench --batch 1 --unsigned --count 50000; node CPU from /proc"
+	row "the same requests to a bare net/http server (scripts/httpfloor, the floor): CPU per request, µs, median of 3 (runs)" "$(median "${FLOOR_US[@]}") (${FLOOR_US[*]})" "run in turn with the node's"
 fi
 
 # idle_share PID...: each process's share of a core over 30 s, worst first.
