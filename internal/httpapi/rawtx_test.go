@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 
 	"github.com/qbc-chain/qbc/internal/api"
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 func TestRawOnly(t *testing.T) {
@@ -52,4 +55,19 @@ func FuzzRawOnly(f *testing.F) {
 			t.Fatalf("rawOnly(%q) = %q, the decoder gives %+v", body, raw, tx)
 		}
 	})
+}
+
+// TestWriteSubmitted: the answer to one submission is what writeJSON
+// writes for it.
+func TestWriteSubmitted(t *testing.T) {
+	for _, status := range []string{"pending", "committed", `odd "one"`} {
+		sub := api.Submitted{ID: quant.Hash{0xab, 1, 2}, Status: status}
+		fast, slow := httptest.NewRecorder(), httptest.NewRecorder()
+		writeSubmitted(fast, sub)
+		writeJSON(slow, http.StatusCreated, sub)
+		if fast.Code != slow.Code || fast.Body.String() != slow.Body.String() || !reflect.DeepEqual(fast.Header(), slow.Header()) {
+			t.Errorf("%q: writeSubmitted %d %v %q, writeJSON %d %v %q", status,
+				fast.Code, fast.Header(), fast.Body, slow.Code, slow.Header(), slow.Body)
+		}
+	}
 }
