@@ -189,7 +189,9 @@ func (p *Pool) Get(id quant.Hash) (*quant.Tx, bool) {
 
 // Has reports whether id is pending.
 func (p *Pool) Has(id quant.Hash) bool {
-	_, ok := p.Get(id)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.mu.byID[id] // not reading the entry: one cache miss fewer per call (chain.Options.Verified)
 	return ok
 }
 
