@@ -217,7 +217,7 @@ func (n *Node) reading() history.Reading {
 			c.Quants = m.GetCounter().GetValue()
 		}
 		m.Reset()
-		if l.metrics.submitted.WithLabelValues("accepted").Write(&m) == nil {
+		if l.metrics.accepted.Write(&m) == nil {
 			c.Accepted = m.GetCounter().GetValue()
 		}
 		m.Reset()

@@ -22,6 +22,7 @@ type metrics struct {
 	txsTotal    prometheus.Counter
 	quantsTotal prometheus.Counter
 	submitted   *prometheus.CounterVec
+	accepted    prometheus.Counter // submitted's "accepted" child, looked up once
 	poolTxs     prometheus.GaugeFunc
 	poolBytes   prometheus.GaugeFunc
 	leapSeconds prometheus.Histogram
@@ -61,6 +62,7 @@ func newMetrics(reg prometheus.Registerer, poolLen func() float64, poolBytes fun
 			Name: "qbc_chain_reorgs_total", Help: "Reorganizations to a heavier branch.",
 		}),
 	}
+	m.accepted = m.submitted.WithLabelValues("accepted")
 	reg.MustRegister(m.reorgs, m.height, m.txsTotal, m.quantsTotal, m.submitted, m.poolTxs, m.poolBytes, m.leapSeconds, m.addSeconds)
 	return m
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -72,6 +74,27 @@ func BenchmarkSubmitSingle(b *testing.B) {
 		h.ServeHTTP(w, req)
 		if w.status != http.StatusCreated {
 			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// TestSubmitCounted: the submission counter counts accepted transactions
+// and each refusal by its code.
+func TestSubmitCounted(t *testing.T) {
+	n, err := New(testConfig(t, t.TempDir()), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	a, b := openTx(n, 1), openTx(n, 2)
+	if _, errs := n.SubmitBatch(t.Context(), []*quant.Tx{a, b, a.Clone()}); errs[0] != nil || errs[1] != nil || errs[2] == nil {
+		t.Fatalf("errs %v, want nil, nil, duplicate", errs)
+	}
+	m := n.def().metrics
+	for result, want := range map[string]float64{"accepted": 2, "duplicate": 1} {
+		var got dto.Metric
+		if err := m.submitted.WithLabelValues(result).Write(&got); err != nil || got.GetCounter().GetValue() != want {
+			t.Errorf("%s: %v (%v), want %v", result, got.GetCounter().GetValue(), err, want)
 		}
 	}
 }
