@@ -16,16 +16,7 @@ import (
 // leaps after every few batches: the node's path from admission to durable
 // commit, without HTTP.
 func benchIngest(b *testing.B, signed bool) {
-	cfg := testConfig(&testing.T{}, b.TempDir())
-	// A fixed low difficulty: the benchmark measures ingest, not mining.
-	os.WriteFile(cfg.Genesis, []byte(strings.Replace(fastGenesis, `"window":8`, `"window":0`, 1)), 0o600)
-	cfg.PoolMaxTxs = 1 << 20
-	cfg.PoolMaxBytes = 1 << 30
-	n, err := New(cfg, quiet())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n := benchNode(b)
 	key := ed25519.NewKeyFromSeed(make([]byte, 32))
 	const batch = 1000
 	pad := fmt.Sprintf("%0160d", 0)
@@ -64,6 +55,22 @@ func benchIngest(b *testing.B, signed bool) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "txs/s")
+}
+
+// benchNode is a node for benchmarks: a pow chain of fixed low difficulty
+// (a benchmark measures ingest, not mining) and a pool that holds a
+// million transactions. It is closed when b ends.
+func benchNode(b *testing.B) *Node {
+	cfg := testConfig(&testing.T{}, b.TempDir())
+	os.WriteFile(cfg.Genesis, []byte(strings.Replace(fastGenesis, `"window":8`, `"window":0`, 1)), 0o600)
+	cfg.PoolMaxTxs = 1 << 20
+	cfg.PoolMaxBytes = 1 << 30
+	n, err := New(cfg, quiet())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Close() })
+	return n
 }
 
 func BenchmarkIngestSigned(b *testing.B)   { benchIngest(b, true) }

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,16 +29,7 @@ func (w *discardWriter) WriteHeader(code int)        { w.status = code }
 // decode, admission, pool and the answer, without net/http's connection
 // handling.
 func BenchmarkSubmitSingle(b *testing.B) {
-	cfg := testConfig(&testing.T{}, b.TempDir())
-	// A fixed low difficulty: the leaps between rounds cost little.
-	os.WriteFile(cfg.Genesis, []byte(strings.Replace(fastGenesis, `"window":8`, `"window":0`, 1)), 0o600)
-	cfg.PoolMaxTxs = 1 << 20
-	cfg.PoolMaxBytes = 1 << 30
-	n, err := New(cfg, quiet())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n := benchNode(b)
 	h := n.server.Handler
 	now := time.Now().UnixMilli()
 	pad := fmt.Sprintf("%080d", 0)
