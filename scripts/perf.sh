@@ -14,7 +14,8 @@
 #                one rate)
 #   --out        also write the table to FILE
 #
-# Needs: Go (it builds qbc into a temporary directory), curl, awk, and free
+# Needs: Go (it builds qbc and scripts/httpfloor, the single-request row's
+# bare net/http reference, into a temporary directory), curl, awk, and free
 # ports 5100-5102, 5200-5202 and 5300-5302 on 127.0.0.1. It takes about 8
 # minutes (--long: about 20). Run it on a quiet machine: it measures the
 # machine as much as QBC.
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY="$2"; shift ;;
 	--raft-rate) RAFT_RATE="$2"; shift ;;
 	--out) OUT="$2"; shift ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "perf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
