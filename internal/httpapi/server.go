@@ -127,10 +127,10 @@ type Config struct {
 
 // Server is the API as an http.Handler.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	mux  *http.ServeMux
-	http *requestMetrics
+	cfg        Config
+	log        *slog.Logger
+	mux        *http.ServeMux
+	reqMetrics *requestMetrics
 	// cop refuses cross-site browser requests that change state.
 	cop *http.CrossOriginProtection
 
@@ -171,7 +171,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), closing: make(chan struct{}),
 		cop: http.NewCrossOriginProtection()}
-	s.http = newRequestMetrics(cfg.Registry)
+	s.reqMetrics = newRequestMetrics(cfg.Registry)
 	s.routes()
 	return s
 }
@@ -324,7 +324,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.http.done(route, sw.status, time.Since(start))
+		s.reqMetrics.done(route, sw.status, time.Since(start))
 	}()
 	if pattern == "" {
 		s.notFound(sw, r)
