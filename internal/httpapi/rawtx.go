@@ -48,7 +48,7 @@ func skipSpace(b []byte, i int) int {
 }
 
 func hasAt(b []byte, i int, s string) bool {
-	return i <= len(b) && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
+	return len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
 }
 
 // hexDigit marks the bytes that are hex digits.

@@ -22,8 +22,8 @@ func canonicalJSON(b []byte) ([]byte, error) {
 		return nil, Errorf(CodeBadData, "payload is not valid JSON: %v", err)
 	}
 	c := buf.Bytes()
-	if err := checkDepth(c); err != nil {
-		return nil, err
+	if tooDeep, _ := jsonShape(c); tooDeep {
+		return nil, Errorf(CodeBadData, "payload nests deeper than %d levels", MaxJSONDepth)
 	}
 	if !bytes.Contains(c, []byte(`\u`)) {
 		return c, nil
@@ -59,28 +59,8 @@ func isCanonical(b []byte) bool {
 	if !utf8.Valid(b) || !json.Valid(b) {
 		return false
 	}
-	depth, inString := 0, false
-	for i := 0; i < len(b); i++ {
-		switch ch := b[i]; {
-		case inString && ch == '\\':
-			if _, ok := htmlEscape(b[i:]); ok {
-				return false
-			}
-			i++
-		case ch == '"':
-			inString = !inString
-		case inString:
-		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
-			return false
-		case ch == '[' || ch == '{':
-			if depth++; depth > MaxJSONDepth {
-				return false
-			}
-		case ch == ']' || ch == '}':
-			depth--
-		}
-	}
-	return true
+	tooDeep, loose := jsonShape(b)
+	return !tooDeep && !loose
 }
 
 // MaxJSONDepth bounds how deeply a JSON payload nests arrays and objects.
@@ -88,26 +68,33 @@ func isCanonical(b []byte) bool {
 // break (or exhaust the stack of) readers of the chain elsewhere.
 const MaxJSONDepth = 64
 
-// checkDepth refuses compact JSON nested deeper than MaxJSONDepth. It
-// counts brackets outside strings: one pass, no allocation.
-func checkDepth(c []byte) error {
+// jsonShape walks valid JSON once, counting brackets outside strings, with
+// no allocation: tooDeep if it nests deeper than MaxJSONDepth (the walk
+// stops there), loose if it holds whitespace between tokens or an
+// HTML-safety escape, which canonicalJSON would rewrite.
+func jsonShape(b []byte) (tooDeep, loose bool) {
 	depth, inString := 0, false
-	for i := 0; i < len(c); i++ {
-		switch ch := c[i]; {
+	for i := 0; i < len(b); i++ {
+		switch ch := b[i]; {
 		case inString && ch == '\\':
+			if _, ok := htmlEscape(b[i:]); ok {
+				loose = true
+			}
 			i++
 		case ch == '"':
 			inString = !inString
 		case inString:
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+			loose = true
 		case ch == '[' || ch == '{':
 			if depth++; depth > MaxJSONDepth {
-				return Errorf(CodeBadData, "payload nests deeper than %d levels", MaxJSONDepth)
+				return true, loose
 			}
 		case ch == ']' || ch == '}':
 			depth--
 		}
 	}
-	return nil
+	return false, loose
 }
 
 // htmlEscape reports whether b starts with one of the escapes encoders add
