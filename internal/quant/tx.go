@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
+	"slices"
 )
 
 // Encoding versions and hard limits. A chain's rules may set lower limits;
@@ -141,6 +142,13 @@ func (tx *Tx) flags() uint8 {
 // Encode returns the canonical encoding (docs/protocol.md, "Transaction").
 func (tx *Tx) Encode() []byte {
 	w := &writer{b: make([]byte, 0, tx.EncodedSize())}
+	tx.appendTo(w)
+	return w.b
+}
+
+// AppendEncode appends the canonical encoding to dst.
+func (tx *Tx) AppendEncode(dst []byte) []byte {
+	w := &writer{b: slices.Grow(dst, tx.EncodedSize())}
 	tx.appendTo(w)
 	return w.b
 }

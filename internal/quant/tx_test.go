@@ -82,6 +82,9 @@ func TestTxRoundTrip(t *testing.T) {
 			if len(enc) > MaxTxSize {
 				t.Errorf("encoding is %d bytes, over MaxTxSize %d", len(enc), MaxTxSize)
 			}
+			if app := tx.AppendEncode([]byte("head")); string(app[:4]) != "head" || !bytes.Equal(app[4:], enc) {
+				t.Errorf("AppendEncode after 4 bytes: %x, want head then %x", app, enc)
+			}
 			got, err := DecodeTx(enc)
 			if err != nil {
 				t.Fatalf("DecodeTx: %v", err)

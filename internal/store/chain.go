@@ -155,8 +155,8 @@ func (c *Chain) hashAt(r pebble.Reader, height uint64) (quant.Hash, error) {
 }
 
 // Tx returns the main-chain transaction id and where it sits. It reads the
-// index entry, the height entry and that one transaction, from one
-// snapshot. The Tx is the caller's.
+// index entry, the height entry and the page holding the transaction,
+// from one snapshot. The Tx is the caller's.
 func (c *Chain) Tx(id quant.Hash) (*quant.Tx, chain.Location, error) {
 	if err := c.db.enter(); err != nil {
 		return nil, chain.Location{}, err
@@ -172,7 +172,7 @@ func (c *Chain) Tx(id quant.Hash) (*quant.Tx, chain.Location, error) {
 	if err != nil {
 		return nil, chain.Location{}, fmt.Errorf("transaction %s: %w", short(id), corruptIfMissing(err))
 	}
-	v, err := get(snap, c.appendTxKey(make([]byte, 0, txKeyLen), loc.Height, h, loc.Index))
+	v, err := c.txAt(snap, h, loc)
 	if err != nil {
 		return nil, chain.Location{}, fmt.Errorf("chain %s: transaction %s at %d/%d: %w",
 			short(c.id), short(id), loc.Height, loc.Index, corruptIfMissing(err))
@@ -323,36 +323,29 @@ func (c *Chain) quant(r pebble.Reader, h quant.Hash) (*quant.Quant, error) {
 }
 
 // txs reads the n transactions of quant h at height. It copies their
-// encodings into a few buffers, each twice the size of the one before (so
+// pages into a few buffers, each twice the size of the one before (so
 // nothing is copied twice), then decodes them: the transactions alias
 // those buffers, not Pebble's.
 func (c *Chain) txs(r pebble.Reader, height uint64, h quant.Hash, n uint32) ([]*quant.Tx, error) {
-	lower, upper := c.txBounds(height, h)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	defer it.Close()
 	var buf []byte
-	encs := make([][]byte, 0, min(n, 1<<16)) // n is trusted only as far as the keys bear it out
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()
-		if len(encs) == int(n) || len(k) != txKeyLen || binary.BigEndian.Uint32(k[txKeyLen-4:]) != uint32(len(encs)) {
-			return nil, fmt.Errorf("transaction key %x where %d of %d was due: %w", k, len(encs), n, ErrCorrupt)
-		}
-		v := it.Value()
-		if len(buf)+len(v) > cap(buf) {
-			buf = make([]byte, 0, max(len(v), min(2*cap(buf), maxTxBuffer), minTxBuffer))
+	encs := make([][]byte, 0, min(n, 1<<16)) // n is trusted only as far as the pages bear it out
+	got, err := c.eachPage(r, height, h, func(page []byte) (int, error) {
+		if len(buf)+len(page) > cap(buf) {
+			buf = make([]byte, 0, max(len(page), min(2*cap(buf), maxTxBuffer), minTxBuffer))
 		}
 		start := len(buf)
-		buf = append(buf, v...)
-		encs = append(encs, buf[start:len(buf):len(buf)])
+		buf = append(buf, page...)
+		before := len(encs)
+		var err error
+		// One more than due, so that a page holding too many shows.
+		encs, err = splitPage(encs, buf[start:len(buf):len(buf)], int(n)-len(encs)+1)
+		return len(encs) - before, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	if len(encs) != int(n) {
-		return nil, fmt.Errorf("%d transactions stored, header says %d: %w", len(encs), n, ErrCorrupt)
+	if got != n {
+		return nil, fmt.Errorf("%d transactions stored, header says %d: %w", got, n, ErrCorrupt)
 	}
 	txs := make([]*quant.Tx, 0, len(encs))
 	for i, enc := range encs {

@@ -16,10 +16,10 @@ import (
 )
 
 // formatVersion is the layout described in doc.go. Open upgrades a
-// database of version 1 (transaction keys without the height) or 2
-// (transaction index keys without the epoch; upgrade.go) and refuses one
-// of any other.
-const formatVersion = 3
+// database of version 1 (transaction keys without the height), 2
+// (transaction index keys without the epoch) or 3 (one transaction per
+// key, not pages; upgrade.go) and refuses one of any other.
+const formatVersion = 4
 
 // DB is an open store. Its methods are safe for concurrent use. Writes to
 // one chain (Save, Connect, Reorg) are serialized; writes to different
@@ -155,7 +155,13 @@ func (db *DB) checkFormat() error {
 		n = 2
 	}
 	if n == 2 {
-		return db.upgradeFrom2()
+		if err := db.upgradeFrom2(); err != nil {
+			return err
+		}
+		n = 3
+	}
+	if n == 3 {
+		return db.upgradeFrom3()
 	}
 	if n != formatVersion {
 		return fmt.Errorf("store: format version %d, this build reads %d", n, formatVersion)

@@ -58,16 +58,19 @@
 // hash, C a 32-byte chain id (the hash of the chain's bang), T a 32-byte
 // transaction id.
 //
-//	0x00                     store format version: uvarint (3)
+//	0x00                     store format version: uvarint (4)
 //	0x01 C                   a chain with a stored bang: empty value
 //	0x02 C 'q' H             quant record: u8 version (1), uvarint txs (on the branch), uvarint len(work),
 //	                         work (big-endian magnitude), uvarint len(header),
 //	                         canonical header, then for a bang its rules
-//	0x02 C 't' u64(height) H u32(i)
-//	                         transaction i of quant H at height: canonical encoding
-//	                         (height first, so that a growing chain appends its
-//	                         transactions at the end of the key space; format
-//	                         version 1 had no height, upgrade.go moves such keys)
+//	0x02 C 'p' u64(height) H u32(i)
+//	                         a page of quant H at height: its transactions from the
+//	                         i-th (from 0) on, each a uvarint length and the canonical
+//	                         encoding, about 32 KiB of them (pages.go); height first,
+//	                         so that a growing chain appends its transactions at the
+//	                         end of the key space. Format versions 1 to 3 kept one
+//	                         transaction per key ('t'; version 1 without the height);
+//	                         upgrade.go moves such keys into pages
 //	0x02 C 'n' u64(height)   main chain: hash at height: H (from the bang's height: 0,
 //	                         or a fork's fork point height)
 //	0x02 C 'x' u32(epoch) T  main chain: where transaction T is: uvarint height, uvarint
@@ -78,15 +81,17 @@
 //	0x02 C 'z'               main chain tip: H
 //	0x02 C 'c'               main chain commits (Connects and Reorgs) so far: u64
 //
-// A quant's transactions are stored one per key, so fetching one transaction
-// by id reads the index entry, the height entry and that transaction alone,
-// never the whole quant. Pebble stores the prefix that sorted keys share once
-// per run of keys, and compresses blocks (which takes out, among others, the
-// chain id every transaction repeats), so on disk a transaction costs about
-// its canonical encoding plus its index entry: the 32-byte id, a few bytes of
-// location and framing, and a bloom filter (BenchmarkStorageOverhead: 354
-// bytes per signed transaction of 200 payload bytes, whose encoding is 351;
-// the index 39 of them).
+// A quant's transactions are stored in pages of about 32 KiB, so fetching
+// one transaction by id reads the index entry, the height entry and the one
+// page that holds it, never the whole quant, while a transaction costs
+// Pebble little more than one key (its index entry) to write, flush and
+// compact. Pebble stores the prefix that sorted keys share once per run of
+// keys, and compresses blocks, so on disk a transaction costs about its
+// canonical encoding plus its index entry: the 32-byte id, a few bytes of
+// location and framing, and a bloom filter (BenchmarkStorageOverhead: 328
+// bytes per signed transaction of 200 payload bytes, whose encoding is 351,
+// as pages compress better than single transactions did (356); the index
+// 40 of them).
 //
 // Records are immutable once written: a quant's record and transactions,
 // keyed by its hash, are never changed or deleted (a Reorg only rewrites the

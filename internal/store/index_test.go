@@ -189,11 +189,13 @@ func TestIndexRefusesHugeTxCount(t *testing.T) {
 	}
 }
 
-// downgradeTo2 rewrites db's transaction index keys to format version 2
-// (no epoch), all of them or, with half, every other one (a crash part way
-// through an upgrade), and sets the version to 2.
+// downgradeTo2 rewrites db's transaction pages to format version 3
+// (downgradeTo3) and its transaction index keys to version 2 (no epoch),
+// all of them or, with half, every other one (a crash part way through an
+// upgrade), and sets the version to 2.
 func downgradeTo2(t *testing.T, db *DB, half bool) {
 	t.Helper()
+	downgradeTo3(t, db, false)
 	rewriteKeys(t, db, kindTxIndex, txIndexKeyLen, half, 2, func(k []byte) []byte {
 		return append(append([]byte{}, k[:prefixLen+1]...), k[prefixLen+1+4:]...) // drop the epoch
 	})

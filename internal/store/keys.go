@@ -20,7 +20,8 @@ const (
 	nsChain   = 0x02 // C kind ...: one chain's keys
 
 	kindQuant   = 'q' // H: quant record
-	kindTx      = 't' // u64 H u32: a quant's transaction (height first)
+	kindTxPage  = 'p' // u64 H u32: a page of a quant's transactions (height first; pages.go)
+	kindTx      = 't' // u64 H u32: a quant's transaction, one per key (format versions 1 to 3; upgrade.go)
 	kindHeight  = 'n' // u64: main-chain hash at height
 	kindTxIndex = 'x' // u32 T: main-chain location of a transaction (epoch first)
 	kindTip     = 'z' // main-chain tip
@@ -36,6 +37,7 @@ const prefixLen = 1 + quant.HashSize
 const (
 	quantKeyLen   = prefixLen + 1 + quant.HashSize
 	txKeyLen      = quantKeyLen + 8 + 4
+	pageKeyLen    = txKeyLen
 	heightKeyLen  = prefixLen + 1 + 8
 	txIndexKeyLen = prefixLen + 1 + 4 + quant.HashSize
 )
@@ -64,19 +66,29 @@ func (c *Chain) appendQuantKey(dst []byte, h quant.Hash) []byte {
 	return append(dst, h[:]...)
 }
 
+// appendTxKey appends the key of transaction i of quant h at height in
+// format versions 2 and 3 (one transaction per key), which only the
+// upgrades read and write.
 func (c *Chain) appendTxKey(dst []byte, height uint64, h quant.Hash, i uint32) []byte {
-	return binary.BigEndian.AppendUint32(c.appendTxPrefix(dst, height, h), i)
+	return binary.BigEndian.AppendUint32(c.appendQuantPrefix(dst, kindTx, height, h), i)
 }
 
-// appendTxPrefix appends the prefix shared by the transaction keys of
-// quant h at height. The height comes first so that each new quant's
-// transactions sort after those of the quants below it: a store that
-// grows at its tip writes them at the end of the key space, where Pebble
-// moves flushed tables down the levels without rewriting them, instead of
-// among all earlier quants' (their hashes are random).
-func (c *Chain) appendTxPrefix(dst []byte, height uint64, h quant.Hash) []byte {
+// appendPageKey appends the key of the page of quant h at height whose
+// first transaction is the quant's first-th (from 0).
+func (c *Chain) appendPageKey(dst []byte, height uint64, h quant.Hash, first uint32) []byte {
+	return binary.BigEndian.AppendUint32(c.appendQuantPrefix(dst, kindTxPage, height, h), first)
+}
+
+// appendQuantPrefix appends the prefix shared by the keys of kind
+// (kindTxPage, or kindTx before format version 4) of quant h at height.
+// The height comes first so that each new quant's transactions sort after
+// those of the quants below it: a store that grows at its tip writes them
+// at the end of the key space, where Pebble moves flushed tables down the
+// levels without rewriting them, instead of among all earlier quants'
+// (their hashes are random).
+func (c *Chain) appendQuantPrefix(dst []byte, kind byte, height uint64, h quant.Hash) []byte {
 	dst = append(dst, c.prefix[:]...)
-	dst = append(dst, kindTx)
+	dst = append(dst, kind)
 	dst = binary.BigEndian.AppendUint64(dst, height)
 	return append(dst, h[:]...)
 }
@@ -130,13 +142,13 @@ func chainsKey(id quant.Hash) []byte {
 	return append([]byte{nsChains}, id[:]...)
 }
 
-// txBounds returns the key range holding the transactions of quant h at
-// height.
-func (c *Chain) txBounds(height uint64, h quant.Hash) (lower, upper []byte) {
-	lower = c.appendTxKey(make([]byte, 0, txKeyLen), height, h, 0)
-	// One byte longer than the largest transaction key of h.
-	upper = append(c.appendTxPrefix(make([]byte, 0, txKeyLen+1), height, h), 0xff, 0xff, 0xff, 0xff, 0x00)
-	return lower, upper
+// pageBounds returns the key range holding the transaction pages of quant
+// h at height.
+func (c *Chain) pageBounds(height uint64, h quant.Hash) *pebble.IterOptions {
+	lower := c.appendPageKey(make([]byte, 0, pageKeyLen), height, h, 0)
+	// One byte longer than the largest page key of h.
+	upper := append(c.appendQuantPrefix(make([]byte, 0, pageKeyLen+1), kindTxPage, height, h), 0xff, 0xff, 0xff, 0xff, 0x00)
+	return &pebble.IterOptions{LowerBound: lower, UpperBound: upper}
 }
 
 // encodeRecord encodes a quant record: what the store keeps of a quant

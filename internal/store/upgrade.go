@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -20,7 +21,7 @@ const upgradeBatchBytes = 32 << 20
 
 // upgradeFrom1 rewrites a database of format version 1 into version 2:
 // every transaction key gains its quant's height after the kind byte
-// (appendTxPrefix says why).
+// (appendQuantPrefix says why).
 func (db *DB) upgradeFrom1() error {
 	return db.upgrade(1, "transaction keys by height", db.upgradeChain1)
 }
@@ -250,4 +251,90 @@ func (c *Chain) heightEpochs() (*epochRuns, error) {
 		runs.last = height
 	}
 	return runs, it.Error()
+}
+
+// upgradeFrom3 rewrites a database of format version 3 into version 4:
+// each quant's transactions, one per key, are moved into pages (pages.go
+// says why).
+func (db *DB) upgradeFrom3() error {
+	return db.upgrade(3, "transactions in pages", db.upgradeChain3)
+}
+
+// upgradeChain3 moves one chain's transactions of version 3 into pages
+// and returns how many it moved. Its batches end between quants, so that
+// a crash leaves each quant's transactions all in pages or all one per
+// key, and the next run moves the latter.
+func (db *DB) upgradeChain3(id quant.Hash) (int, error) {
+	c := db.handle(id, new(chainShared)) // the upgrade runs before any other handle is made
+	lower, upper := c.kindBounds(kindTx)
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	defer it.Close()
+	b := db.pdb.NewBatch()
+	defer func() { b.Close() }()
+	var (
+		quantKey    []byte // the current quant's key prefix, kind and all
+		page, key   []byte
+		first, next uint32 // the page's first transaction; the one due
+		moved       int
+	)
+	putPage := func() error {
+		if len(page) == 0 {
+			return nil
+		}
+		key = binary.BigEndian.AppendUint32(append(key[:0], quantKey...), first)
+		key[prefixLen] = kindTxPage
+		if err := b.Set(key, page, nil); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		page, first = page[:0], next
+		return nil
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != txKeyLen {
+			return moved, fmt.Errorf("transaction key %x of format version 3: %w", k, ErrCorrupt)
+		}
+		if !bytes.Equal(k[:txKeyLen-4], quantKey) {
+			if err := putPage(); err != nil {
+				return moved, err
+			}
+			if b.Len() >= upgradeBatchBytes {
+				if err := b.Commit(pebble.Sync); err != nil {
+					return moved, fmt.Errorf("store: %w", err)
+				}
+				b.Close()
+				b = db.pdb.NewBatch()
+			}
+			quantKey, first, next = append(quantKey[:0], k[:txKeyLen-4]...), 0, 0
+		}
+		if i := binary.BigEndian.Uint32(k[txKeyLen-4:]); i != next {
+			return moved, fmt.Errorf("transaction key %x where %d was due: %w", k, next, ErrCorrupt)
+		}
+		v := it.Value()
+		page = binary.AppendUvarint(page, uint64(len(v)))
+		page = append(page, v...)
+		next++
+		if err := b.Delete(k, nil); err != nil {
+			return moved, fmt.Errorf("store: %w", err)
+		}
+		moved++
+		if pageFull(len(page), int(next-first)) {
+			if err := putPage(); err != nil {
+				return moved, err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return moved, fmt.Errorf("store: %w", err)
+	}
+	if err := putPage(); err != nil {
+		return moved, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return moved, fmt.Errorf("store: %w", err)
+	}
+	return moved, nil
 }

@@ -308,13 +308,7 @@ func (c *Chain) putQuant(b *pebble.Batch, e chain.Entry, h quant.Hash) error {
 	if stored {
 		return nil
 	}
-	for i, tx := range e.Quant.Txs {
-		key = c.appendTxKey(key[:0], e.Quant.Header.Height, h, uint32(i))
-		if err := b.Set(key, tx.Encode(), nil); err != nil { // Set copies key and value
-			return fmt.Errorf("store: %w", err)
-		}
-	}
-	return nil
+	return c.putPages(b, e.Quant.Header.Height, h, e.Quant.Txs)
 }
 
 // putIndex adds to b the main-chain index entries of quant h: its height
@@ -355,33 +349,38 @@ func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, rec *record, keys map
 	if err := b.Delete(c.appendHeightKey(make([]byte, 0, heightKeyLen), hdr.Height), nil); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	lower, upper := c.txBounds(hdr.Height, h)
-	it, err := c.db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer it.Close()
 	key := make([]byte, 0, txIndexKeyLen)
-	n := uint32(0)
-	for ok := it.First(); ok; ok = it.Next() {
-		tx, err := quant.DecodeTx(it.Value()) // aliases the iterator's buffer only until ID
-		if err != nil {
-			return fmt.Errorf("quant %s: transaction %d: %v: %w", short(h), n, err, ErrCorrupt)
+	var (
+		encs [][]byte
+		i    uint32 // the transaction's index in h
+	)
+	n, err := c.eachPage(c.db.pdb, hdr.Height, h, func(page []byte) (int, error) {
+		var err error
+		// One more than due, so that a page holding too many shows.
+		if encs, err = splitPage(encs[:0], page, int(hdr.TxCount)-int(i)+1); err != nil {
+			return 0, err
 		}
-		key = c.appendTxIndexKey(key[:0], epoch, tx.ID())
-		if err := b.Delete(key, nil); err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		for _, k := range tx.WrittenKeys() {
-			if err := c.deleteRecord(b, k, chain.Location{Height: hdr.Height, Index: n}); err != nil {
-				return err
+		for _, enc := range encs {
+			tx, err := quant.DecodeTx(enc) // aliases the iterator's buffer only until ID
+			if err != nil {
+				return 0, fmt.Errorf("quant %s: transaction %d: %v: %w", short(h), i, err, ErrCorrupt)
 			}
-			keys[k] = struct{}{}
+			key = c.appendTxIndexKey(key[:0], epoch, tx.ID())
+			if err := b.Delete(key, nil); err != nil {
+				return 0, fmt.Errorf("store: %w", err)
+			}
+			for _, k := range tx.WrittenKeys() {
+				if err := c.deleteRecord(b, k, chain.Location{Height: hdr.Height, Index: i}); err != nil {
+					return 0, err
+				}
+				keys[k] = struct{}{}
+			}
+			i++
 		}
-		n++
-	}
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("store: %w", err)
+		return len(encs), nil
+	})
+	if err != nil {
+		return err
 	}
 	if n != hdr.TxCount {
 		return fmt.Errorf("quant %s: %d transactions stored, header says %d: %w", short(h), n, hdr.TxCount, ErrCorrupt)
@@ -392,7 +391,7 @@ func (c *Chain) deleteIndex(b *pebble.Batch, h quant.Hash, rec *record, keys map
 // batchSize estimates the bytes a batch writing entries takes, so that it
 // is allocated once.
 func batchSize(entries []chain.Entry) int {
-	const perTx = txKeyLen + txIndexKeyLen + 16 + 32 // keys, location, framing
+	const perTx = txIndexKeyLen + 16 + 32 // index key, location, framing (page keys are few)
 	n := 1024
 	for _, e := range entries {
 		if e.Quant == nil {

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qbc-chain/qbc/internal/chain"
+	"github.com/qbc-chain/qbc/internal/quant"
+)
+
+// A quant's transactions are stored in pages: runs of consecutive
+// transactions, one key per run (kindTxPage, keyed by the index of the
+// run's first transaction), the value their canonical encodings, each
+// after its length as a uvarint. A page is closed once it holds pageBytes
+// or pageMaxTxs transactions (pageFull), and at the quant's end.
+//
+// Format version 3 stored one transaction per key. Pages cut the keys a
+// transaction costs from two (its body and its index entry) to little
+// more than one, and with them the memtable inserts, the bloom filter
+// entries and the per-key work of every flush and compaction:
+// BenchmarkSustained's CPU per transaction at 2 to 4 million fell by about
+// a quarter (docs/performance.md). A page is read whole to fetch one of
+// its transactions (Tx): at most about 32 KiB beyond it.
+const (
+	pageBytes  = 32 << 10
+	pageMaxTxs = 1024
+)
+
+// pageFull reports whether a page of n transactions in size bytes is
+// closed.
+func pageFull(size, n int) bool { return size >= pageBytes || n >= pageMaxTxs }
+
+// putPages adds the pages of quant h's transactions to b.
+func (c *Chain) putPages(b *pebble.Batch, height uint64, h quant.Hash, txs []*quant.Tx) error {
+	key := make([]byte, 0, pageKeyLen)
+	var page []byte
+	first := 0
+	for i, tx := range txs {
+		page = binary.AppendUvarint(page, uint64(tx.EncodedSize()))
+		page = tx.AppendEncode(page)
+		if i == len(txs)-1 || pageFull(len(page), i+1-first) {
+			key = c.appendPageKey(key[:0], height, h, uint32(first))
+			if err := b.Set(key, page, nil); err != nil { // Set copies key and value
+				return fmt.Errorf("store: %w", err)
+			}
+			page, first = page[:0], i+1
+		}
+	}
+	return nil
+}
+
+// splitPage appends to dst the transaction encodings that page holds, in
+// order, at most limit of them, and returns dst. The encodings are slices
+// of page. A page that is empty, or whose lengths are not the shortest
+// uvarints or do not add up, is corrupt; each encoding's length is bounded by quant.MaxTxSize before it
+// is sliced.
+func splitPage(dst [][]byte, page []byte, limit int) ([][]byte, error) {
+	if len(page) == 0 {
+		return dst, fmt.Errorf("empty transaction page: %w", ErrCorrupt)
+	}
+	for n := 0; n < limit && len(page) > 0; n++ {
+		size, k := binary.Uvarint(page)
+		// A uvarint whose last byte is 0 (past the first) is not the
+		// shortest: putPages never writes one.
+		if k <= 0 || (k > 1 && page[k-1] == 0) || size > quant.MaxTxSize || size > uint64(len(page)-k) {
+			return dst, fmt.Errorf("transaction page: entry %d: bad length: %w", n, ErrCorrupt)
+		}
+		end := k + int(size)
+		dst = append(dst, page[k:end:end])
+		page = page[end:]
+	}
+	return dst, nil
+}
+
+// pageFirst returns the index of the first transaction of the page at the
+// iterator, which must be a page key of the bounds it was made with.
+func pageFirst(it *pebble.Iterator) (uint32, error) {
+	k := it.Key()
+	if len(k) != pageKeyLen {
+		return 0, fmt.Errorf("transaction page key %x: %w", k, ErrCorrupt)
+	}
+	return binary.BigEndian.Uint32(k[pageKeyLen-4:]), nil
+}
+
+// txAt reads the encoding of transaction loc.Index of quant h at
+// loc.Height: the last page of h that starts at or before it. The result
+// is a copy.
+func (c *Chain) txAt(r pebble.Reader, h quant.Hash, loc chain.Location) ([]byte, error) {
+	bounds := c.pageBounds(loc.Height, h)
+	if loc.Index < 1<<32-1 { // else the quant's bound is the page's
+		bounds.UpperBound = c.appendPageKey(bounds.UpperBound[:0], loc.Height, h, loc.Index+1)
+	}
+	it, err := r.NewIter(bounds)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer it.Close()
+	if !it.Last() {
+		if err := it.Error(); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return nil, fmt.Errorf("no transaction page: %w", ErrCorrupt)
+	}
+	first, err := pageFirst(it)
+	if err != nil {
+		return nil, err
+	}
+	want := int(loc.Index-first) + 1
+	encs, err := splitPage(nil, it.Value(), want)
+	if err != nil {
+		return nil, err
+	}
+	if len(encs) != want {
+		return nil, fmt.Errorf("the page from transaction %d holds %d, not %d: %w", first, len(encs), loc.Index, ErrCorrupt)
+	}
+	return slices.Clone(encs[want-1]), nil
+}
+
+// eachPage calls fn with each page of quant h at height, in order, and the
+// index of the page's first transaction, which it checks follows on from
+// the pages before (fn returns how many transactions the page held). The
+// page aliases the iterator's buffer: fn must copy what it keeps. eachPage
+// returns how many transactions the pages held; the caller checks it
+// against the header's count.
+func (c *Chain) eachPage(r pebble.Reader, height uint64, h quant.Hash, fn func(page []byte) (int, error)) (uint32, error) {
+	it, err := r.NewIter(c.pageBounds(height, h))
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	defer it.Close()
+	var n uint32
+	for ok := it.First(); ok; ok = it.Next() {
+		first, err := pageFirst(it)
+		if err != nil {
+			return n, err
+		}
+		if first != n {
+			return n, fmt.Errorf("a transaction page from %d where %d was due: %w", first, n, ErrCorrupt)
+		}
+		k, err := fn(it.Value())
+		if err != nil {
+			return n, err
+		}
+		n += uint32(k)
+	}
+	if err := it.Error(); err != nil {
+		return n, fmt.Errorf("store: %w", err)
+	}
+	return n, nil
+}
