@@ -64,9 +64,10 @@
 //	                         work (big-endian magnitude), uvarint len(header),
 //	                         canonical header, then for a bang its rules
 //	0x02 C 'p' u64(height) H u32(i)
-//	                         a page of quant H at height: its transactions from the
-//	                         i-th (from 0) on, each a uvarint length and the canonical
-//	                         encoding, about 32 KiB of them (pages.go); height first,
+//	                         a page of quant H at height: its transactions up to the
+//	                         i-th (from 0), from the one after the page before, each a
+//	                         uvarint length and the canonical encoding, about 32 KiB of
+//	                         them (pages.go); height first,
 //	                         so that a growing chain appends its transactions at the
 //	                         end of the key space. Format versions 1 to 3 kept one
 //	                         transaction per key ('t'; version 1 without the height);

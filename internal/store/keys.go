@@ -74,9 +74,9 @@ func (c *Chain) appendTxKey(dst []byte, height uint64, h quant.Hash, i uint32) [
 }
 
 // appendPageKey appends the key of the page of quant h at height whose
-// first transaction is the quant's first-th (from 0).
-func (c *Chain) appendPageKey(dst []byte, height uint64, h quant.Hash, first uint32) []byte {
-	return binary.BigEndian.AppendUint32(c.appendQuantPrefix(dst, kindTxPage, height, h), first)
+// last transaction is the quant's last-th (from 0).
+func (c *Chain) appendPageKey(dst []byte, height uint64, h quant.Hash, last uint32) []byte {
+	return binary.BigEndian.AppendUint32(c.appendQuantPrefix(dst, kindTxPage, height, h), last)
 }
 
 // appendQuantPrefix appends the prefix shared by the keys of kind

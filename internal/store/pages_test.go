@@ -12,24 +12,24 @@ import (
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
-// pageFirsts returns the first transaction index of each page of quant q
+// pageLasts returns the last transaction index of each page of quant q
 // as stored.
-func pageFirsts(t *testing.T, c *Chain, q *quant.Quant) []uint32 {
+func pageLasts(t *testing.T, c *Chain, q *quant.Quant) []uint32 {
 	t.Helper()
 	it, err := c.db.pdb.NewIter(c.pageBounds(q.Header.Height, q.Hash()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer it.Close()
-	var firsts []uint32
+	var lasts []uint32
 	for ok := it.First(); ok; ok = it.Next() {
-		first, err := pageFirst(it)
+		last, err := pageLast(it)
 		if err != nil {
 			t.Fatal(err)
 		}
-		firsts = append(firsts, first)
+		lasts = append(lasts, last)
 	}
-	return firsts
+	return lasts
 }
 
 // wantReadable checks that every quant of qs and every transaction of
@@ -75,12 +75,12 @@ func TestPages(t *testing.T) {
 		q    *quant.Quant
 		want []uint32
 	}{
-		{qs[1], []uint32{0, 16, 32}},
-		{q, []uint32{0, 4}}, // three small and the large one, then the last
+		{qs[1], []uint32{15, 31, 32}},
+		{q, []uint32{3, 4}}, // three small and the large one, then the last
 		{one[0], []uint32{0}},
 	} {
-		if got := pageFirsts(t, c, tc.q); !slices.Equal(got, tc.want) {
-			t.Errorf("quant %d of %d transactions: pages from %v, want %v", tc.q.Header.Height, len(tc.q.Txs), got, tc.want)
+		if got := pageLasts(t, c, tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("quant %d of %d transactions: pages to %v, want %v", tc.q.Header.Height, len(tc.q.Txs), got, tc.want)
 		}
 	}
 	wantReadable(t, c, qs[1:])
@@ -108,7 +108,7 @@ func TestPagesCorrupt(t *testing.T) {
 			b := newBuilder(c.ID(), 1)
 			b.size = 2000
 			q := grow(t, c, b, bang, 1, 20)[1]
-			key := c.appendPageKey(nil, q.Header.Height, q.Hash(), 16) // the second and last page
+			key := c.appendPageKey(nil, q.Header.Height, q.Hash(), 19) // the second and last page
 			v, err := get(db.pdb, key)
 			if err != nil {
 				t.Fatal(err)
@@ -125,7 +125,7 @@ func TestPagesCorrupt(t *testing.T) {
 				t.Errorf("Quant: %v, want ErrCorrupt", err)
 			}
 			if tc.damage == nil {
-				// The page before does not hold it.
+				// No page holds it.
 				if _, _, err := c.Tx(q.Txs[19].ID()); !errors.Is(err, ErrCorrupt) {
 					t.Errorf("Tx of the last transaction: %v, want ErrCorrupt", err)
 				}
@@ -199,7 +199,7 @@ func downgradeTo3(t *testing.T, db *DB, half bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first := binary.BigEndian.Uint32(k[pageKeyLen-4:])
+		first := binary.BigEndian.Uint32(k[pageKeyLen-4:]) + 1 - uint32(len(encs))
 		for i, enc := range encs {
 			old := binary.BigEndian.AppendUint32(slices.Clone(k[:pageKeyLen-4]), first+uint32(i))
 			old[prefixLen] = kindTx
@@ -250,7 +250,7 @@ func TestUpgradeFrom3(t *testing.T) {
 			qs = append(qs, grow(t, c, b, nil, 3, 5)...)
 			want := make([][]uint32, len(qs))
 			for i, q := range qs[1:] {
-				want[i+1] = pageFirsts(t, c, q)
+				want[i+1] = pageLasts(t, c, q)
 			}
 			downgradeTo3(t, db, half)
 			if err := db.Close(); err != nil {
@@ -266,8 +266,8 @@ func TestUpgradeFrom3(t *testing.T) {
 			c = db.Chain(bang.Hash())
 			wantReadable(t, c, qs[1:])
 			for i, q := range qs[1:] {
-				if got := pageFirsts(t, c, q); !slices.Equal(got, want[i+1]) {
-					t.Errorf("quant %d: pages from %v after the upgrade, want %v as written", q.Header.Height, got, want[i+1])
+				if got := pageLasts(t, c, q); !slices.Equal(got, want[i+1]) {
+					t.Errorf("quant %d: pages to %v after the upgrade, want %v as written", q.Header.Height, got, want[i+1])
 				}
 			}
 			v, err := get(db.pdb, []byte{nsVersion})

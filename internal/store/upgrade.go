@@ -277,14 +277,14 @@ func (db *DB) upgradeChain3(id quant.Hash) (int, error) {
 	var (
 		quantKey    []byte // the current quant's key prefix, kind and all
 		page, key   []byte
-		first, next uint32 // the page's first transaction; the one due
+		first, next uint32 // the page's first transaction; the one due (one past the page's last)
 		moved       int
 	)
 	putPage := func() error {
 		if len(page) == 0 {
 			return nil
 		}
-		key = binary.BigEndian.AppendUint32(append(key[:0], quantKey...), first)
+		key = binary.BigEndian.AppendUint32(append(key[:0], quantKey...), next-1)
 		key[prefixLen] = kindTxPage
 		if err := b.Set(key, page, nil); err != nil {
 			return fmt.Errorf("store: %w", err)
