@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -37,24 +38,37 @@ const (
 // closed.
 func pageFull(size, n int) bool { return size >= pageBytes || n >= pageMaxTxs }
 
-// putPages adds the pages of quant h's transactions to b.
+// putPages adds the pages of quant h's transactions to b, each encoded
+// in place in the batch (SetDeferred): its size is known from the
+// transactions' EncodedSize before it is written.
 func (c *Chain) putPages(b *pebble.Batch, height uint64, h quant.Hash, txs []*quant.Tx) error {
-	key := make([]byte, 0, pageKeyLen)
-	var page []byte
-	first := 0
-	for i, tx := range txs {
-		page = binary.AppendUvarint(page, uint64(tx.EncodedSize()))
-		page = tx.AppendEncode(page)
-		if i == len(txs)-1 || pageFull(len(page), i+1-first) {
-			key = c.appendPageKey(key[:0], height, h, uint32(i))
-			if err := b.Set(key, page, nil); err != nil { // Set copies key and value
-				return fmt.Errorf("store: %w", err)
-			}
-			page, first = page[:0], i+1
+	for first := 0; first < len(txs); {
+		size, end := 0, first
+		for end < len(txs) && (end == first || !pageFull(size, end-first)) {
+			n := txs[end].EncodedSize()
+			size += uvarintLen(uint64(n)) + n
+			end++
 		}
+		op := b.SetDeferred(pageKeyLen, size)
+		c.appendPageKey(op.Key[:0], height, h, uint32(end-1))
+		page := op.Value[:0]
+		for _, tx := range txs[first:end] {
+			page = binary.AppendUvarint(page, uint64(tx.EncodedSize()))
+			page = tx.AppendEncode(page)
+		}
+		if len(page) != size {
+			return fmt.Errorf("store: a page of %d bytes where %d were due", len(page), size)
+		}
+		if err := op.Finish(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		first = end
 	}
 	return nil
 }
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
 
 // splitPage appends to dst the transaction encodings that page holds, in
 // order, at most limit of them, and returns dst. The encodings are slices

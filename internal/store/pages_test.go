@@ -286,3 +286,13 @@ func TestUpgradeFrom3(t *testing.T) {
 		})
 	}
 }
+
+// TestUvarintLen: uvarintLen is the length binary.AppendUvarint writes,
+// at each length's bounds.
+func TestUvarintLen(t *testing.T) {
+	for _, x := range []uint64{0, 1, 127, 128, 16383, 16384, 1<<21 - 1, 1 << 21, 1<<63 - 1, 1 << 63, 1<<64 - 1} {
+		if got, want := uvarintLen(x), len(binary.AppendUvarint(nil, x)); got != want {
+			t.Errorf("uvarintLen(%d) = %d, want %d", x, got, want)
+		}
+	}
+}
