@@ -2,6 +2,8 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,6 +64,27 @@ func rewriteKeys(t *testing.T, db *DB, kind byte, n int, half bool, version uint
 	}
 }
 
+// reopenUpgraded closes db, a store in dir rewritten to format version
+// from, checks that a read-only open refuses it and says how to upgrade,
+// then opens it, which upgrades it, checks that it is at formatVersion,
+// and returns it.
+func reopenUpgraded(t *testing.T, db *DB, dir string, from int) *DB {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(Options{Dir: dir, Logger: discard(), ReadOnly: true})
+	if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), fmt.Sprintf("format version %d", from)) || !strings.Contains(err.Error(), "start the node") {
+		t.Fatalf("read-only open of a version %d store: %v, want a refusal saying how to upgrade", from, err)
+	}
+	db = openTest(t, dir)
+	v, err := get(db.pdb, []byte{nsVersion})
+	if n, _ := binary.Uvarint(v); err != nil || n != formatVersion {
+		t.Fatalf("format version after the upgrade: %d (%v), want %d", n, err, formatVersion)
+	}
+	return db
+}
+
 // TestUpgradeFrom1: a data directory of format version 1 (transaction
 // keys without the height), whole or half upgraded when a crash stopped
 // the upgrade, is upgraded when opened, and every quant and transaction
@@ -82,34 +105,9 @@ func TestUpgradeFrom1(t *testing.T) {
 			c := db.Chain(bang.Hash())
 			qs := grow(t, c, newBuilder(c.ID(), 1), bang, 5, 7)
 			downgradeTo1(t, db, half)
-			if err := db.Close(); err != nil {
-				t.Fatal(err)
-			}
-
-			_, err = Open(Options{Dir: dir, Logger: discard(), ReadOnly: true})
-			if err == nil || !strings.Contains(err.Error(), "format version 1") || !strings.Contains(err.Error(), "start the node") {
-				t.Fatalf("read-only open of a version 1 store: %v, want a refusal saying how to upgrade", err)
-			}
-
-			db = openTest(t, dir)
+			db = reopenUpgraded(t, db, dir, 1)
 			c = db.Chain(bang.Hash())
-			for _, q := range qs {
-				got, err := c.Quant(q.Hash())
-				if err != nil {
-					t.Fatalf("quant %d after the upgrade: %v", q.Header.Height, err)
-				}
-				sameQuant(t, got, q)
-				for i, tx := range q.Txs {
-					got, loc, err := c.Tx(tx.ID())
-					if err != nil || loc.Height != q.Header.Height || loc.Index != uint32(i) || got.ID() != tx.ID() {
-						t.Fatalf("transaction %d/%d after the upgrade: %v at %+v", q.Header.Height, i, err, loc)
-					}
-				}
-			}
-			v, err := get(db.pdb, []byte{nsVersion})
-			if n, _ := binary.Uvarint(v); err != nil || n != formatVersion {
-				t.Fatalf("format version after the upgrade: %d (%v), want %d", n, err, formatVersion)
-			}
+			wantReadable(t, c, qs[1:])
 			it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
 			if err != nil {
 				t.Fatal(err)
