@@ -102,6 +102,13 @@ func (r *Replica) Propose(ctx context.Context, txs []*quant.Tx) error {
 	ids := quant.TxIDs(txs)
 	committed, err := r.admit(txs, ids)
 	if err != nil {
+		select {
+		case <-r.closing:
+			// Closed while admitting: the chain's store, which its owner
+			// closes after the replica, may have answered "closed".
+			return ErrClosed
+		default:
+		}
 		return err
 	}
 	w, added, err := r.enqueue(txs, ids, committed, seq)
