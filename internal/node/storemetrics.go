@@ -15,8 +15,9 @@ type storeCollector struct {
 func newStoreCollector(db *store.DB) *storeCollector {
 	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
 	return &storeCollector{db: db, descs: map[string]*prometheus.Desc{
-		"disk":    d("qbc_store_disk_bytes", "Bytes on disk: tables, write-ahead log, manifest."),
+		"disk":    d("qbc_store_disk_bytes", "Bytes on disk: tables, blob files, write-ahead log, manifest."),
 		"tables":  d("qbc_store_table_bytes", "Bytes of live tables."),
+		"blobs":   d("qbc_store_blob_bytes", "Bytes of live blob files (transaction pages kept apart from the tables)."),
 		"wal":     d("qbc_store_wal_bytes", "Bytes of write-ahead log."),
 		"mem":     d("qbc_store_memtable_bytes", "Bytes of memtables."),
 		"debt":    d("qbc_store_compaction_debt_bytes", "Bytes compaction must still rewrite."),
@@ -43,6 +44,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	k := func(k string, v float64) { ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.CounterValue, v) }
 	g("disk", float64(s.DiskBytes))
 	g("tables", float64(s.TableBytes))
+	g("blobs", float64(s.BlobBytes))
 	g("wal", float64(s.WALBytes))
 	g("mem", float64(s.MemtableBytes))
 	g("debt", float64(s.CompactionDebt))

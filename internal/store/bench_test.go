@@ -125,7 +125,7 @@ func BenchmarkStorageOverhead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tables, disk := st.TableBytes, st.DiskBytes
+		tables, disk := st.TableBytes+st.BlobBytes, st.DiskBytes
 		indexLo := c.appendTxIndexKey(nil, 0, quant.Hash{})
 		indexHi := append(c.prefix[:len(c.prefix):len(c.prefix)], kindTxIndex+1)
 		index, err := db.pdb.EstimateDiskUsage(indexLo, indexHi)

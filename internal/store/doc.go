@@ -94,6 +94,11 @@
 // as pages compress better than single transactions did (356); the index
 // 40 of them).
 //
+// Full pages are kept apart from the tables, in Pebble's blob files
+// (value separation, db.go): a flush writes a page once and compactions
+// move only its key and a reference, so the pages, most of a chain's
+// bytes, are not rewritten level after level as the index is.
+//
 // Records are immutable once written: a quant's record and transactions,
 // keyed by its hash, are never changed or deleted (a Reorg only rewrites the
 // 'n', 'x' and 'z' keys). That is why a lookup by hash needs no snapshot.

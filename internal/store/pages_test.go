@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"slices"
@@ -82,6 +83,20 @@ func TestPages(t *testing.T) {
 		if got := pageLasts(t, c, tc.q); !slices.Equal(got, tc.want) {
 			t.Errorf("quant %d of %d transactions: pages to %v, want %v", tc.q.Header.Height, len(tc.q.Txs), got, tc.want)
 		}
+	}
+	wantReadable(t, c, qs[1:])
+
+	// Flushed and compacted, the full pages live in blob files (db.go):
+	// they read back the same from there.
+	if err := db.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.BlobBytes < pageBytes {
+		t.Errorf("after a compaction, blob files hold %d bytes, want at least a page (%d)", st.BlobBytes, pageBytes)
 	}
 	wantReadable(t, c, qs[1:])
 }
