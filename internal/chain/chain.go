@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qbc-chain/qbc/internal/consensus"
@@ -54,9 +55,15 @@ type Chain struct {
 
 	checkedForks sync.Map // quant.ForkPoint on this chain whose history was walked back to the bang
 
+	// built is what Template checked of the last quant it made on the
+	// tip, so that Add of that quant need not check its body again
+	// (template.go); nil when there is none.
+	built atomic.Pointer[builtQuant]
+
 	mu struct {
 		sync.RWMutex
 		tip Tip
+		gen uint64 // counts tip changes: equal gens, no change in between
 	}
 }
 
@@ -165,12 +172,21 @@ func (c *Chain) Tip() Tip {
 	return c.mu.tip
 }
 
+// tipGen returns the tip and how many times it has changed: a state read
+// between two calls that return the same gen is the tip's.
+func (c *Chain) tipGen() (Tip, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.tip, c.mu.gen
+}
+
 // reader adapts the store for engines.
 func (c *Chain) reader() consensus.ChainReader { return c.st }
 
 func (c *Chain) setTip(h Tip) {
 	c.mu.Lock()
 	c.mu.tip = h
+	c.mu.gen++
 	c.mu.Unlock()
 	c.opts.Logger.Debug("new tip", "chain", c.id.String(), "height", h.Header.Height, "hash", h.Hash.String())
 }

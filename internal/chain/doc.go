@@ -4,6 +4,11 @@
 // transactions against the chain's rules, and builds templates for the next
 // leap.
 //
+// A quant made here is checked once: Template checks each transaction as
+// it takes it, against the tip's state, and Add of that same quant, only
+// sealed since, on the same unmoved tip, checks its header and seal but
+// not its body again (builtQuant in template.go says exactly when).
+//
 // # Rules
 //
 // Each consensus or validation rule is a small named function whose comment

@@ -48,9 +48,9 @@ func (c *Chain) Add(q *quant.Quant) (Result, error) {
 		c.markInvalid(hash)
 		return Result{}, err
 	}
-	head := c.Tip()
+	head, gen := c.tipGen()
 	if q.Header.Prev == head.Hash {
-		ids, versions, err := c.validate(q, &head, c.notCommitted, &keyState{base: c.atOrBefore(LastLocation)})
+		ids, versions, err := c.validateNext(q, &head, gen)
 		if err != nil {
 			return Result{}, err
 		}

@@ -58,14 +58,7 @@ func (c *Chain) notCommitted(id quant.Hash, _ int) error { return c.checkNotComm
 // checked, for a side branch, whose history is checked if it wins). It
 // returns the ids of q's transactions and the record versions they make.
 func (c *Chain) validate(q *quant.Quant, parent *Tip, notCommitted func(id quant.Hash, i int) error, keys *keyState) ([]quant.Hash, []Version, error) {
-	if err := c.checkAlone(q); err != nil {
-		return nil, nil, err
-	}
-	mtp, err := c.medianTimePast(&parent.Header)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := c.checkOnParent(&q.Header, parent, mtp); err != nil {
+	if err := c.checkHead(q, parent); err != nil {
 		return nil, nil, err
 	}
 	ids := quant.TxIDs(q.Txs)
@@ -74,6 +67,38 @@ func (c *Chain) validate(q *quant.Quant, parent *Tip, notCommitted func(id quant
 		return nil, nil, err
 	}
 	return ids, versions, nil
+}
+
+// validateNext is validate for q, a child of the tip head of generation
+// gen, against the chain's state there. For the quant Template made last
+// on that tip (builtQuant), it skips what Template checked.
+func (c *Chain) validateNext(q *quant.Quant, head *Tip, gen uint64) ([]quant.Hash, []Version, error) {
+	keys := &keyState{base: c.atOrBefore(LastLocation)}
+	b, ok := c.takeBuilt(q, gen)
+	if !ok {
+		return c.validate(q, head, c.notCommitted, keys)
+	}
+	if err := c.checkHead(q, head); err != nil {
+		return nil, nil, err
+	}
+	versions, err := c.recordWrites(q, b.ids, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.ids, versions, nil
+}
+
+// checkHead checks the rules on q alone and against its parent: all but
+// those on its body.
+func (c *Chain) checkHead(q *quant.Quant, parent *Tip) error {
+	if err := c.checkAlone(q); err != nil {
+		return err
+	}
+	mtp, err := c.medianTimePast(&parent.Header)
+	if err != nil {
+		return err
+	}
+	return c.checkOnParent(&q.Header, parent, mtp)
 }
 
 // validate's rules fall in three groups, checked in this order: those on

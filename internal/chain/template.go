@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"slices"
+
 	"github.com/qbc-chain/qbc/internal/quant"
 )
 
@@ -27,6 +29,8 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 	if len(ids) != len(txs) {
 		ids = quant.TxIDs(txs)
 	}
+	tip, gen := c.tipGen() // before any state is read
+	allVerified := true
 	head := Tip{Hash: parent, Header: *parents[0]}
 	mtp, err := c.medianTimePastOf(parents)
 	if err != nil {
@@ -50,6 +54,7 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 			continue
 		}
 		verified := c.verified(id)
+		allVerified = allVerified && verified
 		if c.checkTxNow(tx, verified, now) != nil || (!verified && c.checkTxProof(tx) != nil) || c.checkNotCommitted(id) != nil || c.checkTemplateWrite(keys, tx, id, height, len(keep), now) != nil {
 			dropped = append(dropped, id)
 			continue
@@ -73,7 +78,53 @@ func (c *Chain) TemplateOn(parent quant.Hash, parents []*quant.Header, txs []*qu
 	if err := c.engine.Prepare(c.reader(), &head.Header, &q.Header); err != nil {
 		return nil, nil, err
 	}
+	if parent == tip.Hash && allVerified && q.Header.Time == now {
+		c.built.Store(&builtQuant{q: q, header: q.Header, txs: slices.Clone(keep), ids: keepIDs, gen: gen})
+	} else {
+		c.built.Store(nil)
+	}
 	return q, dropped, nil
+}
+
+// builtQuant is what Template checked of a quant it made on the tip:
+// every transaction's rules at the quant's time (each verified at
+// admission, Options.Verified), none twice and none committed, each
+// record write against the tip's records, all on the state of the tip
+// of generation gen. Add of that quant, sealed but otherwise as Template
+// made it, on the same tip, needs none of it again: the body's checks
+// are functions of the transactions, the header and that state. It still
+// checks the quant's shape, its seal and time against the parent, and
+// collects the record versions. This is what a miner does with its own
+// block in Bitcoin Core and go-ethereum: a node checks every quant it
+// receives in full, and the one it made from checked parts in part.
+type builtQuant struct {
+	q      *quant.Quant
+	header quant.Header // without meaning in Seal, which the engine fills
+	txs    []*quant.Tx  // q.Txs as made: a caller that swaps one is caught
+	ids    []quant.Hash
+	gen    uint64
+}
+
+// takeBuilt returns what Template checked of q, if q is the quant it
+// made last, unchanged but for its seal, and the tip has not moved since
+// (gen is the tip's generation now); it forgets it either way.
+func (c *Chain) takeBuilt(q *quant.Quant, gen uint64) (*builtQuant, bool) {
+	b := c.built.Swap(nil)
+	if b == nil || b.q != q || b.gen != gen || !sameButSeal(&b.header, &q.Header) || len(b.txs) != len(q.Txs) {
+		return nil, false
+	}
+	for i, tx := range q.Txs {
+		if b.txs[i] != tx {
+			return nil, false
+		}
+	}
+	return b, true
+}
+
+// sameButSeal reports whether a and b are equal in every field but Seal.
+func sameButSeal(a, b *quant.Header) bool {
+	return a.ChainID == b.ChainID && a.Height == b.Height && a.Prev == b.Prev &&
+		a.TxRoot == b.TxRoot && a.Time == b.Time && a.TxCount == b.TxCount
 }
 
 // checkTemplateWrite checks a record write for a quant at height and now

@@ -264,14 +264,18 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 	}
 	l.movedTip()
 	l.metrics.addSeconds.Observe(time.Since(start).Seconds())
-	committed := make(map[quant.Hash]struct{})
 	for i, c := range res.Connected {
-		ids := res.ConnectedIDs[i]
-		for _, id := range ids {
-			committed[id] = struct{}{}
-		}
-		l.pool.Remove(ids)
+		l.pool.Remove(res.ConnectedIDs[i])
 		l.counted(c)
+	}
+	var committed map[quant.Hash]struct{} // only a reorganization needs it
+	if len(res.Disconnected) > 0 {
+		committed = make(map[quant.Hash]struct{})
+		for _, ids := range res.ConnectedIDs {
+			for _, id := range ids {
+				committed[id] = struct{}{}
+			}
+		}
 	}
 	returned := 0
 	for _, d := range res.Disconnected {
