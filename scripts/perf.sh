@@ -4,7 +4,7 @@
 # it as a Markdown table with the machine's reference figures (Ed25519
 # verifications/s, fsyncs/s), so that runs on two machines compare.
 #
-# usage: scripts/perf.sh [--long] [--only NAME,...] [--raft-rate N] [--out FILE]
+# usage: scripts/perf.sh [--long] [--only NAME,...] [--raft-rate N] [--cpus N] [--out FILE]
 #   --long       the sustained run goes to 10,000,000 transactions (default
 #                2,000,000), in segments of 1,000,000, each segment's rate
 #                and node CPU per transaction shown
@@ -12,6 +12,12 @@
 #   --raft-rate  measure raft latency at N tx/s instead of at half of a
 #                peak measured first (skips the peak run: compare builds at
 #                one rate)
+#   --cpus N     run everything (nodes, load generators, the reference) in
+#                a cgroup limited to N cores' worth of CPU time, to stand in
+#                for a slower machine: on a 2-core machine that verifies
+#                50,000 signatures/s, --cpus 1.4 gives about 35,000 (root
+#                and a cgroup cpu controller, v1 or v2, needed). A quota is
+#                not a slower core: the reference row says what it gave
 #   --out        also write the table to FILE
 #
 # Needs: Go (it builds qbc and scripts/httpfloor, the single-request row's
@@ -23,6 +29,7 @@ set -euo pipefail
 
 LONG=0
 RAFT_RATE=""
+CPUS=""
 ONLY="reference,unsigned,signed,raft,single,idle"
 OUT=""
 while [ $# -gt 0 ]; do
@@ -30,8 +37,9 @@ while [ $# -gt 0 ]; do
 	--long) LONG=1 ;;
 	--only) ONLY="$2"; shift ;;
 	--raft-rate) RAFT_RATE="$2"; shift ;;
+	--cpus) CPUS="$2"; shift ;;
 	--out) OUT="$2"; shift ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
 	*) echo "perf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -41,12 +49,43 @@ want() { [[ ",$ONLY," == *",$1,"* ]]; }
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d)
 PIDS=()
+CGROUP=""
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$WORK"
+	if [ -n "$CGROUP" ]; then # back to the root group, then remove ours
+		echo $$ >"$(dirname "$CGROUP")/cgroup.procs" 2>/dev/null || true
+		rmdir "$CGROUP" 2>/dev/null || true
+	fi
 }
 trap cleanup EXIT
+
+# limit_cpus N: moves this script (and so all it starts) into a new cgroup
+# allowed N cores' worth of CPU time per 10 ms period. A short period keeps
+# the throttled stalls short, as a slower core's would be.
+limit_cpus() {
+	local quota period=10000
+	quota=$(awk -v n="$1" 'BEGIN { if (n + 0 <= 0) exit 1; printf "%d", n * 10000 }') || {
+		echo "perf.sh: --cpus wants a positive number of cores, not $1" >&2
+		exit 2
+	}
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then # v2
+		CGROUP=/sys/fs/cgroup/qbc-perf-$$
+		mkdir "$CGROUP" && echo "$quota $period" >"$CGROUP/cpu.max"
+	elif [ -d /sys/fs/cgroup/cpu ]; then # v1
+		CGROUP=/sys/fs/cgroup/cpu/qbc-perf-$$
+		mkdir "$CGROUP" && echo "$period" >"$CGROUP/cpu.cfs_period_us" && echo "$quota" >"$CGROUP/cpu.cfs_quota_us"
+	else
+		false
+	fi || {
+		echo "perf.sh: --cpus: cannot make a cgroup with a CPU limit here (needs root and the cpu controller)" >&2
+		exit 1
+	}
+	echo $$ >"$CGROUP/cgroup.procs"
+	echo "limited to $1 cores' worth of CPU ($CGROUP)" >&2
+}
+[ -n "$CPUS" ] && limit_cpus "$CPUS"
 
 echo "building qbc" >&2
 CGO_ENABLED=0 go build -o "$WORK/qbc" ./cmd/qbc
@@ -247,7 +286,7 @@ if want idle; then
 fi
 
 {
-	echo "QBC $(git describe --always --dirty 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3), $(nproc) cores, $(date -u +%Y-%m-%d)"
+	echo "QBC $(git describe --always --dirty 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3), $(nproc) cores${CPUS:+ limited to $CPUS (--cpus)}, $(date -u +%Y-%m-%d)"
 	echo
 	echo "| what | measured | how |"
 	echo "| --- | --- | --- |"
