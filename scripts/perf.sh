@@ -29,7 +29,7 @@ set -euo pipefail
 
 LONG=0
 RAFT_RATE=""
-CPUS=""
+CPU_LIMIT=""
 ONLY="reference,unsigned,signed,raft,single,idle"
 OUT=""
 while [ $# -gt 0 ]; do
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--long) LONG=1 ;;
 	--only) ONLY="$2"; shift ;;
 	--raft-rate) RAFT_RATE="$2"; shift ;;
-	--cpus) CPUS="$2"; shift ;;
+	--cpus) CPU_LIMIT="$2"; shift ;;
 	--out) OUT="$2"; shift ;;
 	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
 	*) echo "perf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -85,7 +85,7 @@ limit_cpus() {
 	echo $$ >"$CGROUP/cgroup.procs"
 	echo "limited to $1 cores' worth of CPU ($CGROUP)" >&2
 }
-[ -n "$CPUS" ] && limit_cpus "$CPUS"
+[ -n "$CPU_LIMIT" ] && limit_cpus "$CPU_LIMIT"
 
 echo "building qbc" >&2
 CGO_ENABLED=0 go build -o "$WORK/qbc" ./cmd/qbc
@@ -286,7 +286,7 @@ if want idle; then
 fi
 
 {
-	echo "QBC $(git describe --always --dirty 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3), $(nproc) cores${CPUS:+ limited to $CPUS (--cpus)}, $(date -u +%Y-%m-%d)"
+	echo "QBC $(git describe --always --dirty 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3), $(nproc) cores${CPU_LIMIT:+ limited to $CPU_LIMIT (--cpus)}, $(date -u +%Y-%m-%d)"
 	echo
 	echo "| what | measured | how |"
 	echo "| --- | --- | --- |"
