@@ -79,6 +79,51 @@ func TestEntryRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEntryQuant: the leader applies the quant it proposed as it is, when
+// the entry is at the proposal's place and holds exactly its encoding;
+// any other entry is decoded (into a quant that does not alias the entry),
+// and a proposal the log has passed is forgotten.
+func TestEntryQuant(t *testing.T) {
+	qs := sampleQuants(quant.Hash{7}, 2)
+	own, other := EncodeEntry(qs[0]), EncodeEntry(qs[1])
+	for _, tc := range []struct {
+		name        string
+		term, index uint64
+		data        []byte
+		same, kept  bool // the proposed quant returned; the proposal kept
+	}{
+		{"the proposed entry", 2, 10, own, true, false},
+		{"an earlier entry", 2, 9, other, false, true},
+		{"another quant at its place", 2, 10, other, false, false},
+		{"its encoding in another term", 3, 10, own, false, false},
+		{"a later entry", 2, 11, other, false, false},
+	} {
+		r := &Replica{}
+		p := &proposal{term: 2, index: 10, q: qs[0], data: own}
+		r.proposed.Store(p)
+		data := bytes.Clone(tc.data)
+		q, err := r.entryQuant(tc.term, tc.index, data)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if same := q == qs[0]; same != tc.same {
+			t.Errorf("%s: returned the proposed quant: %v, want %v", tc.name, same, tc.same)
+		}
+		if want := tc.data; !bytes.Equal(EncodeEntry(q), want) {
+			t.Errorf("%s: returned a quant that is not the entry's", tc.name)
+		}
+		if kept := r.proposed.Load() == p; kept != tc.kept {
+			t.Errorf("%s: proposal kept: %v, want %v", tc.name, kept, tc.kept)
+		}
+		if !tc.same {
+			clear(data) // what Raft may do with its buffer
+			if !bytes.Equal(EncodeEntry(q), tc.data) {
+				t.Errorf("%s: the decoded quant aliases the entry", tc.name)
+			}
+		}
+	}
+}
+
 func TestSnapshotStreamRefusals(t *testing.T) {
 	id := quant.Hash{7}
 	qs := sampleQuants(id, 3)

@@ -57,9 +57,7 @@ func (r *Replica) apply(term, index uint64, data []byte) applyResult {
 	if err := r.haltedErr(); err != nil {
 		return applyResult{err: err}
 	}
-	// The quant is kept by the chain (its tip header): it must not alias
-	// Raft's buffer.
-	q, err := DecodeEntry(bytes.Clone(data))
+	q, err := r.entryQuant(term, index, data)
 	if err != nil {
 		return r.refuse(index, err)
 	}
@@ -79,6 +77,30 @@ func (r *Replica) apply(term, index uint64, data []byte) applyResult {
 		return r.refuse(index, err)
 	}
 	return applyResult{height: q.Header.Height}
+}
+
+// proposal is a quant the leader handed Raft and the entry it made of it.
+type proposal struct {
+	term, index uint64
+	q           *quant.Quant
+	data        []byte
+}
+
+// entryQuant returns the quant of the entry data at (term, index). On the
+// leader that proposed it, that is the quant it sealed, if data holds
+// exactly its encoding: not decoded again, and the very quant
+// chain.TemplateOn made, which chain.Add then need not check in full (its
+// body was checked as it was built). Elsewhere it is decoded from a copy:
+// the chain keeps the quant (its tip header), which must not alias Raft's
+// buffer.
+func (r *Replica) entryQuant(term, index uint64, data []byte) (*quant.Quant, error) {
+	if p := r.proposed.Load(); p != nil && p.index <= index {
+		r.proposed.CompareAndSwap(p, nil) // applied now or passed over
+		if p.index == index && p.term == term && bytes.Equal(p.data, data) {
+			return p.q, nil
+		}
+	}
+	return DecodeEntry(bytes.Clone(data))
 }
 
 // checkPosition requires the quant's seal to name the log entry that

@@ -274,16 +274,16 @@ func (r *Replica) parentOf(p *pipeline) (quant.Hash, []*quant.Header) {
 // sortCut sorts batch by what became of each transaction in q: cut (in q),
 // later (left out for room, not dropped); dropped ones are in neither.
 func sortCut(batch []pendingTx, q *quant.Quant, dropped []quant.Hash) (cut, later []pendingTx) {
-	in := make(map[quant.Hash]struct{}, len(q.Txs))
-	for _, id := range quant.TxIDs(q.Txs) {
-		in[id] = struct{}{}
+	in := make(map[*quant.Tx]struct{}, len(q.Txs)) // the template keeps batch's transactions: no id to hash again
+	for _, tx := range q.Txs {
+		in[tx] = struct{}{}
 	}
 	gone := make(map[quant.Hash]struct{}, len(dropped))
 	for _, id := range dropped {
 		gone[id] = struct{}{}
 	}
 	for _, b := range batch {
-		if _, ok := in[b.id]; ok {
+		if _, ok := in[b.tx]; ok {
 			cut = append(cut, b)
 		} else if _, ok := gone[b.id]; !ok {
 			later = append(later, b)
@@ -321,7 +321,9 @@ func (r *Replica) hand(ctx context.Context, term uint64, q *quant.Quant, cut []p
 	}
 	f := &flight{q: q, hash: q.Hash(), index: index, cut: cut, start: time.Now(), done: make(chan struct{})}
 	r.handed.Store(index) // before Raft can commit it (nudge)
-	f.future = r.raft.Apply(EncodeEntry(q), r.cfg.ApplyTimeout)
+	data := EncodeEntry(q)
+	r.proposed.Store(&proposal{term: term, index: index, q: q, data: data})
+	f.future = r.raft.Apply(data, r.cfg.ApplyTimeout)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -48,6 +48,9 @@ type Replica struct {
 	// empty entry after the one at the index sent (see nudge).
 	handed atomic.Uint64
 	nudges chan uint64
+	// proposed is the quant this replica last handed Raft while leading,
+	// with its entry, until it is applied here (entryQuant); nil when none.
+	proposed atomic.Pointer[proposal]
 
 	kick     chan struct{} // wakes the leader loop; buffered 1
 	closing  chan struct{} // closed by Close
