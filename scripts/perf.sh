@@ -4,7 +4,8 @@
 # it as a Markdown table with the machine's reference figures (Ed25519
 # verifications/s, fsyncs/s), so that runs on two machines compare.
 #
-# usage: scripts/perf.sh [--long] [--only NAME,...] [--raft-rate N] [--cpus N] [--out FILE]
+# usage: scripts/perf.sh [--long] [--only NAME,...] [--raft-rate N] [--cpus N]
+#                        [--write-iops N] [--out FILE]
 #   --long       the sustained run goes to 10,000,000 transactions (default
 #                2,000,000), in segments of 1,000,000, each segment's rate
 #                and node CPU per transaction shown
@@ -18,6 +19,11 @@
 #                50,000 signatures/s, --cpus 1.4 gives about 35,000 (root
 #                and a cgroup cpu controller, v1 or v2, needed). A quota is
 #                not a slower core: the reference row says what it gave
+#   --write-iops N
+#                hold writes to the disk of the work directory (the nodes'
+#                data) to N operations/s, in a cgroup, to stand in for a
+#                slower disk: 4,500 gave about 1,250 fsyncs/s on ext4 here
+#                (root and the io or blkio controller needed)
 #   --out        also write the table to FILE
 #
 # Needs: Go (it builds qbc and scripts/httpfloor, the single-request row's
@@ -30,6 +36,7 @@ set -euo pipefail
 LONG=0
 RAFT_RATE=""
 CPU_LIMIT=""
+IOPS_LIMIT=""
 ONLY="reference,unsigned,signed,raft,single,idle"
 OUT=""
 while [ $# -gt 0 ]; do
@@ -38,8 +45,9 @@ while [ $# -gt 0 ]; do
 	--only) ONLY="$2"; shift ;;
 	--raft-rate) RAFT_RATE="$2"; shift ;;
 	--cpus) CPU_LIMIT="$2"; shift ;;
+	--write-iops) IOPS_LIMIT="$2"; shift ;;
 	--out) OUT="$2"; shift ;;
-	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
 	*) echo "perf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -49,43 +57,86 @@ want() { [[ ",$ONLY," == *",$1,"* ]]; }
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d)
 PIDS=()
-CGROUP=""
+CGROUPS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$WORK"
-	if [ -n "$CGROUP" ]; then # back to the root group, then remove ours
-		echo $$ >"$(dirname "$CGROUP")/cgroup.procs" 2>/dev/null || true
-		rmdir "$CGROUP" 2>/dev/null || true
-	fi
+	for g in "${CGROUPS[@]}"; do # back to the root group, then remove ours
+		echo $$ >"$(dirname "$g")/cgroup.procs" 2>/dev/null || true
+		rmdir "$g" 2>/dev/null || true
+	done
 }
 trap cleanup EXIT
 
-# limit_cpus N: moves this script (and so all it starts) into a new cgroup
-# allowed N cores' worth of CPU time per 10 ms period. A short period keeps
-# the throttled stalls short, as a slower core's would be.
+# cgroup CONTROLLER: makes (once) a cgroup for this script and what it
+# starts, in CONTROLLER's hierarchy (cgroup v1) or the unified one (v2,
+# with CONTROLLER enabled for its children), moves the script into it and
+# prints its directory.
+cgroup() {
+	local g
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		g=/sys/fs/cgroup/qbc-perf-$$
+		grep -qw "$1" /sys/fs/cgroup/cgroup.subtree_control || echo "+$1" >/sys/fs/cgroup/cgroup.subtree_control || return 1
+	else
+		g=/sys/fs/cgroup/$1/qbc-perf-$$
+	fi
+	[ -d "$g" ] || mkdir "$g" || return 1
+	echo $$ >"$g/cgroup.procs" || return 1
+	echo "$g"
+}
+
+# limit_cpus N: this script and all it starts get N cores' worth of CPU
+# time per 10 ms period. A short period keeps the throttled stalls short,
+# as a slower core's would be.
 limit_cpus() {
-	local quota period=10000
+	local g quota period=10000
 	quota=$(awk -v n="$1" 'BEGIN { if (n + 0 <= 0) exit 1; printf "%d", n * 10000 }') || {
 		echo "perf.sh: --cpus wants a positive number of cores, not $1" >&2
 		exit 2
 	}
-	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then # v2
-		CGROUP=/sys/fs/cgroup/qbc-perf-$$
-		mkdir "$CGROUP" && echo "$quota $period" >"$CGROUP/cpu.max"
-	elif [ -d /sys/fs/cgroup/cpu ]; then # v1
-		CGROUP=/sys/fs/cgroup/cpu/qbc-perf-$$
-		mkdir "$CGROUP" && echo "$period" >"$CGROUP/cpu.cfs_period_us" && echo "$quota" >"$CGROUP/cpu.cfs_quota_us"
-	else
-		false
-	fi || {
+	{
+		g=$(cgroup cpu) && CGROUPS+=("$g") &&
+			if [ -f "$g/cpu.max" ]; then
+				echo "$quota $period" >"$g/cpu.max"
+			else
+				echo "$period" >"$g/cpu.cfs_period_us" && echo "$quota" >"$g/cpu.cfs_quota_us"
+			fi
+	} || {
 		echo "perf.sh: --cpus: cannot make a cgroup with a CPU limit here (needs root and the cpu controller)" >&2
 		exit 1
 	}
-	echo $$ >"$CGROUP/cgroup.procs"
-	echo "limited to $1 cores' worth of CPU ($CGROUP)" >&2
+	echo "limited to $1 cores' worth of CPU ($g)" >&2
+}
+
+# limit_iops N: writes of this script and all it starts to the disk that
+# holds the work directory (the nodes' data) are held to N operations/s.
+# An fsync of an append costs a few (the data, the journal's commit): on
+# ext4, 4,500 gave about 1,250 fsyncs/s in the reference row.
+limit_iops() {
+	local g dev
+	[[ "$1" =~ ^[1-9][0-9]*$ ]] || {
+		echo "perf.sh: --write-iops wants a positive whole number, not $1" >&2
+		exit 2
+	}
+	dev=$(findmnt -no MAJ:MIN -T "$WORK")
+	# A partition's writes are throttled on its disk.
+	[ -e "/sys/dev/block/$dev/partition" ] && dev=$(cat "/sys/dev/block/$dev/../dev")
+	{
+		g=$(cgroup "$([ -f /sys/fs/cgroup/cgroup.controllers ] && echo io || echo blkio)") && CGROUPS+=("$g") &&
+			if [ -f "$g/io.max" ]; then
+				echo "$dev wiops=$1" >"$g/io.max"
+			else
+				echo "$dev $1" >"$g/blkio.throttle.write_iops_device"
+			fi
+	} || {
+		echo "perf.sh: --write-iops: cannot make a cgroup with an I/O limit on $dev here (needs root and the io or blkio controller)" >&2
+		exit 1
+	}
+	echo "writes to $dev limited to $1 operations/s ($g)" >&2
 }
 [ -n "$CPU_LIMIT" ] && limit_cpus "$CPU_LIMIT"
+[ -n "$IOPS_LIMIT" ] && limit_iops "$IOPS_LIMIT"
 
 echo "building qbc" >&2
 CGO_ENABLED=0 go build -o "$WORK/qbc" ./cmd/qbc
@@ -286,7 +337,7 @@ if want idle; then
 fi
 
 {
-	echo "QBC $(git describe --always --dirty 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3), $(nproc) cores${CPU_LIMIT:+ limited to $CPU_LIMIT (--cpus)}, $(date -u +%Y-%m-%d)"
+	echo "QBC $(git describe --always --dirty 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3), $(nproc) cores${CPU_LIMIT:+ limited to $CPU_LIMIT (--cpus)}${IOPS_LIMIT:+, disk writes limited to $IOPS_LIMIT/s (--write-iops)}, $(date -u +%Y-%m-%d)"
 	echo
 	echo "| what | measured | how |"
 	echo "| --- | --- | --- |"
