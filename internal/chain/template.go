@@ -13,7 +13,10 @@ import (
 // Transactions that no longer pass the chain's rules (already committed,
 // say) are left out and their ids returned as dropped; those past the
 // chain's block limits are left out for a later quant. The caller seals the
-// quant (engine.Seal) and gives it to Add. Template keeps txs, not ids.
+// quant (engine.Seal) and gives it to Add. Template keeps txs, not ids;
+// ids given must be the transactions' own, and nobody may change the
+// transactions: Add of that quant, only sealed since, on a tip that has not
+// moved, takes its body as Template checked it (builtQuant).
 func (c *Chain) Template(txs []*quant.Tx, ids []quant.Hash) (q *quant.Quant, dropped []quant.Hash, err error) {
 	head := c.Tip()
 	return c.TemplateOn(head.Hash, []*quant.Header{&head.Header}, txs, ids)
