@@ -204,40 +204,29 @@ func downgradeTo2(t *testing.T, db *DB, half bool) {
 // stopped the upgrade, is upgraded when opened, each entry into its
 // quant's epoch; a read-only open refuses it and says what to do.
 func TestUpgradeFrom2(t *testing.T) {
-	for _, half := range []bool{false, true} {
-		name := "version_2"
-		if half {
-			name = "half_upgraded"
-		}
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			db, err := Open(Options{Dir: dir, Logger: discard()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			bang := testBang(t, 1)
-			c := db.Chain(bang.Hash())
-			b := newBuilder(c.ID(), 1)
-			qs := epochChain(t, c, b, bang)
-			downgradeTo2(t, db, half)
-			db = reopenUpgraded(t, db, dir, 2)
-			c = db.Chain(bang.Hash())
-			wantIndexed(t, c, qs, b.tx().ID())
-			it, err := db.pdb.NewIter(c.txIndexBounds())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer it.Close()
-			n := 0
-			for ok := it.First(); ok; ok = it.Next() {
-				if len(it.Key()) != txIndexKeyLen {
-					t.Fatalf("an index key of version 2 is left: %x", it.Key())
-				}
-				n++
-			}
-			if n != 16 {
-				t.Fatalf("%d index entries after the upgrade, want 16", n)
-			}
-		})
+	type made struct {
+		qs []*quant.Quant
+		b  *builder
 	}
+	testUpgrade(t, 2, func(t *testing.T, c *Chain, bang *quant.Quant) made {
+		b := newBuilder(c.ID(), 1)
+		return made{epochChain(t, c, b, bang), b}
+	}, downgradeTo2, func(t *testing.T, db *DB, c *Chain, m made) {
+		wantIndexed(t, c, m.qs, m.b.tx().ID())
+		it, err := db.pdb.NewIter(c.txIndexBounds())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		n := 0
+		for ok := it.First(); ok; ok = it.Next() {
+			if len(it.Key()) != txIndexKeyLen {
+				t.Fatalf("an index key of version 2 is left: %x", it.Key())
+			}
+			n++
+		}
+		if n != 16 {
+			t.Fatalf("%d index entries after the upgrade, want 16", n)
+		}
+	})
 }

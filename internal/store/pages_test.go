@@ -246,47 +246,37 @@ func downgradeTo3(t *testing.T, db *DB, half bool) {
 // every quant and transaction reads as stored; a read-only open refuses it
 // and says what to do.
 func TestUpgradeFrom3(t *testing.T) {
-	for _, half := range []bool{false, true} {
-		name := "version_3"
-		if half {
-			name = "half_upgraded"
-		}
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			db, err := Open(Options{Dir: dir, Logger: discard()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			bang := testBang(t, 1)
-			c := db.Chain(bang.Hash())
-			b := newBuilder(c.ID(), 1)
-			b.size = 2000
-			qs := grow(t, c, b, bang, 4, 40) // three pages each
-			qs = append(qs, grow(t, c, b, nil, 3, 5)...)
-			want := make([][]uint32, len(qs))
-			for i, q := range qs[1:] {
-				want[i+1] = pageLasts(t, c, q)
-			}
-			downgradeTo3(t, db, half)
-			db = reopenUpgraded(t, db, dir, 3)
-			c = db.Chain(bang.Hash())
-			wantReadable(t, c, qs[1:])
-			for i, q := range qs[1:] {
-				if got := pageLasts(t, c, q); !slices.Equal(got, want[i+1]) {
-					t.Errorf("quant %d: pages to %v after the upgrade, want %v as written", q.Header.Height, got, want[i+1])
-				}
-			}
-			lower, upper := c.kindBounds(kindTx)
-			it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer it.Close()
-			if it.First() {
-				t.Fatalf("a transaction key of version 3 is left: %x", it.Key())
-			}
-		})
+	type made struct {
+		qs   []*quant.Quant
+		want [][]uint32 // each quant's pages as written
 	}
+	testUpgrade(t, 3, func(t *testing.T, c *Chain, bang *quant.Quant) made {
+		b := newBuilder(c.ID(), 1)
+		b.size = 2000
+		qs := grow(t, c, b, bang, 4, 40) // three pages each
+		qs = append(qs, grow(t, c, b, nil, 3, 5)...)
+		want := make([][]uint32, len(qs))
+		for i, q := range qs[1:] {
+			want[i+1] = pageLasts(t, c, q)
+		}
+		return made{qs, want}
+	}, downgradeTo3, func(t *testing.T, db *DB, c *Chain, m made) {
+		wantReadable(t, c, m.qs[1:])
+		for i, q := range m.qs[1:] {
+			if got := pageLasts(t, c, q); !slices.Equal(got, m.want[i+1]) {
+				t.Errorf("quant %d: pages to %v after the upgrade, want %v as written", q.Header.Height, got, m.want[i+1])
+			}
+		}
+		lower, upper := c.kindBounds(kindTx)
+		it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		if it.First() {
+			t.Fatalf("a transaction key of version 3 is left: %x", it.Key())
+		}
+	})
 }
 
 // TestUvarintLen: uvarintLen is the length binary.AppendUvarint writes,

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qbc-chain/qbc/internal/quant"
 )
 
 // downgradeTo1 rewrites db's transaction index keys to format version 2
@@ -85,13 +87,15 @@ func reopenUpgraded(t *testing.T, db *DB, dir string, from int) *DB {
 	return db
 }
 
-// TestUpgradeFrom1: a data directory of format version 1 (transaction
-// keys without the height), whole or half upgraded when a crash stopped
-// the upgrade, is upgraded when opened, and every quant and transaction
-// reads as stored; a read-only open refuses it and says what to do.
-func TestUpgradeFrom1(t *testing.T) {
+// testUpgrade runs two subtests for a store of format version from: whole
+// (version_N) and half upgraded, as a crash in the upgrade leaves it
+// (half_upgraded). In each, fill puts quants on a new store's chain, down
+// rewrites the store to version from, and check gets the store reopened,
+// and so upgraded (reopenUpgraded), with the chain and what fill returned.
+func testUpgrade[T any](t *testing.T, from int, fill func(t *testing.T, c *Chain, bang *quant.Quant) T,
+	down func(t *testing.T, db *DB, half bool), check func(t *testing.T, db *DB, c *Chain, made T)) {
 	for _, half := range []bool{false, true} {
-		name := "version_1"
+		name := fmt.Sprintf("version_%d", from)
 		if half {
 			name = "half_upgraded"
 		}
@@ -102,22 +106,32 @@ func TestUpgradeFrom1(t *testing.T) {
 				t.Fatal(err)
 			}
 			bang := testBang(t, 1)
-			c := db.Chain(bang.Hash())
-			qs := grow(t, c, newBuilder(c.ID(), 1), bang, 5, 7)
-			downgradeTo1(t, db, half)
-			db = reopenUpgraded(t, db, dir, 1)
-			c = db.Chain(bang.Hash())
-			wantReadable(t, c, qs[1:])
-			it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer it.Close()
-			for ok := it.First(); ok; ok = it.Next() {
-				if k := it.Key(); k[prefixLen] == kindTx && len(k) != txKeyLen {
-					t.Fatalf("a transaction key of version 1 is left: %x", k)
-				}
-			}
+			made := fill(t, db.Chain(bang.Hash()), bang)
+			down(t, db, half)
+			db = reopenUpgraded(t, db, dir, from)
+			check(t, db, db.Chain(bang.Hash()), made)
 		})
 	}
+}
+
+// TestUpgradeFrom1: a data directory of format version 1 (transaction
+// keys without the height), whole or half upgraded when a crash stopped
+// the upgrade, is upgraded when opened, and every quant and transaction
+// reads as stored; a read-only open refuses it and says what to do.
+func TestUpgradeFrom1(t *testing.T) {
+	testUpgrade(t, 1, func(t *testing.T, c *Chain, bang *quant.Quant) []*quant.Quant {
+		return grow(t, c, newBuilder(c.ID(), 1), bang, 5, 7)
+	}, downgradeTo1, func(t *testing.T, db *DB, c *Chain, qs []*quant.Quant) {
+		wantReadable(t, c, qs[1:])
+		it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{nsChain}, UpperBound: []byte{nsChain + 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if k := it.Key(); k[prefixLen] == kindTx && len(k) != txKeyLen {
+				t.Fatalf("a transaction key of version 1 is left: %x", k)
+			}
+		}
+	})
 }
