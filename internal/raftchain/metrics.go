@@ -14,6 +14,8 @@ type metrics struct {
 	restores      prometheus.Counter
 	nudges        prometheus.Counter
 	commitSeconds prometheus.Histogram
+	forwardSecs   prometheus.Histogram
+	catchUpSecs   prometheus.Histogram
 	quantTxs      prometheus.Histogram
 	inFlight      prometheus.Histogram
 	funcs         []prometheus.Collector
@@ -38,6 +40,14 @@ func newMetrics(r *Replica) *metrics {
 		}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "qbc_raft_commit_duration_seconds", Help: "Leader: time from handing Raft a quant to its being applied here.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		forwardSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "qbc_raft_forward_duration_seconds", Help: "Follower: time from forwarding a Submit to the leader to the leader's answer that the transactions are committed.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		catchUpSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "qbc_raft_forward_catch_up_seconds", Help: "Follower: time from the leader's answer to a forwarded Submit to this replica's chain holding the transactions.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}),
 		quantTxs: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -71,7 +81,7 @@ func newMetrics(r *Replica) *metrics {
 }
 
 func (m *metrics) all() []prometheus.Collector {
-	return append([]prometheus.Collector{m.quants, m.txs, m.refused, m.restores, m.nudges, m.commitSeconds, m.quantTxs, m.inFlight}, m.funcs...)
+	return append([]prometheus.Collector{m.quants, m.txs, m.refused, m.restores, m.nudges, m.commitSeconds, m.forwardSecs, m.catchUpSecs, m.quantTxs, m.inFlight}, m.funcs...)
 }
 
 // register adds the series to reg (nil: nowhere). A series reg already

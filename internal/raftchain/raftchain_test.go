@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"runtime"
 	"sync"
@@ -454,4 +455,23 @@ func TestFollowersLearnCommitsAtOnce(t *testing.T) {
 		}
 	}
 	c.converged(5)
+	// The follower timed each forward and its catching up after it; the
+	// leader forwarded nothing.
+	for _, h := range []struct {
+		name string
+		m    *member
+		want uint64
+	}{
+		{"follower's forwards", follower, 5}, {"leader's forwards", lead, 0},
+	} {
+		for _, hist := range []prometheus.Histogram{h.m.r.metrics.forwardSecs, h.m.r.metrics.catchUpSecs} {
+			var m dto.Metric
+			if err := hist.Write(&m); err != nil {
+				t.Fatal(err)
+			}
+			if got := m.GetHistogram().GetSampleCount(); got != h.want {
+				t.Fatalf("%s: %d samples of %s, want %d", h.name, got, hist.Desc(), h.want)
+			}
+		}
+	}
 }

@@ -78,11 +78,18 @@ func (r *Replica) submitOnce(ctx context.Context, txs []*quant.Tx) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	if err := r.cfg.Forwarder.Forward(ctx, leader, txs); err != nil {
 		r.unwatch(w, ids)
 		return err
 	}
-	return r.wait(ctx, w, ids)
+	answered := time.Now()
+	r.metrics.forwardSecs.Observe(answered.Sub(start).Seconds())
+	if err := r.wait(ctx, w, ids); err != nil {
+		return err
+	}
+	r.metrics.catchUpSecs.Observe(time.Since(answered).Seconds())
+	return nil
 }
 
 // Propose is the leader's side of Submit: it checks txs against the chain
