@@ -12,17 +12,24 @@ import (
 // (and a membership proof's root and nullifier).
 func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
 	now := c.opts.Now().UnixMilli()
-	if err := c.checkTxWriter(tx, now); err != nil {
-		return err
-	}
-	if err := quant.CheckTxSignature(tx); err != nil {
-		return err
-	}
-	if err := c.checkTxProof(tx); err != nil {
-		return err
-	}
-	if err := c.checkTxData(tx); err != nil {
-		return err
+	if c.checked.has(id) {
+		if err := checkTxTime(tx, now, c.rules.MaxTimeDriftMs); err != nil {
+			return err
+		}
+	} else {
+		if err := c.checkTxWriter(tx, now); err != nil {
+			return err
+		}
+		if err := quant.CheckTxSignature(tx); err != nil {
+			return err
+		}
+		if err := c.checkTxProof(tx); err != nil {
+			return err
+		}
+		if err := c.checkTxData(tx); err != nil {
+			return err
+		}
+		c.checked.add(id)
 	}
 	if err := c.checkNotCommitted(id); err != nil {
 		return err
@@ -33,24 +40,36 @@ func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
 // CheckTxs is CheckTx for a run of transactions (ids are their ids),
 // verifying signatures as a batch; it returns one error (or nil) per
 // transaction. It does not keep txs.
+//
+// CheckTx and CheckTxs check what depends only on a transaction and the
+// chain's rules once for each id they saw pass lately (checkedIDs), and
+// what can change every time.
 func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
 	errs := make([]error, len(txs))
 	now := c.opts.Now().UnixMilli()
+	known := c.checked.which(ids)
+	isKnown := func(i int) bool { return known != nil && known[i] }
 	for i, tx := range txs {
-		errs[i] = c.checkTxWriter(tx, now)
+		if isKnown(i) {
+			errs[i] = checkTxTime(tx, now, c.rules.MaxTimeDriftMs)
+		} else {
+			errs[i] = c.checkTxWriter(tx, now)
+		}
 	}
 	for skipFrom := 0; skipFrom < len(txs); {
-		i, err := quant.CheckTxSignatures(txs[skipFrom:], func(j int) bool { return errs[skipFrom+j] != nil })
+		i, err := quant.CheckTxSignatures(txs[skipFrom:], func(j int) bool { return errs[skipFrom+j] != nil || isKnown(skipFrom+j) })
 		if err == nil {
 			break
 		}
 		errs[skipFrom+i] = err
 		skipFrom += i + 1
 	}
-	c.checkTxProofsInto(txs, errs)
+	c.checkTxProofsInto(txs, errs, isKnown)
 	for i := range txs {
-		if errs[i] == nil {
-			errs[i] = c.checkTxData(txs[i])
+		if errs[i] == nil && !isKnown(i) {
+			if errs[i] = c.checkTxData(txs[i]); errs[i] == nil {
+				c.checked.add(ids[i])
+			}
 		}
 		if errs[i] == nil {
 			errs[i] = c.checkNotCommitted(ids[i])

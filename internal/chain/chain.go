@@ -55,6 +55,10 @@ type Chain struct {
 
 	checkedForks sync.Map // quant.ForkPoint on this chain whose history was walked back to the bang
 
+	// checked is the ids of transactions CheckTx or CheckTxs saw pass
+	// lately, whose rules need no second look (checked.go).
+	checked checkedIDs
+
 	// built is what Template checked of the last quant it made on the
 	// tip, so that Add of that quant need not check its body again
 	// (template.go); nil when there is none.

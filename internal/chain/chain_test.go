@@ -575,3 +575,58 @@ func TestAdmissionOrder(t *testing.T) {
 		t.Fatalf("schema refusal: %d bytes, %.80v", len(err.Error()), err)
 	}
 }
+
+// TestCheckedOnce: CheckTx and CheckTxs run the checks that depend only on
+// a transaction and the chain's rules once for an id they saw pass (a
+// raft leader's node checks each transaction at its API, then its replica
+// again as it queues it), and what can change every time: the time, and
+// whether it is committed. The id is what is remembered, for two
+// generations of checkedGen.
+func TestCheckedOnce(t *testing.T) {
+	f := newFixture(t, func(r *quant.Rules) { r.WritePolicy = quant.PolicySigned })
+	good := f.tx(`{"a":1}`, true)
+	id := good.ID()
+	if errs := f.c.CheckTxs([]*quant.Tx{good}, []quant.Hash{id}); errs[0] != nil {
+		t.Fatalf("good tx: %v", errs[0])
+	}
+	// A copy whose signature is broken, under the id that passed: its
+	// signature is not verified again (a caller passes a transaction's own
+	// id, so this copy cannot reach a check in any other way).
+	forged := good.Clone()
+	forged.Sig[0] ^= 1
+	if errs := f.c.CheckTxs([]*quant.Tx{forged}, []quant.Hash{id}); errs[0] != nil {
+		t.Fatalf("the id that passed, again: %v", errs[0])
+	}
+	if err := f.c.CheckTx(forged, id); err != nil {
+		t.Fatalf("CheckTx of the id that passed: %v", err)
+	}
+	// Under its own id it is checked in full.
+	if errs := f.c.CheckTxs([]*quant.Tx{forged}, []quant.Hash{forged.ID()}); quant.CodeOf(errs[0]) != quant.CodeBadSignature {
+		t.Fatalf("forged under its own id: %v", errs[0])
+	}
+	if err := f.c.CheckTx(forged, forged.ID()); quant.CodeOf(err) != quant.CodeBadSignature {
+		t.Fatalf("CheckTx of forged under its own id: %v", err)
+	}
+	// The time is checked again.
+	saved := f.clock.t
+	f.clock.t = f.clock.t.Add(-time.Duration(f.c.Rules().MaxTimeDriftMs+1000) * time.Millisecond)
+	if errs := f.c.CheckTxs([]*quant.Tx{good}, []quant.Hash{id}); quant.CodeOf(errs[0]) != quant.CodeTimeTooNew {
+		t.Fatalf("a checked transaction dated ahead of the clock: %v", errs[0])
+	}
+	if err := f.c.CheckTx(good, id); quant.CodeOf(err) != quant.CodeTimeTooNew {
+		t.Fatalf("CheckTx of a checked transaction dated ahead of the clock: %v", err)
+	}
+	f.clock.t = saved
+	// So is whether it is committed.
+	f.add(f.quant([]*quant.Tx{good}, nil))
+	if errs := f.c.CheckTxs([]*quant.Tx{good}, []quant.Hash{id}); quant.CodeOf(errs[0]) != quant.CodeDuplicate {
+		t.Fatalf("a checked transaction, committed: %v", errs[0])
+	}
+	// After two generations of other ids, the id is forgotten.
+	for i := range 2 * checkedGen {
+		f.c.checked.add(quant.Sum(quant.DomainTx, fmt.Appendf(nil, "other %d", i)))
+	}
+	if err := f.c.CheckTx(forged, id); quant.CodeOf(err) != quant.CodeBadSignature {
+		t.Fatalf("a forgotten id: %v", err)
+	}
+}

@@ -157,15 +157,16 @@ func (c *Chain) checkTxProofs(txs []*quant.Tx, skip func(i int) bool) (int, erro
 }
 
 // checkTxProofsInto runs checkTxProof, on all cores, for each transaction
-// of txs with a zk part whose errs entry is nil, and sets it.
-func (c *Chain) checkTxProofsInto(txs []*quant.Tx, errs []error) {
+// of txs with a zk part whose errs entry is nil and that skip does not
+// name, and sets it.
+func (c *Chain) checkTxProofsInto(txs []*quant.Tx, errs []error, skip func(i int) bool) {
 	if !slices.ContainsFunc(txs, func(tx *quant.Tx) bool { return tx.ZK != nil }) {
 		return // the common case: no proof, no goroutines
 	}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, tx := range txs {
-		if tx.ZK == nil || errs[i] != nil {
+		if tx.ZK == nil || errs[i] != nil || skip(i) {
 			continue
 		}
 		g.Go(func() error {
