@@ -58,6 +58,9 @@ type Chain struct {
 	// checked is the ids of transactions CheckTx or CheckTxs saw pass
 	// lately, whose rules need no second look (checked.go).
 	checked checkedIDs
+	// ancestors is the headers the median time past read from the store
+	// lately (ancestor).
+	ancestors headerCache
 
 	// built is what Template checked of the last quant it made on the
 	// tip, so that Add of that quant need not check its body again

@@ -630,3 +630,29 @@ func TestCheckedOnce(t *testing.T) {
 		t.Fatalf("a forgotten id: %v", err)
 	}
 }
+
+// TestMedianTimePastReads: the median time past of a new quant reads the
+// headers of its ancestors from the store once, not for every quant after
+// (Chain.ancestor): a quant made and added on the tip of a long chain
+// reads about one header, where it read ten for each of Template and Add.
+// The median itself is still checked: a quant dated at it is refused.
+func TestMedianTimePastReads(t *testing.T) {
+	f := newFixture(t, nil)
+	for range 2 * medianTimePastSpan {
+		f.add(f.quant(nil, nil))
+	}
+	before := f.st.headerReads.Load()
+	f.add(f.quant(nil, nil))
+	if reads := f.st.headerReads.Load() - before; reads > 2 {
+		t.Fatalf("a quant on the tip read %d headers from the store", reads)
+	}
+	tip := f.c.Tip()
+	mtp, err := f.c.medianTimePast(&tip.Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := f.quant(nil, func(q *quant.Quant) { q.Header.Time = mtp })
+	if _, err := f.c.Add(early); err == nil {
+		t.Fatal("a quant dated at the median time past was added")
+	}
+}

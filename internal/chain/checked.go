@@ -65,3 +65,39 @@ func (s *checkedIDs) add(id quant.Hash) {
 	}
 	s.cur[id] = struct{}{}
 }
+
+// headerCacheGen is how many headers each of headerCache's two
+// generations holds: a few times the median time past's span, for the
+// tips of a few branches.
+const headerCacheGen = 64
+
+// headerCache keeps headers by hash, in two generations of at most
+// headerCacheGen: when the newer is full, the older is dropped. The
+// headers it returns are shared: callers must not change them.
+type headerCache struct {
+	mu       sync.Mutex
+	cur, old map[quant.Hash]*quant.Header
+}
+
+// get returns the header kept under h, or nil.
+func (c *headerCache) get(h quant.Hash) *quant.Header {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hd, ok := c.cur[h]; ok {
+		return hd
+	}
+	return c.old[h]
+}
+
+// add keeps hd under h.
+func (c *headerCache) add(h quant.Hash, hd *quant.Header) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.cur) >= headerCacheGen {
+		c.old, c.cur = c.cur, nil
+	}
+	if c.cur == nil {
+		c.cur = make(map[quant.Hash]*quant.Header, headerCacheGen)
+	}
+	c.cur[h] = hd
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qbc-chain/qbc/internal/quant"
 )
@@ -23,6 +24,8 @@ var errBadLink = errors.New("memstore: does not link to the main chain")
 // durable, and it does not check an entry's shape.
 type memStore struct {
 	id quant.Hash
+
+	headerReads atomic.Int64 // Header calls
 
 	mu     sync.Mutex
 	quants map[quant.Hash]Entry
@@ -63,6 +66,7 @@ func (m *memStore) entry(h quant.Hash) (Entry, error) {
 }
 
 func (m *memStore) Header(h quant.Hash) (*quant.Header, error) {
+	m.headerReads.Add(1)
 	e, err := m.entry(h)
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func (c *Chain) medianTimePastOf(hs []*quant.Header) (int64, error) {
 			cur = hs[i]
 			continue
 		}
-		p, err := c.st.Header(cur.Prev)
+		p, err := c.ancestor(cur.Prev)
 		if err != nil {
 			return 0, fmt.Errorf("chain: median time past: %w", err)
 		}
@@ -39,6 +39,23 @@ func (c *Chain) medianTimePastOf(hs []*quant.Header) (int64, error) {
 	}
 	slices.Sort(times)
 	return times[len(times)/2], nil
+}
+
+// ancestor returns the stored header h, from the headers the median time
+// past read lately (c.ancestors) or from the store. A header never
+// changes under its hash, so the copy kept is always right. Each new quant
+// on a chain then reads one header from the store for its median time
+// past, not ten.
+func (c *Chain) ancestor(h quant.Hash) (*quant.Header, error) {
+	if hd := c.ancestors.get(h); hd != nil {
+		return hd, nil
+	}
+	hd, err := c.st.Header(h)
+	if err != nil {
+		return nil, err
+	}
+	c.ancestors.add(h, hd)
+	return hd, nil
 }
 
 // Validate checks q as a child of parent: every rule a quant must pass,
