@@ -12,26 +12,46 @@ import (
 // payloads, one synced batch each. Building the quants is not timed.
 func BenchmarkConnect(b *testing.B) {
 	const txsPerQuant = 1000
-	db := openTest(b, "")
-	bang := testBang(b, 1)
-	c := db.Chain(bang.Hash())
-	bld := newBuilder(c.ID(), 1)
-	if err := c.Connect(entry(bang, 0)); err != nil {
-		b.Fatal(err)
-	}
-	parent, parentHash := &bang.Header, bang.Hash()
+	k := newConnector(b, txsPerQuant)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		b.StopTimer()
-		q := bld.child(parent, parentHash, txsPerQuant)
-		b.StartTimer()
-		if err := c.Connect(entry(q, 0)); err != nil {
-			b.Fatal(err)
-		}
-		parent, parentHash = &q.Header, q.Hash()
+		k.next()
 	}
 	b.ReportMetric(float64(b.N*txsPerQuant)/b.Elapsed().Seconds(), "txs/s")
+}
+
+// connector connects quants of txs transactions each to a new chain of
+// a test store, building each (untimed) on the one before.
+type connector struct {
+	b      *testing.B
+	c      *Chain
+	bld    *builder
+	parent *quant.Header
+	hash   quant.Hash
+	txs    int
+}
+
+// newConnector opens a store and connects a chain's bang.
+func newConnector(b *testing.B, txs int) *connector {
+	db := openTest(b, "")
+	bang := testBang(b, 1)
+	c := db.Chain(bang.Hash())
+	if err := c.Connect(entry(bang, 0)); err != nil {
+		b.Fatal(err)
+	}
+	return &connector{b: b, c: c, bld: newBuilder(c.ID(), 1), parent: &bang.Header, hash: bang.Hash(), txs: txs}
+}
+
+// next builds the next quant with the timer stopped, then connects it.
+func (k *connector) next() {
+	k.b.StopTimer()
+	q := k.bld.child(k.parent, k.hash, k.txs)
+	k.b.StartTimer()
+	if err := k.c.Connect(entry(q, 0)); err != nil {
+		k.b.Fatal(err)
+	}
+	k.parent, k.hash = &q.Header, q.Hash()
 }
 
 // BenchmarkTx fetches single transactions by id from a store of 100
