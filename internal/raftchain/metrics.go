@@ -21,6 +21,13 @@ type metrics struct {
 	funcs         []prometheus.Collector
 }
 
+// latency is a histogram of durations from 0.5 ms to about 16 s.
+func latency(name, help string) prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: name, Help: help, Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	})
+}
+
 func newMetrics(r *Replica) *metrics {
 	m := &metrics{
 		quants: prometheus.NewCounter(prometheus.CounterOpts{
@@ -38,18 +45,9 @@ func newMetrics(r *Replica) *metrics {
 		nudges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qbc_raft_nudges_total", Help: "Leader: empty entries appended after a quant nothing followed, so that followers learn of its commit at once.",
 		}),
-		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "qbc_raft_commit_duration_seconds", Help: "Leader: time from handing Raft a quant to its being applied here.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-		}),
-		forwardSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "qbc_raft_forward_duration_seconds", Help: "Follower: time from forwarding a Submit to the leader to the leader's answer that the transactions are committed.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-		}),
-		catchUpSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "qbc_raft_forward_catch_up_seconds", Help: "Follower: time from the leader's answer to a forwarded Submit to this replica's chain holding the transactions.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-		}),
+		commitSeconds: latency("qbc_raft_commit_duration_seconds", "Leader: time from handing Raft a quant to its being applied here."),
+		forwardSecs:   latency("qbc_raft_forward_duration_seconds", "Follower: time from forwarding a Submit to the leader to the leader's answer that the transactions are committed."),
+		catchUpSecs:   latency("qbc_raft_forward_catch_up_seconds", "Follower: time from the leader's answer to a forwarded Submit to this replica's chain holding the transactions."),
 		quantTxs: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "qbc_raft_quant_txs", Help: "Leader: transactions per quant cut.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
