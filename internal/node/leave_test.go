@@ -295,7 +295,7 @@ func TestLeaveRaftChain(t *testing.T) {
 	a, b, obs := nodes[0], nodes[1], nodes[2]
 	made := createRaftChain(t, a, "members-stay", nodeKey(a), nodeKey(b))
 	id := made.Chain.ID()
-	eventually(t, "the observer follows the raft chain", 20*time.Second, func() bool { return obs.ledger(id) != nil })
+	eventually(t, "the member and the observer follow the raft chain", 20*time.Second, func() bool { return b.ledger(id) != nil && obs.ledger(id) != nil })
 	if err := b.LeaveChain(t.Context(), id); !errors.Is(err, httpapi.ErrNotSupported) || !strings.Contains(err.Error(), "member") {
 		t.Fatalf("a member leaving its raft chain: %v", err)
 	}
