@@ -399,7 +399,21 @@ type Submitted struct {
 type BatchResult struct {
 	ID    quant.Hash `json:"id"`
 	Error *ErrorBody `json:"error,omitempty"`
+	// Index is the transaction's place in the batch, set only in an answer
+	// that lists the refused transactions alone (ResultsRefused).
+	Index *int `json:"index,omitempty"`
 }
+
+// ResultsRefused is the value of a batch submission's query parameter
+// results that asks for an answer listing only the refused transactions,
+// each with its index (a client that only needs to know whether all were
+// taken, such as a raft follower forwarding to its leader, decodes
+// nothing more). The default, ResultsAll, lists every transaction in
+// order.
+const (
+	ResultsAll     = "all"
+	ResultsRefused = "refused"
+)
 
 // Batch answers a batch submission.
 type Batch struct {

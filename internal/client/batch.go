@@ -27,8 +27,19 @@ var ErrUnavailable = errors.New("client: node unavailable or overloaded")
 // it does not follow) keeps its code: quant.CodeOf(err) returns it, and
 // errors.As finds the *StatusError.
 func (c *Client) SubmitBatchBinary(ctx context.Context, chainID quant.Hash, txs []*quant.Tx) (api.Batch, error) {
+	return c.submitBatchBinary(ctx, "/v1/chains/"+chainID.String()+"/txs", txs)
+}
+
+// SubmitBatchBinaryRefused is SubmitBatchBinary, but the node's answer
+// lists only the refused transactions, each with its index
+// (api.ResultsRefused), with the counts of accepted and refused: for a
+// caller that needs no id back.
+func (c *Client) SubmitBatchBinaryRefused(ctx context.Context, chainID quant.Hash, txs []*quant.Tx) (api.Batch, error) {
+	return c.submitBatchBinary(ctx, "/v1/chains/"+chainID.String()+"/txs?results="+api.ResultsRefused, txs)
+}
+
+func (c *Client) submitBatchBinary(ctx context.Context, path string, txs []*quant.Tx) (api.Batch, error) {
 	var out api.Batch
-	path := "/v1/chains/" + chainID.String() + "/txs"
 	err := c.do(ctx, http.MethodPost, path, api.BatchMediaType, api.EncodeBatch(txs), MaxLargeResponse, &out)
 	if err == nil {
 		return out, nil

@@ -41,6 +41,20 @@ func TestSubmitBatchBinary(t *testing.T) {
 	if err != nil || b.Accepted != 1 || len(b.Results) != 2 || b.Results[1].Error.Code != string(quant.CodeDuplicate) {
 		t.Fatalf("SubmitBatchBinary: %+v, %v", b, err)
 	}
+	// SubmitBatchBinaryRefused asks for the refused alone.
+	answer = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("results") != api.ResultsRefused {
+			writeJSON(w, 400, api.Error{Err: api.ErrorBody{Code: "test", Message: "results=" + r.URL.Query().Get("results")}})
+			return
+		}
+		one := 1
+		writeJSON(w, 200, api.Batch{Accepted: 1, Rejected: 1, Results: []api.BatchResult{
+			{ID: txs[1].ID(), Error: &api.ErrorBody{Code: string(quant.CodeDuplicate)}, Index: &one}}})
+	}
+	b, err = c.SubmitBatchBinaryRefused(ctx, chainID, txs)
+	if err != nil || b.Accepted != 1 || len(b.Results) != 1 || b.Results[0].Index == nil || *b.Results[0].Index != 1 {
+		t.Fatalf("SubmitBatchBinaryRefused: %+v, %v", b, err)
+	}
 
 	for _, tc := range []struct {
 		name        string

@@ -543,6 +543,10 @@ func (s *Server) quant(w http.ResponseWriter, r *http.Request) {
 // submitTxs is POST /v1/txs: one transaction (JSON or canonical bytes), a
 // JSON array of them, or a binary batch (BatchMediaType).
 func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
+	if err := resultsQuery(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	switch mt := mediaType(r); mt {
 	case "application/octet-stream":
 		s.submitCanonical(w, r)
@@ -715,7 +719,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request, raw json.Ra
 			out.Results[i].Error = s.body(errs[j])
 		}
 	}
-	s.writeBatch(w, out)
+	s.writeBatch(w, r, out)
 }
 
 // submitDecoded submits decoded transactions (pre[i] is nil for each).
@@ -728,18 +732,44 @@ func (s *Server) submitDecoded(w http.ResponseWriter, r *http.Request, txs []*qu
 			out.Results[i].Error = s.body(errs[i])
 		}
 	}
-	s.writeBatch(w, out)
+	s.writeBatch(w, r, out)
 }
 
-func (s *Server) writeBatch(w http.ResponseWriter, out api.Batch) {
-	for _, res := range out.Results {
+// writeBatch answers a batch submission with out, or, with
+// ?results=refused, with its refused transactions alone, each with its
+// index.
+func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, out api.Batch) {
+	refusedOnly := r.URL.Query().Get("results") == api.ResultsRefused
+	var refused []api.BatchResult
+	for i, res := range out.Results {
 		if res.Error == nil {
 			out.Accepted++
-		} else {
-			out.Rejected++
+			continue
+		}
+		out.Rejected++
+		if refusedOnly {
+			res.Index = &i
+			refused = append(refused, res)
+		}
+	}
+	if refusedOnly {
+		out.Results = refused
+		if out.Results == nil {
+			out.Results = []api.BatchResult{}
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// resultsQuery refuses a batch submission's results parameter other than
+// all or refused.
+func resultsQuery(r *http.Request) error {
+	switch v := r.URL.Query().Get("results"); v {
+	case "", api.ResultsAll, api.ResultsRefused:
+		return nil
+	default:
+		return errorf(api.CodeInvalidRequest, "results="+v+": want "+api.ResultsAll+" or "+api.ResultsRefused)
+	}
 }
 
 func (s *Server) body(err error) *api.ErrorBody {

@@ -137,6 +137,9 @@ func TestV1Transactions(t *testing.T) {
 	if err := json.Unmarshal(body, &batch); err != nil || status != 200 || batch.Accepted != 1 || batch.Results[1].Error.Code != "duplicate" {
 		t.Fatalf("binary batch: %d %s", status, body)
 	}
+	if bytes.Contains(body, []byte(`"index"`)) {
+		t.Fatalf("a whole answer names indexes: %s", body)
+	}
 	var ts api.TxStatus
 	tn.json("GET", "/v1/txs/"+one.ID().String(), nil, 200, &ts)
 	if ts.Status != "pending" {
@@ -173,6 +176,24 @@ func TestV1Transactions(t *testing.T) {
 	status, body = tn.do("GET", "/v1/quants/1", "", nil, "Accept", "application/octet-stream")
 	if dq, err := quant.DecodeQuant(body); status != 200 || err != nil || dq.Hash() != q.Hash {
 		t.Fatalf("quant as bytes: %d %v", status, err)
+	}
+	// ?results=refused: only the refused, each with its index, and the
+	// counts.
+	refusing := []*quant.Tx{signedTx(t, info.ID, key, `{"n":11}`, 11), one, signedTx(t, info.ID, key, `{"n":12}`, 12), one}
+	status, body = tn.do("POST", "/v1/txs?results=refused", httpapi.BatchMediaType, httpapi.EncodeBatch(refusing))
+	var refused api.Batch
+	if err := json.Unmarshal(body, &refused); err != nil || status != 200 || refused.Accepted != 2 || refused.Rejected != 2 || len(refused.Results) != 2 ||
+		refused.Results[0].Index == nil || *refused.Results[0].Index != 1 || refused.Results[1].Index == nil || *refused.Results[1].Index != 3 ||
+		refused.Results[0].Error.Code != "duplicate" || refused.Results[0].ID != one.ID() {
+		t.Fatalf("results=refused: %d %s", status, body)
+	}
+	status, body = tn.do("POST", "/v1/txs?results=refused", httpapi.BatchMediaType, httpapi.EncodeBatch([]*quant.Tx{signedTx(t, info.ID, key, `{"n":13}`, 13)}))
+	if status != 200 || !bytes.Contains(body, []byte(`"results":[]`)) {
+		t.Fatalf("results=refused, none refused: %d %s", status, body)
+	}
+	status, body = tn.do("POST", "/v1/txs?results=some", httpapi.BatchMediaType, httpapi.EncodeBatch(bin))
+	if status != 400 || !bytes.Contains(body, []byte("invalid_request")) {
+		t.Fatalf("results=some: %d %s", status, body)
 	}
 }
 

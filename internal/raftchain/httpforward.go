@@ -29,7 +29,7 @@ func (f *httpForwarder) Forward(ctx context.Context, leader string, txs []*quant
 	if err != nil {
 		return err
 	}
-	b, err := client.New(addr, f.hc).SubmitBatchBinary(ctx, f.chain, txs)
+	b, err := client.New(addr, f.hc).SubmitBatchBinaryRefused(ctx, f.chain, txs)
 	switch {
 	case err == nil:
 		return batchErr(b, len(txs))
@@ -44,19 +44,38 @@ func (f *httpForwarder) Forward(ctx context.Context, leader string, txs []*quant
 // batchErr is the leader node's answer to a forwarded batch of n
 // transactions as one error: the first transaction refused, with its code
 // (api.CodeUnavailable: ErrUnavailable), or an answer that does not match
-// the batch (ErrUnavailable).
+// the batch (ErrUnavailable). The answer lists every transaction in order,
+// or (api.ResultsRefused, as Forward asks) only the refused ones, each
+// with its index.
 func batchErr(b api.Batch, n int) error {
-	if len(b.Results) != n {
-		return fmt.Errorf("%w: the leader answered %d results for %d transactions", ErrUnavailable, len(b.Results), n)
+	if b.Accepted+b.Rejected != n || b.Accepted < 0 || b.Rejected < 0 {
+		return fmt.Errorf("%w: the leader answered for %d and %d transactions of %d", ErrUnavailable, b.Accepted, b.Rejected, n)
 	}
+	first, at := -1, -1
 	for i, r := range b.Results {
 		if r.Error == nil {
 			continue
 		}
-		if r.Error.Code == api.CodeUnavailable {
-			return fmt.Errorf("%w: %s", ErrUnavailable, r.Error.Message)
+		idx := i
+		if r.Index != nil {
+			idx = *r.Index
 		}
-		return quant.Errorf(quant.Code(r.Error.Code), "transaction %d: %s", i, r.Error.Message)
+		if idx < 0 || idx >= n {
+			return fmt.Errorf("%w: the leader answered for transaction %d of %d", ErrUnavailable, idx, n)
+		}
+		if first < 0 || idx < first {
+			first, at = idx, i
+		}
 	}
-	return nil
+	if first < 0 {
+		if b.Rejected != 0 {
+			return fmt.Errorf("%w: the leader refused %d transactions and named none", ErrUnavailable, b.Rejected)
+		}
+		return nil
+	}
+	r := b.Results[at]
+	if r.Error.Code == api.CodeUnavailable {
+		return fmt.Errorf("%w: %s", ErrUnavailable, r.Error.Message)
+	}
+	return quant.Errorf(quant.Code(r.Error.Code), "transaction %d: %s", first, r.Error.Message)
 }

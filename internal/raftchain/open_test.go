@@ -352,3 +352,38 @@ func TestListenAddrs(t *testing.T) {
 		t.Fatalf("a setting the bound address fits is logged: %q", logged.String())
 	}
 }
+
+// TestBatchErr: a leader node's answer to a forwarded batch, whole or
+// with the refused transactions alone (as Forward asks), is the first
+// refused transaction's error by its index, nil when none is, and
+// ErrUnavailable when it does not match the batch.
+func TestBatchErr(t *testing.T) {
+	at := func(i int) *int { return &i }
+	dup := &api.ErrorBody{Code: string(quant.CodeDuplicate), Message: "committed"}
+	bad := &api.ErrorBody{Code: string(quant.CodeBadSignature), Message: "forged"}
+	for _, c := range []struct {
+		name    string
+		b       api.Batch
+		code    quant.Code
+		unavail bool
+	}{
+		{"whole, all taken", api.Batch{Accepted: 3, Results: make([]api.BatchResult, 3)}, "", false},
+		{"whole, one refused", api.Batch{Accepted: 2, Rejected: 1, Results: []api.BatchResult{{}, {Error: bad}, {}}}, quant.CodeBadSignature, false},
+		{"refused only, none", api.Batch{Accepted: 3, Results: []api.BatchResult{}}, "", false},
+		{"refused only, the first by index", api.Batch{Accepted: 1, Rejected: 2, Results: []api.BatchResult{{Error: dup, Index: at(2)}, {Error: bad, Index: at(1)}}}, quant.CodeBadSignature, false},
+		{"counts that do not add up", api.Batch{Accepted: 2, Results: make([]api.BatchResult, 2)}, "", true},
+		{"an index past the batch", api.Batch{Accepted: 2, Rejected: 1, Results: []api.BatchResult{{Error: bad, Index: at(3)}}}, "", true},
+		{"refused, none named", api.Batch{Accepted: 2, Rejected: 1, Results: []api.BatchResult{}}, "", true},
+		{"unavailable", api.Batch{Accepted: 2, Rejected: 1, Results: []api.BatchResult{{Error: &api.ErrorBody{Code: api.CodeUnavailable, Message: "closing"}, Index: at(0)}}}, "", true},
+	} {
+		err := batchErr(c.b, 3)
+		switch {
+		case c.unavail && !errors.Is(err, ErrUnavailable):
+			t.Errorf("%s: %v, want ErrUnavailable", c.name, err)
+		case !c.unavail && quant.CodeOf(err) != c.code:
+			t.Errorf("%s: %v, want code %q", c.name, err, c.code)
+		case c.code == quant.CodeBadSignature && !strings.Contains(err.Error(), "transaction 1"):
+			t.Errorf("%s: %v, want transaction 1 named", c.name, err)
+		}
+	}
+}
