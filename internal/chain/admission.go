@@ -12,7 +12,7 @@ import (
 // (and a membership proof's root and nullifier).
 func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
 	now := c.opts.Now().UnixMilli()
-	if c.checked.has(id) {
+	if _, known := c.checked.get(id); known {
 		if err := checkTxTime(tx, now, c.rules.MaxTimeDriftMs); err != nil {
 			return err
 		}
@@ -29,7 +29,7 @@ func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
 		if err := c.checkTxData(tx); err != nil {
 			return err
 		}
-		c.checked.add(id)
+		c.checked.add(id, struct{}{})
 	}
 	if err := c.checkNotCommitted(id); err != nil {
 		return err
@@ -42,33 +42,32 @@ func (c *Chain) CheckTx(tx *quant.Tx, id quant.Hash) error {
 // transaction. It does not keep txs.
 //
 // CheckTx and CheckTxs check what depends only on a transaction and the
-// chain's rules once for each id they saw pass lately (checkedIDs), and
+// chain's rules once for each id they saw pass lately (checkedGen), and
 // what can change every time.
 func (c *Chain) CheckTxs(txs []*quant.Tx, ids []quant.Hash) []error {
 	errs := make([]error, len(txs))
 	now := c.opts.Now().UnixMilli()
-	known := c.checked.which(ids)
-	isKnown := func(i int) bool { return known != nil && known[i] }
+	known := c.checked.has(ids)
 	for i, tx := range txs {
-		if isKnown(i) {
+		if known[i] {
 			errs[i] = checkTxTime(tx, now, c.rules.MaxTimeDriftMs)
 		} else {
 			errs[i] = c.checkTxWriter(tx, now)
 		}
 	}
 	for skipFrom := 0; skipFrom < len(txs); {
-		i, err := quant.CheckTxSignatures(txs[skipFrom:], func(j int) bool { return errs[skipFrom+j] != nil || isKnown(skipFrom+j) })
+		i, err := quant.CheckTxSignatures(txs[skipFrom:], func(j int) bool { return errs[skipFrom+j] != nil || known[skipFrom+j] })
 		if err == nil {
 			break
 		}
 		errs[skipFrom+i] = err
 		skipFrom += i + 1
 	}
-	c.checkTxProofsInto(txs, errs, isKnown)
+	c.checkTxProofsInto(txs, errs, func(i int) bool { return known[i] })
 	for i := range txs {
-		if errs[i] == nil && !isKnown(i) {
+		if errs[i] == nil && !known[i] {
 			if errs[i] = c.checkTxData(txs[i]); errs[i] == nil {
-				c.checked.add(ids[i])
+				c.checked.add(ids[i], struct{}{})
 			}
 		}
 		if errs[i] == nil {

@@ -56,11 +56,11 @@ type Chain struct {
 	checkedForks sync.Map // quant.ForkPoint on this chain whose history was walked back to the bang
 
 	// checked is the ids of transactions CheckTx or CheckTxs saw pass
-	// lately, whose rules need no second look (checked.go).
-	checked checkedIDs
+	// lately, whose rules need no second look (checkedGen).
+	checked recent[struct{}]
 	// ancestors is the headers the median time past read from the store
 	// lately (ancestor).
-	ancestors headerCache
+	ancestors recent[*quant.Header]
 
 	// built is what Template checked of the last quant it made on the
 	// tip, so that Add of that quant need not check its body again
@@ -150,7 +150,8 @@ func Open(st Store, engines Engines, opts Options) (*Chain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain: load tip header: %w", err)
 	}
-	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, zk: zkk, st: st, w: st, opts: opts, invalid: map[quant.Hash]struct{}{}}
+	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, zk: zkk, st: st, w: st, opts: opts, invalid: map[quant.Hash]struct{}{},
+		checked: newRecent[struct{}](checkedGen), ancestors: newRecent[*quant.Header](headerCacheGen)}
 	c.mu.tip = Tip{Hash: tipHash, Header: *tip, Meta: meta}
 	return c, nil
 }

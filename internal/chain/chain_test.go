@@ -624,7 +624,7 @@ func TestCheckedOnce(t *testing.T) {
 	}
 	// After two generations of other ids, the id is forgotten.
 	for i := range 2 * checkedGen {
-		f.c.checked.add(quant.Sum(quant.DomainTx, fmt.Appendf(nil, "other %d", i)))
+		f.c.checked.add(quant.Sum(quant.DomainTx, fmt.Appendf(nil, "other %d", i)), struct{}{})
 	}
 	if err := f.c.CheckTx(forged, id); quant.CodeOf(err) != quant.CodeBadSignature {
 		t.Fatalf("a forgotten id: %v", err)

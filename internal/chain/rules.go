@@ -47,7 +47,7 @@ func (c *Chain) medianTimePastOf(hs []*quant.Header) (int64, error) {
 // on a chain then reads one header from the store for its median time
 // past, not ten.
 func (c *Chain) ancestor(h quant.Hash) (*quant.Header, error) {
-	if hd := c.ancestors.get(h); hd != nil {
+	if hd, ok := c.ancestors.get(h); ok {
 		return hd, nil
 	}
 	hd, err := c.st.Header(h)

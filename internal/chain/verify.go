@@ -98,7 +98,8 @@ func verifyStored(ctx context.Context, st Stored, engines Engines, progress func
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, zk: zkk, st: st}
+	c := &Chain{id: bang.Hash(), rules: rules, bang: bang, engine: engine, schema: sch, zk: zkk, st: st,
+		checked: newRecent[struct{}](checkedGen), ancestors: newRecent[*quant.Header](headerCacheGen)}
 	c.opts.Now = time.Now
 	parent := Tip{Hash: bang.Hash(), Header: bang.Header, Meta: Meta{Height: bang.Header.Height, Work: new(big.Int)}}
 	if at, err := st.HashAt(bang.Header.Height); err != nil || at != parent.Hash {
