@@ -42,6 +42,7 @@ func (p *leaper) submit(_ context.Context, txs []*quant.Tx) ([]quant.Hash, []err
 	// What cannot fit in the pool is refused before any of the work of
 	// checking it (a client under back-pressure retries it anyway).
 	fit := l.fitting(txs)
+	since := l.commits.Load()
 	for i := fit; i < len(txs); i++ {
 		ids[i], errs[i] = txs[i].ID(), mempool.ErrFull
 	}
@@ -63,11 +64,14 @@ func (p *leaper) submit(_ context.Context, txs []*quant.Tx) ([]quant.Hash, []err
 		}
 		g.Wait()
 	}
-	accepted, acceptedIDs := make([]*quant.Tx, 0, fit), make([]quant.Hash, 0, fit)
 	for i, tx := range txs[:fit] {
 		if errs[i] == nil {
 			errs[i] = l.pool.Add(ids[i], tx) // refuses one already pending
 		}
+	}
+	l.unpoolCommitted(since, ids[:fit], errs[:fit])
+	accepted, acceptedIDs := make([]*quant.Tx, 0, fit), make([]quant.Hash, 0, fit)
+	for i, tx := range txs[:fit] {
 		if errs[i] == nil {
 			accepted, acceptedIDs = append(accepted, tx), append(acceptedIDs, ids[i])
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +55,9 @@ type ledger struct {
 		sync.Mutex
 		moved chan struct{} // closed when the tip next moves; nil until tipMoved asks
 	}
+	// commits counts the additions to the chain (add), so that an
+	// admission can tell whether a quant committed while it checked.
+	commits atomic.Uint64
 }
 
 // tipMoved returns a channel that is closed when add next moves the tip
@@ -190,6 +194,16 @@ func (l *ledger) Offered(ctx context.Context, addr string, ids []quant.Hash) {
 	l.node.offered(ctx, addr, ids)
 }
 
+// Pending lists pooled transactions for a peer that has just become live;
+// a chain whose peers take no gossip has none to give.
+func (l *ledger) Pending(max int, maxBytes int64) []*quant.Tx {
+	if pools, _ := l.prod.fromPeers(); !pools {
+		return nil
+	}
+	txs, _ := l.pool.Take(max, maxBytes)
+	return txs
+}
+
 // Submit checks tx against the chain and submits it, returning its id.
 // It keeps tx.
 func (l *ledger) Submit(ctx context.Context, tx *quant.Tx) (quant.Hash, error) {
@@ -230,10 +244,37 @@ func (l *ledger) admit(tx *quant.Tx, id quant.Hash) error {
 	if l.pool.Has(id) {
 		return quant.Errorf(quant.CodeDuplicate, "transaction %s is already pending", id)
 	}
+	since := l.commits.Load()
 	if err := l.chain.CheckTx(tx, id); err != nil {
 		return err
 	}
-	return l.pool.Add(id, tx)
+	errs := []error{l.pool.Add(id, tx)}
+	l.unpoolCommitted(since, []quant.Hash{id}, errs)
+	return errs[0]
+}
+
+// unpoolCommitted takes out of the pool again the transactions, of ids
+// just pooled (errs[i] nil), that a quant committed after they were
+// checked: add removes a quant's ids from the pool after it commits, so
+// one pooled in between would stay pending. since is the commit count read
+// before the checks; while it has not moved, nothing is looked up. Each
+// one taken out gets the duplicate error its check would have given.
+func (l *ledger) unpoolCommitted(since uint64, ids []quant.Hash, errs []error) {
+	if l.commits.Load() == since {
+		return
+	}
+	for i, id := range ids {
+		if errs[i] != nil {
+			continue
+		}
+		if has, err := l.st.HasTx(id); err != nil || has {
+			l.pool.Remove([]quant.Hash{id})
+			errs[i] = err
+			if has {
+				errs[i] = quant.Errorf(quant.CodeDuplicate, "transaction %s is already committed", id)
+			}
+		}
+	}
 }
 
 func (l *ledger) countSubmit(err error) {
@@ -262,6 +303,7 @@ func (l *ledger) add(q *quant.Quant) (chain.Result, error) {
 	if len(res.Connected) == 0 {
 		return res, err
 	}
+	l.commits.Add(1) // before the pool forgets: see unpoolCommitted
 	l.movedTip()
 	l.metrics.addSeconds.Observe(time.Since(start).Seconds())
 	for i, c := range res.Connected {

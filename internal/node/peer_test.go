@@ -175,6 +175,36 @@ func TestGossip(t *testing.T) {
 	}
 }
 
+// TestPooledAfterCommit: a transaction checked before a quant committed it
+// and pooled after (the quant's ids already taken out of the pool) is
+// taken out again, with the error its check would have given; while no
+// quant commits between the check and the pooling, nothing is looked up.
+func TestPooledAfterCommit(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	l := a.def()
+	tx := openTx(a, 1)
+	id, err := a.Submit(t.Context(), tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := l.commits.Load() // as a check before the commit read it
+	leap(t, a)
+	if !committed(a, id) || l.pool.Has(id) {
+		t.Fatal("the leap did not commit the transaction")
+	}
+	errs := []error{l.pool.Add(id, tx)} // pooled after the commit
+	l.unpoolCommitted(since, []quant.Hash{id}, errs)
+	if l.pool.Has(id) || quant.CodeOf(errs[0]) != quant.CodeDuplicate {
+		t.Fatalf("after a commit: pending %v, error %v; want taken out, duplicate", l.pool.Has(id), errs[0])
+	}
+	errs = []error{l.pool.Add(id, tx)}
+	l.unpoolCommitted(l.commits.Load(), []quant.Hash{id}, errs)
+	if !l.pool.Has(id) || errs[0] != nil {
+		t.Fatalf("no commit since the check: pending %v, error %v; want left alone", l.pool.Has(id), errs[0])
+	}
+}
+
 // TestPartitionHeal: two halves mine apart; when they meet, every node
 // converges on the branch with more work, and the transactions of the
 // abandoned branch are pending again and committed later.
