@@ -175,6 +175,38 @@ func TestGossip(t *testing.T) {
 	}
 }
 
+// TestPendingReachesLaterPeer: a transaction a node took while it had no
+// peer reaches a node that connects later, on the default chain and on a
+// chain of its own, and a quant made there commits it everywhere.
+func TestPendingReachesLaterPeer(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(0)
+	temps, err := a.CreateChain(t.Context(), schemaRules(t, "temps", `{"type":"object"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tID := temps.Chain.ID()
+	id, err := a.Submit(t.Context(), openTx(a, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tempID, err := temps.Node.Submit(t.Context(), dataTx(tID, 2, `{"temp":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.start(1, a.Addr())
+	eventually(t, "a's pending transaction reaches b's pool", 10*time.Second, func() bool { return b.def().pool.Has(id) })
+	eventually(t, "b follows temps and has a's pending temperature", 15*time.Second, func() bool {
+		bt, ok := b.Ledger(tID)
+		return ok && bt.Pool.Has(tempID)
+	})
+	q := leap(t, b)
+	if len(q.Txs) != 1 {
+		t.Fatalf("b's quant holds %d transactions", len(q.Txs))
+	}
+	eventually(t, "the quant commits it on a", 10*time.Second, func() bool { return committed(a, id) && a.def().pool.Len() == 0 })
+}
+
 // TestPooledAfterCommit: a transaction checked before a quant committed it
 // and pooled after (the quant's ids already taken out of the pool) is
 // taken out again, with the error its check would have given; while no

@@ -22,8 +22,8 @@ func (s *Service) BroadcastTx(tx *quant.Tx, from ID) {
 
 // BroadcastTxs is BroadcastTx for accepted transactions txs whose ids are
 // ids. With no live peer there is no one to tell, and it does nothing: a
-// peer that connects later learns of the transactions from the quants that
-// hold them. It keeps txs (not ids), which must not change afterwards.
+// peer that connects later is sent the pending transactions then
+// (sendPending). It keeps txs (not ids), which must not change afterwards.
 func (s *Service) BroadcastTxs(txs []*quant.Tx, ids []quant.Hash, from ID) {
 	if len(txs) == 0 || !s.anyLive(from) {
 		return
@@ -202,4 +202,28 @@ func (s *seenSet) remove(h quant.Hash) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.set, h)
+}
+
+// sendPending sends a peer that has just become live this node's pending
+// transactions, one gossip batch at most, oldest first. Gossip goes only
+// to live peers, so without it a transaction taken while this node was
+// alone, or before the peer (re)connected, would reach the peer only in the
+// quant that holds it, and one taken by a node that does not leap would
+// not reach a quant at all.
+func (s *Service) sendPending(ctx context.Context, p peerState) {
+	txs := s.cfg.Host.Pending(maxTxBatch, MaxBody-4*maxTxBatch)
+	if len(txs) == 0 {
+		return
+	}
+	raw := make([][]byte, len(txs))
+	for i, tx := range txs {
+		raw[i] = tx.Encode()
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.callPeer(cctx, p, KindTx, encodeFrames(raw)); err != nil {
+		s.log.Debug("sending pending transactions failed", "peer", p.addr, "err", err)
+		return
+	}
+	s.log.Debug("sent pending transactions to a new peer", "peer", p.addr, "txs", len(txs))
 }

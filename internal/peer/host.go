@@ -67,4 +67,8 @@ type Host interface {
 	// hello). It is called on a goroutine owned by Service.Run; ctx ends
 	// with Run.
 	Offered(ctx context.Context, addr string, chains []quant.Hash)
+	// Pending lists pooled transactions, oldest first, at most max of them
+	// and at most maxBytes encoded: what a newly live peer is sent, so that
+	// a transaction taken while the peer was not live still reaches it.
+	Pending(max int, maxBytes int64) []*quant.Tx
 }

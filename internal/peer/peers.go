@@ -2,6 +2,7 @@ package peer
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"sort"
@@ -127,8 +128,12 @@ func (s *Service) admit(key ed25519.PublicKey, addr string, hb helloBody) (*peer
 	}
 	p.addr, p.status, p.lastSeen = addr, st, s.cfg.Now()
 	delete(s.pending, addr)
+	added := *p
 	s.mu.Unlock()
 	s.maybeKick(st)
+	if !ok {
+		s.sends.add(func(ctx context.Context) { s.sendPending(ctx, added) })
+	}
 	return p, nil
 }
 

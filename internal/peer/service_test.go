@@ -23,10 +23,12 @@ import (
 type fakeHost struct {
 	chain quant.Hash
 
-	mu      sync.Mutex
-	quants  map[quant.Hash]*quant.Quant
-	offered []string
-	height  atomic.Uint64 // what Status says
+	mu       sync.Mutex
+	quants   map[quant.Hash]*quant.Quant
+	offered  []string
+	pending  []*quant.Tx   // what Pending gives
+	received []quant.Hash  // what SubmitTx was given
+	height   atomic.Uint64 // what Status says
 }
 
 func newFakeHost(chain quant.Hash) *fakeHost {
@@ -37,7 +39,25 @@ func (h *fakeHost) Status() Status {
 	return Status{Chain: h.chain, Tip: h.chain, Height: h.height.Load(), Work: big.NewInt(0)}
 }
 
-func (h *fakeHost) SubmitTx(ctx context.Context, tx *quant.Tx) (Verdict, error) { return Declined, nil }
+func (h *fakeHost) SubmitTx(ctx context.Context, tx *quant.Tx) (Verdict, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.received = append(h.received, tx.ID())
+	return Declined, nil
+}
+
+func (h *fakeHost) Pending(max int, maxBytes int64) []*quant.Tx {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pending[:min(max, len(h.pending))]
+}
+
+// got lists the ids of the transactions peers sent.
+func (h *fakeHost) got() []quant.Hash {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]quant.Hash(nil), h.received...)
+}
 
 func (h *fakeHost) AddQuant(ctx context.Context, q *quant.Quant) (Verdict, error) {
 	h.mu.Lock()
@@ -227,4 +247,43 @@ func TestPingCarriesStatus(t *testing.T) {
 	waitFor(t, "b to know a", func() bool { _, ok := heightOfA(); return ok })
 	a.host.height.Store(42)
 	waitFor(t, "b to learn a's height from a's pings", func() bool { h, ok := heightOfA(); return ok && h == 42 })
+}
+
+// TestNewPeerGetsPending: gossip goes to live peers only, so each side of a
+// new connection sends the other its pending transactions, those it took
+// while it was alone: b, which dials, and a, which is dialled, each
+// receive the other's, once.
+func TestNewPeerGetsPending(t *testing.T) {
+	chain := quant.Hash{7}
+	tx := func(nonce uint64) *quant.Tx {
+		return &quant.Tx{ChainID: chain, Time: time.Now().UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: []byte(`"x"`)}
+	}
+	a := newTestNode(t, chain)
+	defer a.srv.Close()
+	fromA, fromB := tx(1), tx(2)
+	a.host.pending = []*quant.Tx{fromA}
+	b := newTestNode(t, chain, a.srv.Listener.Addr().String())
+	defer b.srv.Close()
+	b.host.pending = []*quant.Tx{fromB}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	for _, n := range []*testNode{a, b} {
+		go func() { done <- n.svc.Run(ctx) }()
+	}
+	defer func() {
+		cancel()
+		<-done
+		<-done
+	}()
+	waitFor(t, "each to receive the other's pending transaction", func() bool {
+		return len(a.host.got()) > 0 && len(b.host.got()) > 0
+	})
+	time.Sleep(200 * time.Millisecond) // pings meanwhile send nothing more
+	if got := a.host.got(); len(got) != 1 || got[0] != fromB.ID() {
+		t.Errorf("a received %v, want b's %v", got, fromB.ID())
+	}
+	if got := b.host.got(); len(got) != 1 || got[0] != fromA.ID() {
+		t.Errorf("b received %v, want a's %v", got, fromA.ID())
+	}
 }
