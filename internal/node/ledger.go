@@ -253,28 +253,28 @@ func (l *ledger) admit(tx *quant.Tx, id quant.Hash) error {
 	return errs[0]
 }
 
-// unpoolCommitted takes out of the pool again the transactions, of ids
-// just pooled (errs[i] nil), that a quant committed after they were
-// checked: add removes a quant's ids from the pool after it commits, so
-// one pooled in between would stay pending. since is the commit count read
-// before the checks; while it has not moved, nothing is looked up. Each
-// one taken out gets the duplicate error its check would have given.
+// unpoolCommitted takes out of the pool again those of ids, just pooled
+// (errs[i] nil), that a quant committed after their check: add takes a
+// quant's ids out of the pool after it commits, so one pooled in between
+// would stay pending. since is the commit count read before the checks;
+// while it has not moved, nothing is looked up. The answer of each stays a
+// success: the transaction is committed, which is where its admission
+// leads, and it cannot be told from one this node's own leap took from the
+// pool and committed meanwhile.
 func (l *ledger) unpoolCommitted(since uint64, ids []quant.Hash, errs []error) {
 	if l.commits.Load() == since {
 		return
 	}
+	var gone []quant.Hash
 	for i, id := range ids {
 		if errs[i] != nil {
 			continue
 		}
-		if has, err := l.st.HasTx(id); err != nil || has {
-			l.pool.Remove([]quant.Hash{id})
-			errs[i] = err
-			if has {
-				errs[i] = quant.Errorf(quant.CodeDuplicate, "transaction %s is already committed", id)
-			}
+		if has, err := l.st.HasTx(id); err == nil && has {
+			gone = append(gone, id)
 		}
 	}
+	l.pool.Remove(gone)
 }
 
 func (l *ledger) countSubmit(err error) {
