@@ -178,7 +178,18 @@ func (c *Chain) checkTxNow(tx *quant.Tx, verified bool, now int64) error {
 	return c.checkTxRules(tx, now)
 }
 
-func (c *Chain) verified(id quant.Hash) bool { return c.opts.Verified != nil && c.opts.Verified(id) }
+// verified reports whether a transaction's static rules and signature
+// passed here already: at admission to the pool (Options.Verified), or in
+// a CheckTx or CheckTxs lately (checked). A raft follower applies the
+// transactions its own API took, and forwarded to the leader, without
+// checking them twice.
+func (c *Chain) verified(id quant.Hash) bool {
+	if c.opts.Verified != nil && c.opts.Verified(id) {
+		return true
+	}
+	_, ok := c.checked.get(id)
+	return ok
+}
 
 // checkTxChain requires the transaction to name this chain. It stops a
 // record signed for one chain from being replayed on another.

@@ -631,6 +631,26 @@ func TestCheckedOnce(t *testing.T) {
 	}
 }
 
+// TestAddTrustsChecked: a quant's transactions that passed CheckTx or
+// CheckTxs here lately are not verified again when the quant is added, as a
+// raft follower applies those its own API took; the rest are. A copy with
+// a broken signature stands for one: its own id is marked checked, as no
+// real check would do, and the quant holding it is then taken.
+func TestAddTrustsChecked(t *testing.T) {
+	f := newFixture(t, func(r *quant.Rules) { r.WritePolicy = quant.PolicySigned })
+	forged := f.tx(`{"a":1}`, true)
+	forged.Sig[0] ^= 1
+	q := f.quant([]*quant.Tx{forged}, nil)
+	if _, err := f.c.Add(q); quant.CodeOf(err) != quant.CodeBadSignature {
+		t.Fatalf("a quant with a forged transaction not checked here: %v, want bad_signature", err)
+	}
+	f.c.checked.add(forged.ID(), struct{}{})
+	f.add(q)
+	if f.c.Tip().Hash != q.Hash() {
+		t.Fatal("the quant of a checked transaction did not join the chain")
+	}
+}
+
 // TestMedianTimePastReads: the median time past of a new quant reads the
 // headers of its ancestors from the store once, not for every quant after
 // (Chain.ancestor): a quant made and added on the tip of a long chain
