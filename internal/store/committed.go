@@ -192,6 +192,7 @@ type tipFile struct {
 	seq   uint64            // the last slot written; under the chain's write lock
 	buf   [tipSlotSize]byte // the slot being written; under the write lock
 	dirty atomic.Bool       // written since the last fsync
+	wake  func()            // tells the fsync loop of a write (tipRecords.wake)
 }
 
 // tipRecords are a DB's record files and the loop that fsyncs them.
@@ -213,6 +214,19 @@ type tipRecords struct {
 	}
 	stop chan struct{}
 	done chan struct{}
+	// kick tells the fsync loop that a commit left something to sync
+	// (wake); with nothing to sync the loop sleeps, so an idle node does
+	// not wake for it.
+	kick chan struct{}
+}
+
+// wake tells the fsync loop that a record was written or a commit's record
+// deferred: its next pass is at most every later. It never blocks.
+func (t *tipRecords) wake() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (c *Chain) commitsKey() []byte {
@@ -281,6 +295,7 @@ func (c *Chain) recordCommit(tip quant.Hash, height uint64) {
 	m := Mark{Commits: st.commits, Height: height, Hash: tip}
 	if st.deferred {
 		st.pending, st.pendingMark = true, m
+		c.db.tips.wake()
 		return
 	}
 	c.writeRecord(m)
@@ -355,6 +370,7 @@ func (f *tipFile) write(id *quant.Hash, m Mark) error {
 	}
 	f.seq = seq
 	f.dirty.Store(true)
+	f.wake()
 	return nil
 }
 
@@ -372,7 +388,7 @@ func openTipRecords(dir string, readOnly bool, log *slog.Logger, every time.Dura
 				return nil, err
 			}
 		}
-		t.stop, t.done = make(chan struct{}), make(chan struct{})
+		t.stop, t.done, t.kick = make(chan struct{}), make(chan struct{}), make(chan struct{}, 1)
 		go t.syncLoop()
 	}
 	return t, nil
@@ -418,7 +434,7 @@ func (t *tipRecords) create(id quant.Hash, m Mark) (*tipFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	tf := &tipFile{f: f, seq: seq}
+	tf := &tipFile{f: f, seq: seq, wake: t.wake}
 	if err := tf.write(&id, m); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("store: %w", err)
@@ -440,22 +456,32 @@ func (t *tipRecords) create(id quant.Hash, m Mark) (*tipFile, error) {
 	return tf, nil
 }
 
-// syncLoop fsyncs the records written since its last pass, every
-// t.every, until close.
+// syncLoop fsyncs the records written since its last pass, t.every after
+// a commit woke it (wake), until close: commits in between are synced by
+// the same pass, and with no commit it sleeps.
 func (t *tipRecords) syncLoop() {
 	defer close(t.done)
-	tick := time.NewTicker(t.every)
-	defer tick.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
-		case <-tick.C:
-			if t.beforeSync != nil {
-				t.beforeSync()
-			}
-			t.syncAll()
+		case <-t.kick:
 		}
+		wait := time.NewTimer(t.every)
+		select {
+		case <-t.stop:
+			wait.Stop()
+			return
+		case <-wait.C:
+		}
+		select { // a write woke it meanwhile: this pass covers it (dirty is set before wake)
+		case <-t.kick:
+		default:
+		}
+		if t.beforeSync != nil {
+			t.beforeSync()
+		}
+		t.syncAll()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -295,7 +296,8 @@ func mustRead(t *testing.T, path string) []byte {
 func TestTipRecordsSyncLoop(t *testing.T) {
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
-		tr, err := openTipRecords(dir, false, discard(), tipSyncInterval, nil)
+		var passes atomic.Int32 // the loop's passes (beforeSync runs first in each)
+		tr, err := openTipRecords(dir, false, discard(), tipSyncInterval, func() { passes.Add(1) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,12 +320,28 @@ func TestTipRecordsSyncLoop(t *testing.T) {
 		if f.dirty.Load() {
 			t.Fatalf("the record is still unsynced after %v", tipSyncInterval)
 		}
+		// With nothing written, the loop sleeps: no pass in ten intervals,
+		// and a write wakes it again.
+		before := passes.Load()
+		time.Sleep(10 * tipSyncInterval)
+		synctest.Wait()
+		if n := passes.Load() - before; n != 0 {
+			t.Fatalf("%d passes of an idle loop in %v", n, 10*tipSyncInterval)
+		}
+		if err := f.write(&id, Mark{Commits: 3, Height: 2, Hash: quant.Hash{3}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(tipSyncInterval)
+		synctest.Wait()
+		if n := passes.Load() - before; n != 1 || f.dirty.Load() {
+			t.Fatalf("after a write: %d passes, unsynced %v", n, f.dirty.Load())
+		}
 		if err := tr.close(); err != nil {
 			t.Fatal(err)
 		}
 	})
 	_, m, err := (&tipRecords{dir: filepath.Join(dir, CommittedDir)}).read(quant.Hash{1})
-	if err != nil || m.Commits != 2 || m.Height != 1 {
+	if err != nil || m.Commits != 3 || m.Height != 2 {
 		t.Fatalf("record %+v, %v", m, err)
 	}
 }
