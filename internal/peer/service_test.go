@@ -129,6 +129,25 @@ func newTestNode(t *testing.T, chain quant.Hash, bootstrap ...string) *testNode 
 	return &testNode{svc: svc, host: host, srv: srv}
 }
 
+// runAll runs the nodes' services until the test ends, then stops them,
+// waits for their Run to return and closes their servers.
+func runAll(t *testing.T, nodes ...*testNode) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, len(nodes))
+	for _, n := range nodes {
+		go func() { done <- n.svc.Run(ctx) }()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, n := range nodes {
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			n.srv.Close()
+		}
+	})
+}
+
 // waitFor waits for cond, failing the test after a deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -223,19 +242,7 @@ func TestPingCarriesStatus(t *testing.T) {
 	b := newTestNode(t, chain)
 	b.svc.cfg.PingInterval = time.Hour
 	a := newTestNode(t, chain, b.srv.Listener.Addr().String())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	for _, n := range []*testNode{a, b} {
-		go func() { done <- n.svc.Run(ctx) }()
-	}
-	defer func() {
-		cancel()
-		for range 2 {
-			<-done
-		}
-		a.srv.Close()
-		b.srv.Close()
-	}()
+	runAll(t, a, b)
 	heightOfA := func() (uint64, bool) {
 		for _, p := range b.svc.Peers() {
 			if p.ID == a.svc.ID() && p.State == StateLive {
@@ -259,23 +266,11 @@ func TestNewPeerGetsPending(t *testing.T) {
 		return &quant.Tx{ChainID: chain, Time: time.Now().UnixMilli(), Nonce: nonce, Kind: quant.DataJSON, Data: []byte(`"x"`)}
 	}
 	a := newTestNode(t, chain)
-	defer a.srv.Close()
 	fromA, fromB := tx(1), tx(2)
 	a.host.pending = []*quant.Tx{fromA}
 	b := newTestNode(t, chain, a.srv.Listener.Addr().String())
-	defer b.srv.Close()
 	b.host.pending = []*quant.Tx{fromB}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	for _, n := range []*testNode{a, b} {
-		go func() { done <- n.svc.Run(ctx) }()
-	}
-	defer func() {
-		cancel()
-		<-done
-		<-done
-	}()
+	runAll(t, a, b)
 	waitFor(t, "each to receive the other's pending transaction", func() bool {
 		return len(a.host.got()) > 0 && len(b.host.got()) > 0
 	})
