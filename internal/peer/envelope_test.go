@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -98,6 +99,48 @@ func TestFrames(t *testing.T) {
 	}
 	if _, err := decodeFrames(encodeFrames(items), 10, 2); err == nil {
 		t.Error("more frames than count accepted")
+	}
+}
+
+// TestTxBatches: gossip is split by count and by bytes, in order, so that
+// many large transactions never make a message a peer refuses as too
+// large.
+func TestTxBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		n     int
+		size  int
+		sizes []int
+	}{
+		{"none", 0, 2, nil},
+		{"by count", maxTxBatch + 904, 2, []int{maxTxBatch, 904}},
+		{"by bytes", 100, 1 << 20, []int{63, 37}}, // 63 framed MiB fit in MaxBody (64 MiB)
+	} {
+		// Item i starts at byte i of one buffer: distinct, and cheap.
+		buf := make([]byte, tc.size+tc.n)
+		items := make([][]byte, tc.n)
+		for i := range items {
+			items[i] = buf[i : i+tc.size]
+		}
+		var sizes []int
+		next := 0
+		for _, b := range txBatches(items) {
+			sizes = append(sizes, len(b))
+			framed := 0
+			for _, it := range b {
+				if &it[0] != &buf[next] {
+					t.Fatalf("%s: item %d out of order", tc.name, next)
+				}
+				framed += 4 + len(it)
+				next++
+			}
+			if framed > MaxBody {
+				t.Errorf("%s: a batch of %d framed bytes, over MaxBody", tc.name, framed)
+			}
+		}
+		if next != tc.n || fmt.Sprint(sizes) != fmt.Sprint(tc.sizes) {
+			t.Errorf("%s: batches of %v (%d items), want %v (%d)", tc.name, sizes, next, tc.sizes, tc.n)
+		}
 	}
 }
 

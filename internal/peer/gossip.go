@@ -97,8 +97,8 @@ func (s *Service) flushTxs(ctx context.Context) {
 				items = append(items, raw[i])
 			}
 		}
-		for lo := 0; lo < len(items); lo += maxTxBatch {
-			body := encodeFrames(items[lo:min(lo+maxTxBatch, len(items))])
+		for _, batch := range txBatches(items) {
+			body := encodeFrames(batch)
 			wg.Go(func() {
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
@@ -109,6 +109,23 @@ func (s *Service) flushTxs(ctx context.Context) {
 		}
 	}
 	wg.Wait()
+}
+
+// txBatches splits encoded transactions, in order, into gossip messages:
+// at most maxTxBatch each, and at most MaxBody framed, the most a peer
+// takes (a transaction alone is far under it).
+func txBatches(items [][]byte) [][][]byte {
+	var out [][][]byte
+	for lo := 0; lo < len(items); {
+		hi, size := lo, 0
+		for hi < len(items) && hi-lo < maxTxBatch && (hi == lo || size+4+len(items[hi]) <= MaxBody) {
+			size += 4 + len(items[hi])
+			hi++
+		}
+		out = append(out, items[lo:hi])
+		lo = hi
+	}
+	return out
 }
 
 // receiveTxs admits a batch of gossiped transactions; those the Host
