@@ -3,7 +3,8 @@
 # figure on fresh nodes and fresh data directories on loopback (the data of
 # earlier rows removed and written back first), and prints
 # it as a Markdown table with the machine's reference figures (Ed25519
-# verifications/s, fsyncs/s), so that runs on two machines compare.
+# verifications/s, fsyncs/s, loopback HTTP round trips/s), so that runs on
+# two machines compare.
 #
 # usage: scripts/perf.sh [--long] [--only NAME,...] [--raft-rate N] [--cpus N]
 #                        [--write-iops N] [--out FILE]
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--cpus) CPU_LIMIT="$2"; shift ;;
 	--write-iops) IOPS_LIMIT="$2"; shift ;;
 	--out) OUT="$2"; shift ;;
-	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
 	*) echo "perf.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -195,6 +196,7 @@ if want reference; then
 	"$QBC" bench --reference --json >"$WORK/ref.json"
 	row "reference: Ed25519 verifications/s (all cores)" "$(fmt "$(num ed25519_verify_per_sec "$WORK/ref.json")")" "qbc bench --reference"
 	row "reference: fsyncs/s of 4 KiB appends" "$(fmt "$(num fsync_per_sec "$WORK/ref.json")")" "qbc bench --reference"
+	row "reference: loopback HTTP round trips/s, one at a time (CPU per round trip, µs)" "$(fmt "$(num http_round_trips_per_sec "$WORK/ref.json")") ($(fmt "$(num http_cpu_us_per_round_trip "$WORK/ref.json")" 1))" "qbc bench --reference"
 fi
 
 if want unsigned; then

@@ -38,10 +38,12 @@ acknowledged ones to commit. It contacts only the nodes it is given.
 Commits need quants: run the node with --mine, or give --leap-every to
 have the bench ask the first node to leap (POST /leap) at that interval.
 
---reference first measures this machine's limits (about 3s): Ed25519
+--reference first measures this machine's limits (about 4s): Ed25519
 verifications per second on all cores, SHA-256 throughput, fsyncs per
-second in the temporary directory; the report then gives the run's
-figures as ratios of them, which compare across machines. Without
+second in the temporary directory, and small HTTP round trips on loopback
+(one at a time, with their CPU: what system calls and wake-ups cost here,
+which the raft and single-request figures follow); the report then gives
+the run's figures as ratios of them, which compare across machines. Without
 --nodes, --reference only measures and prints them (scripts/perf.sh puts
 them beside its figures).
 

@@ -1,10 +1,15 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,14 +33,25 @@ type Reference struct {
 	// one goroutine, in FsyncDir.
 	FsyncPerSec float64 `json:"fsync_per_sec"`
 	FsyncDir    string  `json:"fsync_dir"`
+	// HTTPRoundTripsPerSec is small POSTs to a bare net/http server on
+	// loopback, one connection, one at a time, per second; HTTPCPUMicros
+	// is the CPU time (client and server, user and system) per round
+	// trip, in µs (0 where the process's CPU time is not measured). They
+	// are what a system call, a wake-up and a context switch cost here:
+	// machines of one kind that verify and fsync alike can differ in them
+	// by half, and the raft and single-request figures follow them
+	// (docs/performance.md).
+	HTTPRoundTripsPerSec float64 `json:"http_round_trips_per_sec"`
+	HTTPCPUMicros        float64 `json:"http_cpu_us_per_round_trip"`
 	// Seconds is the time each measurement ran.
 	Seconds float64 `json:"seconds"`
 }
 
 // MeasureReference measures this machine's limits, each for about d (one
 // second if d is 0): Ed25519 verifications per second on all cores,
-// SHA-256 throughput on all cores and fsyncs per second in dir (the system's
-// temporary directory if empty). Run it while nothing else is busy.
+// SHA-256 throughput on all cores, fsyncs per second in dir (the system's
+// temporary directory if empty) and loopback HTTP round trips. Run it while
+// nothing else is busy.
 func MeasureReference(ctx context.Context, dir string, d time.Duration) (Reference, error) {
 	if d <= 0 {
 		d = time.Second
@@ -51,6 +67,9 @@ func MeasureReference(ctx context.Context, dir string, d time.Duration) (Referen
 		return ref, err
 	}
 	ref.FsyncPerSec = f
+	if ref.HTTPRoundTripsPerSec, ref.HTTPCPUMicros, err = httpRoundTrips(ctx, d); err != nil {
+		return ref, err
+	}
 	return ref, ctx.Err()
 }
 
@@ -150,4 +169,74 @@ func fsyncRate(ctx context.Context, dir string, d time.Duration) (float64, error
 		n++
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// httpRoundTrips posts 256-byte bodies to a bare net/http server on
+// 127.0.0.1, one at a time over one kept-alive connection, for about d. It
+// returns the round trips per second and the process's CPU time per round
+// trip in µs (client and server: both run here).
+func httpRoundTrips(ctx context.Context, d time.Duration) (perSec, cpuMicros float64, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, 0, fmt.Errorf("loadgen: HTTP reference: %w", err)
+	}
+	answer := bytes.Repeat([]byte("0"), 80)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+			w.Write(answer)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		srv.Close()
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = fmt.Errorf("loadgen: HTTP reference: %w", serr)
+		}
+	}()
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String() + "/"
+	body := make([]byte, 256)
+	post := func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusCreated {
+			err = fmt.Errorf("answered %s", resp.Status)
+		}
+		return err
+	}
+	if err := post(); err != nil { // the connection made, outside the count
+		return 0, 0, fmt.Errorf("loadgen: HTTP reference: %w", err)
+	}
+	cpu0, start, n := selfCPU(), time.Now(), 0
+	for time.Since(start) < d && ctx.Err() == nil {
+		if err := post(); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return 0, 0, fmt.Errorf("loadgen: HTTP reference: %w", err)
+		}
+		n++
+	}
+	elapsed, cpu := time.Since(start), selfCPU()-cpu0
+	if n == 0 {
+		return 0, 0, ctx.Err()
+	}
+	return float64(n) / elapsed.Seconds(), float64(cpu.Microseconds()) / float64(n), nil
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -332,8 +334,34 @@ func TestMeasureReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref.Cores < 1 || ref.Ed25519VerifyPerSec <= 0 || ref.SHA256MBPerSec <= 0 || ref.FsyncPerSec <= 0 {
+	if ref.Cores < 1 || ref.Ed25519VerifyPerSec <= 0 || ref.SHA256MBPerSec <= 0 || ref.FsyncPerSec <= 0 ||
+		ref.HTTPRoundTripsPerSec <= 0 || (runtime.GOOS == "linux" && ref.HTTPCPUMicros <= 0) {
 		t.Fatalf("reference %+v has a zero figure", ref)
+	}
+	var b strings.Builder
+	ref.WriteText(&b)
+	for _, want := range []string{"Ed25519", "fsync", "loopback HTTP round trips"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("reference text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestHTTPRoundTripsEnds checks that the HTTP reference stops when its
+// context ends, long before its duration, with what it counted so far.
+func TestHTTPRoundTripsEnds(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	perSec, _, err := httpRoundTrips(ctx, time.Minute)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Fatalf("httpRoundTrips ran %v, past its context's end", took)
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("httpRoundTrips ended with %v", err)
+	}
+	if err == nil && perSec <= 0 {
+		t.Fatalf("httpRoundTrips counted nothing in 200 ms")
 	}
 }
 
