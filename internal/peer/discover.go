@@ -137,7 +137,7 @@ func (s *Service) queueDiscover(from ID, addrs []string) {
 			continue
 		}
 		if _, ok := s.pending[a]; !ok && len(s.pending) < maxPending {
-			s.pending[a] = &backoff{}
+			s.addPendingLocked(a, &backoff{})
 			s.suggestedBy[a] = from
 			waiting++
 		}
@@ -153,6 +153,50 @@ func (s *Service) tellPeers(addrs []string, except ID) {
 			defer cancel()
 			s.callPeer(ctx, p, KindPeers, body)
 		})
+	}
+}
+
+// discoverEvery is how often the discovery loop looks for addresses whose
+// time has come, while any waits.
+const discoverEvery = 500 * time.Millisecond
+
+// discoverLoop runs discoverPending every discoverEvery while addresses
+// wait for discovery, and sleeps while none does until one is added: an
+// idle node with all its peers live does not wake for it.
+func (s *Service) discoverLoop(ctx context.Context) error {
+	t := time.NewTicker(discoverEvery)
+	defer t.Stop()
+	for {
+		s.discoverPending(ctx)
+		s.discoverPasses.Add(1)
+		s.mu.Lock()
+		waiting := len(s.pending) > 0
+		s.mu.Unlock()
+		if !waiting {
+			t.Stop()
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.pendingKick:
+			}
+			t.Reset(discoverEvery)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// addPendingLocked makes addr wait for discovery with backoff b, and wakes
+// the discovery loop. The caller holds mu.
+func (s *Service) addPendingLocked(addr string, b *backoff) {
+	s.pending[addr] = b
+	select {
+	case s.pendingKick <- struct{}{}:
+	default:
 	}
 }
 

@@ -192,7 +192,7 @@ func (s *Service) peerByKey(key ed25519.PublicKey) (peerState, bool) {
 func (s *Service) downLocked(p *peerState, now time.Time) {
 	delete(s.peers, p.id)
 	s.scores.forget(p.id)
-	s.pending[p.addr] = downBackoff(now)
+	s.addPendingLocked(p.addr, downBackoff(now))
 }
 
 // penalty scores a live peer down for a fault of the given cost; at

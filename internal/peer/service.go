@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,7 +91,11 @@ type Service struct {
 
 	mu      sync.Mutex
 	peers   map[ID]*peerState
-	pending map[string]*backoff // addresses to discover
+	pending map[string]*backoff // addresses to discover (addPendingLocked)
+	// pendingKick wakes the discovery loop, which sleeps while no address
+	// waits for discovery; discoverPasses counts its passes (tests).
+	pendingKick    chan struct{}
+	discoverPasses atomic.Int64
 	// suggestedBy is the peer that named each pending address
 	// (queueDiscover); entries of resolved addresses are dropped lazily.
 	suggestedBy map[string]ID
@@ -130,6 +135,7 @@ func New(cfg Config) (*Service, error) {
 		scores:      newScoreboard(),
 		seen:        newSeenSet(1 << 16),
 		txKick:      make(chan struct{}, 1),
+		pendingKick: make(chan struct{}, 1),
 		kick:        make(chan struct{}, 1),
 		serving:     make(chan struct{}, maxServing),
 	}
@@ -152,7 +158,7 @@ func (s *Service) ID() ID { return s.self }
 // returns once every goroutine it started has stopped.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.every(ctx, 500*time.Millisecond, s.discoverPending) })
+	g.Go(func() error { return s.discoverLoop(ctx) })
 	g.Go(func() error { return s.every(ctx, s.cfg.PingInterval, s.pingAll) })
 	g.Go(func() error { return s.txLoop(ctx) })
 	g.Go(func() error { return s.syncLoop(ctx) })

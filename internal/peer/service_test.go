@@ -282,3 +282,42 @@ func TestNewPeerGetsPending(t *testing.T) {
 		t.Errorf("b received %v, want a's %v", got, fromA.ID())
 	}
 }
+
+// TestDiscoveryLoopSleeps: with no address waiting for discovery the
+// discovery loop makes no pass (an idle node does not wake for it); an
+// address queued wakes it at once, it then passes every discoverEvery while
+// the address waits, and sleeps again once the address is forgotten.
+func TestDiscoveryLoopSleeps(t *testing.T) {
+	n := newTestNode(t, quant.Hash{7})
+	defer n.srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.svc.discoverLoop(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("discoverLoop: %v", err)
+		}
+	}()
+	passes := func() int64 { return n.svc.discoverPasses.Load() }
+	waitFor(t, "the first pass", func() bool { return passes() == 1 })
+	time.Sleep(3 * discoverEvery)
+	if got := passes(); got != 1 {
+		t.Fatalf("%d passes with nothing to discover, want 1", got)
+	}
+
+	const addr = "127.0.0.1:1" // nothing listens there
+	n.svc.queueDiscover(ID{1}, []string{addr})
+	waitFor(t, "a pass for the queued address", func() bool { return passes() >= 2 })
+	waitFor(t, "passes while it waits", func() bool { return passes() >= 4 })
+
+	if !n.svc.Forget(addr) {
+		t.Fatal("the queued address was not known")
+	}
+	time.Sleep(2 * discoverEvery) // the pass that finds nothing waiting
+	idle := passes()
+	time.Sleep(3 * discoverEvery)
+	if got := passes(); got != idle {
+		t.Fatalf("%d passes after the address was forgotten, want none", got-idle)
+	}
+}
