@@ -44,7 +44,7 @@ Configuration, each level overriding the one before:
      bytes; 0: the pool's bound + 320 MiB; -1: none; GOMEMLIMIT wins),
      QBC_FOLLOW (all: follow the chains peers follow; none), QBC_MAX_CHAINS,
      QBC_RAFT_COMMIT_TIMEOUT (how often an idle raft leader repeats the
-     commit index to followers; 500ms), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
+     commit index to followers; 5s), QBC_RAFT_IN_FLIGHT (quants a raft leader has in
      flight; 1), QBC_RAFT_SNAPSHOT_INTERVAL and QBC_RAFT_SNAPSHOT_ENTRIES
      (a raft chain's log is snapshotted, its store synced and the log
      behind it dropped, when a check every interval finds that many entries
@@ -163,7 +163,7 @@ func nodeEnvs() []nodeEnv {
 		{"QBC_FOLLOW", str(func(s *nodeSettings) *string { return &s.Follow })},
 		{"QBC_MAX_CHAINS", integer(func(s *nodeSettings, n int64) { s.MaxChains = int(n) })},
 		{"QBC_MEMORY_LIMIT", integer(func(s *nodeSettings, n int64) { s.MemoryLimit = n })},
-		{"QBC_RAFT_COMMIT_TIMEOUT", duration("500ms", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
+		{"QBC_RAFT_COMMIT_TIMEOUT", duration("5s", func(s *nodeSettings, d node.Duration) { s.RaftCommitTimeout = d })},
 		{"QBC_RAFT_IN_FLIGHT", integer(func(s *nodeSettings, n int64) { s.RaftInFlight = int(n) })},
 		{"QBC_RAFT_SNAPSHOT_INTERVAL", duration("30s", func(s *nodeSettings, d node.Duration) { s.RaftSnapshotInterval = d })},
 		{"QBC_RAFT_SNAPSHOT_ENTRIES", integer(func(s *nodeSettings, n int64) { s.RaftSnapshotEntries = int(n) })},

@@ -69,7 +69,7 @@ type Config struct {
 	MaxChains int `json:"max_chains"`
 	// RaftCommitTimeout is Raft's CommitTimeout for the raft chains'
 	// replicas (raftchain.Config.CommitTimeout): how often an idle leader
-	// repeats the commit index to its followers; default 500 ms. The
+	// repeats the commit index to its followers; default 5 s. The
 	// leader tells followers of each commit at once anyway (a nudge), so
 	// this costs idle CPU, not latency.
 	RaftCommitTimeout Duration `json:"raft_commit_timeout"`
