@@ -330,30 +330,36 @@ if want single; then
 fi
 
 # idle_share PID...: each process's share of a core over 30 s, worst first.
+# switches PID: context switches (voluntary and not) of all of PID's
+# threads so far: how often it woke, a steadier figure than its CPU share
+# on a machine whose every wake-up costs more at some times than others.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
+# idle_share PID...: each PID's share of a core over 30 s and its context
+# switches per second, as "a/b/c % (x/y/z switches/s)", largest share first.
 idle_share() {
-	local t0=() share=() i=0
-	for p in "$@"; do t0+=("$(cpu_ticks "$p")"); done
+	local t0=() c0=() lines=() i=0
+	for p in "$@"; do t0+=("$(cpu_ticks "$p")"); c0+=("$(switches "$p")"); done
 	sleep 30
 	for p in "$@"; do
-		share+=("$(awk -v a="${t0[$i]}" -v b="$(cpu_ticks "$p")" -v t="$TCK" 'BEGIN { printf "%.2f", (b - a) / t / 30 * 100 }')")
+		lines+=("$(awk -v a="${t0[$i]}" -v b="$(cpu_ticks "$p")" -v t="$TCK" -v c="${c0[$i]}" -v d="$(switches "$p")" \
+			'BEGIN { printf "%.2f %d", (b - a) / t / 30 * 100, (d - c) / 30 }')")
 		i=$((i + 1))
 	done
-	printf '%s\n' "${share[@]}" | sort -rn | paste -sd/ -
+	printf '%s\n' "${lines[@]}" | sort -rn | awk '{ s = s (NR > 1 ? "/" : "") $1; w = w (NR > 1 ? "/" : "") $2 } END { print s " (" w " switches/s)" }'
 }
-
 if want idle; then
 	settle
 	start_node idle 127.0.0.1:5300
 	sleep 3
-	row "idle node (default chain): % of a core over 30 s" "$(idle_share "$PID")" "/proc/PID/stat"
+	row "idle node (default chain): % of a core over 30 s (context switches/s)" "$(idle_share "$PID")" "/proc/PID/stat, /proc/PID/task/*/status"
 	stop_node "$PID"
 	start_node idlemine 127.0.0.1:5301 --mine
 	sleep 3
-	row "idle node with --mine: % of a core over 30 s" "$(idle_share "$PID")" "/proc/PID/stat"
+	row "idle node with --mine: % of a core over 30 s (context switches/s)" "$(idle_share "$PID")" "/proc/PID/stat, /proc/PID/task/*/status"
 	stop_node "$PID"
 	raft_cluster idleraft
 	sleep 3
-	row "three idle raft members (and the default chain): % of a core each over 30 s" "$(idle_share "${RAFT_PIDS[@]}")" "/proc/PID/stat"
+	row "three idle raft members (and the default chain): % of a core each over 30 s (context switches/s)" "$(idle_share "${RAFT_PIDS[@]}")" "/proc/PID/stat, /proc/PID/task/*/status"
 	for p in "${RAFT_PIDS[@]}"; do stop_node "$p"; done
 fi
 
