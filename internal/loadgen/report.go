@@ -349,6 +349,6 @@ func (ref *Reference) WriteText(w io.Writer) {
 	fmt.Fprintf(tw, "  Ed25519 verifications\t%s/s\t(all cores)\n", num(ref.Ed25519VerifyPerSec))
 	fmt.Fprintf(tw, "  SHA-256\t%s MB/s\t(all cores)\n", num(ref.SHA256MBPerSec))
 	fmt.Fprintf(tw, "  fsync of 4 KiB appends\t%s/s\t(%s)\n", num(ref.FsyncPerSec), ref.FsyncDir)
-	fmt.Fprintf(tw, "  loopback HTTP round trips\t%s/s\t(one at a time; %s µs CPU each, client and server)\n", num(ref.HTTPRoundTripsPerSec), fmt.Sprintf("%.1f", ref.HTTPCPUMicros))
+	fmt.Fprintf(tw, "  loopback HTTP round trips\t%s/s\t(one at a time; %.1f µs CPU each, client and server)\n", num(ref.HTTPRoundTripsPerSec), ref.HTTPCPUMicros)
 	tw.Flush()
 }
