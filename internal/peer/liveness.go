@@ -8,9 +8,11 @@ import (
 )
 
 // pingAll asks every peer for its status, but for those whose status came
-// within PingInterval (a ping of theirs carries it: of two peers, one pings
-// the other, not both); a peer silent for PeerTimeout is marked down and
-// its address retried with backoff.
+// within PingInterval (a ping of theirs carries it: of two peers, mostly one
+// pings the other; both do when their pings cross, as they can now that
+// pings go out on the clock's multiples of PingInterval, see every); a peer
+// silent for PeerTimeout is marked down and its address retried with
+// backoff.
 func (s *Service) pingAll(ctx context.Context) {
 	var wg sync.WaitGroup
 	now := s.cfg.Now()

@@ -170,11 +170,18 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
+// every runs fn at once, then each time the wall clock reaches a multiple
+// of d, until ctx ends. On the clock's multiples, not d after the start: a
+// node runs one service per chain it follows, and their pings then wake
+// it, and their peers, together once per interval rather than each at its
+// own time.
 func (s *Service) every(ctx context.Context, d time.Duration, fn func(context.Context)) error {
-	t := time.NewTicker(d)
+	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
 		fn(ctx)
+		now := time.Now()
+		t.Reset(now.Truncate(d).Add(d).Sub(now))
 		select {
 		case <-ctx.Done():
 			return nil

@@ -321,3 +321,45 @@ func TestDiscoveryLoopSleeps(t *testing.T) {
 		t.Fatalf("%d passes after the address was forgotten, want none", got-idle)
 	}
 }
+
+// TestEveryOnTheClock: two loops of every started half an interval apart
+// run their later passes together, on the clock's multiples of the
+// interval (a node's chain services then wake it once per interval).
+func TestEveryOnTheClock(t *testing.T) {
+	const d = 200 * time.Millisecond
+	n := newTestNode(t, quant.Hash{7})
+	defer n.srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	passes := [2][]time.Time{}
+	run := func(i int) {
+		n.svc.every(ctx, d, func(context.Context) {
+			mu.Lock()
+			passes[i] = append(passes[i], time.Now())
+			mu.Unlock()
+		})
+	}
+	go run(0)
+	time.Sleep(d / 2)
+	go run(1)
+	waitFor(t, "passes of both", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(passes[0]) >= 5 && len(passes[1]) >= 3
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	// Each of the second loop's passes after its first falls on a multiple
+	// of d with one of the first loop's, where a plain ticker would keep
+	// them d/2 apart.
+	for _, b := range passes[1][1:3] {
+		gap := d
+		for _, a := range passes[0] {
+			gap = min(gap, a.Sub(b).Abs())
+		}
+		if gap > d/4 {
+			t.Fatalf("a pass %v from the other loop's nearest, want them together (within %v)", gap, d/4)
+		}
+	}
+}
