@@ -274,7 +274,9 @@ func (l *ledger) unpoolCommitted(since uint64, ids []quant.Hash, errs []error) {
 			gone = append(gone, id)
 		}
 	}
-	l.pool.Remove(gone)
+	if len(gone) > 0 {
+		l.pool.Remove(gone)
+	}
 }
 
 func (l *ledger) countSubmit(err error) {
