@@ -157,3 +157,39 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
 	}
 }
+
+// TestIdleStreamLives: an event stream outlives BodyTimeout and idle gaps
+// longer than StreamWriteTimeout (a quiet chain): the body's read deadline
+// is for requests with a body, and the write deadline bounds each write,
+// not the gaps between them. (The body bound once set a read deadline on
+// every request, a GET's included; net/http's background read hit it and
+// ended every stream after 30 s.)
+func TestIdleStreamLives(t *testing.T) {
+	const limit = 100 * time.Millisecond
+	tn := startNode(t, func(c *testConfig) { c.StreamWriteTimeout, c.BodyTimeout = limit, limit })
+	resp, err := http.Get(tn.base + "/v1/events?kinds=tx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	bus := tn.node.bus
+	waitFor(t, "the stream subscribes", 5*time.Second, func() bool { return bus.Len() == 1 })
+	lines := bufio.NewScanner(resp.Body)
+	chain := tn.chainID().String()
+	for round := range 3 {
+		time.Sleep(3 * limit) // idle past the write deadline
+		id := quant.Hash{byte(round + 1)}
+		bus.Publish(events.Event{Kind: events.KindTx, Chain: chain, Data: id})
+		for {
+			if !lines.Scan() {
+				t.Fatalf("round %d: the stream ended after %v idle (%v)", round, 3*limit, lines.Err())
+			}
+			if strings.Contains(lines.Text(), id.String()) {
+				break
+			}
+		}
+	}
+	if n := bus.Len(); n != 1 {
+		t.Fatalf("%d subscriptions after the idle rounds, want 1", n)
+	}
+}
