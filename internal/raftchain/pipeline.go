@@ -129,7 +129,7 @@ func (r *Replica) leadOnce(ctx context.Context, p *pipeline) time.Duration {
 		if len(p.flights) > 0 {
 			return idle // the barrier comes after them
 		}
-		if err := r.barrier(term); err != nil {
+		if err := r.barrier(ctx, term); err != nil {
 			r.log.Debug("barrier failed", "term", term, "err", err)
 			return 10 * time.Millisecond
 		}
@@ -157,12 +157,13 @@ func isDone(c <-chan struct{}) bool {
 
 // barrier waits until everything earlier leaders committed is applied
 // here; then, if the replica still leads in term, it is ready to propose.
-func (r *Replica) barrier(term uint64) error {
+// It gives up when ctx ends or the replica closes (await).
+func (r *Replica) barrier(ctx context.Context, term uint64) error {
 	r.mu.Lock()
 	r.mu.readyTerm = 0
 	r.mu.Unlock()
 	r.applyMu.Lock()
-	err := r.raft.Barrier(r.cfg.ApplyTimeout).Error()
+	err := r.await(ctx, r.raft.Barrier(r.cfg.ApplyTimeout))
 	r.handed.Store(0) // the log's last index is known again
 	r.applyMu.Unlock()
 	if err != nil {
@@ -324,10 +325,11 @@ func (r *Replica) hand(ctx context.Context, term uint64, q *quant.Quant, cut []p
 	data := EncodeEntry(q)
 	r.proposed.Store(&proposal{term: term, index: index, q: q, data: data})
 	f.future = r.raft.Apply(data, r.cfg.ApplyTimeout)
-	r.wg.Add(1)
+	// Not a goroutine Close waits for: Raft may never answer a future
+	// whose entry it committed just as it shut down (await). Closing
+	// f.done and waking the leader loop are harmless after Close.
 	go func() {
-		defer r.wg.Done()
-		f.future.Error() // completes at the latest when Raft shuts down
+		f.future.Error()
 		close(f.done)
 		r.wake()
 	}()

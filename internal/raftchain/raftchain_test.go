@@ -475,3 +475,45 @@ func TestFollowersLearnCommitsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// silentFuture is a Raft future that gives no answer until released: what
+// hashicorp/raft leaves an Apply whose entry it committed just as it shut
+// down.
+type silentFuture struct {
+	asked   chan struct{} // receives when Error is called
+	release chan struct{}
+}
+
+func (f silentFuture) Error() error {
+	f.asked <- struct{}{}
+	<-f.release
+	return hraft.ErrRaftShutdown
+}
+
+// TestCloseDoesNotWaitForSilentFutures: a future Raft never answers holds
+// neither a caller of await nor Close. (Close once waited for every
+// goroutine that waited for a future, and a leader's quant whose future
+// got no answer as its member stopped held TestLeaderFailover for ten
+// minutes.)
+func TestCloseDoesNotWaitForSilentFutures(t *testing.T) {
+	c := newCluster(t, 1, nil)
+	c.startVoters(1)
+	m := c.leader()
+	f := silentFuture{asked: make(chan struct{}, 1), release: make(chan struct{})}
+	t.Cleanup(func() { close(f.release) })
+	awaited := make(chan error, 1)
+	go func() { awaited <- m.r.await(context.Background(), f) }()
+	<-f.asked // await waits for the future before Close begins
+	closed := make(chan error, 1)
+	go func() { closed <- m.r.Close() }()
+	for _, ch := range []chan error{awaited, closed} {
+		select {
+		case err := <-ch:
+			if ch == awaited && !errors.Is(err, ErrClosed) {
+				t.Fatalf("await of a silent future at Close: %v, want ErrClosed", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a future Raft never answers held await or Close")
+		}
+	}
+}

@@ -64,14 +64,6 @@ type Replica struct {
 	closed   bool
 	closeErr error
 
-	// spawnMu orders the goroutines await starts for callers before Close
-	// waits for them (wg): once spawnClosed, await starts none. Close
-	// holds it only to set spawnClosed (closeMu would deadlock: a caller
-	// of await may hold applyMu, which the leader loop Close waits for
-	// needs).
-	spawnMu     sync.Mutex
-	spawnClosed bool
-
 	mu struct {
 		sync.Mutex
 		// readyTerm is the term in which this replica leads and has
@@ -335,9 +327,6 @@ func (r *Replica) Close() error {
 		return r.closeErr
 	}
 	r.closed = true
-	r.spawnMu.Lock()
-	r.spawnClosed = true
-	r.spawnMu.Unlock()
 	close(r.closing)
 	r.cancel()
 	errRaft := r.stopRaft().Error()
@@ -430,28 +419,28 @@ func (r *Replica) changeMembership(ctx context.Context, change func() hraft.Inde
 	return nil
 }
 
-// await waits for f or the end of ctx. The future itself always
-// completes (at the latest when Raft shuts down), and with it the
-// goroutine that waits for it: the replica owns that one, and Close waits
-// for it, so a caller that leaves when ctx ends leaves nothing running.
+// await waits for f, the end of ctx, or Close, whichever comes first
+// (ErrClosed for Close). Raft answers a future at the latest when it shuts
+// down, with one exception (hashicorp/raft v1.7.3): an entry committed and
+// queued for the FSM as Raft stops keeps its future waiting for good,
+// because the FSM's loop may take the shutdown first. So the goroutine that
+// waits for f is not one Close waits for (wg): when Raft gives no answer,
+// it stays, holding f and nothing of the replica's.
 func (r *Replica) await(ctx context.Context, f hraft.Future) error {
-	r.spawnMu.Lock()
-	if r.spawnClosed {
-		r.spawnMu.Unlock()
-		return ErrClosed // f completes as Raft shuts down
+	select {
+	case <-r.closing:
+		return ErrClosed
+	default:
 	}
-	r.wg.Add(1) // under spawnMu: never after Close began to wait
-	r.spawnMu.Unlock()
 	done := make(chan error, 1)
-	go func() {
-		defer r.wg.Done()
-		done <- f.Error()
-	}()
+	go func() { done <- f.Error() }()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-r.closing:
+		return ErrClosed
 	}
 }
 
