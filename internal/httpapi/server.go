@@ -308,11 +308,9 @@ func (s *Server) Shutdown() { s.closeOnce.Do(func() { close(s.closing) }) }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	if r.Body != nil && r.Body != http.NoBody {
-		// Only a request with a body gets the body's bounds: a read
-		// deadline on a GET would end an event stream (deadlineBody).
-		r.Body = s.deadlineBody(w, http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes))
-	}
+	// deadlineBody sees the body as it came, so that it can leave a
+	// request without one (an event stream's GET) alone.
+	r.Body = http.MaxBytesReader(sw, s.deadlineBody(w, r.Body), s.cfg.MaxBodyBytes)
 	_, pattern := s.mux.Handler(r)
 	route := pattern
 	defer func() {
