@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,8 +93,18 @@ func Open(opts Options) (*DB, error) {
 	// often. BenchmarkSustained, CPU per transaction at 2 and 3 million
 	// transactions, two runs each, alternating on one loaded machine:
 	// 8.9/11.5 and 12.5/12.7 µs with 4 MiB, 7.2/7.4 and 6.8/6.5 with 32.
-	// The cost is up to two memtables (64 MiB) of memory.
-	po.MemTableSize = 32 << 20
+	// The cost is up to two memtables (80 MiB at most) of memory.
+	po.MemTableSize = memTableSize(rand.Uint64N)
+	// Raft chains write their commits to Pebble's log without an fsync
+	// (DeferSync) and sync it once a second and whenever Pebble switches
+	// logs (at each memtable rotation, holding every commit). Writing the
+	// log back to the disk as it grows, 512 KiB at a time, leaves those
+	// syncs little to write, so they do not take the disk from the Raft
+	// log's fsyncs at once. Synced commits (the other engines) are
+	// unaffected. Its own gain, measured beside the memtable sizes above,
+	// was within the noise (docs/performance.md, session 16); it is kept
+	// because it bounds what a rotation's sync has to write.
+	po.WALBytesPerSync = 512 << 10
 	po.L0CompactionThreshold = 8
 	po.L0StopWritesThreshold = 32
 	// Pages (pages.go, about 32 KiB each) go to blob files when flushed,
@@ -138,7 +149,7 @@ func Open(opts Options) (*DB, error) {
 		_ = pdb.Close()
 		return nil, err
 	}
-	db.log.Debug("store opened", "dir", opts.Dir, "read_only", opts.ReadOnly)
+	db.log.Debug("store opened", "dir", opts.Dir, "read_only", opts.ReadOnly, "memtable_bytes", po.MemTableSize)
 	return db, nil
 }
 
@@ -376,4 +387,31 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	p.l.Error(msg, "component", "pebble", "fatal", true)
 	panic("store: pebble: " + msg)
+}
+
+// Memtable sizes: memTableSize picks one in [memTableMin, memTableMax), in
+// steps of memTableStep, for each DB it opens.
+const (
+	memTableMin  = 24 << 20
+	memTableMax  = 40 << 20
+	memTableStep = 64 << 10
+)
+
+// memTableSize picks the memtable size of a DB being opened, 32 MiB on
+// average, with randN (rand.Uint64N outside tests). It differs between
+// DBs so that stores written at one rate flush at different moments.
+//
+// Pebble flushes a memtable when it is full, so the members of a raft
+// chain, which write the same quants at the same moment, flush together
+// when their memtables are of one size. On one machine (a compose setup,
+// tests, the benchmark) their three flushes then take the disk and the
+// cores at once, and most requests over 40 ms fell in those windows. Fresh
+// three-member clusters at 14,000 tx/s for 30 s, three pairs in turn: p99
+// 40.7 / 39.2 / 28.7 ms with one size, 26.4 / 30.9 / 24.0 with sizes
+// drawn here (docs/performance.md, session 16). On separate machines it
+// is harmless. The first flushes still coincide: Pebble grows a DB's first
+// memtables from 256 KiB alike, so every size here first flushes when
+// about 32 MiB has been written, and 15 s runs did not change.
+func memTableSize(randN func(uint64) uint64) uint64 {
+	return memTableMin + randN((memTableMax-memTableMin)/memTableStep)*memTableStep
 }

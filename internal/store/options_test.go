@@ -1,0 +1,29 @@
+package store
+
+import "testing"
+
+// TestMemTableSize checks the range and step of the memtable sizes DBs
+// are opened with, and that two DBs get two sizes when the draws differ.
+func TestMemTableSize(t *testing.T) {
+	steps := uint64((memTableMax - memTableMin) / memTableStep)
+	var asked uint64
+	draw := func(v uint64) func(uint64) uint64 {
+		return func(n uint64) uint64 { asked = n; return v }
+	}
+	if got := memTableSize(draw(0)); got != memTableMin {
+		t.Errorf("the lowest draw gave %d, want %d", got, memTableMin)
+	}
+	if asked != steps {
+		t.Errorf("drew among %d sizes, want %d", asked, steps)
+	}
+	if got, want := memTableSize(draw(steps-1)), uint64(memTableMax-memTableStep); got != want {
+		t.Errorf("the highest draw gave %d, want %d", got, want)
+	}
+	a, b := memTableSize(draw(3)), memTableSize(draw(4))
+	if b-a != memTableStep {
+		t.Errorf("neighbouring draws gave %d and %d, want %d apart", a, b, memTableStep)
+	}
+	if memTableMin+memTableMax != 2*(32<<20) {
+		t.Errorf("sizes average %d MiB, want 32 (the figures in docs/performance.md)", (memTableMin+memTableMax)>>21)
+	}
+}
