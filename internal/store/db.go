@@ -87,10 +87,10 @@ func Open(opts Options) (*DB, error) {
 	// that miss, the common case, are answered by the transaction filter
 	// (filter.go) and the tables' bloom filters, so the extra L0 files
 	// cost them little.
-	// Memtables of 32 MiB instead of Pebble's 4: each flush of the random
-	// transaction index keys (kindTxIndex) overlaps all of Lbase, so eight
-	// times fewer, larger flushes rewrite Lbase about eight times less
-	// often. BenchmarkSustained, CPU per transaction at 2 and 3 million
+	// Memtables of about 32 MiB (drawn per DB, memTableSize) instead of
+	// Pebble's 4: each flush of the random transaction index keys
+	// (kindTxIndex) overlaps all of Lbase, so eight times fewer, larger
+	// flushes rewrite Lbase about eight times less often. BenchmarkSustained, CPU per transaction at 2 and 3 million
 	// transactions, two runs each, alternating on one loaded machine:
 	// 8.9/11.5 and 12.5/12.7 µs with 4 MiB, 7.2/7.4 and 6.8/6.5 with 32.
 	// The cost is up to two memtables (80 MiB at most) of memory.
@@ -411,8 +411,9 @@ const (
 // 40.7 / 39.2 / 28.7 ms with one size, 26.4 / 30.9 / 24.0 with sizes
 // drawn here (docs/performance.md, session 16). On separate machines it
 // is harmless. The first flushes still coincide: Pebble grows a DB's first
-// memtables from 256 KiB alike, so every size here first flushes when
-// about 32 MiB has been written, and 15 s runs did not change.
+// memtables from 256 KiB alike, so every size here flushes when about 32
+// MiB has been written (sizes under 31.5 MiB also at 16), and 15 s runs
+// did not change.
 func memTableSize(randN func(uint64) uint64) uint64 {
 	return memTableMin + randN((memTableMax-memTableMin)/memTableStep)*memTableStep
 }
