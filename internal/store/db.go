@@ -90,7 +90,8 @@ func Open(opts Options) (*DB, error) {
 	// Memtables of about 32 MiB (drawn per DB, memTableSize) instead of
 	// Pebble's 4: each flush of the random transaction index keys
 	// (kindTxIndex) overlaps all of Lbase, so eight times fewer, larger
-	// flushes rewrite Lbase about eight times less often. BenchmarkSustained, CPU per transaction at 2 and 3 million
+	// flushes rewrite Lbase about eight times less often.
+	// BenchmarkSustained, CPU per transaction at 2 and 3 million
 	// transactions, two runs each, alternating on one loaded machine:
 	// 8.9/11.5 and 12.5/12.7 µs with 4 MiB, 7.2/7.4 and 6.8/6.5 with 32.
 	// The cost is up to two memtables (80 MiB at most) of memory.
