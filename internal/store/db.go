@@ -39,6 +39,13 @@ type DB struct {
 	tips     *tipRecords // the committed-tip records (committed.go)
 	deferMu  sync.Mutex  // serializes syncDeferred
 
+	// firstFlushAt is when (in bytes of quant batches written since Open)
+	// the DB flushes its memtables once of its own accord, drawn per DB
+	// (firstFlushAt); 0 never (read-only). written counts those bytes
+	// until then.
+	firstFlushAt uint64
+	written      atomic.Uint64
+
 	// mu guards closed, which with ops (the calls in flight) lets Close
 	// wait for running calls (Pebble must not be closed under an open
 	// iterator), and the per-chain write locks.
@@ -137,6 +144,9 @@ func Open(opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
 	db := &DB{pdb: pdb, dir: opts.Dir, log: opts.Logger, readOnly: opts.ReadOnly}
+	if !opts.ReadOnly {
+		db.firstFlushAt = firstFlushAt(rand.Uint64N)
+	}
 	db.mu.writers = make(map[quant.Hash]*chainShared)
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
@@ -151,7 +161,8 @@ func Open(opts Options) (*DB, error) {
 		_ = pdb.Close()
 		return nil, err
 	}
-	db.log.Debug("store opened", "dir", opts.Dir, "read_only", opts.ReadOnly, "memtable_bytes", po.MemTableSize)
+	db.log.Debug("store opened", "dir", opts.Dir, "read_only", opts.ReadOnly, "memtable_bytes", po.MemTableSize,
+		"first_flush_bytes", db.firstFlushAt)
 	return db, nil
 }
 
@@ -411,10 +422,58 @@ const (
 // three-member clusters at 14,000 tx/s for 30 s, three pairs in turn: p99
 // 40.7 / 39.2 / 28.7 ms with one size, 26.4 / 30.9 / 24.0 with sizes
 // drawn here (docs/performance.md, session 16). On separate machines it
-// is harmless. The first flushes still coincide: Pebble grows a DB's first
-// memtables from 256 KiB alike, so every size here flushes when about 32
-// MiB has been written (sizes under 31.5 MiB also at 16), and 15 s runs
-// did not change.
+// is harmless. Pebble grows a DB's first memtables from 256 KiB alike, so
+// every size here would first flush when about 32 MiB has been written
+// (sizes under 31.5 MiB also at 16): firstFlushAt draws those apart.
 func memTableSize(randN func(uint64) uint64) uint64 {
 	return memTableMin + randN((memTableMax-memTableMin)/memTableStep)*memTableStep
+}
+
+// The first flush: firstFlushAt picks a point in [firstFlushMin,
+// firstFlushMax), in steps of memTableStep, of the bytes written.
+const (
+	firstFlushMin = 4 << 20
+	firstFlushMax = 14 << 20
+)
+
+// firstFlushAt picks how many bytes of quants a DB takes after Open before
+// it flushes its memtables once of its own accord (wrote), with randN
+// (rand.Uint64N outside tests).
+//
+// A DB's memtables grow from Pebble's 256 KiB, doubling, to the size drawn
+// by memTableSize, and Pebble flushes when the full ones reach half that
+// size. Every DB opened at one moment and written at one rate therefore
+// flushes at the same moments at first, 15.75 and 31.75 MiB of memtable
+// into its life, whatever its size: the three members of a raft chain on
+// one machine, started together, took the disk at once there, which the
+// drawn sizes only part later. A flush asked for at a point drawn per DB
+// shifts that DB's later rotations and flushes, so that its first flushes
+// part from the others' too. The range ends before the first flush Pebble
+// would make itself (15.75 MiB of memtable, which holds about 12 % more
+// than the bytes of a raft chain's quant batches), so the flush asked for
+// moves at most that to disk. A model of Pebble's rotations (its growth,
+// its flush at half the size, a forced flush's memtable not grown when
+// less than half full), three DBs at 14,000 tx/s for 15 s: all three
+// flush within 0.5 s of each other in every cluster without it, in about
+// a quarter of them with it.
+func firstFlushAt(randN func(uint64) uint64) uint64 {
+	return firstFlushMin + randN((firstFlushMax-firstFlushMin)/memTableStep)*memTableStep
+}
+
+// wrote counts n bytes of a committed batch and asks Pebble for the first
+// flush (firstFlushAt) when they reach it. A failed request is logged: the
+// DB then flushes when Pebble would have.
+func (db *DB) wrote(n int) {
+	if db.firstFlushAt == 0 {
+		return
+	}
+	total := db.written.Add(uint64(n))
+	if total < db.firstFlushAt || total-uint64(n) >= db.firstFlushAt {
+		return
+	}
+	if _, err := db.pdb.AsyncFlush(); err != nil {
+		db.log.Warn("store: the first flush was not started", "err", err)
+		return
+	}
+	db.log.Debug("store: first flush started", "dir", db.dir, "written_bytes", total)
 }

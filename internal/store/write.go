@@ -86,6 +86,7 @@ func (c *Chain) Connect(e chain.Entry) error {
 	if err := b.Commit(c.commitOptions()); err != nil {
 		return fmt.Errorf("chain %s: connect quant %d %s: %w", short(c.id), e.Meta.Height, short(h), err)
 	}
+	c.db.wrote(b.Len())
 	c.recordCommit(h, e.Meta.Height)
 	return nil
 }
@@ -210,6 +211,7 @@ func (c *Chain) Reorg(disconnect []quant.Hash, connect []chain.Entry) error {
 	if err := b.Commit(c.commitOptions()); err != nil {
 		return fmt.Errorf("chain %s: reorg: %w", short(c.id), err)
 	}
+	c.db.wrote(b.Len())
 	c.recordCommit(forkHash, forkHeight)
 	c.db.log.Debug("reorg", "chain", c.id.String(), "disconnected", len(disconnect),
 		"connected", len(connect), "height", forkHeight, "tip", short(forkHash))
