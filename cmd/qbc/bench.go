@@ -37,6 +37,9 @@ acknowledged ones to commit. It contacts only the nodes it is given.
 
 Commits need quants: run the node with --mine, or give --leap-every to
 have the bench ask the first node to leap (POST /leap) at that interval.
+If the nodes refuse everything with pool_full for --stuck (default 30s)
+and nothing commits meanwhile, the bench stops sending, reports what it
+has and exits with an error: their pool would not have made room.
 
 --reference first measures this machine's limits (about 4s): Ed25519
 verifications per second on all cores, SHA-256 throughput, fsyncs per
@@ -76,6 +79,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		keys      = fs.Int("keys", 16, "sign with `N` random keys in turn")
 		size      = fs.Int("size", 100, "payloads of `BYTES` bytes (a JSON object padded to it)")
 		drain     = fs.Duration("drain", 0, "after sending, wait up to `D` for commits (default 10s)")
+		stuck     = fs.Duration("stuck", 0, "stop sending after `D` of pool_full refusals with nothing committed (default 30s)")
 		quiet     = fs.Bool("quiet", false, "no progress lines")
 	)
 	pos, err := fs.parse(args)
@@ -101,6 +105,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		Size:       *size,
 		Drain:      *drain,
 		LeapEvery:  *leapEvery,
+		Stuck:      *stuck,
 		Reference:  *reference,
 	}
 	if len(cfg.Nodes) == 0 && *reference {
@@ -119,6 +124,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	if set["drain"] && *drain <= 0 {
 		return usagef("bench: --drain must be positive")
+	}
+	if set["stuck"] && *stuck <= 0 {
+		return usagef("bench: --stuck must be positive")
 	}
 	if *chainID != "" {
 		id, err := quant.ParseHash(*chainID)

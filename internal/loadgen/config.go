@@ -55,6 +55,10 @@ type Config struct {
 	// LeapEvery, if set, makes the bench POST /leap to the first node at
 	// this interval while it runs (for a node not mining).
 	LeapEvery time.Duration
+	// Stuck is how long the nodes may refuse everything with pool_full,
+	// nothing acknowledged or committed meanwhile, before the run stops
+	// sending and ends with ErrStuck. Default 30s.
+	Stuck time.Duration
 	// Reference measures the machine's limits before the load
 	// (MeasureReference) and adds ratios to the report.
 	Reference bool
@@ -111,6 +115,9 @@ func (c *Config) EnsureDefaults() {
 	if c.Drain == 0 {
 		c.Drain = 10 * time.Second
 	}
+	if c.Stuck == 0 {
+		c.Stuck = 30 * time.Second
+	}
 }
 
 // Validate names the first bad field.
@@ -144,6 +151,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("loadgen: drain: must not be negative")
 	case c.LeapEvery < 0:
 		return fmt.Errorf("loadgen: leap_every: must not be negative")
+	case c.Stuck < 0:
+		return fmt.Errorf("loadgen: stuck: must not be negative")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -37,6 +38,8 @@ type run struct {
 
 	peakMu sync.Mutex
 	peak   []float64 // each node's highest RSS seen; guarded by peakMu
+
+	stuck atomic.Bool // the monitor stopped sending (Config.Stuck)
 }
 
 // Run loads the nodes of cfg and reports what came of it. It returns once
@@ -130,7 +133,14 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	if rep.Reference != nil {
 		rep.Ratios = ratiosOf(&rep, rep.Reference)
 	}
-	return rep, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if r.stuck.Load() {
+		rep.Stopped = fmt.Sprintf("the nodes refused every request with pool_full for %s and nothing committed", r.cfg.Stuck)
+		return rep, fmt.Errorf("%w for %s: sending stopped early (a chain that makes no quants: run the node with --mine, or the bench with --leap-every)", ErrStuck, r.cfg.Stuck)
+	}
+	return rep, nil
 }
 
 // newReport is the report of the run's settings, before anything is
@@ -268,7 +278,7 @@ func (r *run) load(ctx context.Context, p *producing, start time.Time) (sendEnd,
 	sideCtx, stopSide := context.WithCancel(ctx)
 	var side errgroup.Group
 	defer func() { stopSide(); side.Wait() }()
-	side.Go(func() error { r.monitor(sideCtx, start, sendCtx); return nil })
+	side.Go(func() error { r.monitor(sideCtx, start, sendCtx, stopSend); return nil })
 	if cfg.LeapEvery > 0 {
 		side.Go(func() error { r.leapLoop(sideCtx); return nil })
 	}
@@ -419,16 +429,27 @@ func (r *run) drain(ctx context.Context, d time.Duration) {
 }
 
 // monitor samples the nodes' /metrics every second (for peak RSS and the
-// pool) and writes a progress line.
-func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Context) {
-	tick := time.NewTicker(time.Second)
+// pool) and writes a progress line. It stops sending (stopSend) once the
+// nodes have refused everything with pool_full for Config.Stuck with
+// nothing acknowledged or committed.
+func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Context, stopSend func()) {
+	tick := time.NewTicker(r.tick())
 	defer tick.Stop()
 	var prev trackerStats
+	moved, full := start, r.cnt.poolFull() // the last progress; pool_full refusals then
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now := <-tick.C:
+			ts := r.tr.stats()
+			if ts.accepted > prev.accepted || ts.committed > prev.committed || r.cnt.poolFull() == full {
+				moved, full = now, r.cnt.poolFull()
+			} else if now.Sub(moved) >= r.cfg.Stuck && sendCtx.Err() == nil {
+				r.stuck.Store(true)
+				r.notef("the nodes have refused everything with pool_full for %s and nothing committed: sending stops", r.cfg.Stuck)
+				stopSend()
+			}
 		}
 		var pool float64
 		for i, u := range r.urls {
@@ -483,4 +504,10 @@ func (r *run) leapLoop(ctx context.Context) {
 			r.notef("leap: %v", err)
 		}
 	}
+}
+
+// tick is how often the monitor samples: every second, or more often when
+// Config.Stuck is shorter than 4 s (tests).
+func (r *run) tick() time.Duration {
+	return min(time.Second, max(r.cfg.Stuck/4, 10*time.Millisecond))
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -276,4 +277,40 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return string(l.b)
+}
+
+// TestRunStuck: a node that makes no quants, its pool full, and a count
+// above the pool's room: the run stops sending after Config.Stuck with
+// ErrStuck and a report that says so, rather than wait out its duration.
+func TestRunStuck(t *testing.T) {
+	n := startNode(t, quant.PolicyOpen, func(c *node.Config) { c.PoolMaxTxs = 300 })
+	began := time.Now()
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		Nodes:    []string{n.Addr()},
+		Count:    3000,
+		Duration: time.Minute,
+		Drain:    10 * time.Millisecond,
+		Stuck:    500 * time.Millisecond,
+		Batch:    100,
+		Workers:  4,
+		Unsigned: true,
+		Binary:   true,
+	})
+	if !errors.Is(err, loadgen.ErrStuck) {
+		t.Fatalf("Run: %v, want ErrStuck", err)
+	}
+	if took := time.Since(began); took > 30*time.Second {
+		t.Errorf("the run took %s, want it stopped well before its minute", took)
+	}
+	if rep.Stopped == "" || rep.Accepted != 300 || rep.Committed != 0 || rep.Errors[api.CodePoolFull] == 0 {
+		t.Errorf("stopped %q, accepted %d, committed %d, pool_full %d: want a reason, 300, 0 and some",
+			rep.Stopped, rep.Accepted, rep.Committed, rep.Errors[api.CodePoolFull])
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "sending stopped early: the nodes refused every request with pool_full") {
+		t.Errorf("the text report does not say why sending stopped:\n%s", text.String())
+	}
 }

@@ -32,6 +32,9 @@ type Report struct {
 	SendTime   float64    `json:"send_seconds"`       // from the start to the last acknowledgement
 	CommitTime float64    `json:"commit_seconds"`     // from the start to the last commit seen
 	DrainTime  float64    `json:"drain_seconds"`      // waiting for commits after sending
+	// Stopped, if set, says why sending stopped before Count or Duration
+	// (ErrStuck).
+	Stopped string `json:"stopped,omitempty"`
 
 	// Transactions. Sent = Accepted + Rejected; Committed + Uncommitted =
 	// Accepted.
@@ -221,7 +224,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.LeapEvery > 0 {
 		leap = fmt.Sprintf(", leaping every %s", secs(r.LeapEvery))
 	}
-	fmt.Fprintf(&b, "  sent for %s, drained %s%s\n\n", secs(r.SendTime), secs(r.DrainTime), leap)
+	fmt.Fprintf(&b, "  sent for %s, drained %s%s\n", secs(r.SendTime), secs(r.DrainTime), leap)
+	if r.Stopped != "" {
+		fmt.Fprintf(&b, "  sending stopped early: %s\n", r.Stopped)
+	}
+	b.WriteString("\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "transactions\ttotal\tper second\t\n")

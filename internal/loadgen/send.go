@@ -113,6 +113,14 @@ func (c *counters) snapshot() (map[string]int64, int64, int64, time.Duration) {
 	return errs, c.mu.retries, c.mu.requests, c.mu.stall
 }
 
+// poolFull is how many transactions the nodes refused with pool_full so
+// far.
+func (c *counters) poolFull() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.errors[api.CodePoolFull]
+}
+
 func (c *counters) errorCount() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
