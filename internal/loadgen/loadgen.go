@@ -433,7 +433,8 @@ func (r *run) drain(ctx context.Context, d time.Duration) {
 // nodes have refused everything with pool_full for Config.Stuck with
 // nothing acknowledged or committed.
 func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Context, stopSend func()) {
-	tick := time.NewTicker(r.tick())
+	every := r.tick()
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var prev trackerStats
 	moved, full := start, r.cnt.poolFull() // the last progress; pool_full refusals then
@@ -471,8 +472,8 @@ func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Cont
 		}
 		r.notef("%3.0fs %s: acked %s (%s/s)  committed %s (%s/s)  waiting %s  pool %s  errors %s",
 			time.Since(start).Seconds(), phase,
-			inum(ts.accepted), inum(ts.accepted-prev.accepted),
-			inum(ts.committed), inum(ts.committed-prev.committed),
+			inum(ts.accepted), num(float64(ts.accepted-prev.accepted)/every.Seconds()),
+			inum(ts.committed), num(float64(ts.committed-prev.committed)/every.Seconds()),
 			inum(ts.outstanding()), inum(int64(pool)), inum(r.cnt.errorCount()))
 		prev = ts
 	}
