@@ -36,7 +36,8 @@ are sent, whichever is first, then waits up to --drain for the
 acknowledged ones to commit. It contacts only the nodes it is given.
 
 Commits need quants: run the node with --mine, or give --leap-every to
-have the bench ask the first node to leap (POST /leap) at that interval.
+have the bench ask the first node to leap the chain (POST /v1/leap, or
+/v1/chains/ID/leap with --chain) at that interval.
 If the nodes refuse everything with pool_full for --stuck (default 30s)
 and nothing commits meanwhile, the bench stops sending, reports what it
 has and exits with an error: their pool would not have made room.
@@ -74,7 +75,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		chainID   = fs.String("chain", "", "the chain `ID` (hex) to load, through /v1/chains/ID/... (default: the first node's default chain)")
 		asJSON    = fs.Bool("json", false, "print the report as one JSON object")
 		reference = fs.Bool("reference", false, "measure this machine's limits first and report ratios to them")
-		leapEvery = fs.Duration("leap-every", 0, "ask the first node to leap every `D` (for a node not started with --mine)")
+		leapEvery = fs.Duration("leap-every", 0, "ask the first node to leap the chain every `D` (for a node not started with --mine)")
 		workers   = fs.Int("workers", 8, "`N` requests in flight")
 		keys      = fs.Int("keys", 16, "sign with `N` random keys in turn")
 		size      = fs.Int("size", 100, "payloads of `BYTES` bytes (a JSON object padded to it)")

@@ -52,8 +52,8 @@ type Config struct {
 	// Drain bounds the wait, after sending, for acknowledged transactions
 	// to commit. Default 10s.
 	Drain time.Duration
-	// LeapEvery, if set, makes the bench POST /leap to the first node at
-	// this interval while it runs (for a node not mining).
+	// LeapEvery, if set, makes the bench ask the first node to leap the
+	// run's chain at this interval while it runs (for a node not mining).
 	LeapEvery time.Duration
 	// Stuck is how long the nodes may refuse everything with pool_full,
 	// nothing acknowledged or committed meanwhile, before the run stops

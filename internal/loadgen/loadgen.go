@@ -439,18 +439,19 @@ func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Cont
 	var prev trackerStats
 	moved, full := start, r.cnt.poolFull() // the last progress; pool_full refusals then
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
-			ts := r.tr.stats()
-			if ts.accepted > prev.accepted || ts.committed > prev.committed || r.cnt.poolFull() == full {
-				moved, full = now, r.cnt.poolFull()
-			} else if now.Sub(moved) >= r.cfg.Stuck && sendCtx.Err() == nil {
-				r.stuck.Store(true)
-				r.notef("the nodes have refused everything with pool_full for %s and nothing committed: sending stops", r.cfg.Stuck)
-				stopSend()
-			}
+		case now = <-tick.C:
+		}
+		ts := r.tr.stats()
+		if f := r.cnt.poolFull(); ts.accepted > prev.accepted || ts.committed > prev.committed || f == full {
+			moved, full = now, f
+		} else if now.Sub(moved) >= r.cfg.Stuck && sendCtx.Err() == nil {
+			r.stuck.Store(true)
+			r.notef("the nodes have refused everything with pool_full for %s and nothing committed: sending stops", r.cfg.Stuck)
+			stopSend()
 		}
 		var pool float64
 		for i, u := range r.urls {
@@ -465,7 +466,6 @@ func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Cont
 			r.peakMu.Unlock()
 			pool += max(s.pool, 0)
 		}
-		ts := r.tr.stats()
 		phase := "sending"
 		if sendCtx.Err() != nil {
 			phase = "draining"
@@ -479,10 +479,14 @@ func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Cont
 	}
 }
 
-// leapLoop asks the first node to leap every Config.LeapEvery until ctx
+// leapLoop asks the first node to leap the run's chain (POST /v1/leap, or
+// /v1/chains/{id}/leap with Config.Chain) every Config.LeapEvery until ctx
 // ends.
 func (r *run) leapLoop(ctx context.Context) {
 	c := client.New(r.urls[0], r.hc)
+	if !r.cfg.Chain.IsZero() {
+		c = c.OnChain(r.cfg.Chain)
+	}
 	tick := time.NewTicker(r.cfg.LeapEvery)
 	defer tick.Stop()
 	for {
@@ -491,7 +495,7 @@ func (r *run) leapLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		_, err := c.Leap(ctx)
+		_, err := c.LeapQuant(ctx)
 		if ctx.Err() != nil {
 			return
 		}
