@@ -764,6 +764,9 @@ func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, out api.Batc
 // resultsQuery refuses a batch submission's results parameter other than
 // all or refused.
 func resultsQuery(r *http.Request) error {
+	if r.URL.RawQuery == "" {
+		return nil // the common request: not worth parsing
+	}
 	switch v := r.URL.Query().Get("results"); v {
 	case "", api.ResultsAll, api.ResultsRefused:
 		return nil

@@ -319,11 +319,23 @@ func TestMetricsAndProfiling(t *testing.T) {
 	tn.reg.MustRegister(height)
 	height.Set(7)
 	tn.json("GET", "/leap", nil, 200, nil)
+	tn.do("GET", "/no/such/route", "", nil)
+	tn.do("DELETE", "/leap", "", nil)
+	tn.do("GET", "/v1/chains/"+tn.chainID().String()+"/stats", "", nil)
 	status, body := tn.do("GET", "/metrics", "", nil)
-	for _, want := range []string{"qbc_test_height 7", `qbc_http_requests_total{route="GET /leap",status="200"} 1`, `qbc_http_request_duration_seconds_count{route="GET /leap"} 1`} {
+	for _, want := range []string{"qbc_test_height 7",
+		`qbc_http_requests_total{route="GET /leap",status="200"} 1`, `qbc_http_request_duration_seconds_count{route="GET /leap"} 1`,
+		// Requests no route takes are counted under one label, whatever
+		// their path.
+		`qbc_http_requests_total{route="unmatched",status="404"} 1`, `qbc_http_requests_total{route="unmatched",status="405"} 1`,
+		`qbc_http_requests_total{route="GET /v1/chains/{chain}/stats",status="200"} 1`,
+	} {
 		if status != 200 || !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, body)
 		}
+	}
+	if strings.Contains(string(body), `route="/"`) || strings.Contains(string(body), "/no/such/route") {
+		t.Fatalf("/metrics names the fallback route or an unmatched path:\n%s", body)
 	}
 	status, body = tn.do("GET", "/debug/pprof/", "", nil)
 	tn.wantError(status, body, 401, "unauthorized")

@@ -129,7 +129,7 @@ type Config struct {
 type Server struct {
 	cfg        Config
 	log        *slog.Logger
-	mux        *http.ServeMux
+	mux        checkedMux
 	reqMetrics *requestMetrics
 	// cop refuses cross-site browser requests that change state.
 	cop *http.CrossOriginProtection
@@ -169,11 +169,41 @@ func New(cfg Config) *Server {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), closing: make(chan struct{}),
-		cop: http.NewCrossOriginProtection()}
+	s := &Server{cfg: cfg, log: cfg.Logger, closing: make(chan struct{}), cop: http.NewCrossOriginProtection()}
+	s.mux = checkedMux{ServeMux: http.NewServeMux(), s: s}
+	// The unmatched: a wrong method (405) or an unknown path (404), in
+	// the API's error shape.
+	s.mux.ServeMux.HandleFunc(unmatched, s.notFound)
 	s.reqMetrics = newRequestMetrics(cfg.Registry)
 	s.routes()
 	return s
+}
+
+// unmatched is the pattern of the API's fallback route, which every
+// request no other route matches reaches.
+const unmatched = "/"
+
+// checkedMux is the API's mux: each route it registers refuses cross-site
+// requests that would change state (crossSite) before its handler runs,
+// so that a request's route is looked up once, by the mux, which names
+// it in Request.Pattern.
+type checkedMux struct {
+	*http.ServeMux
+	s *Server
+}
+
+// Handle registers h for pattern behind the cross-site check.
+func (m checkedMux) Handle(pattern string, h http.Handler) {
+	m.ServeMux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.s.crossSite(w, r, pattern) {
+			h.ServeHTTP(w, r)
+		}
+	}))
+}
+
+// HandleFunc registers fn for pattern behind the cross-site check.
+func (m checkedMux) HandleFunc(pattern string, fn func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(fn))
 }
 
 // ledgerKey is the request context key of the chain a route serves.
@@ -311,8 +341,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// deadlineBody sees the body as it came, so that it can leave a
 	// request without one (an event stream's GET) alone.
 	r.Body = http.MaxBytesReader(sw, s.deadlineBody(w, r.Body), s.cfg.MaxBodyBytes)
-	_, pattern := s.mux.Handler(r)
-	route := pattern
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -323,18 +351,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.writeError(sw, r, errorf(api.CodeInternal, "internal error"))
 			}
 		}
-		if route == "" {
+		route := r.Pattern // set by the mux
+		if route == "" || route == unmatched {
 			route = "unmatched"
 		}
 		s.reqMetrics.done(route, sw.status, time.Since(start))
 	}()
-	if pattern == "" {
-		s.notFound(sw, r)
-		return
-	}
-	if !s.crossSite(sw, r, pattern) {
-		return
-	}
 	s.mux.ServeHTTP(sw, r)
 }
 
@@ -345,7 +367,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, p := s.mux.Handler(probe); p != "" {
+		if _, p := s.mux.Handler(probe); p != "" && p != unmatched {
 			allowed = append(allowed, m)
 		}
 	}

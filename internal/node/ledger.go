@@ -32,7 +32,10 @@ import (
 // the chain's engine declares (consensus.Ordered or not), never by its
 // name: see producer.
 type ledger struct {
-	node    *Node
+	node *Node
+	// hexID is the chain's id in hex, as events name it (made once: a
+	// submission would otherwise encode it per request).
+	hexID   string
 	log     *slog.Logger
 	st      *store.Chain
 	chain   *chain.Chain
@@ -115,12 +118,12 @@ type producer interface {
 // openLedger opens a stored chain with a pool and a peer service of its
 // own. bootstrap are the addresses its peer service joins first.
 func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err error) {
-	l := &ledger{node: n, st: st, bus: n.bus}
+	l := &ledger{node: n, st: st, bus: n.bus, hexID: st.ID().String()}
 	l.pool, err = mempool.New(mempool.Options{MaxTxs: n.cfg.PoolMaxTxs, MaxBytes: n.cfg.PoolMaxBytes})
 	if err != nil {
 		return nil, err
 	}
-	reg := &trackedRegisterer{Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"chain": st.ID().String()}, n.reg)}
+	reg := &trackedRegisterer{Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"chain": l.hexID}, n.reg)}
 	l.reg = reg
 	defer func() {
 		if err != nil {
@@ -231,7 +234,7 @@ func (l *ledger) SubmitBatch(ctx context.Context, txs []*quant.Tx) ([]quant.Hash
 // accepted tells subscribers and peers (but from) of transactions that
 // entered the pool. It keeps txs.
 func (l *ledger) accepted(txs []*quant.Tx, ids []quant.Hash, from peer.ID) {
-	if chain := l.chain.ID().String(); l.bus.Wants(events.KindTx, chain) {
+	if chain := l.hexID; l.bus.Wants(events.KindTx, chain) {
 		for _, id := range ids {
 			l.bus.Publish(events.Event{Kind: events.KindTx, Chain: chain, Data: id})
 		}
@@ -361,7 +364,7 @@ func (l *ledger) committed(q *quant.Quant) {
 // only the store's id: a replica calls it while it opens, before l.chain
 // is set.
 func (l *ledger) publish(q *quant.Quant) {
-	l.bus.Publish(events.Event{Kind: events.KindQuant, Chain: l.st.ID().String(), Data: q})
+	l.bus.Publish(events.Event{Kind: events.KindQuant, Chain: l.hexID, Data: q})
 }
 
 // Peers lists the nodes this node knows.

@@ -195,7 +195,7 @@ func New(cfg Config, logger *slog.Logger) (_ *Node, err error) {
 		root.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusFound))
 	}
 	n.server = &http.Server{
-		Handler:           n.tracked(root),
+		Handler:           n.tracked(apiFirst(root, api)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -504,6 +504,19 @@ func (n *Node) AddPeer(ctx context.Context, addr string) error {
 
 // Syncing reports whether the default chain is syncing, and to what height.
 func (n *Node) Syncing() (bool, uint64) { return n.def().Syncing() }
+
+// apiFirst sends the /v1/ routes, most of a node's requests, straight to
+// the API and every other request through root, which sends /v1/ to the
+// API too: one route lookup fewer for each API request.
+func apiFirst(root *http.ServeMux, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		root.ServeHTTP(w, r)
+	})
+}
 
 // tracked counts the requests h serves, so Run can wait for them.
 func (n *Node) tracked(h http.Handler) http.Handler {
