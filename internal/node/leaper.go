@@ -70,14 +70,31 @@ func (p *leaper) submit(_ context.Context, txs []*quant.Tx) ([]quant.Hash, []err
 		}
 	}
 	l.unpoolCommitted(since, ids[:fit], errs[:fit])
-	accepted, acceptedIDs := make([]*quant.Tx, 0, fit), make([]quant.Hash, 0, fit)
-	for i, tx := range txs[:fit] {
+	accepted, acceptedIDs := acceptedOnly(txs[:fit], ids[:fit], errs[:fit])
+	l.accepted(accepted, acceptedIDs, peer.ID{})
+	return ids, errs
+}
+
+// acceptedOnly returns the transactions of txs, and their ids, whose error
+// is nil: txs and ids themselves when all are, as a single submission's
+// usually are.
+func acceptedOnly(txs []*quant.Tx, ids []quant.Hash, errs []error) ([]*quant.Tx, []quant.Hash) {
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
+		}
+	}
+	if n == len(txs) {
+		return txs, ids
+	}
+	accepted, acceptedIDs := make([]*quant.Tx, 0, n), make([]quant.Hash, 0, n)
+	for i, tx := range txs {
 		if errs[i] == nil {
 			accepted, acceptedIDs = append(accepted, tx), append(acceptedIDs, ids[i])
 		}
 	}
-	l.accepted(accepted, acceptedIDs, peer.ID{})
-	return ids, errs
+	return accepted, acceptedIDs
 }
 
 // fitting is how many of txs, from the first, the pool has room for now.
