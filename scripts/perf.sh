@@ -327,6 +327,13 @@ if want single; then
 	done
 	row "single-transaction requests (POST /v1/txs, no leaps): node CPU per request, µs, median of 3 (runs)" "$(median "${NODE_US[@]}") (${NODE_US[*]})" "qbc bench --batch 1 --unsigned --count 50000; node CPU from /proc"
 	row "the same requests to a bare net/http server (scripts/httpfloor, the floor): CPU per request, µs, median of 3 (runs)" "$(median "${FLOOR_US[@]}") (${FLOOR_US[*]})" "run in turn with the node's"
+	# What the node adds to net/http, run by run (each node run beside the
+	# floor run after it): the figure that compares between machines.
+	BEYOND=()
+	for i in 0 1 2; do
+		BEYOND+=("$(fmt "$(awk -v a="${NODE_US[$i]}" -v b="${FLOOR_US[$i]}" 'BEGIN { print a - b }')" 1)")
+	done
+	row "the node beyond the floor: CPU per request, µs, median of 3 (runs)" "$(median "${BEYOND[@]}") (${BEYOND[*]})" "each node run less the floor run after it"
 fi
 
 # idle_share PID...: each process's share of a core over 30 s, worst first.
