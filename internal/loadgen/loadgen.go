@@ -137,7 +137,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	if r.stuck.Load() {
-		rep.Stopped = fmt.Sprintf("the nodes refused every request with pool_full for %s and nothing committed", r.cfg.Stuck)
+		rep.Stopped = r.stuckReason()
 		return rep, fmt.Errorf("%w for %s: sending stopped early (a chain that makes no quants: run the node with --mine, or the bench with --leap-every)", ErrStuck, r.cfg.Stuck)
 	}
 	return rep, nil
@@ -450,7 +450,7 @@ func (r *run) monitor(ctx context.Context, start time.Time, sendCtx context.Cont
 			moved, full = now, f
 		} else if now.Sub(moved) >= r.cfg.Stuck && sendCtx.Err() == nil {
 			r.stuck.Store(true)
-			r.notef("the nodes have refused everything with pool_full for %s and nothing committed: sending stops", r.cfg.Stuck)
+			r.notef("%s: sending stops", r.stuckReason())
 			stopSend()
 		}
 		var pool float64
@@ -509,6 +509,11 @@ func (r *run) leapLoop(ctx context.Context) {
 			r.notef("leap: %v", err)
 		}
 	}
+}
+
+// stuckReason says why the monitor stopped sending (Config.Stuck).
+func (r *run) stuckReason() string {
+	return fmt.Sprintf("the nodes refused every request with pool_full for %s and nothing committed", r.cfg.Stuck)
 }
 
 // tick is how often the monitor samples: every second, or more often when

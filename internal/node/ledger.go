@@ -142,7 +142,7 @@ func (n *Node) openLedger(st *store.Chain, bootstrap []string) (_ *ledger, err e
 			l.prod.close()
 		}
 	}()
-	l.log = n.log.With("chain", l.chain.ID().String(), "name", l.chain.Rules().Name)
+	l.log = n.log.With("chain", l.hexID, "name", l.chain.Rules().Name)
 	l.metrics.height.Set(float64(l.chain.Tip().Header.Height))
 	_, syncs := l.prod.fromPeers()
 	l.p2p, err = peer.New(peer.Config{
