@@ -40,7 +40,8 @@ have the bench ask the first node to leap the chain (POST /v1/leap, or
 /v1/chains/ID/leap with --chain) at that interval.
 If the nodes refuse everything with pool_full for --stuck (default 30s)
 and nothing commits meanwhile, the bench stops sending, reports what it
-has and exits with an error: their pool would not have made room.
+has (without waiting for --drain) and exits with an error: their pool
+would not have made room.
 
 --reference first measures this machine's limits (about 4s): Ed25519
 verifications per second on all cores, SHA-256 throughput, fsyncs per

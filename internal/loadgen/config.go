@@ -50,7 +50,8 @@ type Config struct {
 	// (at most the whole run's Count). Default 250,000; -1 for none.
 	Prefill int
 	// Drain bounds the wait, after sending, for acknowledged transactions
-	// to commit. Default 10s.
+	// to commit. Default 10s. A run stopped by Stuck does not wait: nothing
+	// committed for that long.
 	Drain time.Duration
 	// LeapEvery, if set, makes the bench ask the first node to leap the
 	// run's chain at this interval while it runs (for a node not mining).

@@ -292,8 +292,9 @@ func (r *run) load(ctx context.Context, p *producing, start time.Time) (sendEnd,
 	stopSend()
 	p.stop()
 
-	// Drain: wait for the acknowledged transactions to commit.
-	if ctx.Err() == nil && cfg.Drain > 0 && r.tr.stats().outstanding() > 0 {
+	// Drain: wait for the acknowledged transactions to commit. Not after a
+	// stuck stop: nothing committed for Config.Stuck, so nothing is coming.
+	if ctx.Err() == nil && cfg.Drain > 0 && !r.stuck.Load() && r.tr.stats().outstanding() > 0 {
 		r.notef("sending done; waiting up to %s for %s transactions to commit", cfg.Drain, inum(r.tr.stats().outstanding()))
 		r.drain(ctx, cfg.Drain)
 	}
