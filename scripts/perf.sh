@@ -28,8 +28,9 @@
 #                (root and the io or blkio controller needed)
 #   --out        also write the table to FILE
 #
-# Needs: Go (it builds qbc and scripts/httpfloor, the single-request row's
-# bare net/http reference, into a temporary directory), curl, awk, and free
+# Needs: Go (it builds qbc, and scripts/httpfloor and scripts/tcpfloor, the
+# single-request row's bare net/http and bare TCP references, into a
+# temporary directory), curl, awk, and free
 # ports 5100-5102, 5200-5202 and 5300-5302 on 127.0.0.1. It takes about 8
 # minutes (--long: about 20). Run it on a quiet machine: it measures the
 # machine as much as QBC.
@@ -310,7 +311,8 @@ if want single; then
 	# take turns, three runs each: the machine's speed drifts between runs
 	# more than a build's does.
 	CGO_ENABLED=0 go build -o "$WORK/httpfloor" ./scripts/httpfloor
-	NODE_US=() FLOOR_US=()
+	CGO_ENABLED=0 go build -o "$WORK/tcpfloor" ./scripts/tcpfloor
+	NODE_US=() FLOOR_US=() TCP_US=()
 	for i in 1 2 3; do
 		start_node "single$i" 127.0.0.1:5102
 		NODE_US+=("$(single_cpu "$PID" 5102)")
@@ -324,9 +326,12 @@ if want single; then
 		FLOOR_US+=("$(single_cpu "$FLOOR" 5102)")
 		stop_node "$FLOOR"
 		stop_node "$UP"
+		# Below net/http: a Go TCP echo of as many 200 B round trips.
+		TCP_US+=("$(fmt "$("$WORK/tcpfloor" -n 50000 -size 200 | sed -E 's/.*: ([0-9.]+) µs.*/\1/')" 1)")
 	done
 	row "single-transaction requests (POST /v1/txs, no leaps): node CPU per request, µs, median of 3 (runs)" "$(median "${NODE_US[@]}") (${NODE_US[*]})" "qbc bench --batch 1 --unsigned --count 50000; node CPU from /proc"
 	row "the same requests to a bare net/http server (scripts/httpfloor, the floor): CPU per request, µs, median of 3 (runs)" "$(median "${FLOOR_US[@]}") (${FLOOR_US[*]})" "run in turn with the node's"
+	row "below HTTP: a Go TCP echo server, 50,000 round trips of 200 B: server CPU per round trip, µs, median of 3 (runs)" "$(median "${TCP_US[@]}") (${TCP_US[*]})" "scripts/tcpfloor, run in turn with the others"
 	# What the node adds to net/http, run by run (each node run beside the
 	# floor run after it): the figure that compares between machines.
 	BEYOND=()
