@@ -23,8 +23,12 @@ import (
 func main() {
 	n := flag.Int("n", 50000, "round trips")
 	size := flag.Int("size", 200, "bytes per message")
-	client := flag.String("client", "", "run as the client of the echo server at this address")
+	client := flag.String("client", "", "internal: run as the client of the echo server at this address")
 	flag.Parse()
+	if *n < 1 || *size < 1 {
+		fmt.Fprintln(os.Stderr, "tcpfloor: -n and -size must be at least 1")
+		os.Exit(2)
+	}
 	if *client != "" {
 		if err := send(*client, *n, *size); err != nil {
 			log.Fatal(err)
@@ -45,7 +49,7 @@ func main() {
 		log.Fatal(err)
 	}
 	before := cpu()
-	trips, err := echo(c)
+	echoed, err := echo(c)
 	spent := cpu() - before
 	if err != nil {
 		log.Fatal(err)
@@ -53,27 +57,32 @@ func main() {
 	if err := cmd.Wait(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%d round trips of %d B: %.1f µs of server CPU each\n", trips, *size, spent/float64(trips))
+	// Round trips from the bytes, not the reads: a message may arrive in
+	// more than one read.
+	if want := int64(*n) * int64(*size); echoed != want {
+		log.Fatalf("echoed %d B, want %d", echoed, want)
+	}
+	fmt.Printf("%d round trips of %d B: %.1f µs of server CPU each\n", *n, *size, spent/float64(*n))
 }
 
 // echo writes back what it reads from c until the client closes it, and
-// returns how many reads it answered.
-func echo(c net.Conn) (int, error) {
+// returns how many bytes it echoed.
+func echo(c net.Conn) (int64, error) {
 	defer c.Close()
 	b := make([]byte, 64<<10)
-	trips := 0
+	var echoed int64
 	for {
 		m, err := c.Read(b)
 		if err == io.EOF {
-			return trips, nil
+			return echoed, nil
 		}
 		if err != nil {
-			return trips, err
+			return echoed, err
 		}
 		if _, err := c.Write(b[:m]); err != nil {
-			return trips, err
+			return echoed, err
 		}
-		trips++
+		echoed += int64(m)
 	}
 }
 
